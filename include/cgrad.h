@@ -1,0 +1,345 @@
+/* cgrad.h: the one public header of cgrad, a deep-learning framework in C.
+ *
+ * Part 1 is the engine: a static computation graph (define, then run),
+ * ops with shape inference, forward and backward, reverse-mode autodiff.
+ * Part 2 is built on top: optimizers, data sets, layers and models.
+ *
+ * Conventions:
+ *  - Functions that can fail return an int status (CG_OK = 0, negative on
+ *    error) or a pointer (NULL on error). The reason is in cg_last_error().
+ *    The library never prints or aborts on the user's behalf.
+ *  - Every node belongs to one graph; the graph owns nodes and all their
+ *    memory. cg_graph_free releases everything.
+ *  - Tensors are dense, row-major, of cg_real (float, or double when the
+ *    library is built with -DCG_DOUBLE=ON).
+ */
+#ifndef CGRAD_H
+#define CGRAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef CG_DOUBLE
+typedef double cg_real;
+#else
+typedef float cg_real;
+#endif
+
+#define CG_VERSION "0.1.0"
+#define CG_MAX_DIMS 4
+/* A placeholder dimension left open: set by what is fed (the batch size). */
+#define CG_BATCH (-1)
+
+/* ---------------------------------------------------------------------- */
+/* Errors                                                                  */
+/* ---------------------------------------------------------------------- */
+
+enum {
+    CG_OK = 0,
+    CG_ERR_ARG = -1,     /* NULL or out-of-range argument            */
+    CG_ERR_SHAPE = -2,   /* shapes do not fit the op                 */
+    CG_ERR_STATE = -3,   /* wrong call order, unfed placeholder, ... */
+    CG_ERR_MEMORY = -4,  /* allocation failed                        */
+    CG_ERR_IO = -5,      /* file could not be read or written        */
+    CG_ERR_FORMAT = -6,  /* malformed file content                   */
+    CG_ERR_NUMERIC = -7  /* NaN/inf where a finite value is required */
+};
+
+/* The message of the last error in this thread ("" if none). */
+const char *cg_last_error(void);
+/* Forget the last error. */
+void cg_clear_error(void);
+
+/* Number of heap allocations the library has made (all threads). Used to
+ * prove that a training step allocates nothing. */
+size_t cg_alloc_count(void);
+
+/* Number of threads for BLAS and OpenMP loops (0 = all cores). */
+void cg_set_threads(int n);
+int cg_get_threads(void);
+
+/* ---------------------------------------------------------------------- */
+/* Random numbers: one small, portable PRNG (xoshiro256**, seeded through  */
+/* splitmix64), so the same seed gives the same numbers on every machine.  */
+/* ---------------------------------------------------------------------- */
+
+typedef struct cg_rng { uint64_t s[4]; } cg_rng;
+
+void cg_rng_seed(cg_rng *r, uint64_t seed);
+uint64_t cg_rng_next(cg_rng *r);
+/* Uniform in [0, 1). */
+double cg_rng_uniform(cg_rng *r);
+/* Standard normal (Box-Muller, no cached spare: state stays 4 words). */
+double cg_rng_normal(cg_rng *r);
+/* Uniform integer in [0, n). */
+uint64_t cg_rng_below(cg_rng *r, uint64_t n);
+/* Fisher-Yates shuffle of idx[0..n). */
+void cg_rng_shuffle(cg_rng *r, int *idx, int n);
+
+/* ---------------------------------------------------------------------- */
+/* Part 1: graph, nodes, ops, autodiff                                      */
+/* ---------------------------------------------------------------------- */
+
+typedef struct cg_graph cg_graph;
+typedef struct cg_node cg_node;
+
+/* A new empty graph, or NULL. Free with cg_graph_free. */
+cg_graph *cg_graph_new(void);
+void cg_graph_free(cg_graph *g);
+
+/* Training mode (1, the default) or inference mode (0). Ops such as batch
+ * norm and dropout behave differently in the two. */
+void cg_graph_set_training(cg_graph *g, int training);
+int cg_graph_training(const cg_graph *g);
+
+/* The graph's own PRNG (dropout masks); seed it for reproducible runs. */
+cg_rng *cg_graph_rng(cg_graph *g);
+
+/* --- Leaves --- */
+
+/* A trainable variable of the given shape. `init` (may be NULL = zeros)
+ * holds the initial values, copied. Variables' values live in one
+ * contiguous parameter buffer, their gradients in one gradient buffer. */
+cg_node *cg_variable(cg_graph *g, const char *name, int ndim, const int *shape,
+                     const cg_real *init);
+/* A scalar variable, for small examples. */
+cg_node *cg_scalar_variable(cg_graph *g, const char *name, cg_real init);
+
+/* A placeholder, fed at run time (like TF's placeholder + feed_dict).
+ * shape[0] may be CG_BATCH: the leading dimension is set by what is fed. */
+cg_node *cg_placeholder(cg_graph *g, const char *name, int ndim, const int *shape);
+
+/* A constant tensor (values copied). */
+cg_node *cg_constant(cg_graph *g, int ndim, const int *shape, const cg_real *values);
+cg_node *cg_scalar(cg_graph *g, cg_real value);
+
+/* --- Ops. Each returns a new node, or NULL with cg_last_error() set. A
+ * NULL input gives NULL, so a chain of calls can be checked once at the
+ * end; the message keeps the first failure. --- */
+
+/* Elementwise binary ops. Broadcasting: same shape; either side a scalar
+ * (one element); or one side a row vector [n] / [1, n] against [m, n]
+ * (biases), or a column [m, 1] against [m, n]. */
+cg_node *cg_add(cg_node *a, cg_node *b);
+cg_node *cg_sub(cg_node *a, cg_node *b);
+cg_node *cg_mul(cg_node *a, cg_node *b);
+cg_node *cg_div(cg_node *a, cg_node *b);
+
+/* Elementwise unary ops. */
+cg_node *cg_neg(cg_node *a);
+cg_node *cg_square(cg_node *a);
+cg_node *cg_pow(cg_node *a, cg_real exponent);
+cg_node *cg_exp(cg_node *a);
+cg_node *cg_log(cg_node *a);
+cg_node *cg_sqrt(cg_node *a);
+cg_node *cg_relu(cg_node *a);
+cg_node *cg_sigmoid(cg_node *a);
+cg_node *cg_tanh(cg_node *a);
+
+/* Matrix product of 2-D nodes: op(a) * op(b), op = transpose when the flag
+ * is set. Runs through CBLAS gemm. */
+cg_node *cg_matmul(cg_node *a, cg_node *b, int trans_a, int trans_b);
+
+/* Sum / mean of all elements (scalar result) ... */
+cg_node *cg_sum(cg_node *a);
+cg_node *cg_mean(cg_node *a);
+/* ... or over one axis, which is removed from the shape. */
+cg_node *cg_sum_axis(cg_node *a, int axis);
+cg_node *cg_mean_axis(cg_node *a, int axis);
+
+/* Same data, new shape; at most one entry may be -1 (inferred). */
+cg_node *cg_reshape(cg_node *a, int ndim, const int *shape);
+/* a[i] along the first axis: shape loses its first dimension. */
+cg_node *cg_index(cg_node *a, int i);
+/* Rows [start, start+len) along the first axis. */
+cg_node *cg_slice(cg_node *a, int start, int len);
+
+/* Row-wise softmax of a 2-D node (numerically stable: the row max is
+ * subtracted first), and its logarithm. */
+cg_node *cg_softmax(cg_node *logits);
+cg_node *cg_log_softmax(cg_node *logits);
+
+/* Mean softmax cross-entropy over the batch, fused: the gradient with
+ * respect to the logits is (softmax(z) - y) / m, computed directly.
+ * `labels` is either [m] of class indices (stored as cg_real) or [m, C] of
+ * one-hot / probability rows. Result: a scalar. */
+cg_node *cg_softmax_cross_entropy(cg_node *logits, cg_node *labels);
+
+/* Mean binary cross-entropy on logits z with targets y in [0, 1] (same
+ * shape): mean(max(z,0) - z*y + log(1 + exp(-|z|))). Gradient
+ * (sigmoid(z) - y) / n. Result: a scalar. */
+cg_node *cg_sigmoid_cross_entropy(cg_node *logits, cg_node *targets);
+
+/* Inference helpers (no gradient): index of the row max as [m], and the
+ * one-hot of it as [m, C]. Ties go to the lowest index. */
+cg_node *cg_argmax(cg_node *a);
+cg_node *cg_hardmax(cg_node *a);
+
+/* Batch normalisation of x [m, n] over the batch: see cg_batch_norm_layer
+ * for the model-level API. gamma, beta are [n] variables; running_mean and
+ * running_var are [n] non-trainable state nodes (cg_state). In training
+ * mode: batch mean and biased variance normalise, and the running values
+ * are updated as running = (1 - momentum) * running + momentum * batch, the
+ * running variance taking the unbiased batch variance (PyTorch's
+ * convention). In inference mode the running values normalise. */
+cg_node *cg_batch_norm(cg_node *x, cg_node *gamma, cg_node *beta,
+                       cg_node *running_mean, cg_node *running_var,
+                       cg_real momentum, cg_real eps);
+
+/* Inverted dropout: in training mode, each element is zeroed with
+ * probability p and survivors are scaled by 1/(1-p); identity in inference
+ * mode. Masks come from the graph's PRNG. */
+cg_node *cg_dropout(cg_node *x, cg_real p);
+
+/* Non-trainable state (e.g. batch-norm running statistics): kept with the
+ * model, never touched by an optimizer. `init` may be NULL (zeros). */
+cg_node *cg_state(cg_graph *g, const char *name, int ndim, const int *shape,
+                  const cg_real *init);
+
+/* --- Running the graph --- */
+
+/* Copy `n` rows of data into placeholder p (n fills an open batch
+ * dimension; for a fixed shape n must equal shape[0]). */
+int cg_feed(cg_node *p, const cg_real *data, int n);
+/* The same by placeholder name. */
+int cg_feed_by_name(cg_graph *g, const char *name, const cg_real *data, int n);
+/* Set the batch size of every open dimension and return p's buffer so the
+ * caller can fill it in place (no copy); NULL on error. */
+cg_real *cg_feed_buffer(cg_node *p, int n);
+
+/* Evaluate node `n` (and the nodes it depends on). */
+int cg_forward(cg_node *n);
+/* Evaluate `cost` (a scalar), then fill the gradient of cost with respect
+ * to every node that depends on a variable. */
+int cg_backward(cg_node *cost);
+
+/* --- Reading nodes --- */
+
+cg_graph *cg_node_graph(const cg_node *n);
+const char *cg_node_name(const cg_node *n);
+/* The op's name ("variable", "placeholder", "constant", "state", "add"...). */
+const char *cg_node_op(const cg_node *n);
+int cg_node_ndim(const cg_node *n);
+/* Current shape; the batch dimension is whatever was last fed. */
+int cg_node_dim(const cg_node *n, int axis);
+size_t cg_node_size(const cg_node *n);
+/* Pointers into the graph's memory; valid until the graph is re-planned
+ * (a new batch size, a new node) or freed. Gradients are NULL for nodes no
+ * variable feeds into. Values of variables may be written to set weights. */
+cg_real *cg_node_value(cg_node *n);
+cg_real *cg_node_grad(cg_node *n);
+/* The first value, for scalars. */
+cg_real cg_node_scalar(cg_node *n);
+int cg_node_is_variable(const cg_node *n);
+
+/* Nodes by index, in creation (= topological) order, and by name. */
+int cg_graph_node_count(const cg_graph *g);
+cg_node *cg_graph_node(cg_graph *g, int i);
+cg_node *cg_graph_find(cg_graph *g, const char *name);
+
+/* All trainable parameters as one contiguous buffer (plans memory first).
+ * Variables are views into it, in creation order. */
+size_t cg_graph_param_count(cg_graph *g);
+cg_real *cg_graph_params(cg_graph *g);
+cg_real *cg_graph_grads(cg_graph *g);
+
+/* One line per node: id, op, name, shape, parameter count; a total. */
+int cg_graph_print(cg_graph *g, void *file /* FILE*, NULL = stdout */);
+
+/* --- The op table (for tools and tests) --- */
+int cg_op_count(void);
+const char *cg_op_name(int i);
+/* 1 if the op has a backward (argmax/hardmax do not). */
+int cg_op_differentiable(int i);
+
+/* ---------------------------------------------------------------------- */
+/* Part 2: data sets                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* A labelled data set held in memory. Features are kept as bytes (images,
+ * 1 byte per pixel) or as floats (tabular data) and turned into cg_real
+ * only when a batch is gathered, so a large image set costs 1 byte a pixel. */
+typedef struct cg_dataset {
+    int n;               /* examples                                     */
+    int d;               /* features per example                         */
+    int n_classes;       /* 1 + the largest label (or as declared)       */
+    uint8_t *x_u8;       /* [n, d] bytes, or NULL                        */
+    float *x_f32;        /* [n, d] floats, or NULL                       */
+    int32_t *y;          /* [n] class indices                            */
+    int rows, cols;      /* image shape when known (IDX), else 0         */
+} cg_dataset;
+
+/* Input normalisation, kept with a model: x' = (x * scale - mean) * inv_std
+ * per feature (mean/inv_std NULL = 0 / 1). Bytes are scaled by 1/255. */
+typedef struct cg_normalizer {
+    int d;
+    float scale;
+    float *mean;         /* [d] or NULL */
+    float *inv_std;      /* [d] or NULL */
+} cg_normalizer;
+
+/* IDX files (MNIST layout), plain or gzip-compressed (detected by content).
+ * Images must be ubyte with 3 dims, labels ubyte with 1 dim, equal counts. */
+int cg_load_idx(const char *images_path, const char *labels_path, cg_dataset *out);
+
+/* CSV with numeric feature cells. has_header: 1, 0, or -1 to detect (first
+ * row has a non-numeric cell). label: a column name, a 0-based index as
+ * text, or NULL for the last column. Label cells must be non-negative
+ * integers. */
+int cg_load_csv(const char *path, const char *label, int has_header, cg_dataset *out);
+
+/* NumPy .npy, 2-D, C order, dtype <f4, <f8 or |u1. The label column is
+ * chosen as for CSV by index (NULL = last). */
+int cg_load_npy(const char *path, const char *label, cg_dataset *out);
+
+/* Load by name: "fashion-mnist" (Debian's dataset-fashion-mnist package),
+ * a directory with MNIST-named IDX files, or a .csv / .npy file. train
+ * selects train-* or t10k-* files for IDX directories. */
+int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *out);
+
+void cg_dataset_free(cg_dataset *ds);
+
+/* Split off the last `frac` of a shuffled order as validation set: the first
+ * part goes to train, the rest to val (both new data sets). */
+int cg_dataset_split(const cg_dataset *ds, double frac, uint64_t seed,
+                     cg_dataset *train, cg_dataset *val);
+
+/* Fit a normaliser on ds: scale 1/255 for bytes, 1 for floats; if
+ * standardize, per-feature mean and 1/std (std 0 gives inv_std 1). */
+int cg_normalizer_fit(cg_normalizer *nz, const cg_dataset *ds, int standardize);
+void cg_normalizer_free(cg_normalizer *nz);
+
+/* Gather examples idx[0..m) into x [m, d] (normalised) and y [m] (labels as
+ * cg_real). nz may be NULL (bytes scaled by 1/255, floats as they are). */
+void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
+                       const int *idx, int m, cg_real *x, cg_real *y);
+
+/* ---------------------------------------------------------------------- */
+/* Part 2: optimizers                                                       */
+/* ---------------------------------------------------------------------- */
+
+typedef struct cg_optimizer cg_optimizer;
+
+/* Plain gradient descent: w -= lr * g. */
+cg_optimizer *cg_sgd(double lr);
+void cg_optimizer_free(cg_optimizer *o);
+/* Apply one update to every variable of g from the current gradients. */
+int cg_optimizer_update(cg_optimizer *o, cg_graph *g);
+/* Name a node after creation (names are unique in a graph). */
+int cg_node_set_name(cg_node *n, const char *name);
+/* Non-trainable state (batch-norm running statistics), contiguous. */
+size_t cg_graph_state_count(cg_graph *g);
+cg_real *cg_graph_state(cg_graph *g);
+
+/* One training step, like TF's optimizer.minimize(cost): forward, backward
+ * and update. The cost's value is left in *loss if loss is not NULL. */
+int cg_minimize_step(cg_optimizer *o, cg_node *cost, cg_real *loss);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

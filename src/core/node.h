@@ -1,0 +1,119 @@
+/* node.h: the graph's data structures, shared by core and ops (not users).
+ *
+ * A graph is an array of nodes in creation order, which is a topological
+ * order: a node's inputs always exist before it. Forward walks the array
+ * forwards, backward walks it backwards. */
+#ifndef CG_NODE_H
+#define CG_NODE_H
+
+#include "internal.h"
+
+#define CG_MAX_INPUTS 5
+#define CG_MAX_IPARAMS 8
+
+/* An op is data: shape rule, forward and backward, side by side in one
+ * file under src/ops/. The graph code never knows ops by name. */
+typedef struct cg_op_def {
+    const char *name;
+    int arity;
+    /* Set n->ndim and n->shape from the inputs' shapes; return CG_OK or an
+     * error (with message). Called when the node is built, with the batch
+     * dimension unknown (-1), and again whenever memory is planned. */
+    int (*infer_shape)(cg_node *n);
+    /* Extra planned memory (in cg_real) the op needs, given n's shape. */
+    size_t (*scratch_size)(const cg_node *n);
+    void (*forward)(cg_node *n);
+    /* Add n's contribution to the gradient of each input whose grad is not
+     * NULL. NULL for ops without a gradient (argmax). */
+    void (*backward)(cg_node *n);
+} cg_op_def;
+
+enum cg_node_kind {
+    CG_KIND_OP,
+    CG_KIND_VARIABLE,
+    CG_KIND_PLACEHOLDER,
+    CG_KIND_CONSTANT,
+    CG_KIND_STATE
+};
+
+struct cg_node {
+    cg_graph *g;
+    int id;
+    int kind;
+    const cg_op_def *op;         /* NULL for leaves */
+    cg_node *in[CG_MAX_INPUTS];
+    int n_in;
+
+    int ndim;
+    int shape[CG_MAX_DIMS];      /* -1: the open batch dimension, not yet set */
+    int decl[CG_MAX_DIMS];       /* placeholders: shape as declared */
+    size_t size;
+
+    cg_real *val;
+    cg_real *grad;               /* NULL unless a variable feeds into n */
+    cg_real *scratch;
+    size_t scratch_len;
+
+    int needs_grad;
+    int fed;                     /* placeholder fed since the last plan */
+    unsigned mark;               /* ancestor stamp for forward/backward */
+
+    int ip[CG_MAX_IPARAMS];      /* op parameters: axis, flags, shape ... */
+    cg_real rp[2];               /* op parameters: exponent, eps ...      */
+
+    char *name;
+    size_t offset;               /* variables/state: offset in their buffer */
+    cg_real *own;                /* constants: their own values */
+};
+
+struct cg_graph {
+    cg_node **nodes;
+    int n_nodes, cap_nodes;
+
+    int training;
+    cg_rng rng;
+
+    int batch;                   /* current open dimension, 0 = unset */
+    int planned;                 /* arena matches current shapes */
+    unsigned stamp;
+
+    cg_real *params, *grads;     /* all variables, contiguous */
+    size_t n_params;
+    cg_real *state;              /* all non-trainable state, contiguous */
+    size_t n_state;
+
+    cg_real *arena;              /* values, gradients, scratch of the rest */
+    size_t arena_cap;
+
+    int fault;                   /* set by an op whose data is bad (a label
+                                    out of range): the run stops there */
+};
+
+/* Build an op node: checks inputs (NULL, mixed graphs), infers its shape,
+ * appends it. On error nothing is appended and NULL is returned. */
+cg_node *cg_node_new_op(const cg_op_def *op, cg_node *const *in, int n_in,
+                        const int *ip, int n_ip, const cg_real *rp, int n_rp);
+
+/* Product of n->shape; -1 when the batch dimension is still open. */
+size_t cg_shape_size(int ndim, const int *shape);
+/* "[128, 784]" into buf. */
+const char *cg_shape_str(const cg_node *n, char *buf, size_t len);
+/* The node's name, or "#id" when it has none, into buf. */
+const char *cg_node_label(const cg_node *n, char *buf, size_t len);
+
+/* For an op's forward: data it cannot handle. Records the message and
+ * makes the current cg_forward return `code`. */
+void cg_node_fault(cg_node *n, int code, const char *fmt, ...) CG_PRINTF(3, 4);
+
+/* Plan memory for the current batch size (done lazily by feed/forward). */
+int cg_graph_plan(cg_graph *g);
+
+/* Run fn for the op table (src/ops/op_table.c). */
+extern const cg_op_def *const cg_op_table[];
+extern const int cg_op_table_len;
+
+/* Elementwise loops only go parallel above this many elements: below it,
+ * waking threads costs more than the loop. */
+#define CG_OMP_MIN 16384
+
+#endif

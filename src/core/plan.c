@@ -1,0 +1,70 @@
+/* plan.c: memory planning. Once per batch size, every node's shape is
+ * re-inferred and its value, gradient and scratch get a slice of one arena,
+ * so running the graph never allocates. */
+#include "node.h"
+
+#include <string.h>
+
+/* 64-byte slices: whole cache lines, and aligned for SIMD loads. */
+static size_t round_up(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static int resolve_placeholder(cg_graph *g, cg_node *n)
+{
+    memcpy(n->shape, n->decl, sizeof n->shape);
+    if (n->ndim > 0 && n->decl[0] == CG_BATCH) {
+        if (g->batch <= 0) {
+            char lbl[96];
+            return cg_error(CG_ERR_STATE, "placeholder %s was not fed (its batch size is unknown)",
+                            cg_node_label(n, lbl, sizeof lbl));
+        }
+        n->shape[0] = g->batch;
+    }
+    n->size = cg_shape_size(n->ndim, n->shape);
+    return CG_OK;
+}
+
+int cg_graph_plan(cg_graph *g)
+{
+    size_t total = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *n = g->nodes[i];
+        if (n->kind == CG_KIND_PLACEHOLDER) {
+            if (resolve_placeholder(g, n)) return cg_last_error_code();
+            total += round_up(n->size);
+        } else if (n->kind == CG_KIND_OP) {
+            if (n->op->infer_shape(n) != CG_OK) return cg_last_error_code();
+            n->size = cg_shape_size(n->ndim, n->shape);
+            n->scratch_len = n->op->scratch_size ? n->op->scratch_size(n) : 0;
+            total += round_up(n->size) * (n->needs_grad ? 2 : 1) + round_up(n->scratch_len);
+        }
+    }
+    if (total > g->arena_cap) {
+        /* Aligned to 64 bytes: freed with cg_free like everything else. */
+        cg_real *a = cg_realloc(g->arena, total * sizeof(cg_real) + 64);
+        if (!a) return cg_error(CG_ERR_MEMORY, "plan: out of memory for %zu values", total);
+        g->arena = a;
+        g->arena_cap = total;
+    }
+    cg_real *p = g->arena;
+    memset(p, 0, total * sizeof(cg_real));
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *n = g->nodes[i];
+        if (n->kind == CG_KIND_PLACEHOLDER) {
+            n->val = p;
+            p += round_up(n->size);
+            n->fed = 0;
+        } else if (n->kind == CG_KIND_OP) {
+            n->val = p;
+            p += round_up(n->size);
+            n->grad = NULL;
+            if (n->needs_grad) {
+                n->grad = p;
+                p += round_up(n->size);
+            }
+            n->scratch = n->scratch_len ? p : NULL;
+            p += round_up(n->scratch_len);
+        }
+    }
+    g->planned = 1;
+    return CG_OK;
+}

@@ -1,0 +1,320 @@
+/* dataset.c: loading data sets by name, splitting, normalising, gathering
+ * batches. */
+#define _POSIX_C_SOURCE 200809L /* stat */
+#include "internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+/* --- Loading by name --- */
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    if (m > n) return 0;
+    for (size_t i = 0; i < m; i++)
+        if (tolower((unsigned char)s[n - m + i]) != tolower((unsigned char)suffix[i]))
+            return 0;
+    return 1;
+}
+
+/* Find dir/<prefix>-<kind>-idx<k>-ubyte under its usual spellings (the
+ * original MNIST site also has "<kind>.idx<k>-ubyte"), plain or .gz. */
+static int find_idx(const char *dir, const char *prefix, const char *kind, int k,
+                    char *out, size_t size)
+{
+    static const char *const forms[] = {"%s/%s-%s-idx%d-ubyte.gz",
+                                        "%s/%s-%s-idx%d-ubyte",
+                                        "%s/%s-%s.idx%d-ubyte.gz",
+                                        "%s/%s-%s.idx%d-ubyte"};
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        int w = snprintf(out, size, forms[i], dir, prefix, kind, k);
+        if (w > 0 && (size_t)w < size && is_file(out)) return 1;
+    }
+    snprintf(out, size, "%s/%s-%s-idx%d-ubyte[.gz]", dir, prefix, kind, k);
+    return 0;
+}
+
+static int load_idx_dir(const char *dir, int train, cg_dataset *out)
+{
+    const char *prefix = train ? "train" : "t10k";
+    char images[4096], labels[4096];
+    if (!find_idx(dir, prefix, "images", 3, images, sizeof images))
+        return cg_error(CG_ERR_IO,
+                        "file '%s': not found (directory '%s' has no MNIST-style "
+                        "%s images file)", images, dir, prefix);
+    if (!find_idx(dir, prefix, "labels", 1, labels, sizeof labels))
+        return cg_error(CG_ERR_IO,
+                        "file '%s': not found (directory '%s' has no MNIST-style "
+                        "%s labels file)", labels, dir, prefix);
+    return cg_load_idx(images, labels, out);
+}
+
+int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *out)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (!spec || !out) return cg_error(CG_ERR_ARG, "cg_load_dataset: NULL argument");
+    if (!*spec) return cg_error(CG_ERR_ARG, "cg_load_dataset: empty data set name");
+
+    if (strcmp(spec, "fashion-mnist") == 0) {
+        if (!is_dir(FASHION_MNIST_DIR))
+            return cg_error(CG_ERR_IO,
+                            "data set 'fashion-mnist': directory '%s' not found "
+                            "(install Debian's dataset-fashion-mnist package)",
+                            FASHION_MNIST_DIR);
+        return load_idx_dir(FASHION_MNIST_DIR, train, out);
+    }
+    if (is_dir(spec)) return load_idx_dir(spec, train, out);
+    if (ends_with(spec, ".csv")) return cg_load_csv(spec, label, -1, out);
+    if (ends_with(spec, ".npy")) return cg_load_npy(spec, label, out);
+    struct stat st;
+    if (stat(spec, &st) != 0)
+        return cg_error(CG_ERR_IO,
+                        "file '%s': not found (%s); expected 'fashion-mnist', a "
+                        "directory of MNIST-style IDX files, or a .csv or .npy "
+                        "file", spec, strerror(errno));
+    return cg_error(CG_ERR_ARG,
+                    "file '%s': unknown data set format (expected 'fashion-mnist', "
+                    "a directory of MNIST-style IDX files, or a file ending in "
+                    ".csv or .npy)", spec);
+}
+
+void cg_dataset_free(cg_dataset *ds)
+{
+    if (!ds) return;
+    cg_free(ds->x_u8);
+    cg_free(ds->x_f32);
+    cg_free(ds->y);
+    memset(ds, 0, sizeof *ds);
+}
+
+/* --- Splitting --- */
+
+/* A new data set with the rows idx[0..m) of ds. */
+static int take_rows(const cg_dataset *ds, const int *idx, int m, cg_dataset *out)
+{
+    size_t d = (size_t)ds->d;
+    memset(out, 0, sizeof *out);
+    out->n = m;
+    out->d = ds->d;
+    out->n_classes = ds->n_classes;
+    out->rows = ds->rows;
+    out->cols = ds->cols;
+    out->y = cg_malloc((size_t)m * sizeof *out->y);
+    if (ds->x_u8) out->x_u8 = cg_malloc((size_t)m * d);
+    else out->x_f32 = cg_malloc((size_t)m * d * sizeof *out->x_f32);
+    if (!out->y || (!out->x_u8 && !out->x_f32)) {
+        cg_dataset_free(out);
+        return cg_error(CG_ERR_MEMORY, "cg_dataset_split: out of memory");
+    }
+    for (int i = 0; i < m; i++) {
+        size_t src = (size_t)idx[i];
+        out->y[i] = ds->y[src];
+        if (ds->x_u8) memcpy(out->x_u8 + (size_t)i * d, ds->x_u8 + src * d, d);
+        else
+            memcpy(out->x_f32 + (size_t)i * d, ds->x_f32 + src * d,
+                   d * sizeof *out->x_f32);
+    }
+    return CG_OK;
+}
+
+int cg_dataset_split(const cg_dataset *ds, double frac, uint64_t seed,
+                     cg_dataset *train, cg_dataset *val)
+{
+    if (train) memset(train, 0, sizeof *train);
+    if (val && val != train) memset(val, 0, sizeof *val);
+    if (!ds || !train || !val)
+        return cg_error(CG_ERR_ARG, "cg_dataset_split: NULL argument");
+    if (train == val || train == ds || val == ds)
+        return cg_error(CG_ERR_ARG,
+                        "cg_dataset_split: train, val and the source must be "
+                        "three different data sets");
+    if (!(frac >= 0.0 && frac < 1.0))
+        return cg_error(CG_ERR_ARG,
+                        "cg_dataset_split: validation fraction %g is not in [0, 1)",
+                        frac);
+    if (ds->n <= 0 || ds->d <= 0 || !ds->y || (!ds->x_u8 && !ds->x_f32))
+        return cg_error(CG_ERR_ARG, "cg_dataset_split: empty data set");
+
+    int n = ds->n;
+    int n_val = (int)floor(frac * n + 0.5);
+    if (n_val > n - 1) n_val = n - 1; /* keep at least one training example */
+    int *order = cg_malloc((size_t)n * sizeof *order);
+    if (!order) return cg_error(CG_ERR_MEMORY, "cg_dataset_split: out of memory");
+    for (int i = 0; i < n; i++) order[i] = i;
+    cg_rng rng;
+    cg_rng_seed(&rng, seed);
+    cg_rng_shuffle(&rng, order, n);
+
+    int rc = take_rows(ds, order, n - n_val, train);
+    if (rc == CG_OK) {
+        rc = take_rows(ds, order + (n - n_val), n_val, val);
+        if (rc) cg_dataset_free(train);
+    }
+    cg_free(order);
+    return rc;
+}
+
+/* --- Normalisation --- */
+
+int cg_normalizer_fit(cg_normalizer *nz, const cg_dataset *ds, int standardize)
+{
+    if (nz) memset(nz, 0, sizeof *nz);
+    if (!nz || !ds) return cg_error(CG_ERR_ARG, "cg_normalizer_fit: NULL argument");
+    if (ds->d <= 0 || ds->n < 0 || (ds->n > 0 && !ds->x_u8 && !ds->x_f32))
+        return cg_error(CG_ERR_ARG, "cg_normalizer_fit: data set has no features");
+    nz->d = ds->d;
+    nz->scale = ds->x_u8 ? 1.0f / 255.0f : 1.0f;
+    if (!standardize) return CG_OK;
+    if (ds->n == 0)
+        return cg_error(CG_ERR_ARG,
+                        "cg_normalizer_fit: cannot standardise an empty data set");
+
+    size_t n = (size_t)ds->n, d = (size_t)ds->d;
+    double *sum = cg_calloc(d, sizeof *sum);
+    double *sq = cg_calloc(d, sizeof *sq);
+    nz->mean = cg_malloc(d * sizeof *nz->mean);
+    nz->inv_std = cg_malloc(d * sizeof *nz->inv_std);
+    if (!sum || !sq || !nz->mean || !nz->inv_std) {
+        cg_free(sum);
+        cg_free(sq);
+        cg_normalizer_free(nz);
+        return cg_error(CG_ERR_MEMORY, "cg_normalizer_fit: out of memory");
+    }
+    /* Two passes over the raw values (mean, then squared deviations), row
+     * by row so memory is read in order; scaled at the end. */
+    if (ds->x_u8) {
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *r = ds->x_u8 + i * d;
+            for (size_t j = 0; j < d; j++) sum[j] += r[j];
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const float *r = ds->x_f32 + i * d;
+            for (size_t j = 0; j < d; j++) sum[j] += r[j];
+        }
+    }
+    for (size_t j = 0; j < d; j++) sum[j] /= (double)n; /* raw mean */
+    if (ds->x_u8) {
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *r = ds->x_u8 + i * d;
+            for (size_t j = 0; j < d; j++) {
+                double e = r[j] - sum[j];
+                sq[j] += e * e;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const float *r = ds->x_f32 + i * d;
+            for (size_t j = 0; j < d; j++) {
+                double e = r[j] - sum[j];
+                sq[j] += e * e;
+            }
+        }
+    }
+    double scale = ds->x_u8 ? 1.0 / 255.0 : 1.0;
+    for (size_t j = 0; j < d; j++) {
+        double sd = sqrt(sq[j] / (double)n) * scale; /* population std */
+        double inv = sd > 0 ? 1.0 / sd : 1.0;
+        if (!isfinite(inv) || inv > 3.0e38) inv = 1.0;
+        nz->mean[j] = (float)(sum[j] * scale);
+        nz->inv_std[j] = (float)inv;
+    }
+    cg_free(sum);
+    cg_free(sq);
+    return CG_OK;
+}
+
+void cg_normalizer_free(cg_normalizer *nz)
+{
+    if (!nz) return;
+    cg_free(nz->mean);
+    cg_free(nz->inv_std);
+    memset(nz, 0, sizeof *nz);
+}
+
+/* --- Gathering batches --- */
+
+void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
+                       const int *idx, int m, cg_real *x, cg_real *y)
+{
+    if (!ds || (m > 0 && !idx) || m < 0) {
+        cg_error(CG_ERR_ARG, "cg_dataset_gather: NULL or negative argument");
+        return;
+    }
+    if (m == 0) return;
+    if (x && !ds->x_u8 && !ds->x_f32) {
+        cg_error(CG_ERR_ARG, "cg_dataset_gather: data set has no features");
+        return;
+    }
+    if (y && !ds->y) {
+        cg_error(CG_ERR_ARG, "cg_dataset_gather: data set has no labels");
+        return;
+    }
+    if (nz && nz->d != ds->d) {
+        cg_error(CG_ERR_ARG,
+                 "cg_dataset_gather: normaliser is for %d features, data set has %d",
+                 nz->d, ds->d);
+        return;
+    }
+    const size_t d = (size_t)ds->d;
+    const float scale = nz ? nz->scale : (ds->x_u8 ? 1.0f / 255.0f : 1.0f);
+    const float *mean = nz ? nz->mean : NULL;
+    const float *inv = nz ? nz->inv_std : NULL;
+    for (int i = 0; i < m; i++) {
+        int k = idx[i];
+        cg_real *restrict xo = x ? x + (size_t)i * d : NULL;
+        if (k < 0 || k >= ds->n) {
+            cg_error(CG_ERR_ARG, "cg_dataset_gather: index %d out of range [0, %d)",
+                     k, ds->n);
+            if (xo) memset(xo, 0, d * sizeof *xo);
+            if (y) y[i] = 0;
+            continue;
+        }
+        if (y) y[i] = (cg_real)ds->y[k];
+        if (!xo) continue;
+        if (ds->x_u8) {
+            const uint8_t *restrict r = ds->x_u8 + (size_t)k * d;
+            if (mean && inv)
+                for (size_t j = 0; j < d; j++)
+                    xo[j] = (cg_real)(((float)r[j] * scale - mean[j]) * inv[j]);
+            else if (mean)
+                for (size_t j = 0; j < d; j++)
+                    xo[j] = (cg_real)((float)r[j] * scale - mean[j]);
+            else if (inv)
+                for (size_t j = 0; j < d; j++)
+                    xo[j] = (cg_real)((float)r[j] * scale * inv[j]);
+            else
+                for (size_t j = 0; j < d; j++) xo[j] = (cg_real)((float)r[j] * scale);
+        } else {
+            const float *restrict r = ds->x_f32 + (size_t)k * d;
+            if (mean && inv)
+                for (size_t j = 0; j < d; j++)
+                    xo[j] = (cg_real)((r[j] * scale - mean[j]) * inv[j]);
+            else if (mean)
+                for (size_t j = 0; j < d; j++) xo[j] = (cg_real)(r[j] * scale - mean[j]);
+            else if (inv)
+                for (size_t j = 0; j < d; j++) xo[j] = (cg_real)(r[j] * scale * inv[j]);
+            else
+                for (size_t j = 0; j < d; j++) xo[j] = (cg_real)(r[j] * scale);
+        }
+    }
+}

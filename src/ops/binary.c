@@ -1,0 +1,165 @@
+/* binary.c: add, sub, mul, div with broadcasting.
+ *
+ * Broadcast modes of an input against the output [rows, cols]:
+ *   SAME   the same shape;       element (r, c) is x[r*cols + c]
+ *   SCALAR one element;          always x[0]
+ *   ROW    [cols] or [1, cols];  x[c]   (a bias added to every row)
+ *   COL    [rows, 1];            x[r]   (e.g. a per-row max)
+ * Each row of an input is then a base pointer plus a stride of 0 or 1. In
+ * backward, a broadcast input sums the gradient over what it was spread. */
+#include "ops.h"
+
+enum { BC_SAME, BC_SCALAR, BC_ROW, BC_COL };
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+
+static int is_row_of(const cg_node *v, const cg_node *m)
+{
+    if (m->ndim < 2) return 0;
+    int c = cg_cols(m);
+    return (v->ndim == 1 && v->shape[0] == c) ||
+           (v->ndim == 2 && v->shape[0] == 1 && v->shape[1] == c);
+}
+
+static int is_col_of(const cg_node *v, const cg_node *m)
+{
+    return m->ndim == 2 && v->ndim == 2 && v->shape[1] == 1 && v->shape[0] == m->shape[0];
+}
+
+static int infer_binary(cg_node *n)
+{
+    const cg_node *a = n->in[0], *b = n->in[1];
+    int ma, mb;
+    const cg_node *big;
+    if (cg_dims_equal(a, b)) { ma = mb = BC_SAME; big = a; }
+    else if (cg_shape_size(b->ndim, b->shape) == 1) { ma = BC_SAME; mb = BC_SCALAR; big = a; }
+    else if (cg_shape_size(a->ndim, a->shape) == 1) { ma = BC_SCALAR; mb = BC_SAME; big = b; }
+    else if (is_row_of(b, a)) { ma = BC_SAME; mb = BC_ROW; big = a; }
+    else if (is_row_of(a, b)) { ma = BC_ROW; mb = BC_SAME; big = b; }
+    else if (is_col_of(b, a)) { ma = BC_SAME; mb = BC_COL; big = a; }
+    else if (is_col_of(a, b)) { ma = BC_COL; mb = BC_SAME; big = b; }
+    else {
+        char sa[96], sb[96];
+        return cg_error(CG_ERR_SHAPE,
+                        "%s: shapes %s and %s do not broadcast (need the same shape, a "
+                        "scalar, a row [n] or a column [m, 1] against [m, n])",
+                        n->op->name, cg_shape_str(a, sa, sizeof sa), cg_shape_str(b, sb, sizeof sb));
+    }
+    n->ip[0] = ma;
+    n->ip[1] = mb;
+    cg_copy_shape(n, big);
+    return CG_OK;
+}
+
+/* Row r of an input in mode m: base pointer and stride. */
+static inline const cg_real *row_base(const cg_real *x, int m, size_t r, size_t cols, int *stride)
+{
+    switch (m) {
+    case BC_SAME: *stride = 1; return x + r * cols;
+    case BC_ROW: *stride = 1; return x;
+    case BC_COL: *stride = 0; return x + r;
+    default: *stride = 0; return x;
+    }
+}
+
+static void shape_rc(const cg_node *n, size_t *rows, size_t *cols)
+{
+    *cols = n->ndim ? (size_t)cg_cols(n) : 1;
+    *rows = *cols ? n->size / *cols : 0;
+}
+
+static inline cg_real apply(int op, cg_real x, cg_real y)
+{
+    switch (op) {
+    case OP_ADD: return x + y;
+    case OP_SUB: return x - y;
+    case OP_MUL: return x * y;
+    default: return x / y;
+    }
+}
+
+static void forward_binary(cg_node *n)
+{
+    const int op = n->ip[2];
+    const cg_real *a = n->in[0]->val, *b = n->in[1]->val;
+    cg_real *y = n->val;
+    if (n->ip[0] == BC_SAME && n->ip[1] == BC_SAME) {
+        const long N = (long)n->size;
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+        for (long i = 0; i < N; i++) y[i] = apply(op, a[i], b[i]);
+        return;
+    }
+    size_t rows, cols;
+    shape_rc(n, &rows, &cols);
+    const long R = (long)rows;
+#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
+    for (long r = 0; r < R; r++) {
+        int sa, sb;
+        const cg_real *ar = row_base(a, n->ip[0], (size_t)r, cols, &sa);
+        const cg_real *br = row_base(b, n->ip[1], (size_t)r, cols, &sb);
+        cg_real *yr = y + (size_t)r * cols;
+        for (size_t c = 0; c < cols; c++) yr[c] = apply(op, ar[c * (size_t)sa], br[c * (size_t)sb]);
+    }
+}
+
+/* d(out)/d(a) and d(out)/d(b) times the upstream gradient g. */
+static inline cg_real partial_a(int op, cg_real g, cg_real b)
+{
+    return op == OP_MUL ? g * b : op == OP_DIV ? g / b : g;
+}
+
+static inline cg_real partial_b(int op, cg_real g, cg_real a, cg_real b)
+{
+    switch (op) {
+    case OP_ADD: return g;
+    case OP_SUB: return -g;
+    case OP_MUL: return g * a;
+    default: return -g * a / (b * b);
+    }
+}
+
+static void backward_binary(cg_node *n)
+{
+    const int op = n->ip[2];
+    cg_node *A = n->in[0], *B = n->in[1];
+    const cg_real *a = A->val, *b = B->val, *g = n->grad;
+    cg_real *ga = A->grad, *gb = B->grad;
+    size_t rows, cols;
+    shape_rc(n, &rows, &cols);
+    /* Rows write disjoint gradient slices unless an input is spread over
+     * rows (SCALAR, ROW): then the rows sum into one place, serially. */
+    int spread = n->ip[0] == BC_SCALAR || n->ip[0] == BC_ROW || n->ip[1] == BC_SCALAR ||
+                 n->ip[1] == BC_ROW;
+    const long R = (long)rows;
+#pragma omp parallel for if (!spread && n->size > CG_OMP_MIN) schedule(static)
+    for (long r = 0; r < R; r++) {
+        int sa, sb;
+        const cg_real *ar = row_base(a, n->ip[0], (size_t)r, cols, &sa);
+        const cg_real *br = row_base(b, n->ip[1], (size_t)r, cols, &sb);
+        const cg_real *gr = g + (size_t)r * cols;
+        if (ga) {
+            cg_real *gar = (cg_real *)row_base(ga, n->ip[0], (size_t)r, cols, &sa);
+            for (size_t c = 0; c < cols; c++)
+                gar[c * (size_t)sa] += partial_a(op, gr[c], br[c * (size_t)sb]);
+        }
+        if (gb) {
+            cg_real *gbr = (cg_real *)row_base(gb, n->ip[1], (size_t)r, cols, &sb);
+            for (size_t c = 0; c < cols; c++)
+                gbr[c * (size_t)sb] += partial_b(op, gr[c], ar[c * (size_t)sa], br[c * (size_t)sb]);
+        }
+    }
+}
+
+#define BINARY_OP(NAME, KIND)                                                      \
+    const cg_op_def cg_op_##NAME = {#NAME, 2, infer_binary, NULL, forward_binary,  \
+                                    backward_binary};                              \
+    cg_node *cg_##NAME(cg_node *a, cg_node *b)                                     \
+    {                                                                              \
+        cg_node *in[2] = {a, b};                                                   \
+        int ip[3] = {0, 0, KIND};                                                  \
+        return cg_node_new_op(&cg_op_##NAME, in, 2, ip, 3, NULL, 0);               \
+    }
+
+BINARY_OP(add, OP_ADD)
+BINARY_OP(sub, OP_SUB)
+BINARY_OP(mul, OP_MUL)
+BINARY_OP(div, OP_DIV)

@@ -1,0 +1,48 @@
+/* ops.h: what op files share. */
+#ifndef CG_OPS_H
+#define CG_OPS_H
+
+#include "node.h"
+
+#include <cblas.h>
+#include <math.h>
+
+#ifdef CG_DOUBLE
+#define cg_gemm cblas_dgemm
+#define CG_EXP exp
+#define CG_LOG log
+#define CG_SQRT sqrt
+#define CG_TANH tanh
+#define CG_POW pow
+#define CG_FABS fabs
+#define CG_LOG1P log1p
+#else
+#define cg_gemm cblas_sgemm
+#define CG_EXP expf
+#define CG_LOG logf
+#define CG_SQRT sqrtf
+#define CG_TANH tanhf
+#define CG_POW powf
+#define CG_FABS fabsf
+#define CG_LOG1P log1pf
+#endif
+
+/* Dimensions equal, where -1 (open batch) only equals -1. */
+static inline int cg_dims_equal(const cg_node *a, const cg_node *b)
+{
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return 1;
+}
+
+/* Rows and columns of a node seen as a matrix (last dim = columns). */
+static inline int cg_cols(const cg_node *n) { return n->ndim ? n->shape[n->ndim - 1] : 1; }
+
+static inline void cg_copy_shape(cg_node *dst, const cg_node *src)
+{
+    dst->ndim = src->ndim;
+    for (int i = 0; i < CG_MAX_DIMS; i++) dst->shape[i] = src->shape[i];
+}
+
+#endif

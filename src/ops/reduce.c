@@ -1,0 +1,120 @@
+/* reduce.c: sum and mean, over everything (a scalar) or over one axis
+ * (which is removed from the shape). For an axis, the input is viewed as
+ * [outer, len, inner]: out[o, i] = sum_j x[o, j, i]. */
+#include "ops.h"
+
+enum { R_SUM, R_MEAN };
+
+static int infer_reduce_all(cg_node *n)
+{
+    n->ndim = 0;
+    return CG_OK;
+}
+
+static void forward_reduce_all(cg_node *n)
+{
+    const cg_real *x = n->in[0]->val;
+    const long N = (long)n->in[0]->size;
+    double s = 0; /* double: a float sum of 10^6 terms loses digits */
+#pragma omp parallel for reduction(+ : s) if (N > CG_OMP_MIN) schedule(static)
+    for (long i = 0; i < N; i++) s += x[i];
+    n->val[0] = (cg_real)(n->ip[0] == R_MEAN ? s / (double)N : s);
+}
+
+static void backward_reduce_all(cg_node *n)
+{
+    cg_real *gx = n->in[0]->grad;
+    const long N = (long)n->in[0]->size;
+    cg_real g = n->grad[0];
+    if (n->ip[0] == R_MEAN) g /= (cg_real)N;
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+    for (long i = 0; i < N; i++) gx[i] += g;
+}
+
+static void axis_dims(const cg_node *x, int axis, size_t *outer, size_t *len, size_t *inner)
+{
+    *outer = *inner = 1;
+    for (int i = 0; i < axis; i++) *outer *= (size_t)x->shape[i];
+    *len = (size_t)x->shape[axis];
+    for (int i = axis + 1; i < x->ndim; i++) *inner *= (size_t)x->shape[i];
+}
+
+static int infer_reduce_axis(cg_node *n)
+{
+    const cg_node *x = n->in[0];
+    int axis = n->ip[1];
+    if (axis < 0 || axis >= x->ndim) {
+        char s[96];
+        return cg_error(CG_ERR_SHAPE, "%s: axis %d out of range for shape %s", n->op->name, axis,
+                        cg_shape_str(x, s, sizeof s));
+    }
+    n->ndim = x->ndim - 1;
+    for (int i = 0, j = 0; i < x->ndim; i++)
+        if (i != axis) n->shape[j++] = x->shape[i];
+    return CG_OK;
+}
+
+static void forward_reduce_axis(cg_node *n)
+{
+    size_t outer, len, inner;
+    axis_dims(n->in[0], n->ip[1], &outer, &len, &inner);
+    const cg_real *x = n->in[0]->val;
+    cg_real scale = n->ip[0] == R_MEAN ? (cg_real)1 / (cg_real)len : 1;
+    for (size_t o = 0; o < outer; o++) {
+        cg_real *y = n->val + o * inner;
+        for (size_t i = 0; i < inner; i++) y[i] = 0;
+        for (size_t j = 0; j < len; j++) {
+            const cg_real *xr = x + (o * len + j) * inner;
+            for (size_t i = 0; i < inner; i++) y[i] += xr[i];
+        }
+        for (size_t i = 0; i < inner; i++) y[i] *= scale;
+    }
+}
+
+static void backward_reduce_axis(cg_node *n)
+{
+    size_t outer, len, inner;
+    axis_dims(n->in[0], n->ip[1], &outer, &len, &inner);
+    cg_real *gx = n->in[0]->grad;
+    cg_real scale = n->ip[0] == R_MEAN ? (cg_real)1 / (cg_real)len : 1;
+    for (size_t o = 0; o < outer; o++) {
+        const cg_real *g = n->grad + o * inner;
+        for (size_t j = 0; j < len; j++) {
+            cg_real *gr = gx + (o * len + j) * inner;
+            for (size_t i = 0; i < inner; i++) gr[i] += g[i] * scale;
+        }
+    }
+}
+
+const cg_op_def cg_op_sum = {"sum", 1, infer_reduce_all, NULL, forward_reduce_all,
+                             backward_reduce_all};
+const cg_op_def cg_op_mean = {"mean", 1, infer_reduce_all, NULL, forward_reduce_all,
+                              backward_reduce_all};
+const cg_op_def cg_op_sum_axis = {"sum_axis", 1, infer_reduce_axis, NULL, forward_reduce_axis,
+                                  backward_reduce_axis};
+const cg_op_def cg_op_mean_axis = {"mean_axis", 1, infer_reduce_axis, NULL, forward_reduce_axis,
+                                   backward_reduce_axis};
+
+cg_node *cg_sum(cg_node *a)
+{
+    int ip[1] = {R_SUM};
+    return cg_node_new_op(&cg_op_sum, &a, 1, ip, 1, NULL, 0);
+}
+
+cg_node *cg_mean(cg_node *a)
+{
+    int ip[1] = {R_MEAN};
+    return cg_node_new_op(&cg_op_mean, &a, 1, ip, 1, NULL, 0);
+}
+
+cg_node *cg_sum_axis(cg_node *a, int axis)
+{
+    int ip[2] = {R_SUM, axis};
+    return cg_node_new_op(&cg_op_sum_axis, &a, 1, ip, 2, NULL, 0);
+}
+
+cg_node *cg_mean_axis(cg_node *a, int axis)
+{
+    int ip[2] = {R_MEAN, axis};
+    return cg_node_new_op(&cg_op_mean_axis, &a, 1, ip, 2, NULL, 0);
+}

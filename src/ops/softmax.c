@@ -1,0 +1,277 @@
+/* softmax.c: row-wise softmax and log-softmax, the fused losses on logits,
+ * and argmax/hardmax for inference. All work on [m, C]: m rows (examples)
+ * of C classes. Every exp is taken of (z - row max) <= 0, so nothing
+ * overflows, even for logits of +-1000. */
+#include "ops.h"
+
+#include <float.h>
+
+static int infer_rows(cg_node *n)
+{
+    const cg_node *z = n->in[0];
+    if (z->ndim != 2) {
+        char s[96];
+        return cg_error(CG_ERR_SHAPE, "%s: logits must be 2-D [examples, classes], got %s",
+                        n->op->name, cg_shape_str(z, s, sizeof s));
+    }
+    cg_copy_shape(n, z);
+    return CG_OK;
+}
+
+/* log(sum(exp(z))) of one row, stably. */
+static inline cg_real log_sum_exp(const cg_real *z, int C)
+{
+    cg_real mx = z[0];
+    for (int c = 1; c < C; c++)
+        if (z[c] > mx) mx = z[c];
+    cg_real s = 0;
+    for (int c = 0; c < C; c++) s += CG_EXP(z[c] - mx);
+    return mx + CG_LOG(s);
+}
+
+/* ---- softmax: p = exp(z - lse); dz = p * (g - sum(g * p)) ---- */
+
+static void forward_softmax(cg_node *n)
+{
+    const int m = n->shape[0], C = n->shape[1];
+#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
+    for (int i = 0; i < m; i++) {
+        const cg_real *z = n->in[0]->val + (size_t)i * C;
+        cg_real *p = n->val + (size_t)i * C;
+        cg_real lse = log_sum_exp(z, C);
+        for (int c = 0; c < C; c++) p[c] = CG_EXP(z[c] - lse);
+    }
+}
+
+static void backward_softmax(cg_node *n)
+{
+    const int m = n->shape[0], C = n->shape[1];
+#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
+    for (int i = 0; i < m; i++) {
+        const cg_real *p = n->val + (size_t)i * C, *g = n->grad + (size_t)i * C;
+        cg_real *gz = n->in[0]->grad + (size_t)i * C;
+        cg_real dot = 0;
+        for (int c = 0; c < C; c++) dot += g[c] * p[c];
+        for (int c = 0; c < C; c++) gz[c] += p[c] * (g[c] - dot);
+    }
+}
+
+/* ---- log_softmax: y = z - lse; dz = g - exp(y) * sum(g) ---- */
+
+static void forward_log_softmax(cg_node *n)
+{
+    const int m = n->shape[0], C = n->shape[1];
+#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
+    for (int i = 0; i < m; i++) {
+        const cg_real *z = n->in[0]->val + (size_t)i * C;
+        cg_real *y = n->val + (size_t)i * C;
+        cg_real lse = log_sum_exp(z, C);
+        for (int c = 0; c < C; c++) y[c] = z[c] - lse;
+    }
+}
+
+static void backward_log_softmax(cg_node *n)
+{
+    const int m = n->shape[0], C = n->shape[1];
+#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
+    for (int i = 0; i < m; i++) {
+        const cg_real *y = n->val + (size_t)i * C, *g = n->grad + (size_t)i * C;
+        cg_real *gz = n->in[0]->grad + (size_t)i * C;
+        cg_real s = 0;
+        for (int c = 0; c < C; c++) s += g[c];
+        for (int c = 0; c < C; c++) gz[c] += g[c] - CG_EXP(y[c]) * s;
+    }
+}
+
+/* ---- softmax cross-entropy, fused ----
+ * J = (1/m) sum_i (lse_i - sum_c y_ic z_ic)  (with sum_c y_ic = 1), and
+ * dJ/dz = (p - y) / m directly: the softmax Jacobian never appears.
+ * scratch holds p. ip[0] = 1 when labels are class indices [m]. */
+
+static int infer_sce(cg_node *n)
+{
+    const cg_node *z = n->in[0], *y = n->in[1];
+    char sz[96], sy[96];
+    if (z->ndim != 2)
+        return cg_error(CG_ERR_SHAPE, "softmax_cross_entropy: logits must be 2-D [examples, "
+                        "classes], got %s", cg_shape_str(z, sz, sizeof sz));
+    if (y->ndim == 1 && y->shape[0] == z->shape[0]) n->ip[0] = 1;
+    else if (cg_dims_equal(y, z)) n->ip[0] = 0;
+    else
+        return cg_error(CG_ERR_SHAPE, "softmax_cross_entropy: labels %s fit neither class indices "
+                        "[%s] nor one-hot rows like the logits %s", cg_shape_str(y, sy, sizeof sy),
+                        z->shape[0] < 0 ? "batch" : "m", cg_shape_str(z, sz, sizeof sz));
+    n->ndim = 0;
+    return CG_OK;
+}
+
+static size_t scratch_sce(const cg_node *n) { return n->in[0]->size; }
+
+static void forward_sce(cg_node *n)
+{
+    const cg_node *Z = n->in[0], *Y = n->in[1];
+    const int m = Z->shape[0], C = Z->shape[1], indices = n->ip[0];
+    double total = 0;
+    int bad = -1;
+#pragma omp parallel for reduction(+ : total) if (Z->size > CG_OMP_MIN) schedule(static)
+    for (int i = 0; i < m; i++) {
+        const cg_real *z = Z->val + (size_t)i * C;
+        cg_real *p = n->scratch + (size_t)i * C;
+        cg_real lse = log_sum_exp(z, C);
+        for (int c = 0; c < C; c++) p[c] = CG_EXP(z[c] - lse);
+        if (indices) {
+            cg_real yv = Y->val[i];
+            int k = (int)yv;
+            if (!(yv >= 0 && yv < C) || (cg_real)k != yv) {
+#pragma omp critical
+                if (bad < 0 || i < bad) bad = i;
+                continue;
+            }
+            total += lse - z[k];
+        } else {
+            const cg_real *y = Y->val + (size_t)i * C;
+            for (int c = 0; c < C; c++)
+                if (y[c] != 0) total += y[c] * (lse - z[c]);
+        }
+    }
+    if (bad >= 0) {
+        cg_node_fault(n, CG_ERR_ARG, "softmax_cross_entropy: label %g of example %d is not a class "
+                      "index in 0..%d", (double)Y->val[bad], bad, C - 1);
+        return;
+    }
+    n->val[0] = (cg_real)(total / m);
+}
+
+static void backward_sce(cg_node *n)
+{
+    cg_node *Z = n->in[0], *Y = n->in[1];
+    const int m = Z->shape[0], C = Z->shape[1], indices = n->ip[0];
+    const cg_real s = n->grad[0] / (cg_real)m;
+#pragma omp parallel for if (Z->size > CG_OMP_MIN) schedule(static)
+    for (int i = 0; i < m; i++) {
+        const cg_real *p = n->scratch + (size_t)i * C;
+        if (Z->grad) {
+            cg_real *gz = Z->grad + (size_t)i * C;
+            if (indices) {
+                int k = (int)Y->val[i];
+                for (int c = 0; c < C; c++) gz[c] += s * (p[c] - (c == k));
+            } else {
+                const cg_real *y = Y->val + (size_t)i * C;
+                for (int c = 0; c < C; c++) gz[c] += s * (p[c] - y[c]);
+            }
+        }
+        if (Y->grad && !indices) {
+            /* dJ/dy_c = -log p_c / m (soft targets from another node). */
+            cg_real *gy = Y->grad + (size_t)i * C;
+            const cg_real *z = Z->val + (size_t)i * C;
+            cg_real lse = log_sum_exp(z, C);
+            for (int c = 0; c < C; c++) gy[c] += s * (lse - z[c]);
+        }
+    }
+}
+
+/* ---- sigmoid cross-entropy on logits ----
+ * l = max(z, 0) - z y + log(1 + exp(-|z|)), the stable form of
+ * -y log s(z) - (1 - y) log(1 - s(z)); dl/dz = s(z) - y, dl/dy = -z. */
+
+static int infer_bce(cg_node *n)
+{
+    if (!cg_dims_equal(n->in[0], n->in[1])) {
+        char a[96], b[96];
+        return cg_error(CG_ERR_SHAPE, "sigmoid_cross_entropy: logits %s and targets %s differ",
+                        cg_shape_str(n->in[0], a, sizeof a), cg_shape_str(n->in[1], b, sizeof b));
+    }
+    n->ndim = 0;
+    return CG_OK;
+}
+
+static void forward_bce(cg_node *n)
+{
+    const cg_real *z = n->in[0]->val, *y = n->in[1]->val;
+    const long N = (long)n->in[0]->size;
+    double total = 0;
+#pragma omp parallel for reduction(+ : total) if (N > CG_OMP_MIN) schedule(static)
+    for (long i = 0; i < N; i++)
+        total += (z[i] > 0 ? z[i] : 0) - z[i] * y[i] + CG_LOG1P(CG_EXP(-CG_FABS(z[i])));
+    n->val[0] = (cg_real)(total / (double)N);
+}
+
+static void backward_bce(cg_node *n)
+{
+    cg_node *Z = n->in[0], *Y = n->in[1];
+    const long N = (long)Z->size;
+    const cg_real s = n->grad[0] / (cg_real)N;
+    for (long i = 0; i < N; i++) {
+        cg_real z = Z->val[i];
+        cg_real sg = z >= 0 ? 1 / (1 + CG_EXP(-z)) : CG_EXP(z) / (1 + CG_EXP(z));
+        if (Z->grad) Z->grad[i] += s * (sg - Y->val[i]);
+        if (Y->grad) Y->grad[i] += s * -z;
+    }
+}
+
+/* ---- argmax [m] and hardmax [m, C]: ties go to the lowest index ---- */
+
+static int infer_argmax(cg_node *n)
+{
+    int rc = infer_rows(n);
+    if (rc) return rc;
+    n->ndim = 1;
+    return CG_OK;
+}
+
+static inline int row_argmax(const cg_real *z, int C)
+{
+    int k = 0;
+    for (int c = 1; c < C; c++)
+        if (z[c] > z[k]) k = c;
+    return k;
+}
+
+static void forward_argmax(cg_node *n)
+{
+    const cg_node *Z = n->in[0];
+    const int m = Z->shape[0], C = Z->shape[1];
+    for (int i = 0; i < m; i++) n->val[i] = (cg_real)row_argmax(Z->val + (size_t)i * C, C);
+}
+
+static void forward_hardmax(cg_node *n)
+{
+    const int m = n->shape[0], C = n->shape[1];
+    for (int i = 0; i < m; i++) {
+        cg_real *h = n->val + (size_t)i * C;
+        int k = row_argmax(n->in[0]->val + (size_t)i * C, C);
+        for (int c = 0; c < C; c++) h[c] = c == k;
+    }
+}
+
+const cg_op_def cg_op_softmax = {"softmax", 1, infer_rows, NULL, forward_softmax, backward_softmax};
+const cg_op_def cg_op_log_softmax = {"log_softmax", 1, infer_rows, NULL, forward_log_softmax,
+                                     backward_log_softmax};
+const cg_op_def cg_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, infer_sce, scratch_sce,
+                                               forward_sce, backward_sce};
+const cg_op_def cg_op_sigmoid_cross_entropy = {"sigmoid_cross_entropy", 2, infer_bce, NULL,
+                                               forward_bce, backward_bce};
+const cg_op_def cg_op_argmax = {"argmax", 1, infer_argmax, NULL, forward_argmax, NULL};
+const cg_op_def cg_op_hardmax = {"hardmax", 1, infer_rows, NULL, forward_hardmax, NULL};
+
+cg_node *cg_softmax(cg_node *z) { return cg_node_new_op(&cg_op_softmax, &z, 1, NULL, 0, NULL, 0); }
+
+cg_node *cg_log_softmax(cg_node *z)
+{
+    return cg_node_new_op(&cg_op_log_softmax, &z, 1, NULL, 0, NULL, 0);
+}
+
+cg_node *cg_softmax_cross_entropy(cg_node *logits, cg_node *labels)
+{
+    cg_node *in[2] = {logits, labels};
+    return cg_node_new_op(&cg_op_softmax_cross_entropy, in, 2, NULL, 0, NULL, 0);
+}
+
+cg_node *cg_sigmoid_cross_entropy(cg_node *logits, cg_node *targets)
+{
+    cg_node *in[2] = {logits, targets};
+    return cg_node_new_op(&cg_op_sigmoid_cross_entropy, in, 2, NULL, 0, NULL, 0);
+}
+
+cg_node *cg_argmax(cg_node *z) { return cg_node_new_op(&cg_op_argmax, &z, 1, NULL, 0, NULL, 0); }
+cg_node *cg_hardmax(cg_node *z) { return cg_node_new_op(&cg_op_hardmax, &z, 1, NULL, 0, NULL, 0); }

@@ -1,0 +1,94 @@
+/* unary.c: elementwise functions y = f(x) and their derivatives.
+ * Each backward uses whichever of x and y makes f' cheapest. */
+#include "ops.h"
+
+enum { U_NEG, U_SQUARE, U_POW, U_EXP, U_LOG, U_SQRT, U_RELU, U_SIGMOID, U_TANH };
+
+static int infer_unary(cg_node *n)
+{
+    cg_copy_shape(n, n->in[0]);
+    return CG_OK;
+}
+
+static inline cg_real sigmoid(cg_real x)
+{
+    /* Split by sign so exp never overflows. */
+    if (x >= 0) return 1 / (1 + CG_EXP(-x));
+    cg_real e = CG_EXP(x);
+    return e / (1 + e);
+}
+
+static void forward_unary(cg_node *n)
+{
+    const cg_real *x = n->in[0]->val;
+    cg_real *y = n->val;
+    const cg_real p = n->rp[0];
+    const long N = (long)n->size;
+    switch (n->ip[0]) {
+#define LOOP(EXPR) \
+    _Pragma("omp parallel for if (N > CG_OMP_MIN) schedule(static)") \
+    for (long i = 0; i < N; i++) y[i] = (EXPR); \
+    break
+    case U_NEG: LOOP(-x[i]);
+    case U_SQUARE: LOOP(x[i] * x[i]);
+    case U_POW: LOOP(CG_POW(x[i], p));
+    case U_EXP: LOOP(CG_EXP(x[i]));
+    case U_LOG: LOOP(CG_LOG(x[i]));
+    case U_SQRT: LOOP(CG_SQRT(x[i]));
+    case U_RELU: LOOP(x[i] > 0 ? x[i] : 0);
+    case U_SIGMOID: LOOP(sigmoid(x[i]));
+    case U_TANH: LOOP(CG_TANH(x[i]));
+#undef LOOP
+    }
+}
+
+static void backward_unary(cg_node *n)
+{
+    const cg_real *x = n->in[0]->val, *y = n->val, *g = n->grad;
+    cg_real *gx = n->in[0]->grad;
+    const cg_real p = n->rp[0];
+    const long N = (long)n->size;
+    switch (n->ip[0]) {
+#define LOOP(EXPR) \
+    _Pragma("omp parallel for if (N > CG_OMP_MIN) schedule(static)") \
+    for (long i = 0; i < N; i++) gx[i] += g[i] * (EXPR); \
+    break
+    case U_NEG: LOOP(-1);
+    case U_SQUARE: LOOP(2 * x[i]);
+    case U_POW: LOOP(p * CG_POW(x[i], p - 1));
+    case U_EXP: LOOP(y[i]);
+    case U_LOG: LOOP(1 / x[i]);
+    case U_SQRT: LOOP(1 / (2 * y[i]));
+    case U_RELU: LOOP(x[i] > 0 ? 1 : 0);
+    case U_SIGMOID: LOOP(y[i] * (1 - y[i]));
+    case U_TANH: LOOP(1 - y[i] * y[i]);
+#undef LOOP
+    }
+}
+
+#define UNARY_OP(NAME, KIND)                                                     \
+    const cg_op_def cg_op_##NAME = {#NAME, 1, infer_unary, NULL, forward_unary,  \
+                                    backward_unary};                             \
+    cg_node *cg_##NAME(cg_node *a)                                               \
+    {                                                                            \
+        int ip[1] = {KIND};                                                      \
+        return cg_node_new_op(&cg_op_##NAME, &a, 1, ip, 1, NULL, 0);             \
+    }
+
+UNARY_OP(neg, U_NEG)
+UNARY_OP(square, U_SQUARE)
+UNARY_OP(exp, U_EXP)
+UNARY_OP(log, U_LOG)
+UNARY_OP(sqrt, U_SQRT)
+UNARY_OP(relu, U_RELU)
+UNARY_OP(sigmoid, U_SIGMOID)
+UNARY_OP(tanh, U_TANH)
+
+const cg_op_def cg_op_pow = {"pow", 1, infer_unary, NULL, forward_unary, backward_unary};
+
+cg_node *cg_pow(cg_node *a, cg_real exponent)
+{
+    int ip[1] = {U_POW};
+    cg_real rp[1] = {exponent};
+    return cg_node_new_op(&cg_op_pow, &a, 1, ip, 1, rp, 1);
+}
