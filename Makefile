@@ -1,0 +1,46 @@
+# Thin wrapper over CMake: the two README commands and the usual targets.
+BUILD   ?= build
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX  ?= /usr/local
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test test-asan test-clang ci install clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Train the default model on Fashion-MNIST and print the test accuracy.
+run: deps
+	@$(MAKE) --no-print-directory build
+	$(BUILD)/cgrad train
+
+test: deps
+	@$(MAKE) --no-print-directory build CMAKE_FLAGS="-DCG_WERROR=ON"
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCG_SANITIZE=ON -DCG_WERROR=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+# Warning-free under clang too (-Werror makes a warning a failure).
+test-clang: deps
+	cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang -DCG_WERROR=ON
+	cmake --build build-clang -j $(JOBS)
+
+ci: test test-clang test-asan
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan build-clang

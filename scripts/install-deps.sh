@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian packages cgrad needs, only those missing.
+# apt-get update runs first (only when something is missing); sudo only
+# when not root.
+set -euo pipefail
+
+packages=(
+  build-essential   # gcc, make, libc headers
+  clang             # second compiler: CI builds warning-free with both
+  cmake             # build system and ctest
+  pkg-config        # finds OpenBLAS and cJSON
+  libopenblas-dev   # CBLAS sgemm/dgemm for matrix products
+  libomp-dev        # OpenMP runtime for clang builds (gcc ships libgomp)
+  zlib1g-dev        # reads .gz data sets
+  libcjson-dev      # JSON: metrics, checkpoint headers
+  dataset-fashion-mnist  # the default data set
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
