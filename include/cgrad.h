@@ -324,11 +324,135 @@ void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
 
 typedef struct cg_optimizer cg_optimizer;
 
-/* Plain gradient descent: w -= lr * g. */
+/* Optimizers update every trainable variable of a graph from its gradients.
+ * Each keeps its state (velocity, moments) in buffers allocated once, on
+ * the first update (or cg_optimizer_prepare), sized to the graph's
+ * parameter count; later updates allocate nothing. Using one optimizer on a
+ * graph with a different parameter count is an error (CG_ERR_STATE).
+ * Constructors return NULL with cg_last_error() set (CG_ERR_ARG) when an
+ * argument is out of range; the message names the bad value. Hyper-
+ * parameters: lr > 0 and finite; betas in [0, 1); eps > 0.
+ *
+ * Per update, with g the gradient of a parameter w and lr the current
+ * learning rate (schedule and warm-up applied, see below):
+ *   1. every gradient must be finite, else CG_ERR_NUMERIC and nothing moves;
+ *   2. clipping: g = clamp(g, -v, v) (cg_optimizer_set_clip_value), then, if
+ *      the global norm ||g|| over all parameters exceeds max_norm,
+ *      g *= max_norm / ||g|| (cg_optimizer_set_clip_norm);
+ *   3. weight decay wd: coupled (L2) g += wd * w, or decoupled (AdamW style)
+ *      w -= lr * wd * w, using w before this update;
+ *   4. the optimizer's own rule, below. */
+
+/* Plain gradient descent: w -= lr * g. Name "sgd". */
 cg_optimizer *cg_sgd(double lr);
+
+/* Heavy-ball momentum, PyTorch's convention (velocity v starts at 0):
+ *   v = beta * v + g;  w -= lr * v
+ * or with Nesterov on (cg_optimizer_set_nesterov, or cg_nesterov):
+ *   v = beta * v + g;  w -= lr * (g + beta * v).
+ * Name "momentum" ("nesterov" when Nesterov is on). Typical beta: 0.9
+ * (CG_MOMENTUM_BETA). */
+#define CG_MOMENTUM_BETA 0.9
+cg_optimizer *cg_momentum(double lr, double beta);
+/* cg_momentum with Nesterov on. */
+cg_optimizer *cg_nesterov(double lr, double beta);
+
+/* RMSprop (s starts at 0):
+ *   s = beta * s + (1 - beta) * g^2;  w -= lr * g / (sqrt(s) + eps).
+ * Name "rmsprop". Typical: beta 0.9, eps 1e-8. */
+cg_optimizer *cg_rmsprop(double lr, double beta, double eps);
+
+/* Adam, bias-corrected, at step t = 1, 2, ... (m, v start at 0):
+ *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+ *   m_hat = m / (1 - b1^t); v_hat = v / (1 - b2^t);
+ *   w -= lr * m_hat / (sqrt(v_hat) + eps).
+ * Name "adam" ("adamw" once decoupled weight decay > 0 is set). */
+#define CG_ADAM_BETA1 0.9
+#define CG_ADAM_BETA2 0.999
+#define CG_ADAM_EPS 1e-8
+cg_optimizer *cg_adam(double lr, double beta1, double beta2, double eps);
+/* cg_adam(lr, 0.9, 0.999, 1e-8). */
+cg_optimizer *cg_adam_default(double lr);
+/* AdamW: cg_adam_default(lr) with decoupled weight decay wd (>= 0). */
+cg_optimizer *cg_adamw(double lr, double weight_decay);
+
+/* By name, for command lines, with the defaults above: "sgd", "momentum"
+ * (beta 0.9), "nesterov" (beta 0.9), "rmsprop" (beta 0.9, eps 1e-8),
+ * "adam" (0.9, 0.999, 1e-8), "adamw" (adam + decoupled weight decay 0.01).
+ * NULL with CG_ERR_ARG and a message listing the valid names otherwise. */
+cg_optimizer *cg_optimizer_from_name(const char *name, double lr);
+
 void cg_optimizer_free(cg_optimizer *o);
-/* Apply one update to every variable of g from the current gradients. */
+
+/* Weight decay wd >= 0 (0, the default, turns it off): decoupled = 0 adds
+ * wd * w to the gradient (L2), decoupled = 1 shrinks w -= lr * wd * w
+ * (AdamW). CG_ERR_ARG for a negative or non-finite wd. */
+int cg_optimizer_set_weight_decay(cg_optimizer *o, double wd, int decoupled);
+/* Clip the global gradient norm to max_norm > 0 (0 turns it off, the
+ * default). */
+int cg_optimizer_set_clip_norm(cg_optimizer *o, double max_norm);
+/* Clamp every gradient to [-v, v], v > 0 (0 turns it off, the default). */
+int cg_optimizer_set_clip_value(cg_optimizer *o, double v);
+/* Nesterov momentum on (1) or off (0); CG_ERR_ARG for optimizers without
+ * momentum (sgd, rmsprop, adam). */
+int cg_optimizer_set_nesterov(cg_optimizer *o, int on);
+/* A new base learning rate lr0 (> 0), kept with the schedule. */
+int cg_optimizer_set_lr(cg_optimizer *o, double lr);
+
+/* Learning-rate schedules by epoch (e = 0, 1, ... as set by
+ * cg_optimizer_set_epoch), from the base rate lr0:
+ *   CG_LR_CONSTANT      lr0                            (no params)
+ *   CG_LR_INVERSE_TIME  lr0 / (1 + k e)                params {k >= 0}
+ *   CG_LR_EXPONENTIAL   lr0 * r^e                      params {r > 0}
+ *   CG_LR_STEP          lr0 * gamma^floor(e / n)       params {n >= 1 integer, gamma > 0}
+ *   CG_LR_COSINE        lr_min + (lr0 - lr_min)(1 + cos(pi min(e,T) / T)) / 2
+ *                                                      params {T > 0, lr_min >= 0}
+ * (after T epochs the cosine schedule stays at lr_min). */
+enum {
+    CG_LR_CONSTANT = 0,
+    CG_LR_INVERSE_TIME = 1,
+    CG_LR_EXPONENTIAL = 2,
+    CG_LR_STEP = 3,
+    CG_LR_COSINE = 4
+};
+#define CG_LR_MAX_PARAMS 2
+/* Set the schedule; params holds CG_LR_MAX_PARAMS values (unused ones are
+ * ignored; may be NULL for CG_LR_CONSTANT). CG_ERR_ARG for an unknown kind
+ * or an out-of-range parameter. */
+int cg_optimizer_set_schedule(cg_optimizer *o, int kind, const double *params);
+/* Linear warm-up over the first `steps` updates: update t (1-based) uses
+ * lr * min(1, t / steps). 0 (the default) turns it off. */
+int cg_optimizer_set_warmup(cg_optimizer *o, int steps);
+/* The training loop calls this at the start of each epoch (epoch >= 0). */
+int cg_optimizer_set_epoch(cg_optimizer *o, int epoch);
+/* The learning rate the next update will use (schedule and warm-up
+ * applied); 0 for a NULL optimizer. */
+double cg_optimizer_lr(const cg_optimizer *o);
+/* Parse a schedule spec: "none" (or "constant"), "inverse:K", "exp:R",
+ * "step:N:GAMMA", "cosine:T" or "cosine:T:LR_MIN" into *kind and
+ * params[CG_LR_MAX_PARAMS]. CG_ERR_ARG with a message quoting the spec and
+ * the valid forms when it is malformed or out of range. */
+int cg_lr_schedule_parse(const char *spec, int *kind, double *params);
+
+/* Apply one update to every variable of g from the current gradients.
+ * CG_ERR_NUMERIC (nothing changed) if a gradient is NaN or infinite. */
 int cg_optimizer_update(cg_optimizer *o, cg_graph *g);
+
+/* State, for checkpoints. */
+/* "sgd", "momentum", "nesterov", "rmsprop", "adam" or "adamw" (NULL for a
+ * NULL optimizer). */
+const char *cg_optimizer_name(const cg_optimizer *o);
+/* Updates made so far (Adam's t; warm-up counts these too). */
+long cg_optimizer_step_count(const cg_optimizer *o);
+int cg_optimizer_set_step_count(cg_optimizer *o, long t);
+/* Allocate the state buffers for graph g now (zeros) if not yet done, so a
+ * checkpoint can be restored into them before the first update. */
+int cg_optimizer_prepare(cg_optimizer *o, cg_graph *g);
+/* State buffer `which` (0 = velocity / first moment m, 1 = second moment:
+ * RMSprop's s, Adam's v), writable, of *n values (one per parameter, in
+ * cg_graph_params order). NULL and *n = 0 if the optimizer has no such
+ * state or it is not allocated yet. n may be NULL. */
+cg_real *cg_optimizer_state(cg_optimizer *o, int which, size_t *n);
 /* Name a node after creation (names are unique in a graph). */
 int cg_node_set_name(cg_node *n, const char *name);
 /* Non-trainable state (batch-norm running statistics), contiguous. */
@@ -336,8 +460,119 @@ size_t cg_graph_state_count(cg_graph *g);
 cg_real *cg_graph_state(cg_graph *g);
 
 /* One training step, like TF's optimizer.minimize(cost): forward, backward
- * and update. The cost's value is left in *loss if loss is not NULL. */
+ * and update. The cost's value is left in *loss if loss is not NULL.
+ * CG_ERR_NUMERIC (no update) if the cost or a gradient is NaN/inf. */
 int cg_minimize_step(cg_optimizer *o, cg_node *cost, cg_real *loss);
+
+/* ---------------------------------------------------------------------- */
+/* Part 2: models                                                           */
+/* ---------------------------------------------------------------------- */
+
+/* Activations (they also choose a dense layer's initialiser). */
+enum { CG_LINEAR = 0, CG_RELU = 1, CG_TANH = 2, CG_SIGMOID = 3 };
+
+/* "linear", "relu", "tanh", "sigmoid"; and back (-1 if unknown). */
+const char *cg_activation_name(int activation);
+int cg_activation_from_name(const char *name);
+
+/* Initialisers, filling w [fan_in, fan_out] from r. He normal: N(0, 2 /
+ * fan_in), for ReLU. Xavier/Glorot uniform: U(-a, a), a = sqrt(6 / (fan_in
+ * + fan_out)), for tanh, sigmoid and linear outputs. */
+void cg_init_he_normal(cg_rng *r, cg_real *w, int fan_in, int fan_out);
+void cg_init_xavier_uniform(cg_rng *r, cg_real *w, int fan_in, int fan_out);
+
+/* A fully connected layer on x [m, in]: returns the pre-activation x W + b.
+ * Creates the variables "<prefix>.weight" [in, units] (initialised from
+ * the graph's PRNG for the activation that follows: He normal for CG_RELU,
+ * else Xavier uniform) and "<prefix>.bias" [units] (zeros). */
+cg_node *cg_dense(cg_graph *g, cg_node *x, int units, int activation, const char *prefix);
+
+/* A sequential classifier: input [CG_BATCH, n_inputs] -> the layers added
+ * -> a dense output layer of n_classes logits (always appended at build).
+ * Graph nodes: placeholders "x" [CG_BATCH, n_inputs] and "y" [CG_BATCH]
+ * (class indices as cg_real), "logits", "loss" (mean softmax
+ * cross-entropy), "probs" (softmax) and "pred" (argmax). */
+typedef struct cg_model cg_model;
+
+cg_model *cg_model_new(int n_inputs, int n_classes, uint64_t seed);
+void cg_model_free(cg_model *m);
+/* Add layers (before the graph is built; CG_ERR_STATE after). */
+int cg_model_add_dense(cg_model *m, int units);
+int cg_model_add_activation(cg_model *m, int activation);
+/* Build the graph (done lazily by the functions below); CG_OK if built. */
+int cg_model_build(cg_model *m);
+/* The model's graph (built if needed), NULL on error. The graph API stays
+ * usable on it; the model owns it. */
+cg_graph *cg_model_graph(cg_model *m);
+cg_node *cg_model_input(cg_model *m);
+cg_node *cg_model_labels(cg_model *m);
+cg_node *cg_model_logits(cg_model *m);
+cg_node *cg_model_loss(cg_model *m);
+cg_node *cg_model_probs(cg_model *m);
+cg_node *cg_model_pred(cg_model *m);
+int cg_model_n_inputs(const cg_model *m);
+int cg_model_n_classes(const cg_model *m);
+/* Keras-like table: layer, type, output shape, parameters; the total. */
+int cg_model_summary(cg_model *m, void *file /* FILE*, NULL = stdout */);
+
+/* --- Training --- */
+
+typedef struct cg_epoch_metrics {
+    int epoch;             /* 1-based                                    */
+    int epochs;            /* of how many                                */
+    double train_loss;     /* mean over the epoch's batches (by example) */
+    double train_acc;
+    double val_loss;       /* NaN when there is no validation set        */
+    double val_acc;
+    double seconds;        /* the whole epoch, validation included       */
+    double examples_per_second; /* training examples / training time     */
+} cg_epoch_metrics;
+
+/* Called after each epoch; a non-zero return stops training (not an
+ * error). */
+typedef int (*cg_epoch_callback)(const cg_epoch_metrics *m, void *user);
+
+typedef struct cg_fit_options {
+    int epochs;            /* default 10                                  */
+    int batch_size;        /* default 32; the last batch may be partial   */
+    uint64_t seed;         /* shuffling; default 0                        */
+    int verbose;           /* 0 silent, 1 progress (default)              */
+    void *progress;        /* FILE* for progress; NULL = stderr. A
+                              terminal gets a redrawn bar, anything else
+                              one line per epoch.                         */
+    cg_epoch_callback on_epoch; /* may be NULL                            */
+    void *user;            /* passed to on_epoch                          */
+} cg_fit_options;
+
+typedef struct cg_fit_result {
+    int epochs;            /* epochs completed                            */
+    double train_loss, train_acc, val_loss, val_acc; /* of the last epoch */
+    double seconds;        /* total wall time                             */
+    double examples_per_second; /* over all training steps              */
+} cg_fit_result;
+
+/* Defaults as documented above. */
+void cg_fit_options_init(cg_fit_options *opt);
+
+/* Train with mini-batches (reshuffled each epoch with opt->seed) of train,
+ * normalised by nz (may be NULL), evaluating on val (may be NULL) after
+ * each epoch. opt NULL = defaults; res may be NULL. A non-finite loss stops
+ * training with CG_ERR_NUMERIC. The graph is left in training mode. */
+int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_dataset *val,
+           const cg_normalizer *nz, const cg_fit_options *opt, cg_fit_result *res);
+
+/* Mean loss and accuracy over ds in inference mode, in batches of `batch`
+ * (<= 0: 1000). loss or acc may be NULL. */
+int cg_evaluate(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
+                double *loss, double *acc);
+
+/* Inference on n rows x [n, n_inputs] (already normalised): probs [n,
+ * n_classes] and/or classes [n] (either may be NULL). */
+int cg_predict(cg_model *m, const cg_real *x, int n, cg_real *probs, int *classes);
+
+/* Fraction of the n rows of logits/probabilities [n, c] whose argmax equals
+ * the label (labels as cg_real class indices, like the "y" placeholder). */
+double cg_accuracy(const cg_real *scores, const cg_real *labels, int n, int c);
 
 #ifdef __cplusplus
 }

@@ -149,7 +149,7 @@ static cg_node *new_stored_leaf(cg_graph *g, int kind, const char *what, const c
     cg_node *n = append(g, kind, name);
     if (!n) { repoint_leaves(g); return NULL; }
     n->ndim = ndim;
-    memcpy(n->shape, shape, (size_t)ndim * sizeof(int));
+    if (ndim) memcpy(n->shape, shape, (size_t)ndim * sizeof(int));
     n->size = size;
     n->offset = old;
     n->needs_grad = trainable;
@@ -181,13 +181,20 @@ cg_node *cg_placeholder(cg_graph *g, const char *name, int ndim, const int *shap
 {
     if (!g) return cg_error_null(CG_ERR_ARG, "cg_placeholder: graph is NULL");
     if (check_shape("cg_placeholder", ndim, shape, 1)) return NULL;
+    /* A fixed-shape placeholder owns its memory, like a constant: what was
+     * fed survives re-plans (a new batch size, a new node). */
+    int open = ndim > 0 && shape[0] == CG_BATCH;
+    cg_real *own = NULL;
+    if (!open && !(own = cg_calloc(cg_shape_size(ndim, shape), sizeof(cg_real))))
+        return cg_error_null(CG_ERR_MEMORY, "cg_placeholder: out of memory");
     cg_node *n = append(g, CG_KIND_PLACEHOLDER, name);
-    if (!n) return NULL;
+    if (!n) { cg_free(own); return NULL; }
     n->ndim = ndim;
-    memcpy(n->shape, shape, (size_t)ndim * sizeof(int));
-    memcpy(n->decl, shape, (size_t)ndim * sizeof(int));
-    if (g->batch > 0 && ndim > 0 && shape[0] == CG_BATCH) n->shape[0] = g->batch;
+    if (ndim) memcpy(n->shape, shape, (size_t)ndim * sizeof(int));
+    if (ndim) memcpy(n->decl, shape, (size_t)ndim * sizeof(int));
+    if (g->batch > 0 && open) n->shape[0] = g->batch;
     n->size = cg_shape_size(ndim, n->shape);
+    n->own = n->val = own;
     return n;
 }
 
@@ -203,7 +210,7 @@ cg_node *cg_constant(cg_graph *g, int ndim, const int *shape, const cg_real *val
     if (!n) { cg_free(own); return NULL; }
     memcpy(own, values, size * sizeof(cg_real));
     n->ndim = ndim;
-    memcpy(n->shape, shape, (size_t)ndim * sizeof(int));
+    if (ndim) memcpy(n->shape, shape, (size_t)ndim * sizeof(int));
     n->size = size;
     n->own = n->val = own;
     return n;
