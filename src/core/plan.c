@@ -8,20 +8,18 @@
 /* 64-byte slices: whole cache lines, and aligned for SIMD loads. */
 static size_t round_up(size_t n) { return (n + 7) & ~(size_t)7; }
 
-static int resolve_placeholder(cg_graph *g, cg_node *n)
+/* An open placeholder takes the batch size; before any batch is known it
+ * stays unresolved (size -1), and so does every op that depends on it:
+ * they get no memory until the first feed sets the batch. cg_forward
+ * refuses to run them (the placeholder was not fed). */
+static void resolve_placeholder(cg_graph *g, cg_node *n)
 {
     memcpy(n->shape, n->decl, sizeof n->shape);
-    if (n->ndim > 0 && n->decl[0] == CG_BATCH) {
-        if (g->batch <= 0) {
-            char lbl[96];
-            return cg_error(CG_ERR_STATE, "placeholder %s was not fed (its batch size is unknown)",
-                            cg_node_label(n, lbl, sizeof lbl));
-        }
-        n->shape[0] = g->batch;
-    }
+    if (n->ndim > 0 && n->decl[0] == CG_BATCH && g->batch > 0) n->shape[0] = g->batch;
     n->size = cg_shape_size(n->ndim, n->shape);
-    return CG_OK;
 }
+
+static int unresolved(const cg_node *n) { return n->size == (size_t)-1; }
 
 int cg_graph_plan(cg_graph *g)
 {
@@ -29,11 +27,15 @@ int cg_graph_plan(cg_graph *g)
     for (int i = 0; i < g->n_nodes; i++) {
         cg_node *n = g->nodes[i];
         if (n->kind == CG_KIND_PLACEHOLDER) {
-            if (resolve_placeholder(g, n)) return cg_last_error_code();
-            total += round_up(n->size);
+            if (n->own) continue; /* fixed shape: its own memory */
+            resolve_placeholder(g, n);
+            if (!unresolved(n)) total += round_up(n->size);
         } else if (n->kind == CG_KIND_OP) {
             if (n->op->infer_shape(n) != CG_OK) return cg_last_error_code();
             n->size = cg_shape_size(n->ndim, n->shape);
+            for (int j = 0; j < n->n_in; j++)
+                if (unresolved(n->in[j])) n->size = (size_t)-1;
+            if (unresolved(n)) continue;
             n->scratch_len = n->op->scratch_size ? n->op->scratch_size(n) : 0;
             total += round_up(n->size) * (n->needs_grad ? 2 : 1) + round_up(n->scratch_len);
         }
@@ -46,14 +48,21 @@ int cg_graph_plan(cg_graph *g)
         g->arena_cap = total;
     }
     cg_real *p = g->arena;
-    memset(p, 0, total * sizeof(cg_real));
+    if (total) memset(p, 0, total * sizeof(cg_real));
     for (int i = 0; i < g->n_nodes; i++) {
         cg_node *n = g->nodes[i];
         if (n->kind == CG_KIND_PLACEHOLDER) {
+            if (n->own) continue;
+            n->fed = 0;
+            if (unresolved(n)) { n->val = NULL; continue; }
             n->val = p;
             p += round_up(n->size);
-            n->fed = 0;
         } else if (n->kind == CG_KIND_OP) {
+            if (unresolved(n)) {
+                n->val = n->grad = n->scratch = NULL;
+                n->scratch_len = 0;
+                continue;
+            }
             n->val = p;
             p += round_up(n->size);
             n->grad = NULL;

@@ -29,7 +29,20 @@ static inline cg_real log_sum_exp(const cg_real *z, int C)
     return mx + CG_LOG(s);
 }
 
-/* ---- softmax: p = exp(z - lse); dz = p * (g - sum(g * p)) ---- */
+/* p = exp(z - max) / sum(exp(z - max)): dividing by the sum, rather than
+ * taking exp(z - lse), keeps full precision when |z| is large (z - lse
+ * rounds to the ulp of lse, 6e-5 in float at 1000). */
+static inline void softmax_row(const cg_real *z, cg_real *p, int C)
+{
+    cg_real mx = z[0];
+    for (int c = 1; c < C; c++)
+        if (z[c] > mx) mx = z[c];
+    cg_real s = 0;
+    for (int c = 0; c < C; c++) s += p[c] = CG_EXP(z[c] - mx);
+    for (int c = 0; c < C; c++) p[c] /= s;
+}
+
+/* ---- softmax: p = exp(z - max) / sum; dz = p * (g - sum(g * p)) ---- */
 
 static void forward_softmax(cg_node *n)
 {
@@ -38,8 +51,7 @@ static void forward_softmax(cg_node *n)
     for (int i = 0; i < m; i++) {
         const cg_real *z = n->in[0]->val + (size_t)i * C;
         cg_real *p = n->val + (size_t)i * C;
-        cg_real lse = log_sum_exp(z, C);
-        for (int c = 0; c < C; c++) p[c] = CG_EXP(z[c] - lse);
+        softmax_row(z, p, C);
     }
 }
 
@@ -118,7 +130,7 @@ static void forward_sce(cg_node *n)
         const cg_real *z = Z->val + (size_t)i * C;
         cg_real *p = n->scratch + (size_t)i * C;
         cg_real lse = log_sum_exp(z, C);
-        for (int c = 0; c < C; c++) p[c] = CG_EXP(z[c] - lse);
+        softmax_row(z, p, C);
         if (indices) {
             cg_real yv = Y->val[i];
             int k = (int)yv;
