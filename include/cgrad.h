@@ -303,6 +303,12 @@ int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *
 
 void cg_dataset_free(cg_dataset *ds);
 
+/* Synthetic data: n_per_class points of each of `classes` Gaussian blobs
+ * (standard deviation stddev) in `dims` dimensions, centres on a circle in
+ * the first two coordinates, well separated. Labels cycle 0,1,..,C-1. */
+int cg_make_blobs(int n_per_class, int classes, int dims, double stddev, uint64_t seed,
+                  cg_dataset *out);
+
 /* Split off the last `frac` of a shuffled order as validation set: the first
  * part goes to train, the rest to val (both new data sets). */
 int cg_dataset_split(const cg_dataset *ds, double frac, uint64_t seed,

@@ -1,0 +1,48 @@
+/* cli_util.c: flag parsing and error lines shared by the subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "cgrad: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+int cli_parse_int(const char *flag, const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "cgrad: %s: '%s' is not an integer in [%ld, %ld]\n", flag, s, lo, hi);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v)) {
+        fprintf(stderr, "cgrad: %s: '%s' is not a number\n", flag, s);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        fprintf(stderr, "cgrad: %s: %g is out of range [%g, %g]\n", flag, v, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,399 @@
+/* train.c: `cgrad train`: load a data set, build an MLP, fit it, evaluate
+ * it on the test set, and optionally log metrics and print JSON. */
+#define _POSIX_C_SOURCE 200809L /* mkdir */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cjson/cJSON.h>
+
+#include "cgrad.h"
+#include "cli/cli.h"
+
+#define MAX_HIDDEN 64
+
+typedef struct train_args {
+    const char *data, *test, *label, *optimizer, *out, *schedule;
+    int hidden[MAX_HIDDEN], n_hidden;
+    int activation;
+    int epochs, batch, threads, json, quiet;
+    int standardize; /* -1 = by data type */
+    double lr;       /* 0 = the optimizer's default */
+    double val_split;
+    uint64_t seed;
+} train_args;
+
+void cli_train_help(FILE *f)
+{
+    fprintf(f,
+            "usage: cgrad train [flags]\n"
+            "\n"
+            "Train a multi-layer perceptron classifier and report its test accuracy.\n"
+            "\n"
+            "  --data SPEC          fashion-mnist (default), a directory of MNIST-style IDX\n"
+            "                       files, or a .csv / .npy file\n"
+            "  --test FILE          test set for .csv / .npy data (IDX data uses t10k-*)\n"
+            "  --label COL          label column of .csv / .npy (name or index; default last)\n"
+            "  --hidden LIST        hidden layer widths, e.g. 256,256 (default), or none\n"
+            "  --activation NAME    relu (default), tanh or sigmoid\n"
+            "  --optimizer NAME     adam (default), adamw, sgd, momentum, nesterov, rmsprop\n"
+            "  --lr RATE            learning rate (default 0.001 for adam/adamw/rmsprop,\n"
+            "                       0.01 for momentum/nesterov, 0.1 for sgd)\n"
+            "  --schedule SPEC      learning-rate schedule by epoch: cosine:EPOCHS (default),\n"
+            "                       none, inverse:K, exp:R, step:N:GAMMA, cosine:T[:LR_MIN]\n"
+            "  --epochs N           passes over the training set (default 10)\n"
+            "  --batch N            mini-batch size (default 128)\n"
+            "  --seed N             seed for initial weights, split and shuffling (default 42)\n"
+            "  --threads N          BLAS/OpenMP threads (default 0 = all cores)\n"
+            "  --val-split F        fraction held out for validation, in [0, 1) (default 0.1)\n"
+            "  --standardize        per-feature standardisation (default for .csv / .npy)\n"
+            "  --no-standardize     only scale bytes to [0, 1] (default for images)\n"
+            "  --out DIR            write DIR/metrics.jsonl, one JSON object per epoch\n"
+            "  --json               end with one JSON line of results on stdout\n"
+            "  --quiet              no progress output\n"
+            "  --help               this text\n");
+}
+
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "cgrad train: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, " (see `cgrad train --help`)\n");
+    return CLI_USAGE;
+}
+
+static int parse_hidden(const char *s, train_args *a)
+{
+    a->n_hidden = 0;
+    if (strcmp(s, "none") == 0) return 0;
+    const char *p = s;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 1 || v > 1000000 || (*end && *end != ',') ||
+            a->n_hidden == MAX_HIDDEN) {
+            fprintf(stderr,
+                    "cgrad train: --hidden: '%s' is not a comma-separated list of positive "
+                    "layer widths (or 'none')\n", s);
+            return -1;
+        }
+        a->hidden[a->n_hidden++] = (int)v;
+        if (!*end) return 0;
+        p = end + 1;
+    }
+}
+
+/* 0, CLI_OK for --help (returned as 1), or CLI_USAGE. */
+static int parse_args(int argc, char **argv, train_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->data = "fashion-mnist";
+    a->optimizer = "adam";
+    a->hidden[0] = a->hidden[1] = 256;
+    a->n_hidden = 2;
+    a->activation = CG_RELU;
+    a->epochs = 10;
+    a->batch = 128;
+    a->seed = 42;
+    a->val_split = 0.1;
+    a->standardize = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i];
+        if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) return 1;
+        if (strcmp(f, "--json") == 0) { a->json = 1; continue; }
+        if (strcmp(f, "--quiet") == 0) { a->quiet = 1; continue; }
+        if (strcmp(f, "--standardize") == 0) { a->standardize = 1; continue; }
+        if (strcmp(f, "--no-standardize") == 0) { a->standardize = 0; continue; }
+        static const char *const valued[] = {"--data", "--test", "--label", "--hidden",
+                                             "--activation", "--epochs", "--batch", "--lr",
+                                             "--optimizer", "--seed", "--threads", "--val-split",
+                                             "--out", "--schedule"};
+        int known = 0;
+        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
+            if (strcmp(f, valued[k]) == 0) known = 1;
+        if (!known) {
+            if (strncmp(f, "--", 2) == 0)
+                return usage_error("unknown flag '%s'%s", f, "");
+            return usage_error("unexpected argument '%s'%s", f, "");
+        }
+        if (i + 1 >= argc) return usage_error("%s needs a value%s", f, "");
+        const char *v = argv[++i];
+        if (strcmp(f, "--data") == 0) a->data = v;
+        else if (strcmp(f, "--test") == 0) a->test = v;
+        else if (strcmp(f, "--label") == 0) a->label = v;
+        else if (strcmp(f, "--out") == 0) a->out = v;
+        else if (strcmp(f, "--schedule") == 0) {
+            int kind;
+            double params[CG_LR_MAX_PARAMS];
+            if (cg_lr_schedule_parse(v, &kind, params))
+                return usage_error("--schedule: %s%s", cg_last_error(), "");
+            a->schedule = v;
+        }
+        else if (strcmp(f, "--optimizer") == 0) {
+            /* Validated here so that a typo fails before any work. */
+            cg_optimizer *o = cg_optimizer_from_name(v, 0.1);
+            if (!o) return usage_error("--optimizer: %s%s", cg_last_error(), "");
+            cg_optimizer_free(o);
+            a->optimizer = v;
+        } else if (strcmp(f, "--hidden") == 0) {
+            if (parse_hidden(v, a)) return CLI_USAGE;
+        } else if (strcmp(f, "--activation") == 0) {
+            a->activation = cg_activation_from_name(v);
+            if (a->activation != CG_RELU && a->activation != CG_TANH && a->activation != CG_SIGMOID)
+                return usage_error("--activation: '%s' is not one of relu, tanh, sigmoid%s", v, "");
+        } else if (strcmp(f, "--epochs") == 0) {
+            if (cli_parse_int(f, v, 1, 1000000, &a->epochs)) return CLI_USAGE;
+        } else if (strcmp(f, "--batch") == 0) {
+            if (cli_parse_int(f, v, 1, 1 << 24, &a->batch)) return CLI_USAGE;
+        } else if (strcmp(f, "--threads") == 0) {
+            if (cli_parse_int(f, v, 0, 4096, &a->threads)) return CLI_USAGE;
+        } else if (strcmp(f, "--seed") == 0) {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(v, &end, 10);
+            if (!*v || *end || errno || v[0] == '-')
+                return usage_error("--seed: '%s' is not a non-negative integer%s", v, "");
+            a->seed = (uint64_t)s;
+        } else if (strcmp(f, "--lr") == 0) {
+            if (cli_parse_double(f, v, -HUGE_VAL, HUGE_VAL, &a->lr)) return CLI_USAGE;
+            if (!(a->lr > 0)) return usage_error("--lr: '%s' must be positive%s", v, "");
+        } else if (strcmp(f, "--val-split") == 0) {
+            if (cli_parse_double(f, v, -HUGE_VAL, HUGE_VAL, &a->val_split)) return CLI_USAGE;
+            if (!(a->val_split >= 0 && a->val_split < 1))
+                return usage_error("--val-split: '%s' must be in [0, 1)%s", v, "");
+        }
+    }
+    return 0;
+}
+
+static double default_lr(const char *opt)
+{
+    if (strcmp(opt, "sgd") == 0) return 0.1;
+    if (strcmp(opt, "momentum") == 0 || strcmp(opt, "nesterov") == 0) return 0.01;
+    return 0.001;
+}
+
+/* mkdir -p. */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return -1;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+            buf[i] = c;
+        }
+    }
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+static void add_number_or_null(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+typedef struct epoch_log {
+    FILE *f;
+    cg_optimizer *opt;
+    int failed;
+} epoch_log;
+
+static int on_epoch(const cg_epoch_metrics *e, void *user)
+{
+    epoch_log *log = user;
+    if (!log->f) return 0;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { log->failed = 1; return 1; }
+    cJSON_AddNumberToObject(o, "epoch", e->epoch);
+    add_number_or_null(o, "train_loss", e->train_loss);
+    add_number_or_null(o, "train_accuracy", e->train_acc);
+    add_number_or_null(o, "val_loss", e->val_loss);
+    add_number_or_null(o, "val_accuracy", e->val_acc);
+    cJSON_AddNumberToObject(o, "seconds", e->seconds);
+    cJSON_AddNumberToObject(o, "examples_per_second", e->examples_per_second);
+    cJSON_AddNumberToObject(o, "lr", cg_optimizer_lr(log->opt));
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s || fprintf(log->f, "%s\n", s) < 0 || fflush(log->f) != 0) log->failed = 1;
+    free(s);
+    return log->failed;
+}
+
+int cli_train(int argc, char **argv)
+{
+    train_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc == 1) {
+        cli_train_help(stdout);
+        return CLI_OK;
+    }
+    if (rc) return rc;
+    cg_set_threads(a.threads);
+    FILE *out = stdout;
+    int verbose = !a.quiet;
+
+    cg_dataset full = {0}, test = {0}, tr = {0}, va = {0};
+    cg_normalizer nz = {0};
+    cg_model *model = NULL;
+    cg_optimizer *opt = NULL;
+    epoch_log log = {0};
+    int status = CLI_FAIL, have_test = 0;
+
+    if (cg_load_dataset(a.data, a.label, 1, &full)) {
+        fprintf(stderr, "cgrad train: --data: %s\n", cg_last_error());
+        return CLI_USAGE;
+    }
+    int is_idx = full.rows > 0;
+    if (a.test) {
+        if (cg_load_dataset(a.test, a.label, is_idx ? 0 : 1, &test)) {
+            fprintf(stderr, "cgrad train: --test: %s\n", cg_last_error());
+            status = CLI_USAGE;
+            goto done;
+        }
+        have_test = 1;
+    } else if (is_idx) {
+        if (cg_load_dataset(a.data, a.label, 0, &test)) {
+            fprintf(stderr, "cgrad train: --data: test split: %s\n", cg_last_error());
+            status = CLI_USAGE;
+            goto done;
+        }
+        have_test = 1;
+    } else if (verbose) {
+        fprintf(stderr, "cgrad train: note: no --test file given; skipping the test evaluation\n");
+    }
+    if (have_test && test.d != full.d) {
+        fprintf(stderr, "cgrad train: --test has %d features, --data has %d\n", test.d, full.d);
+        status = CLI_USAGE;
+        goto done;
+    }
+    int n_classes = full.n_classes;
+    if (have_test && test.n_classes > n_classes) n_classes = test.n_classes;
+    if (n_classes < 2) n_classes = 2;
+
+    const cg_dataset *train_set = &full, *val_set = NULL;
+    if (a.val_split > 0) {
+        if (cg_dataset_split(&full, a.val_split, a.seed, &tr, &va)) {
+            fprintf(stderr, "cgrad train: --val-split: %s\n", cg_last_error());
+            status = CLI_USAGE;
+            goto done;
+        }
+        train_set = &tr;
+        val_set = va.n > 0 ? &va : NULL;
+    }
+    int standardize = a.standardize >= 0 ? a.standardize : full.x_u8 == NULL;
+    if (cg_normalizer_fit(&nz, train_set, standardize)) goto fail;
+
+    model = cg_model_new(full.d, n_classes, a.seed);
+    if (!model) goto fail;
+    for (int i = 0; i < a.n_hidden; i++)
+        if (cg_model_add_dense(model, a.hidden[i]) || cg_model_add_activation(model, a.activation))
+            goto fail;
+    if (cg_model_build(model)) goto fail;
+    double lr = a.lr > 0 ? a.lr : default_lr(a.optimizer);
+    opt = cg_optimizer_from_name(a.optimizer, lr);
+    if (!opt) goto fail;
+    char default_schedule[32];
+    if (!a.schedule) { /* cosine decay to 0 over the run */
+        snprintf(default_schedule, sizeof default_schedule, "cosine:%d", a.epochs);
+        a.schedule = default_schedule;
+    }
+    int sched_kind;
+    double sched_params[CG_LR_MAX_PARAMS];
+    if (cg_lr_schedule_parse(a.schedule, &sched_kind, sched_params) ||
+        cg_optimizer_set_schedule(opt, sched_kind, sched_params))
+        goto fail;
+
+    if (a.out) {
+        char path[4096];
+        if (make_dirs(a.out) != 0) {
+            fprintf(stderr, "cgrad train: --out: cannot create directory '%s': %s\n", a.out,
+                    strerror(errno));
+            goto done;
+        }
+        snprintf(path, sizeof path, "%s/metrics.jsonl", a.out);
+        log.f = fopen(path, "w");
+        if (!log.f) {
+            fprintf(stderr, "cgrad train: --out: cannot write '%s': %s\n", path, strerror(errno));
+            goto done;
+        }
+    }
+    log.opt = opt;
+
+    if (verbose) {
+        fprintf(out, "data: %s: %d training, %d validation, %d test examples, %d features, "
+                     "%d classes\n", a.data, train_set->n, val_set ? val_set->n : 0,
+                have_test ? test.n : 0, full.d, n_classes);
+        cg_model_summary(model, out);
+        fprintf(out, "optimizer: %s, lr %g%s%s, batch %d, epochs %d, seed %llu%s\n", a.optimizer,
+                lr, a.schedule ? ", schedule " : "", a.schedule ? a.schedule : "", a.batch,
+                a.epochs, (unsigned long long)a.seed,
+                standardize ? ", standardized inputs" : "");
+        fflush(out);
+    }
+
+    cg_fit_options fo;
+    cg_fit_options_init(&fo);
+    fo.epochs = a.epochs;
+    fo.batch_size = a.batch;
+    fo.seed = a.seed;
+    fo.verbose = verbose;
+    fo.progress = out;
+    fo.on_epoch = on_epoch;
+    fo.user = &log;
+    cg_fit_result res;
+    if (cg_fit(model, opt, train_set, val_set, &nz, &fo, &res)) goto fail;
+    if (log.failed) {
+        fprintf(stderr, "cgrad train: --out: writing %s/metrics.jsonl failed\n", a.out);
+        goto done;
+    }
+
+    double test_loss = NAN, test_acc = NAN;
+    if (have_test) {
+        if (cg_evaluate(model, &test, &nz, 1000, &test_loss, &test_acc)) goto fail;
+        fprintf(out, "test loss: %.4f - test accuracy: %.4f\n", test_loss, test_acc);
+    }
+    fprintf(out, "trained %d epochs in %.1fs (%.0f examples/s)\n", res.epochs, res.seconds,
+            res.examples_per_second);
+    if (a.json) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o) goto done;
+        add_number_or_null(o, "test_accuracy", test_acc);
+        add_number_or_null(o, "test_loss", test_loss);
+        add_number_or_null(o, "val_accuracy", res.val_acc);
+        add_number_or_null(o, "val_loss", res.val_loss);
+        add_number_or_null(o, "train_accuracy", res.train_acc);
+        add_number_or_null(o, "train_loss", res.train_loss);
+        cJSON_AddNumberToObject(o, "epochs", res.epochs);
+        cJSON_AddNumberToObject(o, "train_seconds", res.seconds);
+        cJSON_AddNumberToObject(o, "examples_per_second", res.examples_per_second);
+        char *s = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (!s) goto done;
+        fprintf(out, "%s\n", s);
+        free(s);
+    }
+    status = fflush(out) == 0 ? CLI_OK : CLI_FAIL;
+    goto done;
+fail:
+    fprintf(stderr, "cgrad train: %s\n", cg_last_error());
+done:
+    if (log.f) fclose(log.f);
+    cg_optimizer_free(opt);
+    cg_model_free(model);
+    cg_normalizer_free(&nz);
+    cg_dataset_free(&va);
+    cg_dataset_free(&tr);
+    cg_dataset_free(&test);
+    cg_dataset_free(&full);
+    return status;
+}

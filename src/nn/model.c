@@ -1,0 +1,204 @@
+/* model.c: a sequential classifier built on the graph API. Layers are kept
+ * as a list and turned into a graph on first use. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { LAYER_DENSE, LAYER_ACTIVATION };
+
+typedef struct layer {
+    int kind;
+    int units;        /* dense: outputs                      */
+    int activation;   /* activation: which                   */
+    int width;        /* output width, known when added      */
+    size_t params;    /* filled at build                     */
+    char name[32];
+} layer;
+
+struct cg_model {
+    int n_inputs, n_classes;
+    uint64_t seed;
+    layer *layers;
+    int n_layers, cap_layers;
+    int n_dense, n_act; /* for names                         */
+    cg_graph *g;
+    cg_node *x, *y, *logits, *loss, *probs, *pred;
+};
+
+cg_model *cg_model_new(int n_inputs, int n_classes, uint64_t seed)
+{
+    if (n_inputs < 1)
+        return cg_error_null(CG_ERR_ARG, "cg_model_new: n_inputs %d must be positive", n_inputs);
+    if (n_classes < 2)
+        return cg_error_null(CG_ERR_ARG, "cg_model_new: n_classes %d must be at least 2", n_classes);
+    cg_model *m = cg_calloc(1, sizeof *m);
+    if (!m) return cg_error_null(CG_ERR_MEMORY, "cg_model_new: out of memory");
+    m->n_inputs = n_inputs;
+    m->n_classes = n_classes;
+    m->seed = seed;
+    return m;
+}
+
+void cg_model_free(cg_model *m)
+{
+    if (!m) return;
+    cg_graph_free(m->g);
+    cg_free(m->layers);
+    cg_free(m);
+}
+
+static int current_width(const cg_model *m)
+{
+    return m->n_layers ? m->layers[m->n_layers - 1].width : m->n_inputs;
+}
+
+static layer *push_layer(cg_model *m, const char *fn)
+{
+    if (!m) return cg_error_null(CG_ERR_ARG, "%s: model is NULL", fn);
+    if (m->g) return cg_error_null(CG_ERR_STATE, "%s: the model is already built", fn);
+    if (m->n_layers == m->cap_layers) {
+        int cap = m->cap_layers ? 2 * m->cap_layers : 8;
+        layer *l = cg_realloc(m->layers, (size_t)cap * sizeof *l);
+        if (!l) return cg_error_null(CG_ERR_MEMORY, "%s: out of memory", fn);
+        m->layers = l;
+        m->cap_layers = cap;
+    }
+    layer *l = &m->layers[m->n_layers];
+    memset(l, 0, sizeof *l);
+    l->width = current_width(m);
+    return l;
+}
+
+int cg_model_add_dense(cg_model *m, int units)
+{
+    if (m && units < 1)
+        return cg_error(CG_ERR_ARG, "cg_model_add_dense: units %d must be positive", units);
+    layer *l = push_layer(m, "cg_model_add_dense");
+    if (!l) return cg_last_error_code();
+    l->kind = LAYER_DENSE;
+    l->units = units;
+    l->width = units;
+    snprintf(l->name, sizeof l->name, "dense%d", ++m->n_dense);
+    m->n_layers++;
+    return CG_OK;
+}
+
+int cg_model_add_activation(cg_model *m, int activation)
+{
+    if (m && (activation < CG_LINEAR || activation > CG_SIGMOID))
+        return cg_error(CG_ERR_ARG, "cg_model_add_activation: unknown activation %d", activation);
+    layer *l = push_layer(m, "cg_model_add_activation");
+    if (!l) return cg_last_error_code();
+    l->kind = LAYER_ACTIVATION;
+    l->activation = activation;
+    snprintf(l->name, sizeof l->name, "%s%d", cg_activation_name(activation), ++m->n_act);
+    m->n_layers++;
+    return CG_OK;
+}
+
+/* The activation that follows layer i directly (chooses the initialiser). */
+static int next_activation(const cg_model *m, int i)
+{
+    if (i + 1 < m->n_layers && m->layers[i + 1].kind == LAYER_ACTIVATION)
+        return m->layers[i + 1].activation;
+    return CG_LINEAR;
+}
+
+static int fail_build(cg_model *m, const char *what)
+{
+    int code = cg_last_error_code();
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", cg_last_error());
+    cg_graph_free(m->g);
+    m->g = NULL;
+    m->x = m->y = m->logits = m->loss = m->probs = m->pred = NULL;
+    return cg_error(code ? code : CG_ERR_STATE, "cg_model_build: %s: %s", what, msg);
+}
+
+int cg_model_build(cg_model *m)
+{
+    if (!m) return cg_error(CG_ERR_ARG, "cg_model_build: model is NULL");
+    if (m->g) return CG_OK;
+    cg_graph *g = m->g = cg_graph_new();
+    if (!g) return fail_build(m, "graph");
+    cg_rng_seed(cg_graph_rng(g), m->seed);
+    m->x = cg_placeholder(g, "x", 2, (int[]){CG_BATCH, m->n_inputs});
+    m->y = cg_placeholder(g, "y", 1, (int[]){CG_BATCH});
+    if (!m->x || !m->y) return fail_build(m, "placeholders");
+    cg_node *h = m->x;
+    for (int i = 0; i < m->n_layers; i++) {
+        layer *l = &m->layers[i];
+        size_t before = cg_graph_param_count(g);
+        if (l->kind == LAYER_DENSE) {
+            h = cg_dense(g, h, l->units, next_activation(m, i), l->name);
+        } else {
+            switch (l->activation) {
+            case CG_RELU: h = cg_relu(h); break;
+            case CG_TANH: h = cg_tanh(h); break;
+            case CG_SIGMOID: h = cg_sigmoid(h); break;
+            default: break;
+            }
+        }
+        if (!h) return fail_build(m, l->name);
+        l->params = cg_graph_param_count(g) - before;
+    }
+    char out[32];
+    snprintf(out, sizeof out, "dense%d", m->n_dense + 1);
+    m->logits = cg_dense(g, h, m->n_classes, CG_LINEAR, out);
+    if (!m->logits || cg_node_set_name(m->logits, "logits")) return fail_build(m, "output layer");
+    m->loss = cg_softmax_cross_entropy(m->logits, m->y);
+    if (!m->loss || cg_node_set_name(m->loss, "loss")) return fail_build(m, "loss");
+    m->probs = cg_softmax(m->logits);
+    if (!m->probs || cg_node_set_name(m->probs, "probs")) return fail_build(m, "softmax");
+    m->pred = cg_argmax(m->logits);
+    if (!m->pred || cg_node_set_name(m->pred, "pred")) return fail_build(m, "argmax");
+    return CG_OK;
+}
+
+cg_graph *cg_model_graph(cg_model *m) { return cg_model_build(m) ? NULL : m->g; }
+cg_node *cg_model_input(cg_model *m) { return cg_model_build(m) ? NULL : m->x; }
+cg_node *cg_model_labels(cg_model *m) { return cg_model_build(m) ? NULL : m->y; }
+cg_node *cg_model_logits(cg_model *m) { return cg_model_build(m) ? NULL : m->logits; }
+cg_node *cg_model_loss(cg_model *m) { return cg_model_build(m) ? NULL : m->loss; }
+cg_node *cg_model_probs(cg_model *m) { return cg_model_build(m) ? NULL : m->probs; }
+cg_node *cg_model_pred(cg_model *m) { return cg_model_build(m) ? NULL : m->pred; }
+int cg_model_n_inputs(const cg_model *m) { return m ? m->n_inputs : 0; }
+int cg_model_n_classes(const cg_model *m) { return m ? m->n_classes : 0; }
+
+static void summary_row(FILE *f, const char *name, const char *type, int width, size_t params)
+{
+    char shape[32], label[80];
+    snprintf(label, sizeof label, "%s (%s)", name, type);
+    snprintf(shape, sizeof shape, "(None, %d)", width);
+    fprintf(f, "%-28s %-16s %12zu\n", label, shape, params);
+}
+
+int cg_model_summary(cg_model *m, void *file)
+{
+    FILE *f = file ? (FILE *)file : stdout;
+    if (cg_model_build(m)) return cg_last_error_code();
+    static const char rule[] = "==========================================================";
+    static const char thin[] = "----------------------------------------------------------";
+    fprintf(f, "Model: sequential\n%s\n%-28s %-16s %12s\n%s\n", rule, "Layer (type)",
+            "Output shape", "Params", rule);
+    summary_row(f, "x", "Input", m->n_inputs, 0);
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        const char *type = l->kind == LAYER_DENSE ? "Dense" : "Activation";
+        char t[40];
+        if (l->kind == LAYER_ACTIVATION) {
+            snprintf(t, sizeof t, "%s %s", type, cg_activation_name(l->activation));
+            type = t;
+        }
+        summary_row(f, l->name, type, l->width, l->params);
+    }
+    size_t total = cg_graph_param_count(m->g);
+    size_t out_params = (size_t)current_width(m) * (size_t)m->n_classes + (size_t)m->n_classes;
+    char out[32];
+    snprintf(out, sizeof out, "dense%d", m->n_dense + 1);
+    summary_row(f, out, "Dense, logits", m->n_classes, out_params);
+    fprintf(f, "%s\nTotal params: %zu\nTrainable params: %zu\nNon-trainable params: %zu\n%s\n",
+            rule, total, total, cg_graph_state_count(m->g), thin);
+    return ferror(f) ? cg_error(CG_ERR_IO, "cg_model_summary: write failed") : CG_OK;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# test_cli_train.sh BUILD_DIR: `cgrad train` flag errors, a short run on a
+# generated CSV with --json and --out.
+set -u
+build=${1:?usage: test_cli_train.sh BUILD_DIR}
+cgrad=$build/cgrad
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# Three gaussian blobs in 4 features, scaled into the thousands (so only a
+# standardised run trains well), written as train and test CSVs.
+python3 - "$tmp" <<'PY' 2>/dev/null || awk_fallback=1
+import random, sys
+d = sys.argv[1]
+random.seed(1)
+centres = [(-1, 0, 1, 0), (1, 1, 0, -1), (0, -1, -1, 1)]
+for name, n in (("train.csv", 600), ("test.csv", 300)):
+    with open(f"{d}/{name}", "w") as f:
+        f.write("a,b,c,d,label\n")
+        for i in range(n):
+            k = i % 3
+            xs = [1000 * (c + 0.25 * random.gauss(0, 1)) + 5000 for c in centres[k]]
+            f.write(",".join(f"{x:.3f}" for x in xs) + f",{k}\n")
+PY
+[ -s "$tmp/train.csv" ] || { echo "cannot generate CSV data" >&2; exit 1; }
+
+# expect_usage NEEDLE ARGS...: exit 2, NEEDLE on stderr, nothing on stdout.
+expect_usage() {
+    local needle=$1; shift
+    "$cgrad" "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    [ $rc -eq 2 ] || fail "cgrad $*: exit $rc, expected 2"
+    grep -q -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
+    [ ! -s "$tmp/out" ] || fail "cgrad $*: wrote to stdout: $(head -c 200 "$tmp/out")"
+    [ "$(wc -l <"$tmp/err")" -le 1 ] || fail "cgrad $*: more than one line on stderr"
+}
+
+d="$tmp/train.csv"
+expect_usage "frobnicate" frobnicate
+expect_usage "--bogus" train --bogus
+expect_usage "--epochs" train --data "$d" --epochs 0
+expect_usage "--epochs" train --data "$d" --epochs 3x
+expect_usage "--lr" train --data "$d" --lr abc
+expect_usage "--lr" train --data "$d" --lr -1
+expect_usage "--batch" train --data "$d" --batch 0
+expect_usage "--hidden" train --data "$d" --hidden 12,x
+expect_usage "--hidden" train --data "$d" --hidden 12,,4
+expect_usage "--val-split" train --data "$d" --val-split 1
+expect_usage "--activation" train --data "$d" --activation softplus
+expect_usage "--optimizer" train --data "$d" --optimizer adagradx
+expect_usage "--epochs" train --data "$d" --epochs
+expect_usage "$tmp/missing.csv" train --data "$tmp/missing.csv"
+[ ! -e "$tmp/never" ] || fail "a usage error created files"
+expect_usage "--epochs" train --data "$d" --epochs 0 --out "$tmp/never"
+[ ! -e "$tmp/never" ] || fail "a usage error created the --out directory"
+
+"$cgrad" --version | grep -q "cgrad " || fail "--version"
+"$cgrad" train --help | grep -q -- "--hidden" || fail "train --help"
+
+# A short run: JSON on the last stdout line, metrics.jsonl per epoch.
+"$cgrad" train --data "$d" --test "$tmp/test.csv" --hidden 16 --epochs 10 --batch 32 \
+    --seed 3 --json --out "$tmp/run/x" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] || fail "training run: exit $rc: $(cat "$tmp/err")"
+tail -n 1 "$tmp/out" >"$tmp/last.json"
+python3 - "$tmp/last.json" "$tmp/run/x/metrics.jsonl" <<'PY' || fail "JSON checks"
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k in ("test_accuracy", "test_loss", "epochs", "train_seconds", "examples_per_second"):
+    assert k in r, f"missing key {k}: {r}"
+assert r["test_accuracy"] >= 0.9, r
+assert r["epochs"] == 10, r
+lines = open(sys.argv[2]).read().splitlines()
+assert len(lines) == 10, lines
+for i, line in enumerate(lines, 1):
+    e = json.loads(line)
+    assert e["epoch"] == i, e
+    for k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"):
+        assert k in e, (k, e)
+PY
+grep -q "test accuracy" "$tmp/out" || fail "no test accuracy line"
+
+# Standardisation (on by default for CSV) is what lets plain SGD train on
+# features in the thousands.
+acc_of() { tail -n 1 "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["test_accuracy"])'; }
+"$cgrad" train --data "$d" --test "$tmp/test.csv" --hidden 16 --epochs 10 --batch 32 --seed 3 \
+    --optimizer sgd --json --quiet >"$tmp/std" 2>"$tmp/err" || fail "sgd run: $(cat "$tmp/err")"
+"$cgrad" train --data "$d" --test "$tmp/test.csv" --hidden 16 --epochs 10 --batch 32 --seed 3 \
+    --optimizer sgd --no-standardize --json --quiet >"$tmp/raw" 2>"$tmp/err"
+python3 -c "import sys; s, r = float(sys.argv[1]), float(sys.argv[2]); assert s >= 0.9 and r < s - 0.2, (s, r)" \
+    "$(acc_of "$tmp/std")" "$(acc_of "$tmp/raw" 2>/dev/null || echo 0)" || fail "standardisation check"
+
+# CSV without --test: a note, still exit 0; --no-standardize is accepted.
+"$cgrad" train --data "$d" --hidden none --epochs 1 --quiet --no-standardize >"$tmp/out" 2>"$tmp/err" ||
+    fail "run without --test: $(cat "$tmp/err")"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
+echo "ok"
