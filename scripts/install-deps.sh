@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev        # reads .gz data sets
   libcjson-dev      # JSON: metrics, checkpoint headers
   dataset-fashion-mnist  # the default data set
+  python3           # tests generate fixtures and check JSON with it
 )
 
 missing=()

@@ -46,6 +46,9 @@ expect_usage "--lr" train --data "$d" --lr abc
 expect_usage "--lr" train --data "$d" --lr -1
 expect_usage "--batch" train --data "$d" --batch 0
 expect_usage "--hidden" train --data "$d" --hidden 12,x
+expect_usage "--lr-decay" train --data "$d" --lr-decay exp:
+expect_usage "--weight-decay" train --data "$d" --weight-decay -1
+expect_usage "--clip-norm" train --data "$d" --clip-norm x
 expect_usage "--hidden" train --data "$d" --hidden 12,,4
 expect_usage "--val-split" train --data "$d" --val-split 1
 expect_usage "--activation" train --data "$d" --activation softplus

@@ -22,6 +22,8 @@ typedef struct train_args {
     int epochs, batch, threads, json, quiet;
     int standardize; /* -1 = by data type */
     double lr;       /* 0 = the optimizer's default */
+    double weight_decay, clip_norm;
+    int decoupled;
     double val_split;
     uint64_t seed;
 } train_args;
@@ -42,8 +44,12 @@ void cli_train_help(FILE *f)
             "  --optimizer NAME     adam (default), adamw, sgd, momentum, nesterov, rmsprop\n"
             "  --lr RATE            learning rate (default 0.001 for adam/adamw/rmsprop,\n"
             "                       0.01 for momentum/nesterov, 0.1 for sgd)\n"
-            "  --schedule SPEC      learning-rate schedule by epoch: cosine:EPOCHS (default),\n"
-            "                       none, inverse:K, exp:R, step:N:GAMMA, cosine:T[:LR_MIN]\n"
+            "  --lr-decay SPEC      learning-rate schedule by epoch: cosine:EPOCHS (default),\n"
+            "                       none, inverse:K (lr/(1+K*epoch)), exp:R (lr*R^epoch),\n"
+            "                       step:N:GAMMA, cosine:T[:LR_MIN]  (alias: --schedule)\n"
+            "  --weight-decay WD    L2 weight decay added to the gradient (default 0)\n"
+            "  --decoupled-weight-decay WD  decoupled decay, as AdamW (default 0)\n"
+            "  --clip-norm N        clip gradients to global norm N (default off)\n"
             "  --epochs N           passes over the training set (default 10)\n"
             "  --batch N            mini-batch size (default 128)\n"
             "  --seed N             seed for initial weights, split and shuffling (default 42)\n"
@@ -111,7 +117,9 @@ static int parse_args(int argc, char **argv, train_args *a)
         static const char *const valued[] = {"--data", "--test", "--label", "--hidden",
                                              "--activation", "--epochs", "--batch", "--lr",
                                              "--optimizer", "--seed", "--threads", "--val-split",
-                                             "--out", "--schedule"};
+                                             "--out", "--schedule", "--lr-decay",
+                                             "--weight-decay", "--decoupled-weight-decay",
+                                             "--clip-norm"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
             if (strcmp(f, valued[k]) == 0) known = 1;
@@ -126,11 +134,11 @@ static int parse_args(int argc, char **argv, train_args *a)
         else if (strcmp(f, "--test") == 0) a->test = v;
         else if (strcmp(f, "--label") == 0) a->label = v;
         else if (strcmp(f, "--out") == 0) a->out = v;
-        else if (strcmp(f, "--schedule") == 0) {
+        else if (strcmp(f, "--lr-decay") == 0 || strcmp(f, "--schedule") == 0) {
             int kind;
             double params[CG_LR_MAX_PARAMS];
             if (cg_lr_schedule_parse(v, &kind, params))
-                return usage_error("--schedule: %s%s", cg_last_error(), "");
+                return usage_error("%s: %s", f, cg_last_error());
             a->schedule = v;
         }
         else if (strcmp(f, "--optimizer") == 0) {
@@ -158,6 +166,11 @@ static int parse_args(int argc, char **argv, train_args *a)
             if (!*v || *end || errno || v[0] == '-')
                 return usage_error("--seed: '%s' is not a non-negative integer%s", v, "");
             a->seed = (uint64_t)s;
+        } else if (strcmp(f, "--weight-decay") == 0 || strcmp(f, "--decoupled-weight-decay") == 0) {
+            if (cli_parse_double(f, v, 0, 1, &a->weight_decay)) return CLI_USAGE;
+            a->decoupled = strcmp(f, "--decoupled-weight-decay") == 0;
+        } else if (strcmp(f, "--clip-norm") == 0) {
+            if (cli_parse_double(f, v, 0, HUGE_VAL, &a->clip_norm)) return CLI_USAGE;
         } else if (strcmp(f, "--lr") == 0) {
             if (cli_parse_double(f, v, -HUGE_VAL, HUGE_VAL, &a->lr)) return CLI_USAGE;
             if (!(a->lr > 0)) return usage_error("--lr: '%s' must be positive%s", v, "");
@@ -311,6 +324,9 @@ int cli_train(int argc, char **argv)
     double sched_params[CG_LR_MAX_PARAMS];
     if (cg_lr_schedule_parse(a.schedule, &sched_kind, sched_params) ||
         cg_optimizer_set_schedule(opt, sched_kind, sched_params))
+        goto fail;
+    if ((a.weight_decay > 0 && cg_optimizer_set_weight_decay(opt, a.weight_decay, a.decoupled)) ||
+        (a.clip_norm > 0 && cg_optimizer_set_clip_norm(opt, a.clip_norm)))
         goto fail;
 
     if (a.out) {
