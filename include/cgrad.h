@@ -492,6 +492,9 @@ void cg_init_xavier_uniform(cg_rng *r, cg_real *w, int fan_in, int fan_out);
  * the graph's PRNG for the activation that follows: He normal for CG_RELU,
  * else Xavier uniform) and "<prefix>.bias" [units] (zeros). */
 cg_node *cg_dense(cg_graph *g, cg_node *x, int units, int activation, const char *prefix);
+/* The same without the bias (for a dense layer followed by batch norm,
+ * whose beta plays the bias's part). */
+cg_node *cg_dense_no_bias(cg_graph *g, cg_node *x, int units, int activation, const char *prefix);
 
 /* A sequential classifier: input [CG_BATCH, n_inputs] -> the layers added
  * -> a dense output layer of n_classes logits (always appended at build).
@@ -505,6 +508,15 @@ void cg_model_free(cg_model *m);
 /* Add layers (before the graph is built; CG_ERR_STATE after). */
 int cg_model_add_dense(cg_model *m, int units);
 int cg_model_add_activation(cg_model *m, int activation);
+/* Batch normalisation of the previous layer's output (place it between a
+ * dense layer and its activation: that dense layer then has no bias).
+ * gamma starts at 1, beta at 0; running statistics (momentum 0.1, PyTorch's
+ * convention, see cg_batch_norm) are state, not trainable; eps 1e-5. */
+#define CG_BN_MOMENTUM 0.1
+#define CG_BN_EPS 1e-5
+int cg_model_add_batch_norm(cg_model *m, double momentum, double eps);
+/* Inverted dropout with rate p in [0, 1), active only in training. */
+int cg_model_add_dropout(cg_model *m, double p);
 /* Build the graph (done lazily by the functions below); CG_OK if built. */
 int cg_model_build(cg_model *m);
 /* The model's graph (built if needed), NULL on error. The graph API stays

@@ -49,6 +49,7 @@ expect_usage "--hidden" train --data "$d" --hidden 12,x
 expect_usage "--lr-decay" train --data "$d" --lr-decay exp:
 expect_usage "--weight-decay" train --data "$d" --weight-decay -1
 expect_usage "--clip-norm" train --data "$d" --clip-norm x
+expect_usage "--dropout" train --data "$d" --dropout 1
 expect_usage "--hidden" train --data "$d" --hidden 12,,4
 expect_usage "--val-split" train --data "$d" --val-split 1
 expect_usage "--activation" train --data "$d" --activation softplus

@@ -3,6 +3,7 @@
  * same 3 epochs) above a floor measured on this code and recorded here,
  * a few points under what each reached. Adam's >= 0.885 with the full
  * 10-epoch run is in test_model. Set CG_TEST_QUICK=1 to skip. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "check.h"
 
 #include <cgrad.h>

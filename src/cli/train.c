@@ -22,7 +22,8 @@ typedef struct train_args {
     int epochs, batch, threads, json, quiet;
     int standardize; /* -1 = by data type */
     double lr;       /* 0 = the optimizer's default */
-    double weight_decay, clip_norm;
+    double weight_decay, clip_norm, dropout;
+    int bn;
     int decoupled;
     double val_split;
     uint64_t seed;
@@ -41,6 +42,9 @@ void cli_train_help(FILE *f)
             "  --label COL          label column of .csv / .npy (name or index; default last)\n"
             "  --hidden LIST        hidden layer widths, e.g. 256,256 (default), or none\n"
             "  --activation NAME    relu (default), tanh or sigmoid\n"
+            "  --bn                 batch norm between each hidden dense layer (then without\n"
+            "                       bias) and its activation\n"
+            "  --dropout P          inverted dropout with rate P after each hidden activation\n"
             "  --optimizer NAME     adam (default), adamw, sgd, momentum, nesterov, rmsprop\n"
             "  --lr RATE            learning rate (default 0.001 for adam/adamw/rmsprop,\n"
             "                       0.01 for momentum/nesterov, 0.1 for sgd)\n"
@@ -112,6 +116,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) return 1;
         if (strcmp(f, "--json") == 0) { a->json = 1; continue; }
         if (strcmp(f, "--quiet") == 0) { a->quiet = 1; continue; }
+        if (strcmp(f, "--bn") == 0) { a->bn = 1; continue; }
         if (strcmp(f, "--standardize") == 0) { a->standardize = 1; continue; }
         if (strcmp(f, "--no-standardize") == 0) { a->standardize = 0; continue; }
         static const char *const valued[] = {"--data", "--test", "--label", "--hidden",
@@ -119,7 +124,7 @@ static int parse_args(int argc, char **argv, train_args *a)
                                              "--optimizer", "--seed", "--threads", "--val-split",
                                              "--out", "--schedule", "--lr-decay",
                                              "--weight-decay", "--decoupled-weight-decay",
-                                             "--clip-norm"};
+                                             "--clip-norm", "--dropout"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
             if (strcmp(f, valued[k]) == 0) known = 1;
@@ -169,6 +174,8 @@ static int parse_args(int argc, char **argv, train_args *a)
         } else if (strcmp(f, "--weight-decay") == 0 || strcmp(f, "--decoupled-weight-decay") == 0) {
             if (cli_parse_double(f, v, 0, 1, &a->weight_decay)) return CLI_USAGE;
             a->decoupled = strcmp(f, "--decoupled-weight-decay") == 0;
+        } else if (strcmp(f, "--dropout") == 0) {
+            if (cli_parse_double(f, v, 0, 0.99, &a->dropout)) return CLI_USAGE;
         } else if (strcmp(f, "--clip-norm") == 0) {
             if (cli_parse_double(f, v, 0, HUGE_VAL, &a->clip_norm)) return CLI_USAGE;
         } else if (strcmp(f, "--lr") == 0) {
@@ -309,7 +316,10 @@ int cli_train(int argc, char **argv)
     model = cg_model_new(full.d, n_classes, a.seed);
     if (!model) goto fail;
     for (int i = 0; i < a.n_hidden; i++)
-        if (cg_model_add_dense(model, a.hidden[i]) || cg_model_add_activation(model, a.activation))
+        if (cg_model_add_dense(model, a.hidden[i]) ||
+            (a.bn && cg_model_add_batch_norm(model, CG_BN_MOMENTUM, CG_BN_EPS)) ||
+            cg_model_add_activation(model, a.activation) ||
+            (a.dropout > 0 && cg_model_add_dropout(model, a.dropout)))
             goto fail;
     if (cg_model_build(model)) goto fail;
     double lr = a.lr > 0 ? a.lr : default_lr(a.optimizer);

@@ -36,7 +36,9 @@ void cg_init_xavier_uniform(cg_rng *r, cg_real *w, int fan_in, int fan_out)
     for (size_t i = 0; i < n; i++) w[i] = (cg_real)(a * (2.0 * cg_rng_uniform(r) - 1.0));
 }
 
-cg_node *cg_dense(cg_graph *g, cg_node *x, int units, int activation, const char *prefix)
+/* bias = 0: no bias (a batch norm follows, whose beta replaces it). */
+static cg_node *dense(cg_graph *g, cg_node *x, int units, int activation, const char *prefix,
+                      int bias)
 {
     if (!g || !x || !prefix) return cg_error_null(CG_ERR_ARG, "cg_dense: NULL argument");
     if (units < 1) return cg_error_null(CG_ERR_ARG, "cg_dense: units %d must be positive", units);
@@ -62,9 +64,20 @@ cg_node *cg_dense(cg_graph *g, cg_node *x, int units, int activation, const char
     snprintf(name, plen + 8, "%s.weight", prefix);
     cg_node *w = cg_variable(g, name, 2, (int[]){in, units}, w0);
     snprintf(name, plen + 8, "%s.bias", prefix);
-    cg_node *b = w ? cg_variable(g, name, 1, (int[]){units}, NULL) : NULL;
+    cg_node *b = w && bias ? cg_variable(g, name, 1, (int[]){units}, NULL) : NULL;
     cg_free(name);
     cg_free(w0);
-    if (!w || !b) return NULL;
-    return cg_add(cg_matmul(x, w, 0, 0), b);
+    if (!w || (bias && !b)) return NULL;
+    cg_node *z = cg_matmul(x, w, 0, 0);
+    return bias ? cg_add(z, b) : z;
+}
+
+cg_node *cg_dense(cg_graph *g, cg_node *x, int units, int activation, const char *prefix)
+{
+    return dense(g, x, units, activation, prefix, 1);
+}
+
+cg_node *cg_dense_no_bias(cg_graph *g, cg_node *x, int units, int activation, const char *prefix)
+{
+    return dense(g, x, units, activation, prefix, 0);
 }

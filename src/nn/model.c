@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { LAYER_DENSE, LAYER_ACTIVATION };
+enum { LAYER_DENSE, LAYER_ACTIVATION, LAYER_BATCH_NORM, LAYER_DROPOUT };
 
 typedef struct layer {
     int kind;
     int units;        /* dense: outputs                      */
     int activation;   /* activation: which                   */
+    double rate;      /* dropout: p; batch norm: momentum    */
+    double eps;       /* batch norm                          */
     int width;        /* output width, known when added      */
     size_t params;    /* filled at build                     */
     char name[32];
@@ -21,7 +23,7 @@ struct cg_model {
     uint64_t seed;
     layer *layers;
     int n_layers, cap_layers;
-    int n_dense, n_act; /* for names                         */
+    int n_dense, n_act, n_bn, n_drop; /* for names           */
     cg_graph *g;
     cg_node *x, *y, *logits, *loss, *probs, *pred;
 };
@@ -97,12 +99,63 @@ int cg_model_add_activation(cg_model *m, int activation)
     return CG_OK;
 }
 
-/* The activation that follows layer i directly (chooses the initialiser). */
+int cg_model_add_batch_norm(cg_model *m, double momentum, double eps)
+{
+    if (m && !(momentum >= 0 && momentum <= 1))
+        return cg_error(CG_ERR_ARG, "cg_model_add_batch_norm: momentum %g must be in [0, 1]", momentum);
+    if (m && !(eps > 0))
+        return cg_error(CG_ERR_ARG, "cg_model_add_batch_norm: eps %g must be positive", eps);
+    layer *l = push_layer(m, "cg_model_add_batch_norm");
+    if (!l) return cg_last_error_code();
+    l->kind = LAYER_BATCH_NORM;
+    l->rate = momentum;
+    l->eps = eps;
+    snprintf(l->name, sizeof l->name, "bn%d", ++m->n_bn);
+    m->n_layers++;
+    return CG_OK;
+}
+
+int cg_model_add_dropout(cg_model *m, double p)
+{
+    if (m && !(p >= 0 && p < 1))
+        return cg_error(CG_ERR_ARG, "cg_model_add_dropout: rate %g must be in [0, 1)", p);
+    layer *l = push_layer(m, "cg_model_add_dropout");
+    if (!l) return cg_last_error_code();
+    l->kind = LAYER_DROPOUT;
+    l->rate = p;
+    snprintf(l->name, sizeof l->name, "dropout%d", ++m->n_drop);
+    m->n_layers++;
+    return CG_OK;
+}
+
+/* The activation that follows layer i (past a batch norm): it chooses the
+ * dense layer's initialiser. */
 static int next_activation(const cg_model *m, int i)
 {
-    if (i + 1 < m->n_layers && m->layers[i + 1].kind == LAYER_ACTIVATION)
-        return m->layers[i + 1].activation;
+    int j = i + 1;
+    if (j < m->n_layers && m->layers[j].kind == LAYER_BATCH_NORM) j++;
+    if (j < m->n_layers && m->layers[j].kind == LAYER_ACTIVATION) return m->layers[j].activation;
     return CG_LINEAR;
+}
+
+static cg_node *batch_norm_layer(cg_graph *g, cg_node *h, const layer *l)
+{
+    int n = cg_node_dim(h, 1);
+    cg_real *ones = cg_malloc((size_t)n * sizeof *ones);
+    if (!ones) return cg_error_null(CG_ERR_MEMORY, "batch norm: out of memory");
+    for (int j = 0; j < n; j++) ones[j] = 1;
+    char name[64];
+    snprintf(name, sizeof name, "%s.gamma", l->name);
+    cg_node *gamma = cg_variable(g, name, 1, (int[]){n}, ones);
+    snprintf(name, sizeof name, "%s.beta", l->name);
+    cg_node *beta = gamma ? cg_variable(g, name, 1, (int[]){n}, NULL) : NULL;
+    snprintf(name, sizeof name, "%s.running_mean", l->name);
+    cg_node *rm = beta ? cg_state(g, name, 1, (int[]){n}, NULL) : NULL;
+    snprintf(name, sizeof name, "%s.running_var", l->name);
+    cg_node *rv = rm ? cg_state(g, name, 1, (int[]){n}, ones) : NULL;
+    cg_free(ones);
+    if (!rv) return NULL;
+    return cg_batch_norm(h, gamma, beta, rm, rv, (cg_real)l->rate, (cg_real)l->eps);
 }
 
 static int fail_build(cg_model *m, const char *what)
@@ -131,7 +184,12 @@ int cg_model_build(cg_model *m)
         layer *l = &m->layers[i];
         size_t before = cg_graph_param_count(g);
         if (l->kind == LAYER_DENSE) {
-            h = cg_dense(g, h, l->units, next_activation(m, i), l->name);
+            int bn_next = i + 1 < m->n_layers && m->layers[i + 1].kind == LAYER_BATCH_NORM;
+            h = (bn_next ? cg_dense_no_bias : cg_dense)(g, h, l->units, next_activation(m, i), l->name);
+        } else if (l->kind == LAYER_BATCH_NORM) {
+            h = batch_norm_layer(g, h, l);
+        } else if (l->kind == LAYER_DROPOUT) {
+            h = cg_dropout(h, (cg_real)l->rate);
         } else {
             switch (l->activation) {
             case CG_RELU: h = cg_relu(h); break;
@@ -185,7 +243,8 @@ int cg_model_summary(cg_model *m, void *file)
     summary_row(f, "x", "Input", m->n_inputs, 0);
     for (int i = 0; i < m->n_layers; i++) {
         const layer *l = &m->layers[i];
-        const char *type = l->kind == LAYER_DENSE ? "Dense" : "Activation";
+        static const char *const types[] = {"Dense", "Activation", "BatchNorm", "Dropout"};
+        const char *type = types[l->kind];
         char t[40];
         if (l->kind == LAYER_ACTIVATION) {
             snprintf(t, sizeof t, "%s %s", type, cg_activation_name(l->activation));
@@ -199,6 +258,6 @@ int cg_model_summary(cg_model *m, void *file)
     snprintf(out, sizeof out, "dense%d", m->n_dense + 1);
     summary_row(f, out, "Dense, logits", m->n_classes, out_params);
     fprintf(f, "%s\nTotal params: %zu\nTrainable params: %zu\nNon-trainable params: %zu\n%s\n",
-            rule, total, total, cg_graph_state_count(m->g), thin);
+            rule, total + cg_graph_state_count(m->g), total, cg_graph_state_count(m->g), thin);
     return ferror(f) ? cg_error(CG_ERR_IO, "cg_model_summary: write failed") : CG_OK;
 }
