@@ -100,5 +100,19 @@ python3 -c "import sys; s, r = float(sys.argv[1]), float(sys.argv[2]); assert s 
 "$cgrad" train --data "$d" --hidden none --epochs 1 --quiet --no-standardize >"$tmp/out" 2>"$tmp/err" ||
     fail "run without --test: $(cat "$tmp/err")"
 
+# --label by name and by index picks the same column; an unknown one is a
+# usage error. --bn and --dropout train end to end.
+for lab in label 4; do
+    "$cgrad" train --data "$d" --test "$tmp/test.csv" --label "$lab" --hidden 16 --bn \
+        --dropout 0.1 --epochs 20 --lr 0.01 --batch 32 --seed 3 --quiet --json >"$tmp/lab" 2>"$tmp/err" ||
+        fail "--label $lab: $(cat "$tmp/err")"
+    python3 -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1])["test_accuracy"]; sys.exit(0 if a >= 0.9 else 1)' \
+        "$tmp/lab" || fail "--label $lab --bn --dropout: accuracy below 0.9"
+done
+"$cgrad" train --data "$d" --label nosuch --epochs 1 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] || fail "--label nosuch: exit $rc, expected 2"
+grep -q "nosuch" "$tmp/err" || fail "--label nosuch: stderr lacks the name: $(cat "$tmp/err")"
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo "ok"
