@@ -23,6 +23,8 @@ typedef struct train_args {
     int standardize; /* -1 = by data type */
     double lr;       /* 0 = the optimizer's default */
     double weight_decay, clip_norm, dropout;
+    double momentum, beta1, beta2, eps; /* 0 = the optimizer's default */
+    int subset;      /* 0 = the whole training split */
     int bn;
     int decoupled;
     double val_split;
@@ -54,6 +56,11 @@ void cli_train_help(FILE *f)
             "  --weight-decay WD    L2 weight decay added to the gradient (default 0)\n"
             "  --decoupled-weight-decay WD  decoupled decay, as AdamW (default 0)\n"
             "  --clip-norm N        clip gradients to global norm N (default off)\n"
+            "  --momentum B         momentum/nesterov beta (default 0.9)\n"
+            "  --beta1 B            Adam's beta1 (default 0.9); RMSprop's beta (default 0.9)\n"
+            "  --beta2 B            Adam's beta2 (default 0.999)\n"
+            "  --eps E              Adam/RMSprop epsilon (default 1e-8)\n"
+            "  --subset N           train on the first N examples of the training split\n"
             "  --epochs N           passes over the training set (default 10)\n"
             "  --batch N            mini-batch size (default 128)\n"
             "  --seed N             seed for initial weights, split and shuffling (default 42)\n"
@@ -124,7 +131,8 @@ static int parse_args(int argc, char **argv, train_args *a)
                                              "--optimizer", "--seed", "--threads", "--val-split",
                                              "--out", "--schedule", "--lr-decay",
                                              "--weight-decay", "--decoupled-weight-decay",
-                                             "--clip-norm", "--dropout"};
+                                             "--clip-norm", "--dropout", "--momentum",
+                                             "--beta1", "--beta2", "--eps", "--subset"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
             if (strcmp(f, valued[k]) == 0) known = 1;
@@ -176,6 +184,17 @@ static int parse_args(int argc, char **argv, train_args *a)
             a->decoupled = strcmp(f, "--decoupled-weight-decay") == 0;
         } else if (strcmp(f, "--dropout") == 0) {
             if (cli_parse_double(f, v, 0, 0.99, &a->dropout)) return CLI_USAGE;
+        } else if (strcmp(f, "--momentum") == 0 || strcmp(f, "--beta1") == 0 ||
+                   strcmp(f, "--beta2") == 0) {
+            double b;
+            if (cli_parse_double(f, v, 0, 1, &b)) return CLI_USAGE;
+            if (!(b < 1)) return usage_error("%s: '%s' must be below 1", f, v);
+            *(strcmp(f, "--beta2") == 0 ? &a->beta2 : strcmp(f, "--beta1") == 0 ? &a->beta1
+                                                                               : &a->momentum) = b;
+        } else if (strcmp(f, "--eps") == 0) {
+            if (cli_parse_double(f, v, 1e-30, 1, &a->eps)) return CLI_USAGE;
+        } else if (strcmp(f, "--subset") == 0) {
+            if (cli_parse_int(f, v, 1, INT_MAX, &a->subset)) return CLI_USAGE;
         } else if (strcmp(f, "--clip-norm") == 0) {
             if (cli_parse_double(f, v, 0, HUGE_VAL, &a->clip_norm)) return CLI_USAGE;
         } else if (strcmp(f, "--lr") == 0) {
@@ -195,6 +214,30 @@ static double default_lr(const char *opt)
     if (strcmp(opt, "sgd") == 0) return 0.1;
     if (strcmp(opt, "momentum") == 0 || strcmp(opt, "nesterov") == 0) return 0.01;
     return 0.001;
+}
+
+/* The optimizer by name, with the betas and eps given on the command line
+ * (0 = the default of cg_optimizer_from_name). */
+static cg_optimizer *make_optimizer(const train_args *a, double lr)
+{
+    const char *name = a->optimizer;
+    double b1 = a->beta1 > 0 ? a->beta1 : CG_ADAM_BETA1;
+    double b2 = a->beta2 > 0 ? a->beta2 : CG_ADAM_BETA2;
+    double eps = a->eps > 0 ? a->eps : CG_ADAM_EPS;
+    double mom = a->momentum > 0 ? a->momentum : CG_MOMENTUM_BETA;
+    if (strcmp(name, "momentum") == 0) return cg_momentum(lr, mom);
+    if (strcmp(name, "nesterov") == 0) return cg_nesterov(lr, mom);
+    if (strcmp(name, "rmsprop") == 0) return cg_rmsprop(lr, b1, eps);
+    if (strcmp(name, "adam") == 0) return cg_adam(lr, b1, b2, eps);
+    if (strcmp(name, "adamw") == 0) {
+        cg_optimizer *o = cg_adam(lr, b1, b2, eps);
+        if (o && cg_optimizer_set_weight_decay(o, 0.01, 1)) {
+            cg_optimizer_free(o);
+            return NULL;
+        }
+        return o;
+    }
+    return cg_optimizer_from_name(name, lr);
 }
 
 /* mkdir -p. */
@@ -310,6 +353,12 @@ int cli_train(int argc, char **argv)
         train_set = &tr;
         val_set = va.n > 0 ? &va : NULL;
     }
+    cg_dataset subset;
+    if (a.subset > 0 && a.subset < train_set->n) {
+        subset = *train_set; /* a view of the first rows; freed with its owner */
+        subset.n = a.subset;
+        train_set = &subset;
+    }
     int standardize = a.standardize >= 0 ? a.standardize : full.x_u8 == NULL;
     if (cg_normalizer_fit(&nz, train_set, standardize)) goto fail;
 
@@ -323,7 +372,7 @@ int cli_train(int argc, char **argv)
             goto fail;
     if (cg_model_build(model)) goto fail;
     double lr = a.lr > 0 ? a.lr : default_lr(a.optimizer);
-    opt = cg_optimizer_from_name(a.optimizer, lr);
+    opt = make_optimizer(&a, lr);
     if (!opt) goto fail;
     char default_schedule[32];
     if (!a.schedule) { /* cosine decay to 0 over the run */
