@@ -269,7 +269,7 @@ typedef struct cg_dataset {
     int n_classes;       /* 1 + the largest label (or as declared)       */
     uint8_t *x_u8;       /* [n, d] bytes, or NULL                        */
     float *x_f32;        /* [n, d] floats, or NULL                       */
-    int32_t *y;          /* [n] class indices                            */
+    int32_t *y;          /* [n] class indices, or NULL (unlabelled)      */
     int rows, cols;      /* image shape when known (IDX), else 0         */
 } cg_dataset;
 
@@ -301,6 +301,23 @@ int cg_load_npy(const char *path, const char *label, cg_dataset *out);
  * selects train-* or t10k-* files for IDX directories. */
 int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *out);
 
+/* Unlabelled inputs for prediction: features only, for a model taking d
+ * features (out->y NULL, n_classes 0). path is
+ *  - an IDX images file (ubyte, 3 dims, plain or gzip) of rows x cols =
+ *    d pixels, kept as bytes;
+ *  - a .npy file, 2-D [n, d] of <f4, <f8 or |u1, or [n, d + 1] whose label
+ *    column (a 0-based index as text; NULL = the last) is dropped;
+ *  - a .csv file (header detected as cg_load_csv does) of d columns, or of
+ *    d + 1 with the label column (a name or an index; NULL = the last)
+ *    dropped, its cells unread;
+ *  - "-": CSV read from stdin.
+ * Other names are told apart by content: the .npy magic, gzip or IDX magic
+ * (IDX), else CSV. label is ignored when rows have d columns. Rows of any
+ * other width give CG_ERR_SHAPE ("path: rows have 5 features, the model
+ * takes 4"). */
+int cg_load_inputs(const char *path, int d, const char *label, cg_dataset *out);
+
+/* Frees the buffers of ds (labelled or not) and zeroes it. */
 void cg_dataset_free(cg_dataset *ds);
 
 /* Synthetic data: n_per_class points of each of `classes` Gaussian blobs
@@ -320,7 +337,9 @@ int cg_normalizer_fit(cg_normalizer *nz, const cg_dataset *ds, int standardize);
 void cg_normalizer_free(cg_normalizer *nz);
 
 /* Gather examples idx[0..m) into x [m, d] (normalised) and y [m] (labels as
- * cg_real). nz may be NULL (bytes scaled by 1/255, floats as they are). */
+ * cg_real). nz may be NULL (bytes scaled by 1/255, floats as they are).
+ * x or y may be NULL; y is not written when ds has no labels (ds->y NULL,
+ * as from cg_load_inputs). */
 void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
                        const int *idx, int m, cg_real *x, cg_real *y);
 
@@ -530,6 +549,23 @@ cg_node *cg_model_probs(cg_model *m);
 cg_node *cg_model_pred(cg_model *m);
 int cg_model_n_inputs(const cg_model *m);
 int cg_model_n_classes(const cg_model *m);
+/* Class names (shown by eval/predict, kept in checkpoints): n names, one
+ * per class, copied; names NULL clears them. */
+int cg_model_set_class_names(cg_model *m, const char *const *names, int n);
+/* The name of class c; NULL when names are unknown or c is out of range. */
+const char *cg_model_class_name(const cg_model *m, int c);
+/* The architecture as a JSON string (allocated; free with cg_free_string):
+ * {"n_inputs":784,"n_classes":10,"seed":42,"layers":[{"type":"dense",
+ * "name":"dense1","units":256,"bias":true},{"type":"activation","name":
+ * "relu1","activation":"relu"},{"type":"batch_norm",...,"momentum":0.1,
+ * "eps":1e-05},{"type":"dropout",...,"rate":0.2},...,{"type":"dense",
+ * "name":"dense3","units":10,"bias":true,"output":true}]}: every layer in
+ * order, the output layer last. NULL on error. */
+char *cg_model_spec(cg_model *m);
+/* A new (unbuilt) model from such a spec; CG_ERR_FORMAT naming the field
+ * when the JSON is malformed or describes an impossible model. */
+cg_model *cg_model_from_spec(const char *json);
+void cg_free_string(char *s);
 /* Keras-like table: layer, type, output shape, parameters; the total. */
 int cg_model_summary(cg_model *m, void *file /* FILE*, NULL = stdout */);
 
@@ -544,11 +580,16 @@ typedef struct cg_epoch_metrics {
     double val_acc;
     double seconds;        /* the whole epoch, validation included       */
     double examples_per_second; /* training examples / training time     */
+    int improved;          /* val_acc is the best so far                  */
+    double best_val_acc;   /* the best so far (NaN without validation)    */
+    int epochs_since_best;
 } cg_epoch_metrics;
 
 /* Called after each epoch; a non-zero return stops training (not an
  * error). */
 typedef int (*cg_epoch_callback)(const cg_epoch_metrics *m, void *user);
+
+typedef struct cg_dist cg_dist; /* MPI ranks, see "Data-parallel training" */
 
 typedef struct cg_fit_options {
     int epochs;            /* default 10                                  */
@@ -560,6 +601,31 @@ typedef struct cg_fit_options {
                               one line per epoch.                         */
     cg_epoch_callback on_epoch; /* may be NULL                            */
     void *user;            /* passed to on_epoch                          */
+    int initial_epoch;     /* epochs already done (resuming): training
+                              runs epochs initial_epoch+1 .. epochs, with
+                              the shuffles and schedule those epochs would
+                              have had in one run; default 0              */
+    int patience;          /* early stopping: stop after this many epochs
+                              without a better validation accuracy; 0 =
+                              off (default). Needs a validation set.       */
+    int restore_best;      /* with patience: put back the weights (and
+                              batch-norm statistics) of the best epoch,
+                              as Keras's restore_best_weights; default 1  */
+    double best_val_acc;   /* resuming: the best so far (NaN = none)      */
+    int epochs_since_best; /* resuming: epochs since it                   */
+    cg_dist *dist;         /* data-parallel over MPI ranks (NULL = this
+                              process alone): weights are broadcast from
+                              rank 0, each global batch of batch_size is
+                              split evenly across ranks, gradients are
+                              averaged; batch-norm statistics are per rank
+                              (running ones averaged after each step);
+                              validation is split and reduced; only rank
+                              0 shows progress. Every rank calls cg_fit
+                              with the same data and options.             */
+    int (*on_step)(int step, double loss, void *user); /* after each
+                              update (step counts from 1 in this call;
+                              loss is the batch's); non-zero stops. May be
+                              NULL.                                       */
 } cg_fit_options;
 
 typedef struct cg_fit_result {
@@ -567,6 +633,10 @@ typedef struct cg_fit_result {
     double train_loss, train_acc, val_loss, val_acc; /* of the last epoch */
     double seconds;        /* total wall time                             */
     double examples_per_second; /* over all training steps              */
+    int stopped_early;     /* patience ran out                            */
+    int best_epoch;        /* epoch of the best validation accuracy (0 if
+                              unknown; before initial_epoch if resumed)   */
+    double best_val_acc;
 } cg_fit_result;
 
 /* Defaults as documented above. */
@@ -584,6 +654,11 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
 int cg_evaluate(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
                 double *loss, double *acc);
 
+/* cg_evaluate with the rows split across the ranks of d and the sums
+ * reduced: every rank gets the same loss and accuracy. */
+int cg_evaluate_dist(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
+                     cg_dist *d, double *loss, double *acc);
+
 /* Inference on n rows x [n, n_inputs] (already normalised): probs [n,
  * n_classes] and/or classes [n] (either may be NULL). */
 int cg_predict(cg_model *m, const cg_real *x, int n, cg_real *probs, int *classes);
@@ -591,6 +666,73 @@ int cg_predict(cg_model *m, const cg_real *x, int n, cg_real *probs, int *classe
 /* Fraction of the n rows of logits/probabilities [n, c] whose argmax equals
  * the label (labels as cg_real class indices, like the "y" placeholder). */
 double cg_accuracy(const cg_real *scores, const cg_real *labels, int n, int c);
+
+/* --- Data-parallel training (MPI) --- */
+
+/* `mpirun -np N prog` starts N ranks; each trains the same model on its
+ * share of every global mini-batch, and the gradients are averaged with one
+ * MPI_Allreduce per step, so every rank holds the same weights after each
+ * step (see cg_fit_options.dist). cgrad built without MPI (or a process
+ * not started by mpirun) is rank 0 of 1. cg_dist is declared with
+ * cg_fit_options. */
+
+/* 1 if this cgrad was built with MPI. */
+int cg_dist_available(void);
+/* 1 if this process was started by mpirun (or another MPI launcher). */
+int cg_dist_launched(void);
+/* Join the MPI job (MPI_Init unless already done); without MPI, a handle
+ * for rank 0 of 1. */
+cg_dist *cg_dist_init(int *argc, char ***argv);
+int cg_dist_rank(const cg_dist *d);
+int cg_dist_size(const cg_dist *d);
+/* Stop every rank (MPI_Abort) so that an error on one does not leave the
+ * others waiting; returns only when there is one rank. */
+void cg_dist_abort(cg_dist *d, int code);
+/* MPI_Finalize (if cg_dist_init initialised MPI) and free. */
+void cg_dist_finalize(cg_dist *d);
+
+/* --- Checkpoints --- */
+
+/* A checkpoint is a safetensors file (8-byte little-endian header length,
+ * a JSON header, raw little-endian data) holding the model's weights and
+ * batch-norm statistics under their graph names ("dense1.weight" [in,
+ * out], "dense1.bias", "bn1.gamma", "bn1.beta", "bn1.running_mean",
+ * "bn1.running_var"), the optimizer's moments ("optimizer.m.<name>",
+ * "optimizer.v.<name>"), the input standardisation ("input.mean",
+ * "input.inv_std"), and metadata: the model spec (cg_model_spec), the
+ * normaliser, class names, epoch, step, the optimizer's name,
+ * hyperparameters, schedule and step count, and the PRNG state. */
+typedef struct cg_checkpoint_info {
+    int epoch;             /* epochs completed                            */
+    long step;             /* optimizer updates                           */
+    double best_val_acc;   /* best validation accuracy so far, or NaN     */
+    int epochs_since_best; /* for early stopping across a resume          */
+    char *extra;           /* the caller's JSON, kept as metadata "train":
+                              save: may be NULL; load: allocated or NULL,
+                              freed by cg_checkpoint_info_free            */
+} cg_checkpoint_info;
+
+/* Save atomically (a temporary file in the same directory, fsynced, then
+ * renamed over path): a failed save leaves the previous file intact. o,
+ * nz and info may be NULL. */
+int cg_checkpoint_save(const char *path, cg_model *m, cg_optimizer *o, const cg_normalizer *nz,
+                       const cg_checkpoint_info *info);
+/* Load a checkpoint written by cg_checkpoint_save: a new built model with
+ * its weights, class names and PRNG state; *opt (if opt is not NULL) a new
+ * optimizer with its state; *nz (if not NULL) the normaliser (identity
+ * scale 1 when none was saved); *info (if not NULL). NULL with CG_ERR_IO,
+ * CG_ERR_FORMAT or CG_ERR_SHAPE and a message naming the file and what is
+ * wrong for a file that is not such a checkpoint, is damaged, or holds
+ * tensors that do not fit its model spec. */
+cg_model *cg_checkpoint_load(const char *path, cg_optimizer **opt, cg_normalizer *nz,
+                             cg_checkpoint_info *info);
+void cg_checkpoint_info_free(cg_checkpoint_info *info);
+/* Load weights (and batch-norm statistics) into m from any safetensors
+ * file whose tensor names and shapes match m's (PyTorch's
+ * load_state_dict(strict=True)): a missing tensor, a shape mismatch or a
+ * tensor m does not have is an error. Tensors named "optimizer.*" and
+ * "input.*" are ignored. */
+int cg_model_load_weights(cg_model *m, const char *path);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential   # gcc, make, libc headers
   clang             # second compiler: CI builds warning-free with both
+  libclang-rt-14-dev  # clang's sanitizer and libFuzzer runtimes (make fuzz)
   cmake             # build system and ctest
   pkg-config        # finds OpenBLAS and cJSON
   libopenblas-dev   # CBLAS sgemm/dgemm for matrix products
@@ -15,6 +16,9 @@ packages=(
   libcjson-dev      # JSON: metrics, checkpoint headers
   dataset-fashion-mnist  # the default data set
   python3           # tests generate fixtures and check JSON with it
+  python3-numpy     # tests read checkpoints with a 20-line numpy reader
+  libopenmpi-dev    # optional data-parallel training (mpirun -np N cgrad ...)
+  openmpi-bin       # mpirun, for the MPI tests
 )
 
 missing=()

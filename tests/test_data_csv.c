@@ -203,6 +203,20 @@ int main(void)
         "file 'tdcsv_lcol.csv': no column named 'y' (the file has no header row");
     BAD("tdcsv_lcol.csv", "a,b,y\n1,2,0\n", "3", -1, CG_ERR_ARG,
         "file 'tdcsv_lcol.csv': label column 3 is out of range (the file has 3 columns");
+    /* Many long column names: the list is cut with "..." (the fuzzer found
+     * this overflowing the message buffer by one byte at some lengths). */
+    for (int len = 1; len <= 12; len++) {
+        char text[2048];
+        size_t o = 0;
+        for (int i = 0; i < 60; i++)
+            o += (size_t)snprintf(text + o, sizeof text - o, "%s%.*s%02d", i ? "," : "",
+                                  len, "cccccccccccc", i);
+        snprintf(text + o, sizeof text - o, "\n");
+        write_text("tdcsv_many.csv", text);
+        CHECK(cg_load_csv("tdcsv_many.csv", "nope", -1, &ds) == CG_ERR_ARG);
+        CHECK_ERROR("no column named 'nope' (columns: 'c");
+        CHECK_ERROR("', ...)");
+    }
     /* Missing file, bad arguments. */
     CHECK(cg_load_csv("tdcsv_missing.csv", NULL, -1, &ds) == CG_ERR_IO);
     CHECK_ERROR("file 'tdcsv_missing.csv': cannot open");
@@ -215,5 +229,6 @@ int main(void)
 
     remove("tdcsv_a.csv");
     remove("tdcsv_b.csv");
+    remove("tdcsv_many.csv");
     CHECK_DONE();
 }

@@ -6,9 +6,16 @@
 
 #if defined(__GNUC__)
 #define CLI_PRINTF __attribute__((format(printf, 1, 2)))
+#define CLI_PRINTF_2 __attribute__((format(printf, 2, 3)))
 #else
 #define CLI_PRINTF
+#define CLI_PRINTF_2
 #endif
+
+#include "cgrad.h"
+
+/* The MPI job this process belongs to (NULL: not started by mpirun). */
+extern cg_dist *cli_dist;
 
 /* Exit statuses: success, a failure while running, a usage error. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -17,11 +24,33 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cli_train(int argc, char **argv);
 void cli_train_help(FILE *f);
 
+/* `cgrad export --model CKPT --c DIR`: argv[0] is "export". */
+int cli_export(int argc, char **argv);
+void cli_export_help(FILE *f);
+
+
 /* `cgrad demo NAME [flags]`: argv[0] is "demo". */
 int cli_demo(int argc, char **argv);
 /* argv holds only the demo's flags. */
 int cli_demo_saddle(int argc, char **argv);
 int cli_demo_softmax2d(int argc, char **argv);
+
+/* `cgrad eval` and `cgrad predict`: argv[0] is the command. */
+int cli_eval(int argc, char **argv);
+void cli_eval_help(FILE *f);
+int cli_predict(int argc, char **argv);
+void cli_predict_help(FILE *f);
+
+/* "cgrad <cmd>: <message> (see `cgrad <cmd> --help`)" on stderr; returns
+ * CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) CLI_PRINTF_2;
+/* The last value of `flag` in a checkpoint's training flags (its "train"
+ * metadata, {"argv": [...]}), malloc'd, or NULL. */
+char *cli_stored_flag(const char *extra, const char *flag);
+
+/* mkdir -p; -1 with errno set on failure (or when path is not a
+ * directory). */
+int cli_make_dirs(const char *path);
 
 /* "cgrad: <message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) CLI_PRINTF;

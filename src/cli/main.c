@@ -5,19 +5,39 @@
 #include "cgrad.h"
 #include "cli/cli.h"
 
+typedef struct command {
+    const char *name, *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+    void (*help)(FILE *f);             /* NULL: the command prints its own */
+    int mpi;                           /* joins an MPI job under mpirun */
+} command;
+
+cg_dist *cli_dist;
+
+static const command commands[] = {
+    {"train", "train a classifier (default: an MLP on Fashion-MNIST)", cli_train, cli_train_help, 1},
+    {"eval", "evaluate a checkpoint: accuracy, per-class precision/recall, confusion",
+     cli_eval, cli_eval_help, 0},
+    {"predict", "classify the examples of a file with a checkpoint", cli_predict, cli_predict_help, 0},
+    {"export", "write a trained model as standalone C code (--model CKPT --c DIR)", cli_export,
+     cli_export_help, 0},
+    {"demo", "saddle (optimizers near a saddle point), softmax2d (decision regions)", cli_demo, NULL, 0},
+};
+enum { N_COMMANDS = sizeof commands / sizeof *commands };
+
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: cgrad <command> [flags]\n"
-            "\n"
-            "commands:\n"
-            "  train      train a classifier (default: an MLP on Fashion-MNIST)\n"
-            "  demo       saddle (optimizers near a saddle point), softmax2d (decision regions)\n"
-            "  help       this text, or `cgrad help <command>` for a command's flags\n"
-            "\n"
-            "flags:\n"
-            "  --version  print the version\n"
-            "  --help     this text\n");
+    fprintf(f, "usage: cgrad <command> [flags]\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-10s %s\n", "help", "this text, or `cgrad help <command>` for a command's flags");
+    fprintf(f, "\nflags:\n  --version  print the version\n  --help     this text\n");
+}
+
+static const command *find(const char *name)
+{
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -27,24 +47,41 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "train") == 0) return cli_train(argc - 1, argv + 1);
-    if (strcmp(cmd, "demo") == 0) return cli_demo(argc - 1, argv + 1);
+    const command *c = find(cmd);
+    if (c) {
+        if (c->mpi && cg_dist_launched()) {
+            if (!cg_dist_available()) {
+                fprintf(stderr, "cgrad %s: started by mpirun, but this cgrad was built without MPI "
+                                "(install libopenmpi-dev and rebuild)\n", cmd);
+                return CLI_FAIL;
+            }
+            if (!(cli_dist = cg_dist_init(&argc, &argv))) return cli_fail("%s", cg_last_error());
+        }
+        int rc = c->run(argc - 1, argv + 1);
+        /* An error on one rank stops them all instead of leaving the others
+         * waiting in a collective. */
+        if (rc && cg_dist_size(cli_dist) > 1) cg_dist_abort(cli_dist, rc);
+        cg_dist_finalize(cli_dist);
+        return rc;
+    }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("cgrad %s\n", CG_VERSION);
         return CLI_OK;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        if (argc > 2 && strcmp(argv[2], "train") == 0) {
-            cli_train_help(stdout);
-            return CLI_OK;
-        }
         if (argc > 2) {
-            fprintf(stderr, "cgrad help: unknown command '%s' (commands: train, demo, help)\n", argv[2]);
-            return CLI_USAGE;
+            const command *h = find(argv[2]);
+            if (!h) {
+                fprintf(stderr, "cgrad help: unknown command '%s' (try `cgrad --help`)\n", argv[2]);
+                return CLI_USAGE;
+            }
+            if (!h->help) return h->run(2, (char *[]){argv[2], "--help", NULL});
+            h->help(stdout);
+            return CLI_OK;
         }
         usage(stdout);
         return CLI_OK;
     }
-    fprintf(stderr, "cgrad: unknown command '%s' (commands: train, demo, help; try `cgrad --help`)\n", cmd);
+    fprintf(stderr, "cgrad: unknown command '%s' (try `cgrad --help`)\n", cmd);
     return CLI_USAGE;
 }

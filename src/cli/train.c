@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 
 #include "cgrad.h"
@@ -25,6 +26,8 @@ typedef struct train_args {
     double weight_decay, clip_norm, dropout;
     double momentum, beta1, beta2, eps; /* 0 = the optimizer's default */
     int subset;      /* 0 = the whole training split */
+    int patience;    /* 0 = no early stopping */
+    const char *resume;
     int bn;
     int decoupled;
     double val_split;
@@ -68,7 +71,15 @@ void cli_train_help(FILE *f)
             "  --val-split F        fraction held out for validation, in [0, 1) (default 0.1)\n"
             "  --standardize        per-feature standardisation (default for .csv / .npy)\n"
             "  --no-standardize     only scale bytes to [0, 1] (default for images)\n"
-            "  --out DIR            write DIR/metrics.jsonl, one JSON object per epoch\n"
+            "  --out DIR            write DIR/metrics.jsonl (one JSON object per epoch,\n"
+            "                       flushed as it goes), DIR/last.safetensors (every epoch)\n"
+            "                       and DIR/best.safetensors (best validation accuracy)\n"
+            "  --resume CKPT        continue from a checkpoint (DIR/last.safetensors): the\n"
+            "                       model, optimizer state, normalisation and flags come from\n"
+            "                       it; flags given now override the data/training flags;\n"
+            "                       --epochs is the total to reach\n"
+            "  --patience N         stop after N epochs without a better validation accuracy\n"
+            "                       and restore the best weights (default off)\n"
             "  --json               end with one JSON line of results on stdout\n"
             "  --quiet              no progress output\n"
             "  --help               this text\n");
@@ -132,7 +143,8 @@ static int parse_args(int argc, char **argv, train_args *a)
                                              "--out", "--schedule", "--lr-decay",
                                              "--weight-decay", "--decoupled-weight-decay",
                                              "--clip-norm", "--dropout", "--momentum",
-                                             "--beta1", "--beta2", "--eps", "--subset"};
+                                             "--beta1", "--beta2", "--eps", "--subset",
+                                             "--patience", "--resume"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
             if (strcmp(f, valued[k]) == 0) known = 1;
@@ -147,6 +159,10 @@ static int parse_args(int argc, char **argv, train_args *a)
         else if (strcmp(f, "--test") == 0) a->test = v;
         else if (strcmp(f, "--label") == 0) a->label = v;
         else if (strcmp(f, "--out") == 0) a->out = v;
+        else if (strcmp(f, "--resume") == 0) a->resume = v;
+        else if (strcmp(f, "--patience") == 0) {
+            if (cli_parse_int(f, v, 0, 1000000, &a->patience)) return CLI_USAGE;
+        }
         else if (strcmp(f, "--lr-decay") == 0 || strcmp(f, "--schedule") == 0) {
             int kind;
             double params[CG_LR_MAX_PARAMS];
@@ -240,24 +256,19 @@ static cg_optimizer *make_optimizer(const train_args *a, double lr)
     return cg_optimizer_from_name(name, lr);
 }
 
-/* mkdir -p. */
-static int make_dirs(const char *path)
+/* Threads per rank when --threads is not given: the cores shared among the
+ * ranks on this node, so that N ranks do not oversubscribe them. */
+static int ranks_threads(int nranks)
 {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+    if (nranks <= 1) return 0;
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    long per_node = local ? strtol(local, NULL, 10) : nranks;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (per_node < 1) per_node = 1;
+    long t = cores / per_node;
+    return t < 1 ? 1 : (int)t;
 }
+
 
 static void add_number_or_null(cJSON *o, const char *key, double v)
 {
@@ -266,14 +277,34 @@ static void add_number_or_null(cJSON *o, const char *key, double v)
 }
 
 typedef struct epoch_log {
-    FILE *f;
+    FILE *f;                 /* DIR/metrics.jsonl or NULL                 */
+    const char *dir;         /* --out, for the checkpoints, or NULL       */
+    cg_model *model;
     cg_optimizer *opt;
+    const cg_normalizer *nz;
+    const char *extra;       /* the flags, kept in each checkpoint        */
     int failed;
+    char error[512];
 } epoch_log;
+
+static int save_checkpoint(epoch_log *log, const cg_epoch_metrics *e, const char *file)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", log->dir, file);
+    cg_checkpoint_info info = {e->epoch, cg_optimizer_step_count(log->opt), e->best_val_acc,
+                               e->epochs_since_best, (char *)log->extra};
+    if (cg_checkpoint_save(path, log->model, log->opt, log->nz, &info) == CG_OK) return 0;
+    snprintf(log->error, sizeof log->error, "%s", cg_last_error());
+    log->failed = 1;
+    return 1;
+}
 
 static int on_epoch(const cg_epoch_metrics *e, void *user)
 {
     epoch_log *log = user;
+    if (log->dir && (save_checkpoint(log, e, "last.safetensors") ||
+                     (e->improved && save_checkpoint(log, e, "best.safetensors"))))
+        return 1;
     if (!log->f) return 0;
     cJSON *o = cJSON_CreateObject();
     if (!o) { log->failed = 1; return 1; }
@@ -287,9 +318,114 @@ static int on_epoch(const cg_epoch_metrics *e, void *user)
     cJSON_AddNumberToObject(o, "lr", cg_optimizer_lr(log->opt));
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    if (!s || fprintf(log->f, "%s\n", s) < 0 || fflush(log->f) != 0) log->failed = 1;
+    if (!s || fprintf(log->f, "%s\n", s) < 0 || fflush(log->f) != 0) {
+        snprintf(log->error, sizeof log->error, "writing %s/metrics.jsonl failed", log->dir);
+        log->failed = 1;
+    }
     free(s);
     return log->failed;
+}
+
+/* The flags as a JSON object {"argv": [...]}, kept in checkpoints so that
+ * --resume can rebuild the data split and training loop. */
+static char *flags_json(int argc, char **argv)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *a = o ? cJSON_AddArrayToObject(o, "argv") : NULL;
+    for (int i = 1; a && i < argc; i++) {
+        if (strcmp(argv[i], "--resume") == 0) { i++; continue; }
+        cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
+    }
+    char *s = a ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return s;
+}
+
+/* argv for a resumed run: "train", the checkpoint's flags, then the flags
+ * given now (later flags win). NULL with a message on error. */
+static char **resume_argv(const char *path, const char *extra, int argc, char **argv, int *out_argc)
+{
+    cJSON *o = extra ? cJSON_Parse(extra) : NULL;
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "argv");
+    if (!cJSON_IsArray(a)) {
+        fprintf(stderr, "cgrad train: --resume: %s has no training flags (metadata \"train\"); "
+                        "was it written by cgrad train?\n", path);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    int n = cJSON_GetArraySize(a);
+    char **v = calloc((size_t)(n + argc + 1), sizeof *v);
+    int k = 0, ok = v != NULL;
+    if (ok) v[k++] = strdup("train");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, a)
+        if (ok) ok = cJSON_IsString(item) && (v[k++] = strdup(item->valuestring));
+    for (int i = 1; ok && i < argc; i++) ok = (v[k++] = strdup(argv[i])) != NULL;
+    cJSON_Delete(o);
+    if (!ok) {
+        fprintf(stderr, "cgrad train: --resume: %s: bad training flags\n", path);
+        for (int i = 0; v && i < k; i++) free(v[i]);
+        free(v);
+        return NULL;
+    }
+    *out_argc = k;
+    return v;
+}
+
+static void free_argv(char **v, int n)
+{
+    for (int i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
+/* The class names of the data sets cgrad knows by name. */
+static const char *const *known_class_names(const char *spec, int n_classes)
+{
+    static const char *const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    return strcmp(spec, "fashion-mnist") == 0 && n_classes == 10 ? fashion : NULL;
+}
+
+/* The model and optimizer of a new run, from the flags. */
+static int build_new(const train_args *a, int n_in, int n_classes, cg_model **model,
+                     cg_optimizer **opt)
+{
+    cg_model *m = *model = cg_model_new(n_in, n_classes, a->seed);
+    if (!m) return -1;
+    for (int i = 0; i < a->n_hidden; i++)
+        if (cg_model_add_dense(m, a->hidden[i]) ||
+            (a->bn && cg_model_add_batch_norm(m, CG_BN_MOMENTUM, CG_BN_EPS)) ||
+            cg_model_add_activation(m, a->activation) ||
+            (a->dropout > 0 && cg_model_add_dropout(m, a->dropout)))
+            return -1;
+    const char *const *names = known_class_names(a->data, n_classes);
+    if ((names && cg_model_set_class_names(m, names, n_classes)) || cg_model_build(m)) return -1;
+    double lr = a->lr > 0 ? a->lr : default_lr(a->optimizer);
+    cg_optimizer *o = *opt = make_optimizer(a, lr);
+    if (!o) return -1;
+    char default_schedule[32];
+    const char *schedule = a->schedule;
+    if (!schedule) { /* cosine decay to 0 over the run */
+        snprintf(default_schedule, sizeof default_schedule, "cosine:%d", a->epochs);
+        schedule = default_schedule;
+    }
+    int sched_kind;
+    double sched_params[CG_LR_MAX_PARAMS];
+    if (cg_lr_schedule_parse(schedule, &sched_kind, sched_params) ||
+        cg_optimizer_set_schedule(o, sched_kind, sched_params))
+        return -1;
+    if ((a->weight_decay > 0 && cg_optimizer_set_weight_decay(o, a->weight_decay, a->decoupled)) ||
+        (a->clip_norm > 0 && cg_optimizer_set_clip_norm(o, a->clip_norm)))
+        return -1;
+    return 0;
+}
+
+static const char *resume_path(int argc, char **argv)
+{
+    const char *p = NULL;
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--resume") == 0) p = argv[i + 1];
+    return p;
 }
 
 int cli_train(int argc, char **argv)
@@ -301,20 +437,48 @@ int cli_train(int argc, char **argv)
         return CLI_OK;
     }
     if (rc) return rc;
-    cg_set_threads(a.threads);
-    FILE *out = stdout;
-    int verbose = !a.quiet;
 
     cg_dataset full = {0}, test = {0}, tr = {0}, va = {0};
     cg_normalizer nz = {0};
     cg_model *model = NULL;
     cg_optimizer *opt = NULL;
+    cg_checkpoint_info info = {0};
     epoch_log log = {0};
-    int status = CLI_FAIL, have_test = 0;
+    int status = CLI_FAIL, have_test = 0, resumed_argc = 0;
+    char **resumed_argv = NULL, *extra = NULL;
+    FILE *out = stdout;
+
+    if (a.resume) {
+        const char *path = resume_path(argc, argv);
+        model = cg_checkpoint_load(path, &opt, &nz, &info);
+        if (!model) {
+            fprintf(stderr, "cgrad train: --resume: %s\n", cg_last_error());
+            return CLI_USAGE;
+        }
+        resumed_argv = resume_argv(path, info.extra, argc, argv, &resumed_argc);
+        if (!resumed_argv) { status = CLI_USAGE; goto done; }
+        if (parse_args(resumed_argc, resumed_argv, &a)) { status = CLI_USAGE; goto done; }
+        if (info.epoch >= a.epochs) {
+            fprintf(stderr, "cgrad train: --resume: %s has trained %d epochs already; ask for more "
+                            "with --epochs N (the total, N > %d)\n", path, info.epoch, info.epoch);
+            status = CLI_USAGE;
+            goto done;
+        }
+        extra = flags_json(resumed_argc, resumed_argv);
+    } else {
+        extra = flags_json(argc, argv);
+    }
+    if (!extra) goto fail_memory;
+    const int rank = cg_dist_rank(cli_dist), nranks = cg_dist_size(cli_dist);
+    cg_set_threads(a.threads ? a.threads : ranks_threads(nranks));
+    /* Only rank 0 reports and writes files. */
+    int verbose = !a.quiet && rank == 0;
+    if (rank != 0) out = NULL;
 
     if (cg_load_dataset(a.data, a.label, 1, &full)) {
         fprintf(stderr, "cgrad train: --data: %s\n", cg_last_error());
-        return CLI_USAGE;
+        status = CLI_USAGE;
+        goto done;
     }
     int is_idx = full.rows > 0;
     if (a.test) {
@@ -342,6 +506,15 @@ int cli_train(int argc, char **argv)
     int n_classes = full.n_classes;
     if (have_test && test.n_classes > n_classes) n_classes = test.n_classes;
     if (n_classes < 2) n_classes = 2;
+    if (model) { /* resumed: the model decides; fit reports labels it cannot take */
+        n_classes = cg_model_n_classes(model);
+        if (full.d != cg_model_n_inputs(model)) {
+            fprintf(stderr, "cgrad train: --data has %d features, the checkpoint's model takes %d\n",
+                    full.d, cg_model_n_inputs(model));
+            status = CLI_USAGE;
+            goto done;
+        }
+    }
 
     const cg_dataset *train_set = &full, *val_set = NULL;
     if (a.val_split > 0) {
@@ -359,60 +532,48 @@ int cli_train(int argc, char **argv)
         subset.n = a.subset;
         train_set = &subset;
     }
-    int standardize = a.standardize >= 0 ? a.standardize : full.x_u8 == NULL;
-    if (cg_normalizer_fit(&nz, train_set, standardize)) goto fail;
-
-    model = cg_model_new(full.d, n_classes, a.seed);
-    if (!model) goto fail;
-    for (int i = 0; i < a.n_hidden; i++)
-        if (cg_model_add_dense(model, a.hidden[i]) ||
-            (a.bn && cg_model_add_batch_norm(model, CG_BN_MOMENTUM, CG_BN_EPS)) ||
-            cg_model_add_activation(model, a.activation) ||
-            (a.dropout > 0 && cg_model_add_dropout(model, a.dropout)))
-            goto fail;
-    if (cg_model_build(model)) goto fail;
-    double lr = a.lr > 0 ? a.lr : default_lr(a.optimizer);
-    opt = make_optimizer(&a, lr);
-    if (!opt) goto fail;
-    char default_schedule[32];
-    if (!a.schedule) { /* cosine decay to 0 over the run */
-        snprintf(default_schedule, sizeof default_schedule, "cosine:%d", a.epochs);
-        a.schedule = default_schedule;
+    if (a.patience > 0 && !val_set) {
+        fprintf(stderr, "cgrad train: --patience needs a validation set (--val-split > 0)\n");
+        status = CLI_USAGE;
+        goto done;
     }
-    int sched_kind;
-    double sched_params[CG_LR_MAX_PARAMS];
-    if (cg_lr_schedule_parse(a.schedule, &sched_kind, sched_params) ||
-        cg_optimizer_set_schedule(opt, sched_kind, sched_params))
-        goto fail;
-    if ((a.weight_decay > 0 && cg_optimizer_set_weight_decay(opt, a.weight_decay, a.decoupled)) ||
-        (a.clip_norm > 0 && cg_optimizer_set_clip_norm(opt, a.clip_norm)))
-        goto fail;
+    int standardize = a.standardize >= 0 ? a.standardize : full.x_u8 == NULL;
+    if (!model) {
+        if (cg_normalizer_fit(&nz, train_set, standardize)) goto fail;
+        if (build_new(&a, full.d, n_classes, &model, &opt)) goto fail;
+    }
 
-    if (a.out) {
+    if (a.out && rank == 0) {
         char path[4096];
-        if (make_dirs(a.out) != 0) {
+        if (cli_make_dirs(a.out) != 0) {
             fprintf(stderr, "cgrad train: --out: cannot create directory '%s': %s\n", a.out,
                     strerror(errno));
             goto done;
         }
         snprintf(path, sizeof path, "%s/metrics.jsonl", a.out);
-        log.f = fopen(path, "w");
+        /* A resumed run continues the log of the run it resumes. */
+        log.f = fopen(path, a.resume ? "a" : "w");
         if (!log.f) {
             fprintf(stderr, "cgrad train: --out: cannot write '%s': %s\n", path, strerror(errno));
             goto done;
         }
+        log.dir = a.out;
     }
+    log.model = model;
     log.opt = opt;
+    log.nz = &nz;
+    log.extra = extra;
 
     if (verbose) {
         fprintf(out, "data: %s: %d training, %d validation, %d test examples, %d features, "
                      "%d classes\n", a.data, train_set->n, val_set ? val_set->n : 0,
                 have_test ? test.n : 0, full.d, n_classes);
         cg_model_summary(model, out);
-        fprintf(out, "optimizer: %s, lr %g%s%s, batch %d, epochs %d, seed %llu%s\n", a.optimizer,
-                lr, a.schedule ? ", schedule " : "", a.schedule ? a.schedule : "", a.batch,
-                a.epochs, (unsigned long long)a.seed,
-                standardize ? ", standardized inputs" : "");
+        if (a.resume)
+            fprintf(out, "resumed from %s after epoch %d (step %ld)\n", a.resume, info.epoch, info.step);
+        fprintf(out, "optimizer: %s, lr %g, batch %d, epochs %d, seed %llu%s\n",
+                cg_optimizer_name(opt), cg_optimizer_lr(opt), a.batch, a.epochs,
+                (unsigned long long)a.seed, nz.mean ? ", standardized inputs" : "");
         fflush(out);
     }
 
@@ -425,18 +586,34 @@ int cli_train(int argc, char **argv)
     fo.progress = out;
     fo.on_epoch = on_epoch;
     fo.user = &log;
+    fo.patience = a.patience;
+    fo.dist = cli_dist;
+    fo.initial_epoch = info.epoch;
+    if (a.resume) {
+        fo.best_val_acc = info.best_val_acc;
+        fo.epochs_since_best = info.epochs_since_best;
+    }
     cg_fit_result res;
     if (cg_fit(model, opt, train_set, val_set, &nz, &fo, &res)) goto fail;
     if (log.failed) {
-        fprintf(stderr, "cgrad train: --out: writing %s/metrics.jsonl failed\n", a.out);
+        fprintf(stderr, "cgrad train: --out: %s\n", log.error);
         goto done;
+    }
+    /* The best epoch came before this resumed run: its weights are on disk. */
+    if (res.stopped_early && res.best_epoch == 0 && a.out) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/best.safetensors", a.out);
+        if (cg_model_load_weights(model, path)) goto fail;
     }
 
     double test_loss = NAN, test_acc = NAN;
-    if (have_test) {
-        if (cg_evaluate(model, &test, &nz, 1000, &test_loss, &test_acc)) goto fail;
-        fprintf(out, "test loss: %.4f - test accuracy: %.4f\n", test_loss, test_acc);
+    if (have_test && cg_evaluate_dist(model, &test, &nz, 1000, cli_dist, &test_loss, &test_acc))
+        goto fail;
+    if (!out) {
+        status = CLI_OK;
+        goto done;
     }
+    if (have_test) fprintf(out, "test loss: %.4f - test accuracy: %.4f\n", test_loss, test_acc);
     fprintf(out, "trained %d epochs in %.1fs (%.0f examples/s)\n", res.epochs, res.seconds,
             res.examples_per_second);
     if (a.json) {
@@ -446,9 +623,11 @@ int cli_train(int argc, char **argv)
         add_number_or_null(o, "test_loss", test_loss);
         add_number_or_null(o, "val_accuracy", res.val_acc);
         add_number_or_null(o, "val_loss", res.val_loss);
+        add_number_or_null(o, "best_val_accuracy", res.best_val_acc);
         add_number_or_null(o, "train_accuracy", res.train_acc);
         add_number_or_null(o, "train_loss", res.train_loss);
         cJSON_AddNumberToObject(o, "epochs", res.epochs);
+        cJSON_AddBoolToObject(o, "stopped_early", res.stopped_early);
         cJSON_AddNumberToObject(o, "train_seconds", res.seconds);
         cJSON_AddNumberToObject(o, "examples_per_second", res.examples_per_second);
         char *s = cJSON_PrintUnformatted(o);
@@ -459,10 +638,16 @@ int cli_train(int argc, char **argv)
     }
     status = fflush(out) == 0 ? CLI_OK : CLI_FAIL;
     goto done;
+fail_memory:
+    fprintf(stderr, "cgrad train: out of memory\n");
+    goto done;
 fail:
     fprintf(stderr, "cgrad train: %s\n", cg_last_error());
 done:
     if (log.f) fclose(log.f);
+    free(extra);
+    free_argv(resumed_argv, resumed_argc);
+    cg_checkpoint_info_free(&info);
     cg_optimizer_free(opt);
     cg_model_free(model);
     cg_normalizer_free(&nz);

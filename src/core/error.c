@@ -2,14 +2,19 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_message[1024];
 static _Thread_local int last_code;
 
 static void set_message(int code, const char *fmt, va_list ap)
 {
+    /* Through a copy: a caller may pass cg_last_error() itself as an
+     * argument, to prefix the message with context. */
+    char buf[sizeof last_message];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    memcpy(last_message, buf, sizeof buf);
     last_code = code;
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
 }
 
 int cg_error(int code, const char *fmt, ...)

@@ -5,7 +5,7 @@
  * line ends; blank lines are skipped; a UTF-8 byte-order mark is ignored.
  * Spaces and tabs around a cell are trimmed. Errors carry
  * "file:line:column:" positions (1-based, column = cell number). */
-#include "internal.h"
+#include "data.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -31,19 +31,12 @@ typedef struct csv_reader {
     int row_line;  /* line where the current row starts */
 } csv_reader;
 
-static int read_file(const char *path, char **data, size_t *len)
+/* Read all of f (a file or a pipe: no seeking) into a NUL-terminated buffer. */
+static int read_all(FILE *f, const char *path, char **data, size_t *len)
 {
-    errno = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cg_error(CG_ERR_IO, "file '%s': cannot open (%s)", path,
-                        errno ? strerror(errno) : "unknown error");
     size_t cap = 1 << 16, n = 0;
     char *buf = cg_malloc(cap + 1);
-    if (!buf) {
-        fclose(f);
-        return cg_error(CG_ERR_MEMORY, "file '%s': out of memory", path);
-    }
+    if (!buf) return cg_error(CG_ERR_MEMORY, "file '%s': out of memory", path);
     for (;;) {
         n += fread(buf + n, 1, cap - n, f);
         if (n < cap) break;
@@ -51,15 +44,12 @@ static int read_file(const char *path, char **data, size_t *len)
         char *nb = cg_realloc(buf, cap * 2 + 1);
         if (!nb) {
             cg_free(buf);
-            fclose(f);
             return cg_error(CG_ERR_MEMORY, "file '%s': out of memory", path);
         }
         buf = nb;
         cap *= 2;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
+    if (ferror(f)) {
         cg_free(buf);
         return cg_error(CG_ERR_IO, "file '%s': read error", path);
     }
@@ -280,14 +270,16 @@ static int find_label(csv_reader *r, const char *label, int header, int ncols, i
                         "file '%s': no column named '%s' (the file has no header "
                         "row; give the label column as a 0-based index)",
                         r->path, label);
+    /* Names fill names[0, room), which leaves space for the ellipsis. */
     char names[256];
+    const size_t room = sizeof names - sizeof ", ...";
     size_t used = 0;
     names[0] = '\0';
     for (int i = 0; i < ncols; i++) {
-        int w = snprintf(names + used, sizeof names - used, "%s'%s'",
-                         i ? ", " : "", cell_text(r, i));
-        if (w < 0 || (size_t)w >= sizeof names - used) {
-            if (used + 4 < sizeof names) strcpy(names + used, ", ...");
+        int w = snprintf(names + used, room - used, "%s'%s'", i ? ", " : "",
+                         cell_text(r, i));
+        if (w < 0 || (size_t)w >= room - used) {
+            strcpy(names + used, i ? ", ..." : "...");
             break;
         }
         used += (size_t)w;
@@ -357,7 +349,32 @@ static int grow(csv_reader *r, float **x, int32_t **y, int *cap, int n, int d)
     return CG_OK;
 }
 
-static int load(csv_reader *r, const char *label, int has_header, cg_dataset *out)
+/* Which columns hold features: d == 0 (labelled) takes every column but
+ * the label; d > 0 (features only) takes d columns, dropping the label
+ * column when there are d + 1. *lcol is -1 when there is none. */
+static int choose_columns(csv_reader *r, const char *label, int header, int d,
+                          int first_line, int *lcol)
+{
+    int ncols = r->ncells;
+    *lcol = -1;
+    if (d > 0) {
+        if (ncols == d) return CG_OK;
+        if (ncols != d + 1)
+            return cg_error(CG_ERR_SHAPE,
+                            "%s: rows have %d features, the model takes %d (or %d "
+                            "columns with a label column, which is dropped)",
+                            r->path, ncols, d, d + 1);
+    } else if (ncols < 2) {
+        return cg_error(CG_ERR_FORMAT,
+                        "file '%s': line %d has %d column; need at least one "
+                        "feature column besides the label", r->path, first_line,
+                        ncols);
+    }
+    return find_label(r, label, header, ncols, lcol);
+}
+
+static int load(csv_reader *r, const char *label, int has_header, int want_d,
+                cg_dataset *out)
 {
     int rc = read_row(r);
     if (rc < 0) return rc;
@@ -374,18 +391,14 @@ static int load(csv_reader *r, const char *label, int has_header, cg_dataset *ou
             if (*s && !is_number(s, NULL)) header = 1;
         }
     }
-    if (ncols < 2)
-        return cg_error(CG_ERR_FORMAT,
-                        "file '%s': line %d has %d column; need at least one "
-                        "feature column besides the label", r->path, first_line,
-                        ncols);
-    int lcol = 0;
-    if ((rc = find_label(r, label, header, ncols, &lcol))) return rc;
-    int d = ncols - 1;
+    int lcol;
+    if ((rc = choose_columns(r, label, header, want_d, first_line, &lcol))) return rc;
+    int d = lcol < 0 ? ncols : ncols - 1;
+    int labelled = want_d == 0;
 
     float *x = NULL;
     int32_t *y = NULL;
-    int n = 0, cap = 0, max_label = 0;
+    int n = 0, cap = 0;
     if (header) rc = read_row(r);
     else rc = 1; /* the first row is data */
     for (; rc == 1; rc = read_row(r)) {
@@ -398,11 +411,10 @@ static int load(csv_reader *r, const char *label, int has_header, cg_dataset *ou
         if ((rc = grow(r, &x, &y, &cap, n, d))) break;
         float *row = x + (size_t)n * (size_t)d;
         for (int i = 0, k = 0; i < ncols && rc == CG_OK; i++) {
-            if (i == lcol) rc = parse_label(r, i, &y[n]);
-            else rc = parse_feature(r, i, &row[k++]);
+            if (i != lcol) rc = parse_feature(r, i, &row[k++]);
+            else if (labelled) rc = parse_label(r, i, &y[n]);
         }
         if (rc) break;
-        if (y[n] > max_label) max_label = y[n];
         n++;
     }
     if (rc == 0 && n == 0)
@@ -413,14 +425,41 @@ static int load(csv_reader *r, const char *label, int has_header, cg_dataset *ou
         cg_free(y);
         return rc;
     }
-    out->n = n;
-    out->d = d;
-    out->n_classes = max_label + 1;
-    out->x_u8 = NULL;
-    out->x_f32 = x;
-    out->y = y;
-    out->rows = out->cols = 0;
+    if (!labelled) {
+        cg_free(y);
+        y = NULL;
+    }
+    cg_dataset_take_f32(out, n, d, x, y);
     return CG_OK;
+}
+
+int cg_csv_read(const char *name, FILE *stream, const char *label, int has_header, int d,
+                cg_dataset *out)
+{
+    FILE *f = stream;
+    if (!f) {
+        errno = 0;
+        f = fopen(name, "rb");
+        if (!f)
+            return cg_error(CG_ERR_IO, "file '%s': cannot open (%s)", name,
+                            errno ? strerror(errno) : "unknown error");
+    }
+    char *data = NULL;
+    size_t len = 0;
+    int rc = read_all(f, name, &data, &len);
+    if (!stream) fclose(f);
+    if (rc) return rc;
+    csv_reader r = {0};
+    r.path = name;
+    r.p = data;
+    r.end = data + len;
+    r.line = 1;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) r.p += 3;
+    rc = load(&r, label, has_header, d, out);
+    cg_free(r.text);
+    cg_free(r.cell);
+    cg_free(data);
+    return rc;
 }
 
 int cg_load_csv(const char *path, const char *label, int has_header, cg_dataset *out)
@@ -431,19 +470,5 @@ int cg_load_csv(const char *path, const char *label, int has_header, cg_dataset 
         return cg_error(CG_ERR_ARG,
                         "cg_load_csv: has_header must be 1, 0 or -1 (detect), not %d",
                         has_header);
-    char *data = NULL;
-    size_t len = 0;
-    int rc = read_file(path, &data, &len);
-    if (rc) return rc;
-    csv_reader r = {0};
-    r.path = path;
-    r.p = data;
-    r.end = data + len;
-    r.line = 1;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) r.p += 3;
-    rc = load(&r, label, has_header, out);
-    cg_free(r.text);
-    cg_free(r.cell);
-    cg_free(data);
-    return rc;
+    return cg_csv_read(path, NULL, label, has_header, 0, out);
 }

@@ -1,7 +1,7 @@
 /* dataset.c: loading data sets by name, splitting, normalising, gathering
  * batches. */
 #define _POSIX_C_SOURCE 200809L /* stat */
-#include "internal.h"
+#include "data.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,7 +26,7 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int ends_with(const char *s, const char *suffix)
+int cg_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     if (m > n) return 0;
@@ -83,8 +83,8 @@ int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *
         return load_idx_dir(FASHION_MNIST_DIR, train, out);
     }
     if (is_dir(spec)) return load_idx_dir(spec, train, out);
-    if (ends_with(spec, ".csv")) return cg_load_csv(spec, label, -1, out);
-    if (ends_with(spec, ".npy")) return cg_load_npy(spec, label, out);
+    if (cg_ends_with(spec, ".csv")) return cg_load_csv(spec, label, -1, out);
+    if (cg_ends_with(spec, ".npy")) return cg_load_npy(spec, label, out);
     struct stat st;
     if (stat(spec, &st) != 0)
         return cg_error(CG_ERR_IO,
@@ -95,6 +95,20 @@ int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *
                     "file '%s': unknown data set format (expected 'fashion-mnist', "
                     "a directory of MNIST-style IDX files, or a file ending in "
                     ".csv or .npy)", spec);
+}
+
+void cg_dataset_take_f32(cg_dataset *out, int n, int d, float *x, int32_t *y)
+{
+    int max_label = -1;
+    for (int i = 0; y && i < n; i++)
+        if (y[i] > max_label) max_label = y[i];
+    out->n = n;
+    out->d = d;
+    out->n_classes = y ? max_label + 1 : 0;
+    out->x_u8 = NULL;
+    out->x_f32 = x;
+    out->y = y;
+    out->rows = out->cols = 0;
 }
 
 void cg_dataset_free(cg_dataset *ds)
@@ -118,16 +132,16 @@ static int take_rows(const cg_dataset *ds, const int *idx, int m, cg_dataset *ou
     out->n_classes = ds->n_classes;
     out->rows = ds->rows;
     out->cols = ds->cols;
-    out->y = cg_malloc((size_t)m * sizeof *out->y);
+    if (ds->y) out->y = cg_malloc((size_t)m * sizeof *out->y);
     if (ds->x_u8) out->x_u8 = cg_malloc((size_t)m * d);
     else out->x_f32 = cg_malloc((size_t)m * d * sizeof *out->x_f32);
-    if (!out->y || (!out->x_u8 && !out->x_f32)) {
+    if ((ds->y && !out->y) || (!out->x_u8 && !out->x_f32)) {
         cg_dataset_free(out);
         return cg_error(CG_ERR_MEMORY, "cg_dataset_split: out of memory");
     }
     for (int i = 0; i < m; i++) {
         size_t src = (size_t)idx[i];
-        out->y[i] = ds->y[src];
+        if (ds->y) out->y[i] = ds->y[src];
         if (ds->x_u8) memcpy(out->x_u8 + (size_t)i * d, ds->x_u8 + src * d, d);
         else
             memcpy(out->x_f32 + (size_t)i * d, ds->x_f32 + src * d,
@@ -151,7 +165,7 @@ int cg_dataset_split(const cg_dataset *ds, double frac, uint64_t seed,
         return cg_error(CG_ERR_ARG,
                         "cg_dataset_split: validation fraction %g is not in [0, 1)",
                         frac);
-    if (ds->n <= 0 || ds->d <= 0 || !ds->y || (!ds->x_u8 && !ds->x_f32))
+    if (ds->n <= 0 || ds->d <= 0 || (!ds->x_u8 && !ds->x_f32))
         return cg_error(CG_ERR_ARG, "cg_dataset_split: empty data set");
 
     int n = ds->n;
@@ -265,10 +279,7 @@ void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
         cg_error(CG_ERR_ARG, "cg_dataset_gather: data set has no features");
         return;
     }
-    if (y && !ds->y) {
-        cg_error(CG_ERR_ARG, "cg_dataset_gather: data set has no labels");
-        return;
-    }
+    if (!ds->y) y = NULL; /* unlabelled (cg_load_inputs): y is left as it is */
     if (nz && nz->d != ds->d) {
         cg_error(CG_ERR_ARG,
                  "cg_dataset_gather: normaliser is for %d features, data set has %d",

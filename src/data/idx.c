@@ -3,7 +3,7 @@
  * An IDX file is a 4-byte magic (0, 0, element type, number of dims), one
  * big-endian uint32 per dimension, then the elements. zlib's gzread reads
  * gzip and plain files alike (it looks at the content, not the name). */
-#include "internal.h"
+#include "data.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -157,7 +157,7 @@ static int read_payload(gzFile g, const char *path, size_t n, const char *what,
     return CG_OK;
 }
 
-static int load_images(const char *path, uint8_t **pixels, uint32_t dims[3])
+int cg_idx_read_images(const char *path, uint8_t **pixels, uint32_t dims[3])
 {
     gzFile g;
     int rc = open_gz(path, &g);
@@ -203,7 +203,7 @@ int cg_load_idx(const char *images_path, const char *labels_path, cg_dataset *ou
 
     uint8_t *pixels = NULL, *labels = NULL;
     uint32_t dims[3] = {0, 0, 0}, count = 0;
-    int rc = load_images(images_path, &pixels, dims);
+    int rc = cg_idx_read_images(images_path, &pixels, dims);
     if (rc) return rc;
     rc = load_labels(labels_path, &labels, &count);
     if (rc) {

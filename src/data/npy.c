@@ -6,7 +6,7 @@
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (100, 5), }
  * padded with spaces and ending in '\n'; then the raw elements. Values are
  * decoded byte by byte, so the reader works on hosts of either endianness. */
-#include "internal.h"
+#include "data.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -207,16 +207,18 @@ static double decode(const unsigned char *b, int dt)
     return v;
 }
 
+/* Decode the rows: column lcol (-1: none) is the label, read into y when
+ * labelled, else skipped unread. */
 static int read_data(FILE *f, const char *path, const npy_header *hd, int dt,
-                     size_t isz, int lcol, cg_dataset *out)
+                     size_t isz, int lcol, int labelled, cg_dataset *out)
 {
-    int n = (int)hd->shape[0], c = (int)hd->shape[1], d = c - 1;
+    int n = (int)hd->shape[0], c = (int)hd->shape[1], d = lcol < 0 ? c : c - 1;
     size_t row_bytes = (size_t)c * isz;
     unsigned char *row = cg_malloc(row_bytes);
     float *x = cg_malloc((size_t)n * (size_t)d * sizeof *x);
-    int32_t *y = cg_malloc((size_t)n * sizeof *y);
-    int rc = CG_OK, max_label = 0;
-    if (!row || !x || !y) {
+    int32_t *y = labelled ? cg_malloc((size_t)n * sizeof *y) : NULL;
+    int rc = CG_OK;
+    if (!row || !x || (labelled && !y)) {
         rc = cg_error(CG_ERR_MEMORY, "file '%s': out of memory", path);
         goto done;
     }
@@ -232,6 +234,7 @@ static int read_data(FILE *f, const char *path, const npy_header *hd, int dt,
         for (int j = 0, k = 0; j < c; j++) {
             double v = decode(row + (size_t)j * isz, dt);
             if (j == lcol) {
+                if (!labelled) continue;
                 if (!(v >= 0) || v != floor(v) || v > NPY_MAX_LABEL) {
                     rc = cg_error(CG_ERR_FORMAT,
                                   "file '%s': label %.17g at [%d, %d] (0-based) is "
@@ -240,7 +243,6 @@ static int read_data(FILE *f, const char *path, const npy_header *hd, int dt,
                     break;
                 }
                 y[i] = (int32_t)v;
-                if (y[i] > max_label) max_label = y[i];
             } else {
                 float fv = (float)v;
                 if (!isfinite(fv)) {
@@ -264,17 +266,43 @@ done:
         cg_free(y);
         return rc;
     }
-    out->n = n;
-    out->d = d;
-    out->n_classes = max_label + 1;
-    out->x_u8 = NULL;
-    out->x_f32 = x;
-    out->y = y;
-    out->rows = out->cols = 0;
+    cg_dataset_take_f32(out, n, d, x, y);
     return CG_OK;
 }
 
-static int load(FILE *f, const char *path, const char *label, cg_dataset *out)
+/* The label column (-1: none) of a [rows, c] array; d as for cg_npy_read. */
+static int choose_label(const char *path, const char *label, int c, int d,
+                        const char *shp, int *lcol)
+{
+    *lcol = -1;
+    if (d > 0) {
+        if (c == d) return CG_OK;
+        if (c != d + 1)
+            return cg_error(CG_ERR_SHAPE,
+                            "%s: rows have %d features, the model takes %d (or %d "
+                            "columns with a label column, which is dropped)",
+                            path, c, d, d + 1);
+    } else if (c < 2) {
+        return cg_error(CG_ERR_FORMAT,
+                        "file '%s': shape %s has no feature columns (need a "
+                        "label column and at least one feature)", path, shp);
+    }
+    *lcol = c - 1;
+    if (!label) return CG_OK;
+    if (!parse_index(label, lcol))
+        return cg_error(CG_ERR_ARG,
+                        "file '%s': label '%s' is not a column index (.npy "
+                        "files have no column names; give a 0-based index)",
+                        path, label);
+    if (*lcol >= c)
+        return cg_error(CG_ERR_ARG,
+                        "file '%s': label column %d is out of range (shape "
+                        "%s has %d columns, indices 0..%d)", path, *lcol,
+                        shp, c, c - 1);
+    return CG_OK;
+}
+
+static int load(FILE *f, const char *path, const char *label, int want_d, cg_dataset *out)
 {
     unsigned char pre[12];
     size_t got = fread(pre, 1, 8, f);
@@ -335,27 +363,11 @@ static int load(FILE *f, const char *path, const char *label, cg_dataset *out)
                         "columns)", path, shp, hd.ndim);
     if (hd.shape[0] == 0)
         return cg_error(CG_ERR_FORMAT, "file '%s': shape %s has no rows", path, shp);
-    if (hd.shape[1] < 2)
-        return cg_error(CG_ERR_FORMAT,
-                        "file '%s': shape %s has no feature columns (need a "
-                        "label column and at least one feature)", path, shp);
     if (hd.shape[0] > INT_MAX || hd.shape[1] > INT_MAX ||
-        hd.shape[0] > SIZE_MAX / 8 / hd.shape[1])
+        hd.shape[0] > SIZE_MAX / 8 / (hd.shape[1] ? hd.shape[1] : 1))
         return cg_error(CG_ERR_FORMAT, "file '%s': shape %s is too large", path, shp);
-
-    int c = (int)hd.shape[1], lcol = c - 1;
-    if (label) {
-        if (!parse_index(label, &lcol))
-            return cg_error(CG_ERR_ARG,
-                            "file '%s': label '%s' is not a column index (.npy "
-                            "files have no column names; give a 0-based index)",
-                            path, label);
-        if (lcol >= c)
-            return cg_error(CG_ERR_ARG,
-                            "file '%s': label column %d is out of range (shape "
-                            "%s has %d columns, indices 0..%d)", path, lcol,
-                            shp, c, c - 1);
-    }
+    int c = (int)hd.shape[1], lcol;
+    if ((rc = choose_label(path, label, c, want_d, shp, &lcol))) return rc;
 
     /* Check the size first where the file can tell, so a lying shape gives
      * a clear message and no huge allocation. */
@@ -383,19 +395,24 @@ static int load(FILE *f, const char *path, const char *label, cg_dataset *out)
     } else {
         clearerr(f);
     }
-    return read_data(f, path, &hd, dt, isz, lcol, out);
+    return read_data(f, path, &hd, dt, isz, lcol, want_d == 0, out);
+}
+
+int cg_npy_read(const char *path, const char *label, int d, cg_dataset *out)
+{
+    errno = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cg_error(CG_ERR_IO, "file '%s': cannot open (%s)", path,
+                        errno ? strerror(errno) : "unknown error");
+    int rc = load(f, path, label, d, out);
+    fclose(f);
+    return rc;
 }
 
 int cg_load_npy(const char *path, const char *label, cg_dataset *out)
 {
     if (out) memset(out, 0, sizeof *out);
     if (!path || !out) return cg_error(CG_ERR_ARG, "cg_load_npy: NULL argument");
-    errno = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cg_error(CG_ERR_IO, "file '%s': cannot open (%s)", path,
-                        errno ? strerror(errno) : "unknown error");
-    int rc = load(f, path, label, out);
-    fclose(f);
-    return rc;
+    return cg_npy_read(path, label, 0, out);
 }

@@ -23,6 +23,11 @@ enum { ST_F32, ST_F64, ST_F16, ST_BF16, ST_I32, ST_I64, ST_U8, ST_I8 };
 
 #define ST_MAX_DIMS 8
 
+/* The dtype's name in the format ("F32", ...) and its size in bytes ("?"
+ * and 0 for a value that is not an ST_* constant). */
+const char *st_dtype_name(int dtype);
+size_t st_dtype_size(int dtype);
+
 typedef struct st_tensor {
     char *name;
     int dtype;                   /* ST_*                                  */

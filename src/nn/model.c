@@ -1,32 +1,10 @@
 /* model.c: a sequential classifier built on the graph API. Layers are kept
  * as a list and turned into a graph on first use. */
 #include "internal.h"
+#include "nn/model.h"
 
 #include <stdio.h>
 #include <string.h>
-
-enum { LAYER_DENSE, LAYER_ACTIVATION, LAYER_BATCH_NORM, LAYER_DROPOUT };
-
-typedef struct layer {
-    int kind;
-    int units;        /* dense: outputs                      */
-    int activation;   /* activation: which                   */
-    double rate;      /* dropout: p; batch norm: momentum    */
-    double eps;       /* batch norm                          */
-    int width;        /* output width, known when added      */
-    size_t params;    /* filled at build                     */
-    char name[32];
-} layer;
-
-struct cg_model {
-    int n_inputs, n_classes;
-    uint64_t seed;
-    layer *layers;
-    int n_layers, cap_layers;
-    int n_dense, n_act, n_bn, n_drop; /* for names           */
-    cg_graph *g;
-    cg_node *x, *y, *logits, *loss, *probs, *pred;
-};
 
 cg_model *cg_model_new(int n_inputs, int n_classes, uint64_t seed)
 {
@@ -47,7 +25,40 @@ void cg_model_free(cg_model *m)
     if (!m) return;
     cg_graph_free(m->g);
     cg_free(m->layers);
+    cg_model_set_class_names(m, NULL, 0);
     cg_free(m);
+}
+
+int cg_model_set_class_names(cg_model *m, const char *const *names, int n)
+{
+    if (!m) return cg_error(CG_ERR_ARG, "cg_model_set_class_names: model is NULL");
+    if (names && n != m->n_classes)
+        return cg_error(CG_ERR_ARG, "cg_model_set_class_names: %d names for %d classes", n,
+                        m->n_classes);
+    char **copy = NULL;
+    if (names) {
+        copy = cg_calloc((size_t)n, sizeof *copy);
+        if (!copy) return cg_error(CG_ERR_MEMORY, "cg_model_set_class_names: out of memory");
+        for (int i = 0; i < n; i++) {
+            copy[i] = cg_strdup(names[i] ? names[i] : "");
+            if (!copy[i]) {
+                for (int j = 0; j < i; j++) cg_free(copy[j]);
+                cg_free(copy);
+                return cg_error(CG_ERR_MEMORY, "cg_model_set_class_names: out of memory");
+            }
+        }
+    }
+    if (m->class_names)
+        for (int i = 0; i < m->n_classes; i++) cg_free(m->class_names[i]);
+    cg_free(m->class_names);
+    m->class_names = copy;
+    return CG_OK;
+}
+
+const char *cg_model_class_name(const cg_model *m, int c)
+{
+    if (!m || !m->class_names || c < 0 || c >= m->n_classes) return NULL;
+    return m->class_names[c];
 }
 
 static int current_width(const cg_model *m)

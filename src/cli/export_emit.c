@@ -1,0 +1,312 @@
+/* export_emit.c: print an ex_net (export.h) as C99 inference code: a
+ * header with the sizes, the class names and NAME_predict, and a source
+ * file with the weights as static const float arrays and one straight-line
+ * function over them. The generated code needs only <math.h>. */
+#include <ctype.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgrad.h"
+#include "cli/cli.h"
+#include "cli/export.h"
+
+typedef struct emitter {
+    FILE *f;
+    const char *prefix;
+    char upper[64];     /* prefix upper-cased, for macros */
+    int bad_value;      /* a value outside float's range was met */
+} emitter;
+
+/* A float literal that reads back as exactly the float nearest v: 9
+ * significant digits always suffice (FLT_DECIMAL_DIG), and the suffix
+ * keeps the compiler from rounding through double. Returns its length. */
+static int float_literal(emitter *e, double v, char *s, size_t size)
+{
+    if (!(fabs(v) <= FLT_MAX)) {
+        e->bad_value = 1;
+        v = 0;
+    }
+    int n = snprintf(s, size, "%.9g", (double)(float)v);
+    if (!strpbrk(s, ".e")) n += snprintf(s + n, size - (size_t)n, ".0"); /* "1f" is no literal */
+    return n + snprintf(s + n, size - (size_t)n, "f");
+}
+
+static void put_float(emitter *e, double v)
+{
+    char s[48];
+    float_literal(e, v, s, sizeof s);
+    fputs(s, e->f);
+}
+
+static void put_array(emitter *e, const char *name, const double *v, size_t n)
+{
+    fprintf(e->f, "static const float %s[%zu] = {", name, n);
+    int col = 80;
+    for (size_t i = 0; i < n; i++) {
+        char s[48];
+        int len = float_literal(e, v[i], s, sizeof s) + 2; /* space, comma */
+        if (col + len > 80) {
+            fputs("\n   ", e->f);
+            col = 3;
+        }
+        fprintf(e->f, " %s%s", s, i + 1 < n ? "," : "");
+        col += len;
+    }
+    fputs("\n};\n\n", e->f);
+}
+
+/* A C string literal; bytes outside printable ASCII as 3-digit octal
+ * escapes, which cannot swallow the character that follows. */
+static void put_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f || *p == '?') fprintf(f, "\\%03o", *p); /* '?': trigraphs */
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* Text from the checkpoint (a path, layer names) inside a comment: no
+ * way to end the comment early, nothing outside printable ASCII, and no
+ * '?' (trigraphs). */
+static void put_comment_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c < 0x20 || c >= 0x7f || c == '?' ? '_' : c, f);
+        if (c == '*' && s[1] == '/') fputc(' ', f);
+    }
+}
+
+static int max_width(const ex_net *net)
+{
+    int w = net->n_inputs;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].n_out > w) w = net->layers[i].n_out;
+    return w;
+}
+
+/* The two activation buffers of NAME_predict; on the stack up to
+ * MAX_STACK bytes, beyond that static (a big model on a small thread stack
+ * would crash). */
+#define MAX_STACK (256 * 1024)
+static size_t buffer_bytes(const ex_net *net)
+{
+    return 2 * (size_t)max_width(net) * sizeof(float);
+}
+
+static void emit_header(emitter *e, const ex_net *net)
+{
+    FILE *f = e->f;
+    const char *p = e->prefix, *P = e->upper;
+    fprintf(f, "/* %s.h: a classifier exported by `cgrad export` from ", p);
+    put_comment_text(f, net->source);
+    fprintf(f,
+            ".\n * Standalone C99 (link with -lm); see %s.c. */\n"
+            "#ifndef %s_H\n#define %s_H\n\n"
+            "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+            "#define %s_N_INPUTS %d\n#define %s_N_CLASSES %d\n\n",
+            p, P, P, P, net->n_inputs, P, net->n_classes);
+    fprintf(f,
+            "/* The name of each class%s. */\n"
+            "extern const char *const %s_class_names[%s_N_CLASSES];\n\n",
+            net->class_names ? "" : " (the checkpoint had none: \"0\", \"1\", ...)", p, P);
+    size_t bytes = buffer_bytes(net);
+    fprintf(f,
+            "/* Classify one example. x: %s_N_INPUTS raw features as the training data\n"
+            " * held them (pixel bytes as 0..255, or CSV values); the normalisation\n"
+            " * fitted in training is applied here. Unless probs is NULL, fills\n"
+            " * probs[%s_N_CLASSES] with the softmax probabilities. Returns the most\n"
+            " * probable class (ties: the lowest). %s %zu bytes. */\n"
+            "int %s_predict(const float *x, float *probs);\n\n"
+            "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+            P, P,
+            bytes <= MAX_STACK ? "Reentrant: it writes no globals; its stack buffers take"
+                               : "Not reentrant: its static buffers take",
+            bytes, p);
+}
+
+static const char *act_expr(int activation)
+{
+    switch (activation) {
+    case CG_RELU: return "h > 0 ? h : 0.0f";
+    case CG_TANH: return "tanhf(h)";
+    default: /* sigmoid, split by sign so that expf never overflows */
+        return "h >= 0 ? 1.0f / (1.0f + expf(-h)) : expf(h) / (1.0f + expf(h))";
+    }
+}
+
+static void emit_source(emitter *e, const ex_net *net)
+{
+    FILE *f = e->f;
+    const char *p = e->prefix, *P = e->upper;
+    int has_scale = 0;
+    for (int i = 0; i < net->n_layers; i++) has_scale |= net->layers[i].kind == EX_SCALE;
+    fprintf(f, "/* %s.c: a classifier exported by `cgrad export` from ", p);
+    put_comment_text(f, net->source);
+    fprintf(f,
+            ".\n"
+            " * Weights are floats printed with 9 significant digits, so each reads\n"
+            " * back exactly; batch norm is folded into the dense layer before it and\n"
+            " * dropout, the identity at inference, is left out. Do not edit: export\n"
+            " * again instead. */\n"
+            "#include <math.h>\n\n#include \"%s.h\"\n\n",
+            p);
+
+    fprintf(f, "const char *const %s_class_names[%s_N_CLASSES] = {\n", p, P);
+    for (int c = 0; c < net->n_classes; c++) {
+        fputs("    ", f);
+        if (net->class_names) put_string(f, net->class_names[c]);
+        else fprintf(f, "\"%d\"", c);
+        fputs(c + 1 < net->n_classes ? ",\n" : "\n};\n\n", f);
+    }
+
+    fputs("/* Input normalisation, as in training: x' = (x * scale - mean) * inv_std. */\n", f);
+    fprintf(f, "static const float in_scale = ");
+    put_float(e, net->scale);
+    fputs(";\n", f);
+    if (net->mean) {
+        put_array(e, "in_mean", net->mean, (size_t)net->n_inputs);
+        put_array(e, "in_inv_std", net->inv_std, (size_t)net->n_inputs);
+    } else {
+        fputs("\n", f);
+    }
+
+    /* Weighted layers' arrays are w1, b1, w2, b2, ... in order. */
+    for (int i = 0, k = 0; i < net->n_layers; i++) {
+        const ex_layer *l = &net->layers[i];
+        if (l->kind == EX_ACTIVATION) continue;
+        char name[32];
+        fputs("/* ", f);
+        put_comment_text(f, l->what);
+        if (l->kind == EX_DENSE)
+            fprintf(f, ": %d -> %d, w[%d][%d] row-major */\n", l->n_in, l->n_out, l->n_in,
+                    l->n_out);
+        else
+            fputs(": per-feature scale and shift */\n", f);
+        snprintf(name, sizeof name, "w%d", ++k);
+        put_array(e, name, l->w, (size_t)l->n_in * (size_t)(l->kind == EX_DENSE ? l->n_out : 1));
+        snprintf(name, sizeof name, "b%d", k);
+        put_array(e, name, l->b, (size_t)l->n_out);
+    }
+
+    fputs("/* y = x w + b, w row-major [n_in][n_out]: one pass over w in memory order. */\n"
+          "static void dense(const float *x, int n_in, const float *w, const float *b, int n_out,\n"
+          "                  float *y)\n"
+          "{\n"
+          "    int i, j;\n"
+          "    for (j = 0; j < n_out; j++) y[j] = b[j];\n"
+          "    for (i = 0; i < n_in; i++) {\n"
+          "        const float xi = x[i];\n"
+          "        const float *wi = w + (long)i * n_out;\n"
+          "        for (j = 0; j < n_out; j++) y[j] += xi * wi[j];\n"
+          "    }\n"
+          "}\n\n", f);
+    if (has_scale)
+        fputs("static void scale_shift(float *x, int n, const float *s, const float *b)\n"
+              "{\n"
+              "    int j;\n"
+              "    for (j = 0; j < n; j++) x[j] = x[j] * s[j] + b[j];\n"
+              "}\n\n", f);
+
+    int width = max_width(net);
+    fprintf(f,
+            "int %s_predict(const float *x, float *probs)\n"
+            "{\n"
+            "    %sfloat a[%d], b[%d];\n"
+            "    float sum;\n"
+            "    int j, best = 0;\n",
+            p, buffer_bytes(net) <= MAX_STACK ? "" : "static ", width, width);
+    if (net->mean)
+        fprintf(f, "    for (j = 0; j < %s_N_INPUTS; j++) a[j] = (x[j] * in_scale - in_mean[j]) * "
+                   "in_inv_std[j];\n", P);
+    else
+        fprintf(f, "    for (j = 0; j < %s_N_INPUTS; j++) a[j] = x[j] * in_scale;\n", P);
+    /* The activations live in a; a dense layer writes b, then the names swap. */
+    const char *cur = "a", *other = "b";
+    for (int i = 0, k = 0; i < net->n_layers; i++) {
+        const ex_layer *l = &net->layers[i];
+        if (l->kind == EX_DENSE) {
+            k++;
+            fprintf(f, "    dense(%s, %d, w%d, b%d, %d, %s); /* ", cur, l->n_in, k, k, l->n_out,
+                    other);
+            const char *t = cur;
+            cur = other;
+            other = t;
+        } else if (l->kind == EX_SCALE) {
+            k++;
+            fprintf(f, "    scale_shift(%s, %d, w%d, b%d); /* ", cur, l->n_out, k, k);
+        } else {
+            fprintf(f, "    for (j = 0; j < %d; j++) { /* ", l->n_out);
+        }
+        put_comment_text(f, l->what);
+        fputs(" */\n", f);
+        if (l->kind == EX_ACTIVATION)
+            fprintf(f,
+                    "        const float h = %s[j];\n"
+                    "        %s[j] = %s;\n"
+                    "    }\n",
+                    cur, cur, act_expr(l->activation));
+    }
+    fprintf(f,
+            "    /* Softmax with the max logit subtracted, so that expf never overflows. */\n"
+            "    for (j = 1; j < %s_N_CLASSES; j++)\n"
+            "        if (%s[j] > %s[best]) best = j;\n"
+            "    if (probs) {\n"
+            "        sum = 0;\n"
+            "        for (j = 0; j < %s_N_CLASSES; j++) sum += probs[j] = expf(%s[j] - %s[best]);\n"
+            "        for (j = 0; j < %s_N_CLASSES; j++) probs[j] /= sum;\n"
+            "    }\n"
+            "    return best;\n"
+            "}\n",
+            P, cur, cur, P, cur, cur, P);
+}
+
+/* Write one file through fn; remove it if anything failed. */
+static int write_file(emitter *e, const ex_net *net, const char *path,
+                      void (*fn)(emitter *, const ex_net *))
+{
+    e->f = fopen(path, "w");
+    if (!e->f) {
+        fprintf(stderr, "cgrad export: cannot write '%s': ", path);
+        perror(NULL);
+        return CLI_FAIL;
+    }
+    e->bad_value = 0;
+    fn(e, net);
+    int bad_write = ferror(e->f);
+    bad_write |= fclose(e->f) != 0;
+    if (bad_write || e->bad_value) {
+        remove(path);
+        if (e->bad_value)
+            fprintf(stderr, "cgrad export: %s: a weight (after folding batch norm) is outside "
+                            "float's range\n", path);
+        else
+            fprintf(stderr, "cgrad export: writing '%s' failed\n", path);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int export_emit(const ex_net *net, const char *dir, const char *prefix)
+{
+    emitter e;
+    memset(&e, 0, sizeof e);
+    e.prefix = prefix;
+    size_t n = strlen(prefix);
+    if (n >= sizeof e.upper) n = sizeof e.upper - 1;
+    for (size_t i = 0; i < n; i++) e.upper[i] = (char)toupper((unsigned char)prefix[i]);
+    char h[4200], c[4200];
+    snprintf(h, sizeof h, "%s/%s.h", dir, prefix);
+    snprintf(c, sizeof c, "%s/%s.c", dir, prefix);
+    if (write_file(&e, net, h, emit_header)) return CLI_FAIL;
+    if (write_file(&e, net, c, emit_source)) {
+        remove(h);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,130 @@
+/* predict.c: `cgrad predict`: a checkpoint's class (and probabilities) for
+ * every example of an unlabelled input file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgrad.h"
+#include "cli/cli.h"
+
+void cli_predict_help(FILE *f)
+{
+    fprintf(f,
+            "usage: cgrad predict --model CKPT --input FILE [flags]\n"
+            "\n"
+            "Print one line per example: the predicted class (its name when the model\n"
+            "knows class names) and its probability, tab-separated. The input\n"
+            "normalisation saved with the model is applied.\n"
+            "\n"
+            "  --model CKPT     checkpoint written by cgrad train\n"
+            "  --input FILE     an IDX images file (.gz or plain), a .npy or .csv file with\n"
+            "                   one example per row, or - for CSV on stdin. A row may carry\n"
+            "                   one extra column (a label), which is dropped\n"
+            "  --label COL      that extra column of .csv / .npy (default: the last)\n"
+            "  --probs          also print every class's probability (tab-separated)\n"
+            "  --batch N        examples per forward pass (default 1000)\n"
+            "  --threads N      BLAS/OpenMP threads (default 0 = all cores)\n"
+            "  --help           this text\n");
+}
+
+typedef struct predict_args {
+    const char *model, *input, *label;
+    int batch, threads, probs;
+} predict_args;
+
+static int parse(int argc, char **argv, predict_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->batch = 1000;
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i];
+        if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) return 1;
+        if (strcmp(f, "--probs") == 0) { a->probs = 1; continue; }
+        const char **str = strcmp(f, "--model") == 0 ? &a->model
+                           : strcmp(f, "--input") == 0 ? &a->input
+                           : strcmp(f, "--label") == 0 ? &a->label : NULL;
+        int is_int = strcmp(f, "--batch") == 0 || strcmp(f, "--threads") == 0;
+        if (!str && !is_int) return cli_usage("predict", "unknown flag '%s'", f);
+        if (i + 1 >= argc) return cli_usage("predict", "%s needs a value", f);
+        const char *v = argv[++i];
+        if (str) *str = v;
+        else if (strcmp(f, "--batch") == 0 && cli_parse_int(f, v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
+        else if (strcmp(f, "--threads") == 0 && cli_parse_int(f, v, 0, 4096, &a->threads)) return CLI_USAGE;
+    }
+    if (!a->model) return cli_usage("predict", "--model CKPT is required");
+    if (!a->input) return cli_usage("predict", "--input FILE is required (- for CSV on stdin)");
+    return 0;
+}
+
+static int print_rows(cg_model *m, const cg_real *probs, const int *cls, int k, int all)
+{
+    int c = cg_model_n_classes(m);
+    for (int i = 0; i < k; i++) {
+        const cg_real *p = probs + (size_t)i * c;
+        const char *name = cg_model_class_name(m, cls[i]);
+        if (name) printf("%s\t%.6f", name, (double)p[cls[i]]);
+        else printf("%d\t%.6f", cls[i], (double)p[cls[i]]);
+        for (int j = 0; all && j < c; j++) printf("\t%.6g", (double)p[j]);
+        if (putchar('\n') == EOF) return -1;
+    }
+    return 0;
+}
+
+int cli_predict(int argc, char **argv)
+{
+    predict_args a;
+    int rc = parse(argc, argv, &a);
+    if (rc == 1) {
+        cli_predict_help(stdout);
+        return CLI_OK;
+    }
+    if (rc) return rc;
+    cg_set_threads(a.threads);
+    cg_normalizer nz;
+    cg_model *m = cg_checkpoint_load(a.model, NULL, &nz, NULL);
+    if (!m) return cli_usage("predict", "--model: %s", cg_last_error());
+
+    cg_dataset ds = {0};
+    int status = CLI_FAIL, d = cg_model_n_inputs(m), c = cg_model_n_classes(m);
+    cg_real *x = NULL, *y = NULL, *probs = NULL;
+    int *idx = NULL, *cls = NULL;
+    if (cg_load_inputs(a.input, d, a.label, &ds)) {
+        status = cli_usage("predict", "--input: %s", cg_last_error());
+        goto done;
+    }
+    int batch = a.batch < ds.n ? a.batch : ds.n;
+    if (batch < 1) batch = 1;
+    x = malloc((size_t)batch * (size_t)d * sizeof *x);
+    y = malloc((size_t)batch * sizeof *y);
+    probs = malloc((size_t)batch * (size_t)c * sizeof *probs);
+    idx = malloc((size_t)batch * sizeof *idx);
+    cls = malloc((size_t)batch * sizeof *cls);
+    if (!x || !y || !probs || !idx || !cls) {
+        cli_fail("predict: out of memory");
+        goto done;
+    }
+    for (int start = 0; start < ds.n; start += batch) {
+        int k = ds.n - start < batch ? ds.n - start : batch;
+        for (int i = 0; i < k; i++) idx[i] = start + i;
+        cg_dataset_gather(&ds, &nz, idx, k, x, y);
+        if (cg_predict(m, x, k, probs, cls)) {
+            cli_fail("predict: %s", cg_last_error());
+            goto done;
+        }
+        if (print_rows(m, probs, cls, k, a.probs)) {
+            cli_fail("predict: writing the output failed");
+            goto done;
+        }
+    }
+    status = fflush(stdout) == 0 ? CLI_OK : cli_fail("predict: writing the output failed");
+done:
+    free(x);
+    free(y);
+    free(probs);
+    free(idx);
+    free(cls);
+    cg_dataset_free(&ds);
+    cg_normalizer_free(&nz);
+    cg_model_free(m);
+    return status;
+}

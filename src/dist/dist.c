@@ -1,0 +1,162 @@
+/* dist.c: data-parallel training over MPI (OpenMPI from Debian), optional
+ * at build time. Without CG_HAVE_MPI every process is rank 0 of 1. */
+#include "dist/dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef CG_HAVE_MPI
+#include <mpi.h>
+#endif
+
+struct cg_dist {
+    int rank, size;
+    int initialized_mpi; /* we called MPI_Init, so we finalize */
+};
+
+int cg_dist_available(void)
+{
+#ifdef CG_HAVE_MPI
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int cg_dist_launched(void)
+{
+    /* Set by mpirun (OpenMPI, PMIx) or by other launchers (PMI). */
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        if (getenv(vars[i])) return 1;
+    return 0;
+}
+
+cg_dist *cg_dist_init(int *argc, char ***argv)
+{
+    cg_dist *d = cg_calloc(1, sizeof *d);
+    if (!d) return cg_error_null(CG_ERR_MEMORY, "cg_dist_init: out of memory");
+    d->size = 1;
+#ifdef CG_HAVE_MPI
+    int done = 0;
+    MPI_Initialized(&done);
+    if (!done) {
+        if (MPI_Init(argc, argv) != MPI_SUCCESS) {
+            cg_free(d);
+            return cg_error_null(CG_ERR_STATE, "cg_dist_init: MPI_Init failed");
+        }
+        d->initialized_mpi = 1;
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+#else
+    (void)argc;
+    (void)argv;
+#endif
+    return d;
+}
+
+int cg_dist_rank(const cg_dist *d) { return d ? d->rank : 0; }
+int cg_dist_size(const cg_dist *d) { return d ? d->size : 1; }
+
+void cg_dist_abort(cg_dist *d, int code)
+{
+#ifdef CG_HAVE_MPI
+    if (d && d->size > 1) {
+        fflush(stdout);
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, code ? code : 1);
+    }
+#endif
+    (void)d;
+    (void)code;
+}
+
+void cg_dist_finalize(cg_dist *d)
+{
+    if (!d) return;
+#ifdef CG_HAVE_MPI
+    if (d->initialized_mpi) MPI_Finalize();
+#endif
+    cg_free(d);
+}
+
+#ifdef CG_HAVE_MPI
+#ifdef CG_DOUBLE
+#define MPI_REAL_T MPI_DOUBLE
+#else
+#define MPI_REAL_T MPI_FLOAT
+#endif
+
+/* MPI counts are int: large buffers go in chunks. */
+enum { CHUNK = 1 << 30 };
+
+static int mpi_fail(const char *what, int rc)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    return cg_error(CG_ERR_STATE, "%s failed: %s", what, msg);
+}
+#endif
+
+int cg_dist_sum(cg_dist *d, cg_real *buf, size_t n)
+{
+#ifdef CG_HAVE_MPI
+    if (d && d->size > 1)
+        for (size_t off = 0; off < n; off += CHUNK) {
+            int k = (int)(n - off < CHUNK ? n - off : CHUNK);
+            int rc = MPI_Allreduce(MPI_IN_PLACE, buf + off, k, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD);
+            if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
+        }
+#endif
+    (void)d;
+    (void)buf;
+    (void)n;
+    return CG_OK;
+}
+
+int cg_dist_sum_double(cg_dist *d, double *buf, size_t n)
+{
+#ifdef CG_HAVE_MPI
+    if (d && d->size > 1) {
+        int rc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
+    }
+#endif
+    (void)d;
+    (void)buf;
+    (void)n;
+    return CG_OK;
+}
+
+int cg_dist_max_int(cg_dist *d, int v)
+{
+#ifdef CG_HAVE_MPI
+    if (d && d->size > 1) {
+        int out = v;
+        MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        return out;
+    }
+#endif
+    (void)d;
+    return v;
+}
+
+int cg_dist_broadcast(cg_dist *d, cg_real *buf, size_t n, int root)
+{
+#ifdef CG_HAVE_MPI
+    if (d && d->size > 1)
+        for (size_t off = 0; off < n; off += CHUNK) {
+            int k = (int)(n - off < CHUNK ? n - off : CHUNK);
+            int rc = MPI_Bcast(buf + off, k, MPI_REAL_T, root, MPI_COMM_WORLD);
+            if (rc != MPI_SUCCESS) return mpi_fail("MPI_Bcast", rc);
+        }
+#endif
+    (void)d;
+    (void)buf;
+    (void)n;
+    (void)root;
+    return CG_OK;
+}

@@ -1,0 +1,210 @@
+/* spec.c: a model's architecture as JSON and back, for checkpoints and
+ * export. The spec lists every layer, the output layer last, so a reader
+ * (cgrad export, a Python script) needs no knowledge of what cg_model adds
+ * implicitly. */
+#include "internal.h"
+#include "nn/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+void cg_free_string(char *s) { cg_free(s); }
+
+static int layer_has_bias(const cg_model *m, int i)
+{
+    return !(i + 1 < m->n_layers && m->layers[i + 1].kind == LAYER_BATCH_NORM);
+}
+
+static cJSON *layer_json(const cg_model *m, int i)
+{
+    const layer *l = &m->layers[i];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    static const char *const types[] = {"dense", "activation", "batch_norm", "dropout"};
+    cJSON_AddStringToObject(o, "type", types[l->kind]);
+    cJSON_AddStringToObject(o, "name", l->name);
+    switch (l->kind) {
+    case LAYER_DENSE:
+        cJSON_AddNumberToObject(o, "units", l->units);
+        cJSON_AddBoolToObject(o, "bias", layer_has_bias(m, i));
+        break;
+    case LAYER_ACTIVATION:
+        cJSON_AddStringToObject(o, "activation", cg_activation_name(l->activation));
+        break;
+    case LAYER_BATCH_NORM:
+        cJSON_AddNumberToObject(o, "momentum", l->rate);
+        cJSON_AddNumberToObject(o, "eps", l->eps);
+        break;
+    default:
+        cJSON_AddNumberToObject(o, "rate", l->rate);
+        break;
+    }
+    return o;
+}
+
+char *cg_model_spec(cg_model *m)
+{
+    if (!m) return cg_error_null(CG_ERR_ARG, "cg_model_spec: model is NULL");
+    cJSON *root = cJSON_CreateObject(), *layers = NULL;
+    if (root) {
+        cJSON_AddNumberToObject(root, "n_inputs", m->n_inputs);
+        cJSON_AddNumberToObject(root, "n_classes", m->n_classes);
+        /* As a string: a 64-bit seed does not survive a JSON double. */
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)m->seed);
+        cJSON_AddStringToObject(root, "seed", seed);
+        layers = cJSON_AddArrayToObject(root, "layers");
+    }
+    int ok = layers != NULL;
+    for (int i = 0; ok && i < m->n_layers; i++) {
+        cJSON *l = layer_json(m, i);
+        ok = l && cJSON_AddItemToArray(layers, l);
+    }
+    if (ok) {
+        cJSON *out = cJSON_CreateObject();
+        char name[32];
+        snprintf(name, sizeof name, "dense%d", m->n_dense + 1);
+        ok = out && cJSON_AddItemToArray(layers, out);
+        if (ok) {
+            cJSON_AddStringToObject(out, "type", "dense");
+            cJSON_AddStringToObject(out, "name", name);
+            cJSON_AddNumberToObject(out, "units", m->n_classes);
+            cJSON_AddBoolToObject(out, "bias", 1);
+            cJSON_AddBoolToObject(out, "output", 1);
+        }
+    }
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) return cg_error_null(CG_ERR_MEMORY, "cg_model_spec: out of memory");
+    char *copy = cg_strdup(text);
+    cJSON_free(text);
+    if (!copy) return cg_error_null(CG_ERR_MEMORY, "cg_model_spec: out of memory");
+    return copy;
+}
+
+/* An integer field in [lo, hi]; -1 with an error otherwise. */
+static int int_field(const cJSON *o, const char *key, int lo, int hi, const char *where, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != floor(v->valuedouble)) {
+        cg_error(CG_ERR_FORMAT, "model spec: %s: \"%s\" must be an integer in [%d, %d]", where, key,
+                 lo, hi);
+        return -1;
+    }
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+static int number_field(const cJSON *o, const char *key, const char *where, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+        cg_error(CG_ERR_FORMAT, "model spec: %s: \"%s\" must be a number", where, key);
+        return -1;
+    }
+    *out = v->valuedouble;
+    return 0;
+}
+
+/* Add layer l (JSON) to m; the output dense layer is checked, not added. */
+static int add_layer(cg_model *m, const cJSON *l, int index, int last)
+{
+    char where[48];
+    snprintf(where, sizeof where, "layer %d", index);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
+    if (!cJSON_IsObject(l) || !cJSON_IsString(type))
+        return cg_error(CG_ERR_FORMAT, "model spec: %s: not an object with a \"type\"", where);
+    const char *t = type->valuestring;
+    if (strcmp(t, "dense") != 0 && strcmp(t, "activation") != 0 && strcmp(t, "batch_norm") != 0 &&
+        strcmp(t, "dropout") != 0)
+        return cg_error(CG_ERR_FORMAT, "model spec: %s: unknown layer type \"%s\"", where, t);
+    if (strcmp(t, "dense") == 0) {
+        int units;
+        if (int_field(l, "units", 1, 1 << 24, where, &units)) return CG_ERR_FORMAT;
+        if (last) {
+            if (units != m->n_classes)
+                return cg_error(CG_ERR_FORMAT,
+                                "model spec: the output layer has %d units for %d classes", units,
+                                m->n_classes);
+            return CG_OK;
+        }
+        return cg_model_add_dense(m, units);
+    }
+    if (last) return cg_error(CG_ERR_FORMAT, "model spec: the last layer must be the dense output layer");
+    if (strcmp(t, "activation") == 0) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(l, "activation");
+        int act = cJSON_IsString(a) ? cg_activation_from_name(a->valuestring) : -1;
+        if (act < 0)
+            return cg_error(CG_ERR_FORMAT, "model spec: %s: unknown activation", where);
+        return cg_model_add_activation(m, act);
+    }
+    if (strcmp(t, "batch_norm") == 0) {
+        double momentum, eps;
+        if (number_field(l, "momentum", where, &momentum) || number_field(l, "eps", where, &eps))
+            return CG_ERR_FORMAT;
+        return cg_model_add_batch_norm(m, momentum, eps);
+    }
+    if (strcmp(t, "dropout") == 0) {
+        double rate;
+        if (number_field(l, "rate", where, &rate)) return CG_ERR_FORMAT;
+        return cg_model_add_dropout(m, rate);
+    }
+    return cg_error(CG_ERR_FORMAT, "model spec: %s: unknown layer type \"%s\"", where, t);
+}
+
+cg_model *cg_model_from_spec(const char *json)
+{
+    if (!json) return cg_error_null(CG_ERR_ARG, "cg_model_from_spec: NULL spec");
+    cJSON *root = cJSON_Parse(json);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return cg_error_null(CG_ERR_FORMAT, "model spec: not a JSON object");
+    }
+    cg_model *m = NULL;
+    int n_in, n_classes;
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
+    unsigned long long s = 0;
+    if (int_field(root, "n_inputs", 1, 1 << 30, "model", &n_in) ||
+        int_field(root, "n_classes", 2, 1 << 24, "model", &n_classes))
+        goto done;
+    if (cJSON_IsString(seed)) {
+        char *end;
+        s = strtoull(seed->valuestring, &end, 10);
+        if (*end || !*seed->valuestring) {
+            cg_error(CG_ERR_FORMAT, "model spec: \"seed\" is not an unsigned integer");
+            goto done;
+        }
+    } else if (cJSON_IsNumber(seed) && seed->valuedouble >= 0) {
+        s = (unsigned long long)seed->valuedouble;
+    }
+    if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 1) {
+        cg_error(CG_ERR_FORMAT, "model spec: \"layers\" must be a non-empty array");
+        goto done;
+    }
+    m = cg_model_new(n_in, n_classes, (uint64_t)s);
+    if (!m) goto done;
+    int n = cJSON_GetArraySize(layers), i = 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, layers)
+    {
+        if (add_layer(m, l, i, i == n - 1)) {
+            int code = cg_last_error_code();
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", cg_last_error());
+            cg_model_free(m);
+            m = NULL;
+            /* cg_model_add_* report CG_ERR_ARG; in a file it is a format error. */
+            cg_error(code == CG_ERR_ARG ? CG_ERR_FORMAT : code, "%s", msg);
+            goto done;
+        }
+        i++;
+    }
+done:
+    cJSON_Delete(root);
+    return m;
+}

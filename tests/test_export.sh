@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# test_export.sh BUILD_DIR: `cgrad export` writes C that compiles warning-free
+# as strict C99 and predicts what the model predicts.
+#  1. Flag and checkpoint errors: exit 2 / 1 with one line naming the cause.
+#  2. Checkpoints written by tests/export/synth.py (pure Python, independent
+#     of cgrad): folding, a batch norm after an activation, dropout, every
+#     activation, F64 tensors, class names that need escaping, no
+#     normaliser; the exported code against a double-precision reference.
+#  3. Fashion-MNIST (when installed): a model trained by `cgrad train --bn`
+#     for one epoch, exported, run by tests/export/driver.c on the 10,000
+#     test images; export_ref (tests/export/ref.c) checks that every class
+#     equals the library's and the probabilities agree within 1e-5.
+set -u
+build=${1:?usage: test_export.sh BUILD_DIR}
+build=$(cd "$build" && pwd)
+cgrad=$build/cgrad
+src=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+[ -x "$cgrad" ] || { echo "no $cgrad: build first" >&2; exit 1; }
+cc=${CC:-cc}
+strict=(-std=c99 -O2 -Wall -Wextra -pedantic -Werror)
+
+# expect_exit CODE NEEDLE ARGS...: exit CODE, NEEDLE on the one stderr line,
+# nothing on stdout.
+expect_exit() {
+    local code=$1 needle=$2; shift 2
+    "$cgrad" "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    [ $rc -eq "$code" ] || fail "cgrad $*: exit $rc, expected $code: $(cat "$tmp/err")"
+    grep -qF -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
+    [ ! -s "$tmp/out" ] || fail "cgrad $*: wrote to stdout: $(head -c 200 "$tmp/out")"
+    [ "$(wc -l <"$tmp/err")" -le 1 ] || fail "cgrad $*: more than one line on stderr"
+}
+
+python3 "$src/export/synth.py" "$tmp" || { echo "synth.py failed" >&2; exit 1; }
+good=$tmp/good.safetensors
+
+# --- 1. errors ---
+expect_exit 2 "--model" export --c "$tmp/x"
+expect_exit 2 "--c" export --model "$good"
+expect_exit 2 "--bogus" export --model "$good" --c "$tmp/x" --bogus
+expect_exit 2 "--prefix" export --model "$good" --c "$tmp/x" --prefix 9lives
+expect_exit 2 "--prefix" export --model "$good" --c "$tmp/x" --prefix "a-b"
+expect_exit 2 "--model" export --c "$tmp/x" --model
+expect_exit 2 "stray" export --model "$good" --c "$tmp/x" stray
+expect_exit 1 "$tmp/nosuch.safetensors" export --model "$tmp/nosuch.safetensors" --c "$tmp/x"
+expect_exit 1 "bn1.running_var" export --model "$tmp/missing_tensor.safetensors" --c "$tmp/x"
+expect_exit 1 "dense3.weight" export --model "$tmp/bad_shape.safetensors" --c "$tmp/x"
+expect_exit 1 "[4, 5]" export --model "$tmp/bad_shape.safetensors" --c "$tmp/x"
+expect_exit 1 "not a cgrad checkpoint" export --model "$tmp/not_cgrad.safetensors" --c "$tmp/x"
+expect_exit 1 "format_version" export --model "$tmp/bad_version.safetensors" --c "$tmp/x"
+expect_exit 1 "conv2d" export --model "$tmp/bad_spec.safetensors" --c "$tmp/x"
+expect_exit 1 "short.safetensors" export --model "$tmp/short.safetensors" --c "$tmp/x"
+expect_exit 1 "$tmp/inputs.f32" export --model "$tmp/inputs.f32" --c "$tmp/x"
+[ ! -e "$tmp/x" ] || fail "a failed export created the output directory"
+: >"$tmp/file"
+expect_exit 1 "$tmp/file/sub" export --model "$good" --c "$tmp/file/sub"
+"$cgrad" export --help | grep -q -- "--prefix" || fail "export --help"
+"$cgrad" help export | grep -q -- "--model" || fail "help export"
+
+# --- 2. synthetic checkpoints against the Python reference ---
+# compare EXPECTED GOT TOL: same classes, probabilities within TOL.
+compare() {
+    python3 - "$@" <<'PY'
+import sys
+exp = [l.split() for l in open(sys.argv[1])]
+got = [l.split() for l in open(sys.argv[2])]
+tol = float(sys.argv[3])
+assert len(exp) == len(got) and exp, (len(exp), len(got))
+worst = 0.0
+for i, (e, g) in enumerate(zip(exp, got)):
+    assert e[0] == g[0], f"example {i}: class {g[0]}, expected {e[0]}"
+    assert len(e) == len(g), f"example {i}: {len(g) - 1} probabilities, expected {len(e) - 1}"
+    worst = max([worst] + [abs(float(a) - float(b)) for a, b in zip(e[1:], g[1:])])
+assert worst <= tol, f"max |dp| {worst:.3g} > {tol}"
+print(f"{len(exp)} examples: classes equal, max |dp| {worst:.3g}")
+PY
+}
+
+# export_and_build CKPT DIR [PREFIX]: export, compile strictly with each
+# compiler at hand, link the driver (prefix model only).
+export_and_build() {
+    local ckpt=$1 dir=$2 prefix=${3:-model}
+    "$cgrad" export --model "$ckpt" --c "$dir" --prefix "$prefix" >"$tmp/out" 2>"$tmp/err" ||
+        { fail "export $ckpt: $(cat "$tmp/err")"; return 1; }
+    grep -q "wrote $dir/$prefix.h and $dir/$prefix.c" "$tmp/out" || fail "export $ckpt: $(cat "$tmp/out")"
+    for c in "$cc" clang; do
+        command -v "$c" >/dev/null || continue
+        "$c" "${strict[@]}" -c "$dir/$prefix.c" -o "$dir/$prefix.$c.o" 2>"$tmp/cc_err" ||
+            { fail "$c: $prefix.c from $ckpt: $(head -c 2000 "$tmp/cc_err")"; return 1; }
+    done
+    [ "$prefix" = model ] || return 0
+    "$cc" "${strict[@]}" -I "$dir" "$src/export/driver.c" "$dir/model.c" -o "$dir/driver" -lm \
+        2>"$tmp/cc_err" || { fail "driver with $ckpt: $(head -c 2000 "$tmp/cc_err")"; return 1; }
+}
+
+# literals_exact CKPT MODEL_C ARRAY=TENSOR...: the array's literals are the
+# tensor's values rounded to float, exactly ("%.9g" round-trips).
+literals_exact() {
+    python3 - "$@" <<'PY'
+import json, re, struct, sys
+ckpt, src, pairs = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3:]
+data = open(ckpt, "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header, body = json.loads(data[8:8 + n]), data[8 + n:]
+f32 = lambda v: struct.pack("<f", v)
+for pair in pairs:
+    array, tensor = pair.split("=")
+    t = header[tensor]
+    b, e = t["data_offsets"]
+    code = "f" if t["dtype"] == "F32" else "d"
+    want = [f32(v) for v in struct.unpack("<%d%s" % ((e - b) // struct.calcsize(code), code), body[b:e])]
+    m = re.search(r"static const float %s\[\d+\] = \{([^}]*)\}" % array, src)
+    assert m, f"no array {array}"
+    got = [f32(float(s.strip().rstrip("f"))) for s in m.group(1).split(",")]
+    assert got == want, f"{array} != {tensor}"
+PY
+}
+
+if export_and_build "$good" "$tmp/good"; then
+    "$tmp/good/driver" f32 "$tmp/inputs.f32" >"$tmp/good.txt" || fail "driver on good"
+    compare "$tmp/expected.txt" "$tmp/good.txt" 1e-5 || fail "good: exported code != reference"
+    printf '%s\n' "T-shirt/top" 'say "hi"\??=' "café" >"$tmp/names_expected"
+    "$tmp/good/driver" names >"$tmp/names"
+    cmp -s "$tmp/names" "$tmp/names_expected" || fail "class names: $(cat "$tmp/names")"
+    grep -q "bn1 folded in" "$tmp/good/model.c" || fail "bn1 was not folded into dense1"
+    literals_exact "$good" "$tmp/good/model.c" in_mean=input.mean in_inv_std=input.inv_std ||
+        fail "good: normaliser constants do not round-trip exactly"
+    ! grep -q "bn1.*per-feature" "$tmp/good/model.c" || fail "bn1 kept as a separate layer"
+fi
+if export_and_build "$tmp/plain.safetensors" "$tmp/plain"; then
+    literals_exact "$tmp/plain.safetensors" "$tmp/plain/model.c" w1=dense1.weight b1=dense1.bias ||
+        fail "plain: weights do not round-trip exactly"
+    "$tmp/plain/driver" f32 "$tmp/plain_inputs.f32" >"$tmp/plain.txt" || fail "driver on plain"
+    compare "$tmp/plain_expected.txt" "$tmp/plain.txt" 1e-6 || fail "plain: exported code != reference"
+    [ "$("$tmp/plain/driver" names | tr '\n' ' ')" = "0 1 " ] || fail "numbered class names"
+fi
+# Buffers too big for a thread's stack are static (the header says so).
+if export_and_build "$tmp/wide.safetensors" "$tmp/wide"; then
+    grep -q "static float a\[40000\]" "$tmp/wide/model.c" || fail "wide: buffers not static"
+    grep -q "Not reentrant" "$tmp/wide/model.h" || fail "wide: header does not say not reentrant"
+    "$tmp/wide/driver" f32 "$tmp/wide_inputs.f32" >"$tmp/wide.txt" || fail "driver on wide"
+    compare "$tmp/wide_expected.txt" "$tmp/wide.txt" 1e-5 || fail "wide: exported code != reference"
+fi
+grep -q "Reentrant" "$tmp/good/model.h" || fail "good: header does not say reentrant"
+# --prefix names the files and every external symbol; the output directory
+# is created with its parents.
+if export_and_build "$good" "$tmp/deep/er" net && command -v nm >/dev/null; then
+    syms=$(nm -g --defined-only "$tmp/deep/er/net.$cc.o" | awk '{print $3}' | sort | tr '\n' ' ')
+    [ "$syms" = "net_class_names net_predict " ] || fail "--prefix net: external symbols: $syms"
+    grep -q "define NET_N_CLASSES 3" "$tmp/deep/er/net.h" || fail "--prefix net: NET_N_CLASSES"
+fi
+
+# --- 3. Fashion-MNIST end to end ---
+fm=/usr/share/datasets/fashion-mnist
+if [ ! -f "$fm/t10k-images-idx3-ubyte.gz" ]; then
+    echo "SKIP: Fashion-MNIST end to end ($fm not installed)"
+else
+    # A quick run trains on fewer examples: the comparison is what matters.
+    subset=()
+    [ -z "${CG_TEST_QUICK:-}" ] || subset=(--subset 5000)
+    "$cgrad" train --epochs 1 --hidden 64 --bn --out "$tmp/fm" --quiet "${subset[@]}" \
+        >"$tmp/train_out" 2>"$tmp/err" || fail "training: $(cat "$tmp/err")"
+    ckpt=$tmp/fm/last.safetensors
+    if [ ! -f "$ckpt" ]; then
+        fail "cgrad train --out wrote no $ckpt"
+    elif export_and_build "$ckpt" "$tmp/fmc"; then
+        grep -q "bn1 folded in" "$tmp/fmc/model.c" || fail "Fashion-MNIST: bn1 not folded"
+        [ "$("$tmp/fmc/driver" names | sed -n '1p;10p' | tr '\n' ,)" = "T-shirt/top,Ankle boot," ] ||
+            fail "Fashion-MNIST class names: $("$tmp/fmc/driver" names | tr '\n' ,)"
+        gunzip -c "$fm/t10k-images-idx3-ubyte.gz" >"$tmp/t10k-images"
+        "$tmp/fmc/driver" idx "$tmp/t10k-images" >"$tmp/fm.txt" || fail "driver on Fashion-MNIST"
+        "$build/tests/export_ref" "$ckpt" "$tmp/fm.txt" || fail "exported model != library"
+    fi
+fi
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
+echo "ok"
