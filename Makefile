@@ -45,7 +45,7 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-clang
+	rm -rf $(BUILD) build-asan build-clang build-fuzz
 
 # Fuzz the data loaders and the safetensors parser (libFuzzer, clang):
 # FUZZ_SECONDS in all (default 100); see scripts/fuzz.sh.

@@ -14,7 +14,7 @@
 # builds stay untouched. fuzz/corpus/<target>/ (in the repository) is only
 # read: new inputs go to a scratch corpus under $FUZZ_OUT, which libFuzzer
 # writes to because it comes first on the command line. A crashing input is
-# left as $FUZZ_OUT/crash-<target>-*; once the loader is fixed, copy it to
+# left as $FUZZ_OUT/<target>-crash-*; once the loader is fixed, copy it to
 # fuzz/regressions/<target>/ so the ordinary suite replays it.
 set -euo pipefail
 
@@ -88,7 +88,7 @@ for t in "${runnable[@]}"; do
     if ! OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
         "$out/fuzz_$t" "$scratch" "fuzz/corpus/$t" "${dict[@]}" \
             -max_total_time="$per" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-            -print_final_stats=1 -artifact_prefix="$out/crash-$t-" \
+            -print_final_stats=1 -artifact_prefix="$out/$t-" \
             > "$out/fuzz_$t.log" 2>&1; then
         failed+=("$t")
         tail -n 40 "$out/fuzz_$t.log" >&2
@@ -98,7 +98,7 @@ for t in "${runnable[@]}"; do
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
-    echo "fuzz.sh: FAILED: ${failed[*]} (inputs in $out/crash-*; logs $out/fuzz_*.log)" >&2
+    echo "fuzz.sh: FAILED: ${failed[*]} (inputs in $out/<target>-crash-*; logs $out/fuzz_*.log)" >&2
     exit 1
 fi
 echo "fuzz.sh: all targets ran ${per}s without a crash" >&2
