@@ -690,6 +690,12 @@ int cg_dist_size(const cg_dist *d);
 void cg_dist_abort(cg_dist *d, int code);
 /* MPI_Finalize (if cg_dist_init initialised MPI) and free. */
 void cg_dist_finalize(cg_dist *d);
+/* Wait until every rank gets here. */
+int cg_dist_barrier(cg_dist *d);
+/* Every rank's n bytes at `mine`, concatenated in rank order, for every
+ * rank (MPI_Allgatherv): *out (malloc'd, free with free(); NUL-terminated
+ * for convenience, the NUL not counted) and *out_n. */
+int cg_dist_allgather(cg_dist *d, const void *mine, size_t n, char **out, size_t *out_n);
 
 /* --- Checkpoints --- */
 

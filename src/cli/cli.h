@@ -28,6 +28,13 @@ void cli_train_help(FILE *f);
 int cli_export(int argc, char **argv);
 void cli_export_help(FILE *f);
 
+/* `cgrad tune`, `cgrad plot DIR`, `cgrad watch DIR`: argv[0] is the command. */
+int cli_tune(int argc, char **argv);
+void cli_tune_help(FILE *f);
+int cli_plot(int argc, char **argv);
+void cli_plot_help(FILE *f);
+int cli_watch(int argc, char **argv);
+void cli_watch_help(FILE *f);
 
 /* `cgrad demo NAME [flags]`: argv[0] is "demo". */
 int cli_demo(int argc, char **argv);

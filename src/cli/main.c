@@ -21,6 +21,11 @@ static const command commands[] = {
     {"predict", "classify the examples of a file with a checkpoint", cli_predict, cli_predict_help, 0},
     {"export", "write a trained model as standalone C code (--model CKPT --c DIR)", cli_export,
      cli_export_help, 0},
+    {"tune", "hyperparameter search: many `train` trials, random, coarse to fine", cli_tune,
+     cli_tune_help, 0},
+    {"plot", "SVG charts of a `tune` search (accuracy vs parameters, learning curves)",
+     cli_plot, cli_plot_help, 0},
+    {"watch", "follow a running `train --out DIR` epoch by epoch", cli_watch, cli_watch_help, 0},
     {"demo", "saddle (optimizers near a saddle point), softmax2d (decision regions)", cli_demo, NULL, 0},
 };
 enum { N_COMMANDS = sizeof commands / sizeof *commands };

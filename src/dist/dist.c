@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #ifdef CG_HAVE_MPI
@@ -158,5 +159,69 @@ int cg_dist_broadcast(cg_dist *d, cg_real *buf, size_t n, int root)
     (void)buf;
     (void)n;
     (void)root;
+    return CG_OK;
+}
+
+int cg_dist_barrier(cg_dist *d)
+{
+#ifdef CG_HAVE_MPI
+    if (d && d->size > 1) {
+        int rc = MPI_Barrier(MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Barrier", rc);
+    }
+#endif
+    (void)d;
+    return CG_OK;
+}
+
+int cg_dist_allgather(cg_dist *d, const void *mine, size_t n, char **out, size_t *out_n)
+{
+    if (!out || !out_n || (n && !mine)) return cg_error(CG_ERR_ARG, "cg_dist_allgather: NULL argument");
+    *out = NULL;
+    *out_n = 0;
+    if (n > (size_t)INT_MAX) return cg_error(CG_ERR_ARG, "cg_dist_allgather: %zu bytes is too many", n);
+    int size = cg_dist_size(d);
+    int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+    if (!counts || !displs) {
+        free(counts);
+        free(displs);
+        return cg_error(CG_ERR_MEMORY, "cg_dist_allgather: out of memory");
+    }
+    int rc = CG_OK;
+    size_t total = n;
+    counts[0] = (int)n;
+#ifdef CG_HAVE_MPI
+    if (size > 1) {
+        int mine_n = (int)n, e = MPI_Allgather(&mine_n, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD);
+        if (e != MPI_SUCCESS) rc = mpi_fail("MPI_Allgather", e);
+        total = 0;
+        for (int r = 0; r < size; r++) {
+            displs[r] = (int)total;
+            total += (size_t)counts[r];
+        }
+        if (!rc && total > (size_t)INT_MAX)
+            rc = cg_error(CG_ERR_ARG, "cg_dist_allgather: %zu bytes in all is too many", total);
+    }
+#endif
+    char *buf = rc ? NULL : malloc(total + 1);
+    if (!rc && !buf) rc = cg_error(CG_ERR_MEMORY, "cg_dist_allgather: out of memory");
+    if (!rc) {
+#ifdef CG_HAVE_MPI
+        if (size > 1) {
+            int e = MPI_Allgatherv(mine, (int)n, MPI_CHAR, buf, counts, displs, MPI_CHAR, MPI_COMM_WORLD);
+            if (e != MPI_SUCCESS) rc = mpi_fail("MPI_Allgatherv", e);
+        } else
+#endif
+        if (n) memcpy(buf, mine, n);
+    }
+    free(counts);
+    free(displs);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[total] = 0;
+    *out = buf;
+    *out_n = total;
     return CG_OK;
 }

@@ -1,0 +1,166 @@
+/* tune_results.c: results.jsonl, one JSON object per finished trial:
+ * writing a record, and reading them back for --resume. */
+#define _POSIX_C_SOURCE 200809L /* getline */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "cli/tune_run.h"
+
+static const char *const status_names[] = {"ok", "failed", "stopped"};
+
+static void add_number_or_null(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+char *tune_record_json(const tune_ctx *c, const tune_record *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "id", r->id);
+    cJSON_AddNumberToObject(o, "round", r->round);
+    cJSON_AddNumberToObject(o, "index", r->index);
+    cJSON_AddNumberToObject(o, "seed", (double)r->seed);
+    cJSON *params = cJSON_AddObjectToObject(o, "params");
+    for (int i = 0; params && i < c->space->n; i++) {
+        const cg_tune_param *p = &c->space->p[i];
+        if (p->dist == CG_TUNE_CHOICE) {
+            char v[CG_TUNE_CHOICE_LEN];
+            cg_tune_format_value(p, r->point.v[i], v, (int)sizeof v);
+            cJSON_AddStringToObject(params, p->name, v);
+        } else {
+            cJSON_AddNumberToObject(params, p->name, r->point.v[i]);
+        }
+    }
+    cJSON_AddStringToObject(o, "status", status_names[r->status]);
+    if (r->reason[0]) cJSON_AddStringToObject(o, "reason", r->reason);
+    else cJSON_AddNullToObject(o, "reason");
+    add_number_or_null(o, "val_accuracy", r->val_acc);
+    add_number_or_null(o, "test_accuracy", r->test_acc);
+    add_number_or_null(o, "seconds", r->seconds);
+    cJSON *eps = cJSON_AddArrayToObject(o, "epochs");
+    for (int i = 0; eps && i < r->n_epochs; i++) {
+        const tune_epoch *e = &r->epochs[i];
+        cJSON *x = cJSON_CreateObject();
+        if (!x) break;
+        cJSON_AddNumberToObject(x, "epoch", e->epoch);
+        add_number_or_null(x, "train_loss", e->train_loss);
+        add_number_or_null(x, "train_accuracy", e->train_acc);
+        add_number_or_null(x, "val_loss", e->val_loss);
+        add_number_or_null(x, "val_accuracy", e->val_acc);
+        add_number_or_null(x, "seconds", e->seconds);
+        add_number_or_null(x, "lr", e->lr);
+        cJSON_AddItemToArray(eps, x);
+    }
+    char *cmd = tune_trial_command(c, r);
+    if (cmd) cJSON_AddStringToObject(o, "command", cmd);
+    free(cmd);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* A whole number field, or `dflt` when missing (a NaN cast is undefined). */
+static double whole(const cJSON *o, const char *key, double dflt)
+{
+    double v = num(o, key);
+    return isfinite(v) && v >= 0 && v < 9e15 ? v : dflt;
+}
+
+/* One line into a record; -1 with a message if it does not fit the space. */
+static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, const char *path,
+                        int lineno)
+{
+    memset(r, 0, sizeof *r);
+    r->id = (int)whole(o, "id", -1);
+    r->round = (int)whole(o, "round", -1);
+    r->index = (int)whole(o, "index", -1);
+    r->seed = (uint64_t)whole(o, "seed", 0);
+    r->val_acc = num(o, "val_accuracy");
+    r->test_acc = num(o, "test_accuracy");
+    r->seconds = num(o, "seconds");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
+    r->status = TRIAL_FAILED;
+    for (int i = 0; i < 3; i++)
+        if (cJSON_IsString(st) && strcmp(st->valuestring, status_names[i]) == 0) r->status = i;
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(o, "reason");
+    if (cJSON_IsString(reason)) snprintf(r->reason, sizeof r->reason, "%s", reason->valuestring);
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(o, "params");
+    for (int i = 0; i < s->n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, s->p[i].name);
+        int bad = 0;
+        if (cJSON_IsNumber(v) && s->p[i].dist != CG_TUNE_CHOICE) r->point.v[i] = v->valuedouble;
+        else if (cJSON_IsString(v)) bad = cg_tune_parse_value(&s->p[i], v->valuestring, &r->point.v[i]);
+        else bad = 1;
+        if (bad) {
+            fprintf(stderr, "cgrad tune: --resume: %s:%d: parameter '%s' missing or not of this "
+                            "search space (resume with the same flags)\n", path, lineno,
+                    s->p[i].name);
+            return -1;
+        }
+    }
+    const cJSON *eps = cJSON_GetObjectItemCaseSensitive(o, "epochs"), *e;
+    int n = cJSON_GetArraySize(eps);
+    if (n > 0 && (r->epochs = calloc((size_t)n, sizeof *r->epochs))) {
+        r->cap_epochs = n;
+        cJSON_ArrayForEach(e, eps) {
+            tune_epoch *x = &r->epochs[r->n_epochs++];
+            x->epoch = (int)whole(e, "epoch", 0);
+            x->train_loss = num(e, "train_loss");
+            x->train_acc = num(e, "train_accuracy");
+            x->val_loss = num(e, "val_loss");
+            x->val_acc = num(e, "val_accuracy");
+            x->seconds = num(e, "seconds");
+            x->lr = num(e, "lr");
+        }
+    }
+    return 0;
+}
+
+int tune_results_load(const char *path, const cg_tune_space *s, tune_record **recs, int *n)
+{
+    *recs = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int cap = 0, lineno = 0, rc = 0;
+    size_t lcap = 0;
+    char *line = NULL;
+    ssize_t len;
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        lineno++;
+        cJSON *o = cJSON_Parse(line);
+        if (!o) {
+            /* A line cut short by a crash: that trial simply runs again. */
+            fprintf(stderr, "cgrad tune: --resume: %s:%d: not a JSON object; ignored\n", path,
+                    lineno);
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            tune_record *p = realloc(*recs, (size_t)cap * sizeof *p);
+            if (!p) {
+                cJSON_Delete(o);
+                rc = -1;
+                break;
+            }
+            *recs = p;
+        }
+        rc = parse_record(o, s, &(*recs)[*n], path, lineno);
+        cJSON_Delete(o);
+        if (rc) break;
+        (*n)++;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}

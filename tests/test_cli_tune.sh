@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# test_cli_tune.sh BUILD_DIR: `cgrad tune` end to end on a small CSV:
+# usage errors, two rounds with --jobs 2, a diverging trial recorded as
+# failed, the same results with --jobs 1, the best command reproducing its
+# accuracy, --resume after Ctrl-C running only unfinished trials, plots and
+# `cgrad watch`.
+set -u
+build=${1:?usage: test_cli_tune.sh BUILD_DIR}
+cgrad=$build/cgrad
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+cd "$tmp" || exit 1 # tune's default --out is ./tune-out: keep it in here
+
+# Three overlapping gaussian blobs in 4 features (so accuracy varies with
+# the hyperparameters), train and test CSVs.
+python3 - "$tmp" <<'PY'
+import random, sys
+d = sys.argv[1]
+random.seed(1)
+centres = [(-1, 0, 1, 0), (1, 1, 0, -1), (0, -1, -1, 1)]
+for name, n in (("train.csv", 300), ("test.csv", 150)):
+    with open(f"{d}/{name}", "w") as f:
+        f.write("a,b,c,d,label\n")
+        for i in range(n):
+            k = i % 3
+            xs = [c + 0.6 * random.gauss(0, 1) for c in centres[k]]
+            f.write(",".join(f"{x:.3f}" for x in xs) + f",{k}\n")
+PY
+[ -s "$tmp/train.csv" ] || { echo "cannot generate CSV data" >&2; exit 1; }
+data=(--data "$tmp/train.csv" --test "$tmp/test.csv")
+
+# expect_usage NEEDLE ARGS...: exit 2 and NEEDLE on stderr.
+expect_usage() {
+    local needle=$1; shift
+    "$cgrad" tune "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    [ $rc -eq 2 ] || fail "cgrad tune $*: exit $rc, expected 2"
+    grep -q -- "$needle" "$tmp/err" || fail "cgrad tune $*: stderr lacks '$needle': $(cat "$tmp/err")"
+}
+expect_usage "no search space" "${data[@]}"
+expect_usage "unknown parameter 'speed'" "${data[@]}" --param speed=uniform:0:1
+expect_usage "unknown distribution 'normal'" "${data[@]}" --param lr=normal:0:1
+expect_usage "below" "${data[@]}" --param lr=loguniform:1:1e-3
+expect_usage "positive" "${data[@]}" --param lr=loguniform:0:1
+expect_usage "outside" "${data[@]}" --param beta1=uniform:0.5:1
+expect_usage "--bogus" "${data[@]}" --param lr=loguniform:1e-3:1 --bogus
+expect_usage "--jobs" "${data[@]}" --param lr=loguniform:1e-3:1 --jobs 0
+expect_usage "--val-split" "${data[@]}" --param lr=loguniform:1e-3:1 --val-split 0
+echo '{"lr": "loguniform:1e-3:1", "optimizer": ["adam", "nope"]}' >"$tmp/bad.json"
+expect_usage "nope" "${data[@]}" --space "$tmp/bad.json"
+expect_usage "cannot read" "${data[@]}" --space "$tmp/missing.json"
+[ ! -e tune-out ] || fail "a usage error created tune-out"
+"$cgrad" tune --help | grep -q "one_minus_log" || fail "tune --help lacks the spec format"
+
+# A space from a file and flags; lr 1e6 diverges, so some trials fail.
+cat >"$tmp/space.json" <<'EOF'
+{"lr": {"choice": [0.05, 0.2, 1e6]}, "units": "intlog:4:32"}
+EOF
+common=("${data[@]}" --space "$tmp/space.json" --param 'optimizer=choice:sgd,momentum'
+        --trials 5 --rounds 2 --keep 2 --seed 3 --threads 1 --epochs 2 --quiet --json
+        --train-args "--batch 32")
+"$cgrad" tune "${common[@]}" --jobs 2 --out "$tmp/a" >"$tmp/a.out" 2>"$tmp/a.err"
+rc=$?
+[ $rc -eq 0 ] || fail "tune --jobs 2: exit $rc: $(cat "$tmp/a.err")"
+python3 - "$tmp/a" <<'PY' || fail "results.jsonl checks"
+import json, sys
+d = sys.argv[1]
+rows = [json.loads(l) for l in open(f"{d}/results.jsonl")]
+assert len(rows) == 10, len(rows)
+assert sorted(r["id"] for r in rows) == list(range(10)), [r["id"] for r in rows]
+for r in rows:
+    for k in ("id", "round", "index", "seed", "params", "status", "reason", "val_accuracy",
+              "test_accuracy", "seconds", "epochs", "command"):
+        assert k in r, (k, r)
+    assert set(r["params"]) == {"lr", "units", "optimizer"}, r["params"]
+    assert r["round"] == r["id"] // 5 and r["index"] == r["id"] % 5, r
+    assert 4 <= r["params"]["units"] <= 32, r
+    if r["status"] == "ok":
+        assert len(r["epochs"]) == 2 and r["epochs"][1]["epoch"] == 2, r["epochs"]
+        assert 0 <= r["val_accuracy"] <= 1 and r["seconds"] > 0, r
+        assert r["reason"] is None, r
+    else:
+        assert r["status"] == "failed" and "diverged" in r["reason"], r
+failed = [r for r in rows if r["status"] == "failed"]
+# A choice is recorded as its string, as given.
+assert failed and all(float(r["params"]["lr"]) == 1e6 for r in failed), failed
+assert all(r["status"] == "ok" for r in rows if float(r["params"]["lr"]) != 1e6)
+# Round 1 samples only among the choices the best of round 0 used.
+best = sorted((r for r in rows if r["round"] == 0 and r["status"] == "ok"),
+              key=lambda r: (-r["val_accuracy"], r["id"]))[:2]
+for r in rows:
+    if r["round"] == 1:
+        assert r["params"]["lr"] in {b["params"]["lr"] for b in best}, (r, best)
+        assert r["params"]["optimizer"] in {b["params"]["optimizer"] for b in best}, (r, best)
+t = json.load(open(f"{d}/tune.json"))
+assert len(t["rounds"]) == 2 and t["scale"]["units"] == "log", t
+lo, hi = map(float, t["rounds"][1]["units"].split(":")[1:])
+assert 4 <= lo and hi <= 32 and hi - lo < 28, t["rounds"][1]
+assert all(lo <= b["params"]["units"] <= hi for b in best), (lo, hi, best)
+PY
+
+# The same seed gives the same trials, one job at a time.
+"$cgrad" tune "${common[@]}" --jobs 1 --out "$tmp/b" >"$tmp/b.out" 2>"$tmp/b.err" ||
+    fail "tune --jobs 1: $(cat "$tmp/b.err")"
+python3 - "$tmp/a/results.jsonl" "$tmp/b/results.jsonl" <<'PY' || fail "--jobs 1 and --jobs 2 differ"
+import json, sys
+def load(p):
+    return sorted((r["id"], r["seed"], json.dumps(r["params"], sort_keys=True), r["status"],
+                   r["val_accuracy"]) for r in map(json.loads, open(p)))
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert a == b, (a, b)
+PY
+
+# The best command line, run again, gives the recorded val accuracy.
+tail -n 1 "$tmp/a.out" >"$tmp/best.json"
+cmd=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["command"])' "$tmp/best.json") ||
+    fail "no JSON summary line: $(cat "$tmp/a.out")"
+case "$cmd" in "cgrad train "*) ;; *) fail "best command: '$cmd'" ;; esac
+eval "\"$cgrad\" ${cmd#cgrad } --threads 1 --json --quiet" >"$tmp/rerun" 2>"$tmp/err" ||
+    fail "best command failed: $cmd: $(cat "$tmp/err")"
+python3 - "$tmp/best.json" "$tmp/rerun" <<'PY' || fail "best command does not reproduce its val accuracy"
+import json, sys
+best = json.load(open(sys.argv[1]))
+rerun = json.loads(open(sys.argv[2]).read().splitlines()[-1])
+assert abs(best["val_accuracy"] - rerun["val_accuracy"]) < 1e-9, (best, rerun)
+PY
+
+# An existing search is not overwritten; --resume with another seed refuses.
+expect_usage "--resume" "${common[@]}" --out "$tmp/a"
+cp -r "$tmp/a" "$tmp/c"
+expect_usage "other parameters" "${common[@]}" --seed 4 --out "$tmp/c" --resume
+
+# Ctrl-C: the running trial stops, finished ones stay; --resume runs only
+# the rest. Trials of 100 epochs (a checkpoint each) last long enough to be
+# interrupted: Ctrl-C comes as soon as the first has finished.
+slow=("${data[@]}" --param 'lr=loguniform:1e-3:1e-1' --trials 3 --threads 1 --epochs 100
+      --out "$tmp/s" --quiet)
+"$cgrad" tune "${slow[@]}" >"$tmp/s.out" 2>"$tmp/s.err" &
+pid=$!
+for _ in $(seq 1200); do
+    [ -s "$tmp/s/results.jsonl" ] && break
+    sleep 0.05
+done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || fail "interrupted tune: exit $rc, expected 130"
+grep -q "resume" "$tmp/s.err" || fail "interrupted tune: no hint to --resume: $(cat "$tmp/s.err")"
+done_n=$(wc -l <"$tmp/s/results.jsonl")
+if [ "$done_n" -ge 1 ] && [ "$done_n" -lt 3 ]; then
+    # Mark the finished trials' output: a rerun would overwrite it.
+    for f in "$tmp"/s/trials/*/stdout.txt; do echo MARK >"$f"; done
+    marked=$(python3 -c 'import json,sys; print(" ".join("r%d-%04d" % (r["round"], r["index"]) for r in map(json.loads, open(sys.argv[1]))))' "$tmp/s/results.jsonl")
+    "$cgrad" tune "${slow[@]}" --resume >"$tmp/s2.out" 2>"$tmp/s2.err" ||
+        fail "--resume: $(cat "$tmp/s2.err")"
+    [ "$(wc -l <"$tmp/s/results.jsonl")" -eq 3 ] || fail "--resume: not 3 results"
+    python3 -c 'import json,sys; ids=[json.loads(l)["id"] for l in open(sys.argv[1])]; assert sorted(ids)==[0,1,2], ids' \
+        "$tmp/s/results.jsonl" || fail "--resume: ids repeated or missing"
+    for t in $marked; do
+        grep -q MARK "$tmp/s/trials/$t/stdout.txt" || fail "--resume reran finished trial $t"
+    done
+    for f in "$tmp"/s/trials/*/stdout.txt; do
+        case " $marked " in *" $(basename "$(dirname "$f")") "*) continue ;; esac
+        grep -q MARK "$f" && fail "--resume did not run $(dirname "$f")"
+    done
+else
+    fail "interrupt came at a bad time: $done_n finished trials"
+fi
+
+# Grid search: 2 learning rates (the ends, on the log scale) x 2 optimizers,
+# with --plot.
+"$cgrad" tune "${data[@]}" --param lr=loguniform:1e-2:1e-1 --param optimizer=choice:sgd,adam \
+    --grid 2 --threads 1 --quiet --plot --out "$tmp/g" >"$tmp/out" 2>"$tmp/err" ||
+    fail "--grid: $(cat "$tmp/err")"
+python3 - "$tmp/g/results.jsonl" <<'PY' || fail "--grid points"
+import json, sys
+pts = sorted((r["params"]["lr"], r["params"]["optimizer"]) for r in map(json.loads, open(sys.argv[1])))
+assert pts == [(0.01, "adam"), (0.01, "sgd"), (0.1, "adam"), (0.1, "sgd")], pts
+PY
+[ -s "$tmp/g/val_vs_lr.svg" ] || fail "--plot wrote no val_vs_lr.svg"
+
+# Median stopping: with lr 1e-5 (barely learning) among lr 0.1 trials, some
+# trial falls below the median of the finished ones and is stopped.
+"$cgrad" tune "${data[@]}" --param lr=choice:0.1,1e-5 --param optimizer=choice:sgd \
+    --trials 8 --seed 2 --epochs 40 --early-stop median --threads 1 --quiet --out "$tmp/m" \
+    >"$tmp/out" 2>"$tmp/err" || fail "--early-stop median: $(cat "$tmp/err")"
+python3 - "$tmp/m/results.jsonl" <<'PY' || fail "--early-stop median"
+import json, sys
+rows = list(map(json.loads, open(sys.argv[1])))
+stopped = [r for r in rows if r["status"] == "stopped"]
+assert stopped, [(r["params"], r["status"]) for r in rows]
+for r in stopped:
+    assert "median stopping" in r["reason"] and len(r["epochs"]) < 40, r
+assert any(r["params"]["lr"] == "1e-5" for r in stopped), stopped
+PY
+
+# Plots and watching a run.
+"$cgrad" plot "$tmp/a" >"$tmp/out" 2>"$tmp/err" || fail "plot: $(cat "$tmp/err")"
+for f in val_vs_units.svg curves.svg; do
+    head -c 4 "$tmp/a/$f" 2>/dev/null | grep -q "<svg" || fail "plot: no $f"
+done
+grep -q "log scale" "$tmp/a/val_vs_units.svg" || fail "plot: units not on a log axis"
+"$cgrad" plot "$tmp/missing" >/dev/null 2>&1 && fail "plot of a missing dir succeeded"
+trial=$tmp/a/trials/$(python3 -c 'import json,sys; r=[r for r in map(json.loads, open(sys.argv[1])) if r["status"]=="ok"][0]; print("r%d-%04d" % (r["round"], r["index"]))' "$tmp/a/results.jsonl")
+"$cgrad" watch "$trial" --once >"$tmp/out" 2>"$tmp/err" || fail "watch: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/out")" -ge 2 ] || fail "watch printed no epochs: $(cat "$tmp/out")"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
+echo "ok"
