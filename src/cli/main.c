@@ -1,6 +1,8 @@
 /* main.c: `cgrad <command> [flags]`, dispatching to the subcommands. */
+#define _POSIX_C_SOURCE 200809L /* sleep */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgrad.h"
 #include "cli/cli.h"
@@ -13,6 +15,7 @@ typedef struct command {
 } command;
 
 cg_dist *cli_dist;
+static char rank_errors[1 << 16];
 
 static const command commands[] = {
     {"train", "train a classifier (default: an MLP on Fashion-MNIST)", cli_train, cli_train_help, 1},
@@ -61,11 +64,19 @@ int main(int argc, char **argv)
                 return CLI_FAIL;
             }
             if (!(cli_dist = cg_dist_init(&argc, &argv))) return cli_fail("%s", cg_last_error());
+            /* Ranks > 0 hold their error lines back (see below). */
+            if (cg_dist_rank(cli_dist) > 0) setvbuf(stderr, rank_errors, _IOFBF, sizeof rank_errors);
         }
         int rc = c->run(argc - 1, argv + 1);
         /* An error on one rank stops them all instead of leaving the others
-         * waiting in a collective. */
-        if (rc && cg_dist_size(cli_dist) > 1) cg_dist_abort(cli_dist, rc);
+         * waiting in a collective. When every rank fails alike (a bad flag,
+         * a diverged loss), rank 0 aborts first and the job shows its one
+         * message; a rank > 0 that fails alone shows its own a moment later. */
+        if (rc && cg_dist_size(cli_dist) > 1) {
+            if (cg_dist_rank(cli_dist) > 0) sleep(2);
+            fflush(stderr);
+            cg_dist_abort(cli_dist, rc);
+        }
         cg_dist_finalize(cli_dist);
         return rc;
     }
