@@ -25,7 +25,7 @@ static const command commands[] = {
     {"export", "write a trained model as standalone C code (--model CKPT --c DIR)", cli_export,
      cli_export_help, 0},
     {"tune", "hyperparameter search: many `train` trials, random, coarse to fine", cli_tune,
-     cli_tune_help, 0},
+     cli_tune_help, 1},
     {"plot", "SVG charts of a `tune` search (accuracy vs parameters, learning curves)",
      cli_plot, cli_plot_help, 0},
     {"watch", "follow a running `train --out DIR` epoch by epoch", cli_watch, cli_watch_help, 0},

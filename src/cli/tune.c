@@ -65,8 +65,9 @@ void cli_tune_help(FILE *f)
 "\n"
 "output:\n"
 "  --out DIR          DIR/results.jsonl (one object per finished trial: id,\n"
-"                     round, index, seed, params, status, reason, val_accuracy,\n"
-"                     test_accuracy, seconds, epochs, command), DIR/tune.json\n"
+"                     round, index, seed, rank, params, status, reason,\n"
+"                     val_accuracy, test_accuracy, seconds, epochs, command),\n"
+"                     DIR/tune.json\n"
 "                     (each round's ranges), DIR/trials/rR-IIII/ (each trial's\n"
 "                     metrics.jsonl, stdout, stderr) (default tune-out)\n"
 "  --resume           continue DIR: trials already in results.jsonl are kept\n"
@@ -77,7 +78,15 @@ void cli_tune_help(FILE *f)
 "  --help             this text\n"
 "\n"
 "A trial that fails (bad flags, a diverged loss) is recorded with its reason and\n"
-"the search goes on. Ctrl-C stops the running trials and keeps the finished.\n");
+"the search goes on. Ctrl-C stops the running trials and keeps the finished.\n"
+"\n"
+"Under MPI (mpirun -np N cgrad tune ...) each rank runs every N-th trial of a\n"
+"round (--jobs at a time, threads shared with the ranks on its node), the ranks\n"
+"swap results after each round, and rank 0 writes DIR and prints; without\n"
+"--early-stop the results equal a run without mpirun. Median stopping compares\n"
+"a trial with the earlier rounds and its own rank's finished trials. Ctrl-C\n"
+"under mpirun is best effort: trials of finished rounds and rank 0's are kept;\n"
+"--resume runs the rest.\n");
 }
 
 static int usage(const char *fmt, const char *a)
@@ -241,6 +250,56 @@ static int make_dir(const char *path)
     return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* Rank 0 checks --out and creates it, then tells the other ranks whether
+ * to go on, with the results.jsonl to resume from, in one allgather: a
+ * line "STATUS" and the file. The others create --out after that (it may
+ * be on another machine's disk), so they never mistake rank 0's fresh
+ * directory for an earlier search. Every rank returns the same status. */
+static int open_out(tune_search *s, const tune_args *a)
+{
+    char path[4096], trials[4200];
+    snprintf(path, sizeof path, "%s/results.jsonl", a->out);
+    snprintf(trials, sizeof trials, "%s/trials", a->out);
+    char *msg = NULL;
+    int rc = CLI_OK;
+    if (s->rank == 0) {
+        struct stat st;
+        char *text = NULL;
+        if (!a->resume && stat(path, &st) == 0)
+            rc = usage("--out: '%s' holds a search already: --resume it or choose another --out",
+                       a->out);
+        else if (a->resume && !(text = read_file(path)) && errno != ENOENT)
+            rc = cli_fail("tune: --resume: cannot read '%s': %s", path, strerror(errno));
+        else if (make_dir(a->out) || make_dir(trials) || !(s->results = fopen(path, "a")))
+            rc = cli_fail("tune: --out: cannot write in '%s': %s", a->out, strerror(errno));
+        size_t n = text ? strlen(text) : 0;
+        if ((msg = malloc(n + 16))) snprintf(msg, n + 16, "%d\n%s", rc, text ? text : "");
+        free(text);
+        if (!msg) rc = cli_fail("tune: out of memory");
+    }
+    if (s->size > 1) {
+        char *all = NULL;
+        size_t n_all = 0;
+        if (cg_dist_allgather(s->dist, msg ? msg : "", msg ? strlen(msg) : 0, &all, &n_all)) {
+            free(msg);
+            return cli_fail("tune: %s", cg_last_error());
+        }
+        free(msg);
+        msg = all; /* only rank 0 sent anything */
+        rc = *msg ? atoi(msg) : CLI_FAIL;
+        if (rc == CLI_OK && s->rank != 0 && (make_dir(a->out) || make_dir(trials)))
+            rc = cli_fail("tune: --out: cannot write in '%s': %s", a->out, strerror(errno));
+    }
+    if (rc == CLI_OK && a->resume) {
+        const char *text = strchr(msg, '\n') + 1;
+        if (tune_results_parse(text, path, &s->orig, s->rank == 0, &s->recs, &s->n_recs))
+            rc = CLI_USAGE;
+    }
+    s->cap_recs = s->n_recs;
+    free(msg);
+    return rc;
+}
+
 static void report(tune_search *s, const tune_args *a)
 {
     int *rank = tune_search_ranking(s, 1 << 30);
@@ -319,7 +378,18 @@ int cli_tune(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0 || n >= (ssize_t)sizeof exe - 1) snprintf(exe, sizeof exe, "/proc/self/exe");
     else exe[n] = 0;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s->dist = cli_dist;
+    s->rank = cg_dist_rank(cli_dist);
+    s->size = cg_dist_size(cli_dist);
+    s->ctx.rank = s->rank;
+    if (s->rank != 0) { /* rank 0 speaks for the search */
+        s->quiet = 1;
+        a.json = a.plot = 0;
+    }
+    /* Ranks that share a node share its cores. */
+    const char *local = s->size > 1 ? getenv("OMPI_COMM_WORLD_LOCAL_SIZE") : NULL;
+    long per_node = local ? strtol(local, NULL, 10) : s->size;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN) / (per_node > 1 ? per_node : 1);
     s->ctx.exe = exe;
     s->ctx.out = a.out;
     s->ctx.seed = a.seed;
@@ -329,28 +399,12 @@ int cli_tune(int argc, char **argv)
     s->ctx.space = &s->orig;
     s->tty = isatty(STDOUT_FILENO);
 
-    char path[4096];
-    snprintf(path, sizeof path, "%s/results.jsonl", a.out);
-    struct stat st;
-    if (!a.resume && stat(path, &st) == 0) {
-        rc = usage("--out: '%s' holds a search already: --resume it or choose another --out",
-                   a.out);
-        goto done;
-    }
-    if (a.resume && tune_results_load(path, &s->orig, &s->recs, &s->n_recs)) {
-        rc = CLI_USAGE;
-        goto done;
-    }
-    s->cap_recs = s->n_recs;
-    char trials[4200];
-    snprintf(trials, sizeof trials, "%s/trials", a.out);
-    if (make_dir(a.out) || make_dir(trials) || !(s->results = fopen(path, "a"))) {
-        rc = cli_fail("tune: --out: cannot write in '%s': %s", a.out, strerror(errno));
-        goto done;
-    }
+    rc = open_out(s, &a);
+    if (rc) goto done;
     rc = tune_search_run(s);
-    fclose(s->results);
-    if (rc == CLI_OK || rc == CLI_FAIL) report(s, &a);
+    if (s->results) fclose(s->results);
+    s->results = NULL;
+    if ((rc == CLI_OK || rc == CLI_FAIL) && s->rank == 0) report(s, &a);
     if (rc == CLI_OK && a.plot) rc = tune_plot_dir(a.out, s->quiet);
     if (rc == CLI_OK && s->n_recs > 0) {
         int any = 0;
@@ -358,6 +412,7 @@ int cli_tune(int argc, char **argv)
         if (!any) rc = CLI_FAIL;
     }
 done:
+    if (s->results) fclose(s->results);
     for (int i = 0; i < s->n_recs; i++) tune_record_free(&s->recs[i]);
     free(s->recs);
     free(s);

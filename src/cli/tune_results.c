@@ -1,6 +1,6 @@
 /* tune_results.c: results.jsonl, one JSON object per finished trial:
- * writing a record, and reading them back for --resume. */
-#define _POSIX_C_SOURCE 200809L /* getline */
+ * writing a record, and reading them back (for --resume, and from the
+ * other MPI ranks). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,7 @@ char *tune_record_json(const tune_ctx *c, const tune_record *r)
     cJSON_AddNumberToObject(o, "round", r->round);
     cJSON_AddNumberToObject(o, "index", r->index);
     cJSON_AddNumberToObject(o, "seed", (double)r->seed);
+    cJSON_AddNumberToObject(o, "rank", r->rank);
     cJSON *params = cJSON_AddObjectToObject(o, "params");
     for (int i = 0; params && i < c->space->n; i++) {
         const cg_tune_param *p = &c->space->p[i];
@@ -76,15 +77,17 @@ static double whole(const cJSON *o, const char *key, double dflt)
     return isfinite(v) && v >= 0 && v < 9e15 ? v : dflt;
 }
 
-/* One line into a record; -1 with a message if it does not fit the space. */
-static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, const char *path,
-                        int lineno)
+/* One object into a record; -1 with the offending parameter in `err` if it
+ * does not fit the space. */
+static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, char *err,
+                        size_t err_size)
 {
     memset(r, 0, sizeof *r);
     r->id = (int)whole(o, "id", -1);
     r->round = (int)whole(o, "round", -1);
     r->index = (int)whole(o, "index", -1);
     r->seed = (uint64_t)whole(o, "seed", 0);
+    r->rank = (int)whole(o, "rank", 0);
     r->val_acc = num(o, "val_accuracy");
     r->test_acc = num(o, "test_accuracy");
     r->seconds = num(o, "seconds");
@@ -102,9 +105,8 @@ static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, 
         else if (cJSON_IsString(v)) bad = cg_tune_parse_value(&s->p[i], v->valuestring, &r->point.v[i]);
         else bad = 1;
         if (bad) {
-            fprintf(stderr, "cgrad tune: --resume: %s:%d: parameter '%s' missing or not of this "
-                            "search space (resume with the same flags)\n", path, lineno,
-                    s->p[i].name);
+            snprintf(err, err_size, "parameter '%s' missing or not of this search space",
+                     s->p[i].name);
             return -1;
         }
     }
@@ -126,41 +128,70 @@ static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, 
     return 0;
 }
 
-int tune_results_load(const char *path, const cg_tune_space *s, tune_record **recs, int *n)
+int tune_record_parse(const char *line, const cg_tune_space *s, tune_record *r, char *err,
+                      size_t err_size)
+{
+    cJSON *o = cJSON_Parse(line);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        snprintf(err, err_size, "not a JSON object");
+        return 1;
+    }
+    int rc = parse_record(o, s, r, err, err_size);
+    cJSON_Delete(o);
+    return rc;
+}
+
+int tune_results_parse(const char *text, const char *path, const cg_tune_space *s, int verbose,
+                       tune_record **recs, int *n)
 {
     *recs = NULL;
     *n = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
     int cap = 0, lineno = 0, rc = 0;
-    size_t lcap = 0;
     char *line = NULL;
-    ssize_t len;
-    while ((len = getline(&line, &lcap, f)) >= 0) {
+    size_t lcap = 0;
+    for (const char *p = text; *p && rc == 0;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
         lineno++;
-        cJSON *o = cJSON_Parse(line);
-        if (!o) {
-            /* A line cut short by a crash: that trial simply runs again. */
-            fprintf(stderr, "cgrad tune: --resume: %s:%d: not a JSON object; ignored\n", path,
-                    lineno);
-            continue;
-        }
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            tune_record *p = realloc(*recs, (size_t)cap * sizeof *p);
-            if (!p) {
-                cJSON_Delete(o);
+        if (len + 1 > lcap) {
+            char *l = realloc(line, len + 1);
+            if (!l) {
                 rc = -1;
                 break;
             }
-            *recs = p;
+            line = l;
+            lcap = len + 1;
         }
-        rc = parse_record(o, s, &(*recs)[*n], path, lineno);
-        cJSON_Delete(o);
-        if (rc) break;
-        (*n)++;
+        memcpy(line, p, len);
+        line[len] = 0;
+        p += len + (end != NULL);
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            tune_record *q = realloc(*recs, (size_t)cap * sizeof *q);
+            if (!q) {
+                rc = -1;
+                break;
+            }
+            *recs = q;
+        }
+        char err[256];
+        int got = tune_record_parse(line, s, &(*recs)[*n], err, sizeof err);
+        if (got == 0) {
+            (*n)++;
+        } else if (got > 0) {
+            /* A line cut short by a crash: that trial simply runs again. */
+            if (verbose && len > 0)
+                fprintf(stderr, "cgrad tune: --resume: %s:%d: not a JSON object; ignored\n",
+                        path, lineno);
+        } else {
+            tune_record_free(&(*recs)[*n]);
+            if (verbose)
+                fprintf(stderr, "cgrad tune: --resume: %s:%d: %s (resume with the same flags)\n",
+                        path, lineno, err);
+            rc = -1;
+        }
     }
     free(line);
-    fclose(f);
     return rc;
 }

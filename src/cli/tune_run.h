@@ -18,6 +18,7 @@ enum { TRIAL_OK, TRIAL_FAILED, TRIAL_STOPPED };
 /* One finished trial, as a line of results.jsonl. */
 typedef struct tune_record {
     int id, round, index;
+    int rank;      /* the MPI rank that ran it (0 without MPI) */
     uint64_t seed; /* the trial's `cgrad train --seed` */
     cg_tune_point point;
     int status;
@@ -37,6 +38,7 @@ typedef struct tune_ctx {
     int threads;            /* --threads of each trial */
     int epochs;             /* epochs of a trial unless an "epochs" parameter says */
     const cg_tune_space *space;
+    int rank;               /* this process's MPI rank (0 without MPI) */
 } tune_ctx;
 
 /* A trial while it runs. */
@@ -74,8 +76,7 @@ int tune_trial_poll_metrics(tune_trial *t);
 int tune_trial_reap(tune_trial *t);
 /* Kill a running trial (SIGTERM, then wait for it). */
 void tune_trial_kill(tune_trial *t);
-/* Run one trial to the end and fill `out` (blocking): the unit of work an
- * MPI rank will do for trials i % size == rank. */
+/* Run one trial to the end and fill `out` (blocking). */
 int tune_trial_run(const tune_ctx *c, int id, int round, int index, const cg_tune_point *pt,
                    tune_record *out);
 
@@ -83,9 +84,17 @@ int tune_trial_run(const tune_ctx *c, int id, int round, int index, const cg_tun
 char *tune_record_json(const tune_ctx *c, const tune_record *r);
 /* Parse a metrics.jsonl line. 0 on success. */
 int tune_parse_epoch(const char *line, tune_epoch *e);
-/* Read OUT/results.jsonl into records (points parsed with the space). A
- * missing file gives 0 records. 0, or -1 with a message on stderr. */
-int tune_results_load(const char *path, const cg_tune_space *s, tune_record **recs, int *n);
+/* One line of results.jsonl into a record (its point parsed with the
+ * space): 0; 1 if it is not a JSON object; -1 if it does not fit the space.
+ * On failure `err` says why and there is nothing to free. */
+int tune_record_parse(const char *line, const cg_tune_space *s, tune_record *r, char *err,
+                      size_t err_size);
+/* The lines of `text` (results.jsonl read from `path`) into malloc'd
+ * records; lines that are not JSON (cut short by a crash) are skipped. 0,
+ * or -1 (with a message on stderr if `verbose`); the records read so far
+ * are then in *recs, *n. */
+int tune_results_parse(const char *text, const char *path, const cg_tune_space *s, int verbose,
+                       tune_record **recs, int *n);
 
 /* A search: its settings, and every finished trial so far. */
 typedef struct tune_search {
@@ -95,12 +104,18 @@ typedef struct tune_search {
     double margin;
     tune_record *recs;         /* finished trials, resumed ones included */
     int n_recs, cap_recs;
-    FILE *results;             /* OUT/results.jsonl, appended and flushed */
+    FILE *results;             /* OUT/results.jsonl, appended and flushed (rank 0) */
     int tty, live_lines;
+    /* Under mpirun, rank `rank` of `size` runs the todo trials k with
+     * k % size == rank; only rank 0 writes files and prints. */
+    cg_dist *dist;
+    int rank, size;
 } tune_search;
 
-/* Run every round; records land in s->recs and results.jsonl. CLI_OK, or
- * CLI_FAIL (interrupted: 130 is returned after stopping the trials). */
+/* Run every round; records land in s->recs and results.jsonl. Under MPI
+ * the ranks swap their records after each round, so that every rank holds
+ * them all. CLI_OK, or CLI_FAIL (interrupted: 128 + the signal is returned
+ * after stopping the trials). */
 int tune_search_run(tune_search *s);
 /* The records sorted best first (val accuracy, failed last; ties by id):
  * a malloc'd array of indices into s->recs. */

@@ -1,6 +1,7 @@
 /* tune_search.c: the rounds of a search: this round's points, trials run
- * `jobs` at a time, a live table, median stopping, then the ranges of the
- * next round from the best trials so far. */
+ * `jobs` at a time (under MPI, each rank runs its share and the ranks swap
+ * records at the end of the round), a live table, median stopping, then the
+ * ranges of the next round from the best trials so far. */
 #define _POSIX_C_SOURCE 200809L /* sigaction, nanosleep, kill */
 #include <math.h>
 #include <signal.h>
@@ -120,7 +121,9 @@ static void draw_live(tune_search *s, const tune_trial *run, int n)
 
 /* Median stopping (Golovin et al., Google Vizier): a trial whose val
  * accuracy at epoch e is below the median of finished trials' at epoch e
- * stops, once 3 finished trials reached e. */
+ * stops, once 3 finished trials reached e. Under MPI "finished" means known
+ * to this rank: every rank's trials of earlier rounds, its own of this one
+ * (records are swapped only between rounds). */
 static void median_stop(tune_search *s, tune_trial *t)
 {
     if (t->stop_requested || t->rec.n_epochs == 0) return;
@@ -153,18 +156,27 @@ static void median_stop(tune_search *s, tune_trial *t)
     free(v);
 }
 
-static int finish_trial(tune_search *s, tune_trial *t)
+/* Append a record to results.jsonl (rank 0 only: the other ranks have no
+ * file open) and to s->recs. */
+static int keep_record(tune_search *s, tune_record *r)
 {
-    char *line = tune_record_json(&s->ctx, &t->rec);
-    int bad = !line || fprintf(s->results, "%s\n", line) < 0 || fflush(s->results) != 0;
-    free(line);
-    if (bad) {
-        clear_live(s);
-        fprintf(stderr, "cgrad tune: cannot write %s/results.jsonl\n", s->ctx.out);
+    if (s->results) {
+        char *line = tune_record_json(&s->ctx, r);
+        int bad = !line || fprintf(s->results, "%s\n", line) < 0 || fflush(s->results) != 0;
+        free(line);
+        if (bad) {
+            clear_live(s);
+            fprintf(stderr, "cgrad tune: cannot write %s/results.jsonl\n", s->ctx.out);
+            tune_record_free(r);
+            return -1;
+        }
+    }
+    print_finished(s, r);
+    if (add_record(s, r)) {
+        tune_record_free(r);
         return -1;
     }
-    print_finished(s, &t->rec);
-    return add_record(s, &t->rec);
+    return 0;
 }
 
 /* Run the given trials of a round, `jobs` at a time. */
@@ -206,7 +218,7 @@ static int run_trials(tune_search *s, int round, int first_id, const int *todo, 
                 run[k--] = run[--n_run];
                 continue;
             }
-            if (finish_trial(s, t)) rc = CLI_FAIL;
+            if (keep_record(s, &t->rec)) rc = CLI_FAIL;
             run[k--] = run[--n_run];
             changed = 1;
         }
@@ -250,7 +262,7 @@ static void write_ranges(tune_search *s, cJSON *rounds)
     cJSON_Delete(o);
     char path[1100];
     snprintf(path, sizeof path, "%s/tune.json", s->ctx.out);
-    FILE *f = text ? fopen(path, "w") : NULL;
+    FILE *f = text && s->rank == 0 ? fopen(path, "w") : NULL;
     if (f) {
         fprintf(f, "%s\n", text);
         fclose(f);
@@ -282,6 +294,93 @@ static int same_point(const tune_search *s, const cg_tune_point *a, const cg_tun
         if (strcmp(x, y) != 0) return 0;
     }
     return 1;
+}
+
+static int by_id(const void *pa, const void *pb)
+{
+    const tune_record *a = pa, *b = pb;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* The end of a round under MPI: every rank sends the records it finished
+ * this round (s->recs from `first` on) as results.jsonl lines, and adds the
+ * other ranks' in id order, so that all ranks rank the same records and
+ * agree on the next round's ranges. A rank that was interrupted says so in
+ * a line "!SIGNAL", so that they all stop together. */
+static int exchange(tune_search *s, int first)
+{
+    char *mine = NULL, *all = NULL;
+    size_t len = 0, cap = 0, n_all = 0;
+    int rc = CLI_OK;
+    for (int i = first; i <= s->n_recs && rc == CLI_OK; i++) {
+        char stop[32] = "";
+        char *line = NULL;
+        if (i < s->n_recs) line = tune_record_json(&s->ctx, &s->recs[i]);
+        else if (interrupted) snprintf(stop, sizeof stop, "!%d", (int)interrupted);
+        const char *add = line ? line : stop;
+        size_t n = strlen(add);
+        if (i < s->n_recs && !line) rc = CLI_FAIL;
+        else if (len + n + 2 > cap) {
+            size_t c = 2 * (len + n + 2);
+            char *p = realloc(mine, c);
+            if (p) {
+                mine = p;
+                cap = c;
+            } else {
+                rc = CLI_FAIL;
+            }
+        }
+        if (rc == CLI_OK && n) {
+            memcpy(mine + len, add, n);
+            len += n;
+            mine[len++] = '\n';
+        }
+        free(line);
+    }
+    if (rc == CLI_OK && cg_dist_allgather(s->dist, mine ? mine : "", len, &all, &n_all)) {
+        fprintf(stderr, "cgrad tune: %s\n", cg_last_error());
+        rc = CLI_FAIL;
+    }
+    free(mine);
+    tune_record *got = NULL;
+    int n_got = 0, cap_got = 0;
+    for (char *p = all; rc == CLI_OK && p && *p;) {
+        char *end = strchr(p, '\n');
+        if (end) *end = 0;
+        tune_record r;
+        char err[256];
+        if (p[0] == '!') {
+            int sig = atoi(p + 1);
+            if (!interrupted && sig > 0) interrupted = sig;
+        } else if (tune_record_parse(p, s->ctx.space, &r, err, sizeof err) != 0) {
+            fprintf(stderr, "cgrad tune: a record from another rank: %s\n", err);
+            rc = CLI_FAIL;
+        } else if (find_record(s, r.round, r.index)) {
+            tune_record_free(&r); /* this rank's own */
+        } else if (n_got == cap_got) {
+            cap_got = cap_got ? 2 * cap_got : 16;
+            tune_record *q = realloc(got, (size_t)cap_got * sizeof *q);
+            if (q) {
+                got = q;
+                got[n_got++] = r;
+            } else {
+                tune_record_free(&r);
+                rc = CLI_FAIL;
+            }
+        } else {
+            got[n_got++] = r;
+        }
+        p = end ? end + 1 : p + strlen(p);
+    }
+    free(all);
+    if (n_got) qsort(got, (size_t)n_got, sizeof *got, by_id);
+    for (int i = 0; i < n_got; i++)
+        if (rc != CLI_OK || keep_record(s, &got[i])) {
+            tune_record_free(&got[i]);
+            rc = CLI_FAIL;
+        }
+    free(got);
+    return rc;
 }
 
 int tune_search_run(tune_search *s)
@@ -331,15 +430,22 @@ int tune_search_run(tune_search *s)
             }
             fflush(stdout);
         }
-        if (rc == CLI_OK) rc = run_trials(s, round, first_id, todo, n_todo, pts);
+        /* Under MPI this rank's share: every size-th of the todo trials. */
+        int n_mine = 0;
+        for (int k = 0; k < n_todo; k++)
+            if (k % s->size == s->rank) todo[n_mine++] = todo[k];
+        int first_rec = s->n_recs;
+        if (rc == CLI_OK) rc = run_trials(s, round, first_id, todo, n_mine, pts);
+        if (rc == CLI_OK && s->size > 1) rc = exchange(s, first_rec);
         first_id += (int)n;
         free(pts);
         free(todo);
     }
     cJSON_Delete(rounds);
     if (interrupted) {
-        fprintf(stderr, "cgrad tune: interrupted; finished trials are in %s/results.jsonl "
-                        "(continue with --resume)\n", s->ctx.out);
+        if (s->rank == 0)
+            fprintf(stderr, "cgrad tune: interrupted; finished trials are in %s/results.jsonl "
+                            "(continue with --resume)\n", s->ctx.out);
         return 128 + (int)interrupted;
     }
     return rc;

@@ -16,6 +16,8 @@
 
 #include "cli/tune_run.h"
 
+extern char **environ;
+
 double tune_now(void)
 {
     struct timespec ts;
@@ -111,6 +113,24 @@ char *tune_trial_command(const tune_ctx *c, const tune_record *r)
     return s;
 }
 
+/* The environment without the variables an MPI launcher sets for this rank:
+ * a trial is a plain process, and `cgrad train` seeing them would try to
+ * join the job as this rank. A malloc'd array of pointers into environ. */
+static char **plain_environ(void)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = malloc((n + 1) * sizeof *env);
+    if (!env) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "OMPI_", 5) && strncmp(environ[i], "PMIX_", 5) &&
+            strncmp(environ[i], "PMI_", 4))
+            env[k++] = environ[i];
+    env[k] = NULL;
+    return env;
+}
+
 /* The search seed, the round and the index make the trial's train seed. */
 int tune_trial_start(const tune_ctx *c, tune_trial *t, int id, int round, int index,
                      const cg_tune_point *pt)
@@ -120,6 +140,7 @@ int tune_trial_start(const tune_ctx *c, tune_trial *t, int id, int round, int in
     t->rec.id = id;
     t->rec.round = round;
     t->rec.index = index;
+    t->rec.rank = c->rank;
     t->rec.seed = cg_tune_train_seed(cg_tune_trial_seed(c->seed, round, index));
     t->rec.point = *pt;
     t->rec.val_acc = t->rec.test_acc = t->rec.seconds = NAN;
@@ -144,7 +165,9 @@ int tune_trial_start(const tune_ctx *c, tune_trial *t, int id, int round, int in
     snprintf(path, sizeof path, "%s/stderr.txt", t->dir);
     int fe = fo < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     char **argv = fe < 0 ? NULL : tune_trial_argv(c, &t->rec, 1, t->dir);
-    if (!argv) {
+    char **env = argv ? plain_environ() : NULL;
+    if (!env) {
+        tune_argv_free(argv);
         fprintf(stderr, "cgrad tune: cannot start a trial in '%s': %s\n", t->dir,
                 strerror(errno));
         if (fo >= 0) close(fo);
@@ -162,7 +185,7 @@ int tune_trial_start(const tune_ctx *c, tune_trial *t, int id, int round, int in
         dup2(fe, STDERR_FILENO);
         close(fo);
         close(fe);
-        execv(c->exe, argv);
+        execve(c->exe, argv, env);
         fprintf(stderr, "cgrad tune: cannot run '%s': %s\n", c->exe, strerror(errno));
         _exit(127);
     }
@@ -170,6 +193,7 @@ int tune_trial_start(const tune_ctx *c, tune_trial *t, int id, int round, int in
     close(fo);
     close(fe);
     tune_argv_free(argv);
+    free(env);
     if (pid < 0) {
         fprintf(stderr, "cgrad tune: fork: %s\n", strerror(err));
         return -1;
