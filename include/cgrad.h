@@ -622,6 +622,11 @@ typedef struct cg_fit_options {
                               validation is split and reduced; only rank
                               0 shows progress. Every rank calls cg_fit
                               with the same data and options.             */
+    int sync_bn;           /* with dist: batch norm normalises with the
+                              statistics of the global batch (summed over
+                              ranks in forward and backward, PyTorch's
+                              SyncBatchNorm); a last batch smaller than
+                              the rank count is then skipped. Default 0.  */
     int (*on_step)(int step, double loss, void *user); /* after each
                               update (step counts from 1 in this call;
                               loss is the batch's); non-zero stops. May be

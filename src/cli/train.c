@@ -29,6 +29,7 @@ typedef struct train_args {
     int patience;    /* 0 = no early stopping */
     const char *resume;
     int bn;
+    int sync_bn;     /* under mpirun: batch statistics of the global batch */
     int decoupled;
     double val_split;
     uint64_t seed;
@@ -50,6 +51,8 @@ void cli_train_help(FILE *f)
             "  --bn                 batch norm between each hidden dense layer (then without\n"
             "                       bias) and its activation\n"
             "  --dropout P          inverted dropout with rate P after each hidden activation\n"
+            "  --sync-bn            under mpirun: batch norm with the statistics of the\n"
+            "                       global batch (default: each rank's own)\n"
             "  --optimizer NAME     adam (default), adamw, sgd, momentum, nesterov, rmsprop\n"
             "  --lr RATE            learning rate (default 0.001 for adam/adamw/rmsprop,\n"
             "                       0.01 for momentum/nesterov, 0.1 for sgd)\n"
@@ -135,6 +138,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         if (strcmp(f, "--json") == 0) { a->json = 1; continue; }
         if (strcmp(f, "--quiet") == 0) { a->quiet = 1; continue; }
         if (strcmp(f, "--bn") == 0) { a->bn = 1; continue; }
+        if (strcmp(f, "--sync-bn") == 0) { a->sync_bn = 1; continue; }
         if (strcmp(f, "--standardize") == 0) { a->standardize = 1; continue; }
         if (strcmp(f, "--no-standardize") == 0) { a->standardize = 0; continue; }
         static const char *const valued[] = {"--data", "--test", "--label", "--hidden",
@@ -588,6 +592,7 @@ int cli_train(int argc, char **argv)
     fo.user = &log;
     fo.patience = a.patience;
     fo.dist = cli_dist;
+    fo.sync_bn = a.sync_bn;
     fo.initial_epoch = info.epoch;
     if (a.resume) {
         fo.best_val_acc = info.best_val_acc;

@@ -9,7 +9,9 @@
 
 unsigned cg_mark_ancestors(cg_node *n);
 
-int cg_backward(cg_node *cost)
+int cg_backward(cg_node *cost) { return cg_backward_seeded(cost, 1); }
+
+int cg_backward_seeded(cg_node *cost, cg_real seed)
 {
     if (!cost) return cg_error(CG_ERR_ARG, "cg_backward: cost is NULL");
     int rc = cg_forward(cost);
@@ -28,7 +30,7 @@ int cg_backward(cg_node *cost)
             memset(m->grad, 0, m->size * sizeof(cg_real));
     }
     if (!cost->grad) return CG_OK; /* no variable feeds the cost */
-    cost->grad[0] = 1;
+    cost->grad[0] = seed;
     for (int i = cost->id; i >= 0; i--) {
         cg_node *m = g->nodes[i];
         if (m->mark == s && m->kind == CG_KIND_OP && m->grad) m->op->backward(m);

@@ -324,6 +324,11 @@ cg_real *cg_graph_grads(cg_graph *g) { return g ? g->grads : NULL; }
 size_t cg_graph_state_count(cg_graph *g) { return g ? g->n_state : 0; }
 cg_real *cg_graph_state(cg_graph *g) { return g ? g->state : NULL; }
 
+void cg_graph_set_bn_sync(cg_graph *g, cg_dist *d)
+{
+    if (g) g->bn_sync = d;
+}
+
 int cg_graph_print(cg_graph *g, void *file)
 {
     if (!g) return cg_error(CG_ERR_ARG, "cg_graph_print: graph is NULL");

@@ -87,6 +87,10 @@ struct cg_graph {
 
     int fault;                   /* set by an op whose data is bad (a label
                                     out of range): the run stops there */
+
+    cg_dist *bn_sync;            /* training over MPI with synchronised
+                                    batch norm: batch statistics are summed
+                                    across these ranks (NULL = local)      */
 };
 
 /* Build an op node: checks inputs (NULL, mixed graphs), infers its shape,

@@ -14,6 +14,7 @@
  * Inputs: x, gamma [n], beta [n], running_mean [n], running_var [n].
  * Scratch: xhat [m, n] | inv [n] | sum1 [n] | sum2 [n]. */
 #include "ops.h"
+#include "dist/dist.h"
 
 #include <string.h>
 
@@ -51,8 +52,17 @@ static void forward_bn(cg_node *n)
     cg_real *rmean = n->in[3]->val, *rvar = n->in[4]->val;
     const cg_real momentum = n->rp[0], eps = n->rp[1];
     cg_real *xhat = n->scratch, *inv = xhat + n->size, *mu = inv + c, *var = mu + c;
+    cg_dist *sync = n->g->bn_sync;
     if (n->g->training) {
-        if (m < 2) {
+        /* Synchronised: the statistics of the global batch, summed over
+         * the ranks; M is its size (every rank holds at least one row). */
+        cg_real total = (cg_real)m;
+        if (sync && cg_dist_sum(sync, &total, 1)) {
+            cg_node_fault(n, CG_ERR_STATE, "batch_norm: %s", cg_last_error());
+            return;
+        }
+        const cg_real M = total;
+        if (M < 2) {
             cg_node_fault(n, CG_ERR_SHAPE, "batch_norm: a batch of %d in training mode has no "
                           "variance; use a batch of 2 or more, or inference mode", m);
             return;
@@ -60,17 +70,19 @@ static void forward_bn(cg_node *n)
         memset(mu, 0, 2 * (size_t)c * sizeof(cg_real));
         for (int i = 0; i < m; i++)
             for (int j = 0; j < c; j++) mu[j] += x[(size_t)i * c + j];
-        for (int j = 0; j < c; j++) mu[j] /= (cg_real)m;
+        if (sync) cg_dist_sum(sync, mu, (size_t)c);
+        for (int j = 0; j < c; j++) mu[j] /= M;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < c; j++) {
                 cg_real d = x[(size_t)i * c + j] - mu[j];
                 var[j] += d * d;
             }
+        if (sync) cg_dist_sum(sync, var, (size_t)c);
         for (int j = 0; j < c; j++) {
-            var[j] /= (cg_real)m;
+            var[j] /= M;
             inv[j] = 1 / CG_SQRT(var[j] + eps);
             rmean[j] = (1 - momentum) * rmean[j] + momentum * mu[j];
-            rvar[j] = (1 - momentum) * rvar[j] + momentum * var[j] * (cg_real)m / (cg_real)(m - 1);
+            rvar[j] = (1 - momentum) * rvar[j] + momentum * var[j] * M / (M - 1);
         }
     } else {
         for (int j = 0; j < c; j++) {
@@ -103,12 +115,21 @@ static void backward_bn(cg_node *n)
             sum_g[j] += gi;
             sum_gx[j] += gi * xhat[(size_t)i * c + j];
         }
+    /* gamma and beta take this rank's sums: data-parallel training sums
+     * parameter gradients across ranks afterwards. */
     if (ggamma)
         for (int j = 0; j < c; j++) ggamma[j] += sum_gx[j];
     if (gbeta)
         for (int j = 0; j < c; j++) gbeta[j] += sum_g[j];
     if (!gx) return;
     const int training = n->g->training;
+    cg_dist *sync = training ? n->g->bn_sync : NULL;
+    /* Synchronised: x's gradient flows through the global statistics. */
+    cg_real M = (cg_real)m;
+    if (sync) {
+        cg_dist_sum(sync, sum_g, 2 * (size_t)c);
+        cg_dist_sum(sync, &M, 1);
+    }
 #pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
     for (int i = 0; i < m; i++) {
         const cg_real *gr = g + (size_t)i * c, *hr = xhat + (size_t)i * c;
@@ -116,8 +137,7 @@ static void backward_bn(cg_node *n)
         for (int j = 0; j < c; j++) {
             /* sum(dxhat) = gamma sum(g); sum(dxhat xhat) = gamma sum(g xhat) */
             if (training)
-                out[j] += gamma[j] * inv[j] / (cg_real)m *
-                          ((cg_real)m * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
+                out[j] += gamma[j] * inv[j] / M * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
             else
                 out[j] += gr[j] * gamma[j] * inv[j];
         }

@@ -256,7 +256,7 @@ static void progress_epoch(progress *p, const cg_epoch_metrics *e, int has_val)
  * rank. Batch-norm running statistics are averaged so that all ranks keep
  * the same. *loss and *correct are the global batch's. */
 static int dist_step(cg_model *m, cg_optimizer *o, const cg_dataset *ds, const cg_normalizer *nz,
-                     const int *idx, int k, cg_dist *d, double *loss, long *correct)
+                     const int *idx, int k, cg_dist *d, int sync_bn, double *loss, long *correct)
 {
     cg_graph *g = cg_model_graph(m);
     const int r = cg_dist_rank(d), nr = cg_dist_size(d);
@@ -265,15 +265,23 @@ static int dist_step(cg_model *m, cg_optimizer *o, const cg_dataset *ds, const c
     cg_real *grads = cg_graph_grads(g);
     double sums[3] = {0, 0, 0}; /* loss * examples, correct, failed */
     int rc = CG_OK;
+    /* Synchronised batch norm needs every rank in each forward and
+     * backward: a batch too small to give each a row is skipped. */
+    if (sync_bn && k < nr) {
+        *loss = 0;
+        *correct = 0;
+        return CG_OK;
+    }
     if (kr > 0) {
         rc = feed_batch(m, ds, nz, idx + lo, kr);
-        if (!rc) rc = cg_backward(cg_model_loss(m));
+        /* Seeding with this rank's share makes every gradient (and, with
+         * synchronised batch norm, every upstream gradient) that of the
+         * global batch's mean loss. */
+        if (!rc) rc = cg_backward_seeded(cg_model_loss(m), (cg_real)kr / (cg_real)k);
         if (!rc) {
             sums[0] = (double)cg_node_scalar(cg_model_loss(m)) * kr;
             sums[1] = (double)count_correct(cg_node_value(cg_model_logits(m)),
                                             cg_node_value(cg_model_labels(m)), kr, cg_model_n_classes(m));
-            const cg_real share = (cg_real)kr / (cg_real)k;
-            for (size_t i = 0; i < np; i++) grads[i] *= share;
         }
     } else if (np) {
         memset(grads, 0, np * sizeof *grads);
@@ -376,6 +384,7 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
     double t_start = now_seconds(), train_time = 0;
     long examples = 0;
     cg_graph_set_training(g, 1);
+    cg_graph_set_bn_sync(g, nranks > 1 && opt->sync_bn ? opt->dist : NULL);
     for (int ep = opt->initial_epoch + 1; ep <= opt->epochs && rc == CG_OK; ep++) {
         double t0 = now_seconds();
         p.epoch = ep;
@@ -393,7 +402,7 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
             long step_correct = -1;
             if (nranks > 1) {
                 double l = 0;
-                rc = dist_step(m, o, train, nz, idx + start, k, opt->dist, &l, &step_correct);
+                rc = dist_step(m, o, train, nz, idx + start, k, opt->dist, opt->sync_bn, &l, &step_correct);
                 loss = (cg_real)l;
             } else {
                 rc = feed_batch(m, train, nz, idx + start, k);
@@ -471,6 +480,7 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
      * the last epoch was the best (or the best came before a resume). */
     if (rc == CG_OK && best.taken && since_best > 0) snapshot_restore(&best, g);
     if (res) res->stopped_early = stopped;
+    cg_graph_set_bn_sync(g, NULL);
     cg_free(best.params);
     cg_free(best.state);
     if (res) {
