@@ -146,9 +146,9 @@ int main(void)
     CHECK_ERROR("not a cgrad checkpoint");
     /* a checkpoint whose model spec wants a tensor the file lacks */
     const char *keys[] = {"format", "format_version", "model"};
-    const char *vals[] = {"cgrad", "1",
-                          "{\"n_inputs\":2,\"n_classes\":2,\"seed\":\"1\",\"layers\":[{\"type\":"
-                          "\"dense\",\"name\":\"dense1\",\"units\":2,\"bias\":true,\"output\":true}]}"};
+    const char *spec = "{\"n_inputs\":2,\"n_classes\":2,\"seed\":\"1\",\"layers\":[{\"type\":"
+                       "\"dense\",\"name\":\"dense1\",\"units\":2,\"bias\":true,\"output\":true}]}";
+    const char *vals[] = {"cgrad", "1", spec};
     st_out wt = {.name = "dense1.weight", .ndim = 2, .shape = {2, 2}, .data = (cg_real[]){1, 2, 3, 4}};
     CHECK(st_save("missing.safetensors", &wt, 1, keys, vals, 3) == CG_OK);
     CHECK(cg_checkpoint_load("missing.safetensors", NULL, NULL, NULL) == NULL);
