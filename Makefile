@@ -52,3 +52,9 @@ clean:
 .PHONY: fuzz
 fuzz: deps
 	bash scripts/fuzz.sh
+
+# cgrad against PyTorch and the GEMM roofline (bench/run.sh); writes
+# bench/RESULTS.md. Not part of the tests.
+.PHONY: bench
+bench: deps
+	bash bench/run.sh build-bench

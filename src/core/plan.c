@@ -21,8 +21,11 @@ static void resolve_placeholder(cg_graph *g, cg_node *n)
 
 static int unresolved(const cg_node *n) { return n->size == (size_t)-1; }
 
+void cg_threads_default(void); /* threads.c */
+
 int cg_graph_plan(cg_graph *g)
 {
+    cg_threads_default();
     size_t total = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         cg_node *n = g->nodes[i];

@@ -12,7 +12,7 @@
  * which carries the gradient through mu and var. In inference, mu and var
  * are constants: dx = g * gamma * inv.
  * Inputs: x, gamma [n], beta [n], running_mean [n], running_var [n].
- * Scratch: xhat [m, n] | inv [n] | sum1 [n] | sum2 [n]. */
+ * Scratch: xhat [m, n] | inv [n] | sum1 [n] | sum2 [n] | per-column factor [n]. */
 #include "ops.h"
 #include "dist/dist.h"
 
@@ -42,7 +42,7 @@ static int infer_bn(cg_node *n)
 
 static size_t scratch_bn(const cg_node *n)
 {
-    return n->size + 3 * (size_t)n->shape[1];
+    return n->size + 4 * (size_t)n->shape[1];
 }
 
 static void forward_bn(cg_node *n)
@@ -130,17 +130,25 @@ static void backward_bn(cg_node *n)
         cg_dist_sum(sync, sum_g, 2 * (size_t)c);
         cg_dist_sum(sync, &M, 1);
     }
+    if (!training) {
+#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
+        for (int i = 0; i < m; i++) {
+            const cg_real *restrict gr = g + (size_t)i * c;
+            cg_real *restrict out = gx + (size_t)i * c;
+            for (int j = 0; j < c; j++) out[j] += gr[j] * gamma[j] * inv[j];
+        }
+        return;
+    }
+    /* gamma inv / M once per column rather than per element: the same
+     * value, and no division in the inner loop. */
+    cg_real *k = sum_gx + c;
+    for (int j = 0; j < c; j++) k[j] = gamma[j] * inv[j] / M;
 #pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
     for (int i = 0; i < m; i++) {
-        const cg_real *gr = g + (size_t)i * c, *hr = xhat + (size_t)i * c;
-        cg_real *out = gx + (size_t)i * c;
-        for (int j = 0; j < c; j++) {
-            /* sum(dxhat) = gamma sum(g); sum(dxhat xhat) = gamma sum(g xhat) */
-            if (training)
-                out[j] += gamma[j] * inv[j] / M * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
-            else
-                out[j] += gr[j] * gamma[j] * inv[j];
-        }
+        const cg_real *restrict gr = g + (size_t)i * c, *restrict hr = xhat + (size_t)i * c;
+        cg_real *restrict out = gx + (size_t)i * c;
+        /* sum(dxhat) = gamma sum(g); sum(dxhat xhat) = gamma sum(g xhat) */
+        for (int j = 0; j < c; j++) out[j] += k[j] * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
     }
 }
 

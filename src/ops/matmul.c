@@ -5,10 +5,62 @@
  *   C = A^T B   : dA += B G^T,   dB += A G
  *   C = A B^T   : dA += G B,     dB += G^T A
  *   C = A^T B^T : dA += B^T G^T, dB += G^T A^T
- * Each is one gemm with beta = 1 (accumulate) and no copies. */
+ * Each is one gemm with beta = 1 (accumulate) and no copies.
+ *
+ * Threads: OpenBLAS runs single-threaded (threads.c) and a large product
+ * is split here over the OpenMP threads, one gemm call per block of output
+ * columns (or rows). One pool of threads then serves the products and the
+ * elementwise loops alike; two pools (OpenBLAS's own next to OpenMP's)
+ * spin against each other on the same cores. */
 #include "ops.h"
 
+#include <omp.h>
 #include <string.h>
+
+/* Below this many multiply-adds a product runs on one thread: splitting
+ * it costs more than it saves. */
+#define GEMM_SPLIT_MIN (1L << 18)
+/* Blocks are whole multiples of this many rows/columns (64 bytes of
+ * floats), so each thread's block starts on a cache line. */
+#define GEMM_SPLIT_ALIGN 16
+
+/* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major. Columns are
+ * split when there are enough of them (each thread then packs only its
+ * part of B), else rows. Which rows a thread gets can change the last bits
+ * of a row's sums only as OpenBLAS's own blocking already does for a
+ * different batch size. */
+static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
+                 const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
+{
+    const CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
+    const long work = (long)M * N * K;
+    const int cols_ok = N >= 4 * GEMM_SPLIT_ALIGN, rows_ok = M >= 4 * GEMM_SPLIT_ALIGN;
+    /* Rows when they far outnumber the columns (a weight gradient [784, 64]):
+     * measured, columns win otherwise. */
+    const int by_cols = cols_ok && (2L * N >= M || !rows_ok);
+    if (omp_get_max_threads() < 2 || omp_in_parallel() || work < GEMM_SPLIT_MIN ||
+        (!cols_ok && !rows_ok)) {
+        cg_gemm(CblasRowMajor, TA, TB, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#pragma omp parallel
+    {
+        int T = omp_get_num_threads(), t = omp_get_thread_num();
+        int len = by_cols ? N : M;
+        int chunk = (len + T - 1) / T;
+        chunk = (chunk + GEMM_SPLIT_ALIGN - 1) / GEMM_SPLIT_ALIGN * GEMM_SPLIT_ALIGN;
+        int lo = t * chunk, hi = lo + chunk < len ? lo + chunk : len;
+        if (lo < hi) {
+            if (by_cols)
+                cg_gemm(CblasRowMajor, TA, TB, M, hi - lo, K, 1, A, lda,
+                        B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb, beta, C + lo, ldc);
+            else
+                cg_gemm(CblasRowMajor, TA, TB, hi - lo, N, K, 1,
+                        A + (ta ? (size_t)lo : (size_t)lo * lda), lda, B, ldb, beta,
+                        C + (size_t)lo * ldc, ldc);
+        }
+    }
+}
 
 static int infer_matmul(cg_node *n)
 {
@@ -53,13 +105,11 @@ static void forward_matmul(cg_node *n)
         cg_real *pa = n->scratch, *pc = pa + (size_t)MATMUL_MIN_ROWS * k;
         memcpy(pa, a->val, (size_t)m * k * sizeof(cg_real));
         memset(pa + (size_t)m * k, 0, (size_t)(MATMUL_MIN_ROWS - m) * k * sizeof(cg_real));
-        cg_gemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, MATMUL_MIN_ROWS, nn,
-                k, 1, pa, k, b->val, b->shape[1], 0, pc, nn);
+        gemm(0, tb, MATMUL_MIN_ROWS, nn, k, pa, k, b->val, b->shape[1], 0, pc, nn);
         memcpy(n->val, pc, (size_t)m * nn * sizeof(cg_real));
         return;
     }
-    cg_gemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m,
-            nn, k, 1, a->val, a->shape[1], b->val, b->shape[1], 0, n->val, nn);
+    gemm(ta, tb, m, nn, k, a->val, a->shape[1], b->val, b->shape[1], 0, n->val, nn);
 }
 
 static void backward_matmul(cg_node *n)
@@ -69,18 +119,17 @@ static void backward_matmul(cg_node *n)
     int m = n->shape[0], nn = n->shape[1], k = a->shape[ta ? 0 : 1];
     int lda = a->shape[1], ldb = b->shape[1];
     const cg_real *G = n->grad;
-    const CBLAS_TRANSPOSE T = CblasTrans, N = CblasNoTrans;
     if (a->grad) {
         if (!ta) /* dA [m,k] = G [m,n] * op(B)^T */
-            cg_gemm(CblasRowMajor, N, tb ? N : T, m, k, nn, 1, G, nn, b->val, ldb, 1, a->grad, lda);
+            gemm(0, !tb, m, k, nn, G, nn, b->val, ldb, 1, a->grad, lda);
         else /* dA [k,m] = op(B) [k,n] * G^T */
-            cg_gemm(CblasRowMajor, tb ? T : N, T, k, m, nn, 1, b->val, ldb, G, nn, 1, a->grad, lda);
+            gemm(tb, 1, k, m, nn, b->val, ldb, G, nn, 1, a->grad, lda);
     }
     if (b->grad) {
         if (!tb) /* dB [k,n] = op(A)^T [k,m] * G [m,n] */
-            cg_gemm(CblasRowMajor, ta ? N : T, N, k, nn, m, 1, a->val, lda, G, nn, 1, b->grad, ldb);
+            gemm(!ta, 0, k, nn, m, a->val, lda, G, nn, 1, b->grad, ldb);
         else /* dB [n,k] = G^T [n,m] * op(A) [m,k] */
-            cg_gemm(CblasRowMajor, T, ta ? T : N, nn, k, m, 1, G, nn, a->val, lda, 1, b->grad, ldb);
+            gemm(1, ta, nn, k, m, G, nn, a->val, lda, 1, b->grad, ldb);
     }
 }
 

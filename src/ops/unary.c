@@ -59,7 +59,18 @@ static void backward_unary(cg_node *n)
     case U_EXP: LOOP(y[i]);
     case U_LOG: LOOP(1 / x[i]);
     case U_SQRT: LOOP(1 / (2 * y[i]));
-    case U_RELU: LOOP(x[i] > 0 ? 1 : 0);
+    case U_RELU: {
+        /* the hot case: pass the gradient where x > 0. Forced to vectorise: as
+         * a branch, the sign of x mispredicts half the time. */
+        cg_real *restrict gxr = gx;
+        const cg_real *restrict xr = x, *restrict gr = g;
+#pragma omp parallel for simd if (N > CG_OMP_MIN) schedule(static)
+        for (long i = 0; i < N; i++) {
+            cg_real gi = gr[i]; /* loaded unconditionally: a select, not a branch */
+            gxr[i] += xr[i] > 0 ? gi : 0;
+        }
+        break;
+    }
     case U_SIGMOID: LOOP(y[i] * (1 - y[i]));
     case U_TANH: LOOP(1 - y[i] * y[i]);
 #undef LOOP

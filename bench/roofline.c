@@ -1,0 +1,117 @@
+/* roofline.c: the GEMM roofline of a configuration's training step: the
+ * examples per second it would reach doing nothing but its matrix
+ * products, each timed alone through cblas_sgemm on exactly its shape and
+ * transposes.
+ *
+ * For a dense layer X [m, k] -> Y [m, n] with weights W [k, n]:
+ *   forward   Y  = X W       sgemm(N, N, m, n, k)
+ *   backward  dW = X^T dY    sgemm(T, N, k, n, m)
+ *             dX = dY W^T    sgemm(N, T, m, k, n)   (not for the first
+ *                                                   layer: X is data)
+ *
+ *   roofline CONFIG [THREADS]    CONFIG: A..E (training step),
+ *                                infer1, infer1000 (forward of model A)
+ * Prints "CONFIG ex_per_s=... us_per_step=... gflops=..." (median of 3). */
+#define _POSIX_C_SOURCE 200809L
+#include "configs.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define REPS 3
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static float *random_matrix(size_t n)
+{
+    float *p = malloc(n * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "roofline: out of memory\n");
+        exit(1);
+    }
+    unsigned s = 12345;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        p[i] = (float)((s >> 8) & 0xffff) / 65536.0f - 0.5f;
+    }
+    return p;
+}
+
+/* Seconds per call of C [M, N] = op(A) op(B), op(A) [M, K], row-major;
+ * the median of 3 timings, each at least `budget` seconds long. */
+static double time_gemm(int ta, int tb, int M, int N, int K, double budget)
+{
+    float *a = random_matrix((size_t)M * K), *b = random_matrix((size_t)K * N);
+    float *c = random_matrix((size_t)M * N);
+    int lda = ta ? M : K, ldb = tb ? K : N;
+    CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
+    for (int i = 0; i < 3; i++) /* warm-up */
+        cblas_sgemm(CblasRowMajor, TA, TB, M, N, K, 1, a, lda, b, ldb, 0, c, N);
+    double t[REPS];
+    for (int r = 0; r < REPS; r++) {
+        long calls = 0;
+        double t0 = now(), el;
+        do {
+            cblas_sgemm(CblasRowMajor, TA, TB, M, N, K, 1, a, lda, b, ldb, 1, c, N);
+            calls++;
+        } while ((el = now() - t0) < budget);
+        t[r] = el / (double)calls;
+    }
+    qsort(t, REPS, sizeof t[0], cmp_double);
+    free(a);
+    free(b);
+    free(c);
+    return t[REPS / 2];
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: roofline A|B|C|D|E|infer1|infer1000 [THREADS]\n");
+        return 2;
+    }
+    openblas_set_num_threads(argc > 2 ? atoi(argv[2]) : 2);
+    const char *env = getenv("BENCH_SCALE");
+    double scale = env && atof(env) > 0 ? atof(env) : 1.0, budget = 0.1 * scale;
+    int infer = 0, m;
+    const bench_config *c;
+    if (strcmp(argv[1], "infer1") == 0 || strcmp(argv[1], "infer1000") == 0) {
+        infer = 1;
+        c = bench_find("A");
+        m = argv[1][5] == '1' && argv[1][6] == 0 ? 1 : 1000;
+    } else {
+        c = bench_find(argv[1]);
+        if (!c) {
+            fprintf(stderr, "roofline: unknown configuration '%s'\n", argv[1]);
+            return 2;
+        }
+        m = c->batch;
+    }
+    double total = 0, flops = 0;
+    for (int l = 0; l + 1 < c->n_dims; l++) {
+        int k = c->dims[l], n = c->dims[l + 1];
+        double t = time_gemm(0, 0, m, n, k, budget);
+        if (!infer) {
+            t += time_gemm(1, 0, k, n, m, budget);
+            if (l > 0) t += time_gemm(0, 1, m, k, n, budget);
+        }
+        total += t;
+        flops += 2.0 * m * n * k * (infer ? 1 : l > 0 ? 3 : 2);
+    }
+    printf("%s ex_per_s=%.0f us_per_step=%.2f gflops=%.1f\n", argv[1], m / total, 1e6 * total,
+           flops / total * 1e-9);
+    return 0;
+}
