@@ -331,6 +331,12 @@ int cg_make_blobs(int n_per_class, int classes, int dims, double stddev, uint64_
 int cg_dataset_split(const cg_dataset *ds, double frac, uint64_t seed,
                      cg_dataset *train, cg_dataset *val);
 
+/* The same split without a copy of the training part: ds's rows are
+ * reordered in place and ds keeps the training rows (as train above, in
+ * the same order); val gets a copy of the validation rows. For a large
+ * set this saves a copy of it. On error ds may be reordered. */
+int cg_dataset_split_inplace(cg_dataset *ds, double frac, uint64_t seed, cg_dataset *val);
+
 /* Fit a normaliser on ds: scale 1/255 for bytes, 1 for floats; if
  * standardize, per-feature mean and 1/std (std 0 gives inv_std 1). */
 int cg_normalizer_fit(cg_normalizer *nz, const cg_dataset *ds, int standardize);
@@ -655,7 +661,8 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
            const cg_normalizer *nz, const cg_fit_options *opt, cg_fit_result *res);
 
 /* Mean loss and accuracy over ds in inference mode, in batches of `batch`
- * (<= 0: 1000). loss or acc may be NULL. */
+ * (<= 0: CG_EVAL_BATCH). loss or acc may be NULL. */
+#define CG_EVAL_BATCH 256
 int cg_evaluate(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
                 double *loss, double *acc);
 

@@ -446,8 +446,44 @@ static void test_normalizer_and_gather(void)
     }
 }
 
+/* The in-place split gives the same sets as the copying one, for bytes and
+ * for floats. */
+static void test_split_inplace(void)
+{
+    cg_dataset f, tr, va, same_va;
+    CHECK(cg_make_blobs(101, 3, 5, 1.0, 3, &f) == CG_OK);
+    CHECK(cg_dataset_split(&f, 0.25, 77, &tr, &va) == CG_OK);
+    CHECK(cg_dataset_split_inplace(&f, 0.25, 77, &same_va) == CG_OK);
+    CHECK(f.n == tr.n && same_va.n == va.n);
+    CHECK(memcmp(f.x_f32, tr.x_f32, (size_t)tr.n * 5 * sizeof(float)) == 0);
+    CHECK(memcmp(f.y, tr.y, (size_t)tr.n * sizeof *tr.y) == 0);
+    CHECK(memcmp(same_va.x_f32, va.x_f32, (size_t)va.n * 5 * sizeof(float)) == 0);
+    CHECK(memcmp(same_va.y, va.y, (size_t)va.n * sizeof *va.y) == 0);
+    cg_dataset_free(&tr);
+    cg_dataset_free(&va);
+    cg_dataset_free(&same_va);
+    /* bytes: the same rows again after moving them to a byte set */
+    cg_dataset b = f;
+    b.x_u8 = malloc((size_t)f.n * 5);
+    for (size_t i = 0; i < (size_t)f.n * 5; i++) b.x_u8[i] = (uint8_t)((int)(f.x_f32[i] * 10) & 255);
+    free(f.x_f32);
+    b.x_f32 = NULL;
+    CHECK(cg_dataset_split(&b, 0.5, 5, &tr, &va) == CG_OK);
+    CHECK(cg_dataset_split_inplace(&b, 0.5, 5, &same_va) == CG_OK);
+    CHECK(b.n == tr.n && memcmp(b.x_u8, tr.x_u8, (size_t)tr.n * 5) == 0);
+    CHECK(memcmp(b.y, tr.y, (size_t)tr.n * sizeof *tr.y) == 0);
+    CHECK(memcmp(same_va.x_u8, va.x_u8, (size_t)va.n * 5) == 0);
+    cg_dataset_free(&tr);
+    cg_dataset_free(&va);
+    cg_dataset_free(&same_va);
+    CHECK(cg_dataset_split_inplace(&b, 1.5, 5, &same_va) == CG_ERR_ARG);
+    free(b.x_u8);
+    free(b.y);
+}
+
 int main(void)
 {
+    test_split_inplace();
     test_load_by_name();
     test_split();
     test_normalizer_and_gather();

@@ -442,7 +442,7 @@ int cli_train(int argc, char **argv)
     }
     if (rc) return rc;
 
-    cg_dataset full = {0}, test = {0}, tr = {0}, va = {0};
+    cg_dataset full = {0}, test = {0}, va = {0};
     cg_normalizer nz = {0};
     cg_model *model = NULL;
     cg_optimizer *opt = NULL;
@@ -484,7 +484,7 @@ int cli_train(int argc, char **argv)
         status = CLI_USAGE;
         goto done;
     }
-    int is_idx = full.rows > 0;
+    int is_idx = full.rows > 0, is_bytes = full.x_u8 != NULL;
     if (a.test) {
         if (cg_load_dataset(a.test, a.label, is_idx ? 0 : 1, &test)) {
             fprintf(stderr, "cgrad train: --test: %s\n", cg_last_error());
@@ -522,12 +522,13 @@ int cli_train(int argc, char **argv)
 
     const cg_dataset *train_set = &full, *val_set = NULL;
     if (a.val_split > 0) {
-        if (cg_dataset_split(&full, a.val_split, a.seed, &tr, &va)) {
+        /* In place: a copy of the training part would double the memory
+         * the pixels take. */
+        if (cg_dataset_split_inplace(&full, a.val_split, a.seed, &va)) {
             fprintf(stderr, "cgrad train: --val-split: %s\n", cg_last_error());
             status = CLI_USAGE;
             goto done;
         }
-        train_set = &tr;
         val_set = va.n > 0 ? &va : NULL;
     }
     cg_dataset subset;
@@ -541,7 +542,7 @@ int cli_train(int argc, char **argv)
         status = CLI_USAGE;
         goto done;
     }
-    int standardize = a.standardize >= 0 ? a.standardize : full.x_u8 == NULL;
+    int standardize = a.standardize >= 0 ? a.standardize : !is_bytes;
     if (!model) {
         if (cg_normalizer_fit(&nz, train_set, standardize)) goto fail;
         if (build_new(&a, full.d, n_classes, &model, &opt)) goto fail;
@@ -612,7 +613,7 @@ int cli_train(int argc, char **argv)
     }
 
     double test_loss = NAN, test_acc = NAN;
-    if (have_test && cg_evaluate_dist(model, &test, &nz, 1000, cli_dist, &test_loss, &test_acc))
+    if (have_test && cg_evaluate_dist(model, &test, &nz, a.batch > CG_EVAL_BATCH ? a.batch : CG_EVAL_BATCH, cli_dist, &test_loss, &test_acc))
         goto fail;
     if (!out) {
         status = CLI_OK;
@@ -657,7 +658,6 @@ done:
     cg_model_free(model);
     cg_normalizer_free(&nz);
     cg_dataset_free(&va);
-    cg_dataset_free(&tr);
     cg_dataset_free(&test);
     cg_dataset_free(&full);
     return status;

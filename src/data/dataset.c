@@ -187,6 +187,68 @@ int cg_dataset_split(const cg_dataset *ds, double frac, uint64_t seed,
     return rc;
 }
 
+/* Reorder ds's rows so that row i becomes old row order[i], one cycle of
+ * the permutation at a time through a single spare row. */
+static int permute_rows(cg_dataset *ds, const int *order)
+{
+    const int n = ds->n;
+    const size_t row = ds->x_u8 ? (size_t)ds->d : (size_t)ds->d * sizeof *ds->x_f32;
+    unsigned char *x = ds->x_u8 ? ds->x_u8 : (unsigned char *)ds->x_f32;
+    unsigned char *done = cg_calloc((size_t)n, 1), *spare = cg_malloc(row);
+    if (!done || !spare) {
+        cg_free(done);
+        cg_free(spare);
+        return cg_error(CG_ERR_MEMORY, "cg_dataset_split_inplace: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        if (done[i]) continue;
+        memcpy(spare, x + (size_t)i * row, row);
+        int32_t spare_y = ds->y ? ds->y[i] : 0;
+        int j = i;
+        for (;;) {
+            done[j] = 1;
+            int k = order[j];
+            if (k == i) {
+                memcpy(x + (size_t)j * row, spare, row);
+                if (ds->y) ds->y[j] = spare_y;
+                break;
+            }
+            memcpy(x + (size_t)j * row, x + (size_t)k * row, row);
+            if (ds->y) ds->y[j] = ds->y[k];
+            j = k;
+        }
+    }
+    cg_free(done);
+    cg_free(spare);
+    return CG_OK;
+}
+
+int cg_dataset_split_inplace(cg_dataset *ds, double frac, uint64_t seed, cg_dataset *val)
+{
+    if (val) memset(val, 0, sizeof *val);
+    if (!ds || !val || ds == val) return cg_error(CG_ERR_ARG, "cg_dataset_split_inplace: bad argument");
+    if (!(frac >= 0.0 && frac < 1.0))
+        return cg_error(CG_ERR_ARG, "cg_dataset_split: validation fraction %g is not in [0, 1)", frac);
+    if (ds->n <= 0 || ds->d <= 0 || (!ds->x_u8 && !ds->x_f32))
+        return cg_error(CG_ERR_ARG, "cg_dataset_split: empty data set");
+    /* The same order as cg_dataset_split, so both give the same sets. */
+    int n = ds->n;
+    int n_val = (int)floor(frac * n + 0.5);
+    if (n_val > n - 1) n_val = n - 1;
+    int *order = cg_malloc((size_t)n * sizeof *order);
+    if (!order) return cg_error(CG_ERR_MEMORY, "cg_dataset_split_inplace: out of memory");
+    for (int i = 0; i < n; i++) order[i] = i;
+    cg_rng rng;
+    cg_rng_seed(&rng, seed);
+    cg_rng_shuffle(&rng, order, n);
+    int rc = take_rows(ds, order + (n - n_val), n_val, val);
+    if (rc == CG_OK) rc = permute_rows(ds, order);
+    if (rc == CG_OK) ds->n = n - n_val;
+    else cg_dataset_free(val);
+    cg_free(order);
+    return rc;
+}
+
 /* --- Normalisation --- */
 
 int cg_normalizer_fit(cg_normalizer *nz, const cg_dataset *ds, int standardize)

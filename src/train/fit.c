@@ -145,7 +145,7 @@ int cg_evaluate_dist(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz,
     if (!m || !ds) return cg_error(CG_ERR_ARG, "cg_evaluate: NULL argument");
     if (cg_model_build(m)) return cg_last_error_code();
     if (check_data(m, ds, "cg_evaluate", "evaluation")) return cg_last_error_code();
-    if (batch <= 0) batch = 1000;
+    if (batch <= 0) batch = CG_EVAL_BATCH;
     if (batch > ds->n) batch = ds->n;
     int *idx = cg_malloc((size_t)batch * sizeof *idx);
     if (!idx) return cg_error(CG_ERR_MEMORY, "cg_evaluate: out of memory");
@@ -338,7 +338,10 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
     cg_graph *g = cg_model_graph(m);
     const int n = train->n, c = cg_model_n_classes(m);
     const int bs = opt->batch_size < n ? opt->batch_size : n;
-    int eval_batch = 1000;
+    /* Evaluating in batches of the training size (CG_EVAL_BATCH at least)
+     * keeps the memory plan, which holds every node's values and
+     * gradients, near the training one. */
+    int eval_batch = bs > CG_EVAL_BATCH ? bs : CG_EVAL_BATCH;
     if (val && eval_batch > val->n) eval_batch = val->n;
     int *idx = cg_malloc((size_t)n * sizeof *idx);
     int *eidx = cg_malloc((size_t)(eval_batch > 0 ? eval_batch : 1) * sizeof *eidx);
