@@ -5,7 +5,7 @@
 # median of 3 runs, and the scaling efficiency
 #   E = rate(N = 2, 1 thread each) / (2 * rate(N = 1, 1 thread)).
 # N = 1 with all cores is shown too: on one machine, threads inside GEMM
-# compete with ranks for the same cores.
+# compete with ranks for the same cores. Writes bench/RESULTS-mpi.md.
 #
 #   bash bench/mpi.sh [BUILD_DIR]      (default: build)
 set -euo pipefail
@@ -46,4 +46,4 @@ eff=$(awk -v a="$r2" -v b="$r1" 'BEGIN {printf "%.2f", a / (2 * b)}')
     printf '| 2 × 1 | %.0f |\n' "$r2"
     echo
     echo "Scaling efficiency 2 ranks vs 1 (1 thread each): $eff"
-} | tee "$build/bench-mpi.md"
+} | tee "$root/bench/RESULTS-mpi.md"
