@@ -1,7 +1,7 @@
 /* test_model_bn.c: batch norm and dropout as model layers: the dense layer
  * before a batch norm has no bias, running statistics are state outside
- * the optimizer's buffer, inference is the same for an example alone or in
- * a batch of 1000, and dropout only acts in training. */
+ * the optimizer's buffer, inference is the same (to float rounding) for an
+ * example alone or in a batch of 1000, and dropout only acts in training. */
 #include "check.h"
 
 #include <cgrad.h>
@@ -55,7 +55,8 @@ int main(void)
     CHECK(cg_evaluate(m, &ds, NULL, 0, NULL, &acc) == CG_OK);
     CHECK(acc >= 0.95);
 
-    /* inference: alone == inside a batch of 1000, bit for bit, and
+    /* inference: alone == inside a batch of 1000 up to float rounding
+     * (BLAS orders its sums by the shape), repeatable bit for bit, and
      * deterministic despite dropout */
     enum { N = 1000 };
     cg_real *x = malloc(sizeof(cg_real) * N * 20), *p_all = malloc(sizeof(cg_real) * N * 3);
@@ -68,7 +69,8 @@ int main(void)
     for (int i = 0; i < N; i += 37) {
         CHECK(cg_predict(m, x + 20 * i, 1, p_one, NULL) == CG_OK);
         CHECK(cg_predict(m, x + 20 * i, 1, p_again, NULL) == CG_OK);
-        for (int c = 0; c < 3; c++) same &= p_one[c] == p_all[3 * i + c] && p_one[c] == p_again[c];
+        for (int c = 0; c < 3; c++)
+            same &= fabs((double)p_one[c] - (double)p_all[3 * i + c]) <= 1e-6 && p_one[c] == p_again[c];
     }
     CHECK(same);
     free(x);

@@ -83,32 +83,11 @@ static int infer_matmul(cg_node *n)
     return CG_OK;
 }
 
-/* OpenBLAS takes another kernel for fewer than 8 rows, whose sums are
- * ordered differently: an example predicted alone would then differ in the
- * last bits from the same example inside a batch. Below that many rows the
- * product is computed on rows padded with zeros, so each output row is the
- * same whatever batch it belongs to. */
-#define MATMUL_MIN_ROWS 8
-
-static size_t scratch_matmul(const cg_node *n)
-{
-    if (n->ip[0] || n->shape[0] >= MATMUL_MIN_ROWS) return 0;
-    return (size_t)MATMUL_MIN_ROWS * (size_t)(n->in[0]->shape[1] + n->shape[1]);
-}
-
 static void forward_matmul(cg_node *n)
 {
     const cg_node *a = n->in[0], *b = n->in[1];
     int ta = n->ip[0], tb = n->ip[1];
     int m = n->shape[0], nn = n->shape[1], k = a->shape[ta ? 0 : 1];
-    if (n->scratch) {
-        cg_real *pa = n->scratch, *pc = pa + (size_t)MATMUL_MIN_ROWS * k;
-        memcpy(pa, a->val, (size_t)m * k * sizeof(cg_real));
-        memset(pa + (size_t)m * k, 0, (size_t)(MATMUL_MIN_ROWS - m) * k * sizeof(cg_real));
-        gemm(0, tb, MATMUL_MIN_ROWS, nn, k, pa, k, b->val, b->shape[1], 0, pc, nn);
-        memcpy(n->val, pc, (size_t)m * nn * sizeof(cg_real));
-        return;
-    }
     gemm(ta, tb, m, nn, k, a->val, a->shape[1], b->val, b->shape[1], 0, n->val, nn);
 }
 
@@ -133,7 +112,7 @@ static void backward_matmul(cg_node *n)
     }
 }
 
-const cg_op_def cg_op_matmul = {"matmul", 2, infer_matmul, scratch_matmul, forward_matmul,
+const cg_op_def cg_op_matmul = {"matmul", 2, infer_matmul, NULL, forward_matmul,
                                  backward_matmul};
 
 cg_node *cg_matmul(cg_node *a, cg_node *b, int trans_a, int trans_b)
