@@ -9,6 +9,10 @@
 #   FUZZ_OUT      build and scratch directory (default build-fuzz)
 #   FUZZ_JOBS     parallel compile jobs (default: nproc)
 #   CC            compiler (default clang; needs libclang-rt-14-dev)
+#   FUZZ_MERGE    1: afterwards, merge what the run found into
+#                 fuzz/corpus/<target>/ (libFuzzer -merge=1 keeps only
+#                 inputs that add coverage), to be committed. CI leaves it
+#                 unset, so a CI run never changes the repository.
 #
 # The library is compiled here directly, not through CMake, so the CI
 # builds stay untouched. fuzz/corpus/<target>/ (in the repository) is only
@@ -95,6 +99,12 @@ for t in "${runnable[@]}"; do
     fi
     grep -E "stat::number_of_executed_units|stat::new_units_added" "$out/fuzz_$t.log" \
         | sed "s/^/fuzz.sh: $t /" >&2 || true
+    if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+        before=$(ls "fuzz/corpus/$t" | wc -l)
+        OMP_NUM_THREADS=1 "$out/fuzz_$t" -merge=1 "fuzz/corpus/$t" "$scratch" \
+            > "$out/merge_$t.log" 2>&1 || echo "fuzz.sh: merge of $t failed" >&2
+        echo "fuzz.sh: $t corpus $before -> $(ls "fuzz/corpus/$t" | wc -l) files" >&2
+    fi
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
