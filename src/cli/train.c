@@ -13,6 +13,7 @@
 
 #include "cgrad.h"
 #include "cli/cli.h"
+#include "cli/train.h"
 
 #define MAX_HIDDEN 64
 
@@ -274,114 +275,6 @@ static int ranks_threads(int nranks)
 }
 
 
-static void add_number_or_null(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
-}
-
-typedef struct epoch_log {
-    FILE *f;                 /* DIR/metrics.jsonl or NULL                 */
-    const char *dir;         /* --out, for the checkpoints, or NULL       */
-    cg_model *model;
-    cg_optimizer *opt;
-    const cg_normalizer *nz;
-    const char *extra;       /* the flags, kept in each checkpoint        */
-    int failed;
-    char error[512];
-} epoch_log;
-
-static int save_checkpoint(epoch_log *log, const cg_epoch_metrics *e, const char *file)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", log->dir, file);
-    cg_checkpoint_info info = {e->epoch, cg_optimizer_step_count(log->opt), e->best_val_acc,
-                               e->epochs_since_best, (char *)log->extra};
-    if (cg_checkpoint_save(path, log->model, log->opt, log->nz, &info) == CG_OK) return 0;
-    snprintf(log->error, sizeof log->error, "%s", cg_last_error());
-    log->failed = 1;
-    return 1;
-}
-
-static int on_epoch(const cg_epoch_metrics *e, void *user)
-{
-    epoch_log *log = user;
-    if (log->dir && (save_checkpoint(log, e, "last.safetensors") ||
-                     (e->improved && save_checkpoint(log, e, "best.safetensors"))))
-        return 1;
-    if (!log->f) return 0;
-    cJSON *o = cJSON_CreateObject();
-    if (!o) { log->failed = 1; return 1; }
-    cJSON_AddNumberToObject(o, "epoch", e->epoch);
-    add_number_or_null(o, "train_loss", e->train_loss);
-    add_number_or_null(o, "train_accuracy", e->train_acc);
-    add_number_or_null(o, "val_loss", e->val_loss);
-    add_number_or_null(o, "val_accuracy", e->val_acc);
-    cJSON_AddNumberToObject(o, "seconds", e->seconds);
-    cJSON_AddNumberToObject(o, "examples_per_second", e->examples_per_second);
-    cJSON_AddNumberToObject(o, "lr", cg_optimizer_lr(log->opt));
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s || fprintf(log->f, "%s\n", s) < 0 || fflush(log->f) != 0) {
-        snprintf(log->error, sizeof log->error, "writing %s/metrics.jsonl failed", log->dir);
-        log->failed = 1;
-    }
-    free(s);
-    return log->failed;
-}
-
-/* The flags as a JSON object {"argv": [...]}, kept in checkpoints so that
- * --resume can rebuild the data split and training loop. */
-static char *flags_json(int argc, char **argv)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON *a = o ? cJSON_AddArrayToObject(o, "argv") : NULL;
-    for (int i = 1; a && i < argc; i++) {
-        if (strcmp(argv[i], "--resume") == 0) { i++; continue; }
-        cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
-    }
-    char *s = a ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    return s;
-}
-
-/* argv for a resumed run: "train", the checkpoint's flags, then the flags
- * given now (later flags win). NULL with a message on error. */
-static char **resume_argv(const char *path, const char *extra, int argc, char **argv, int *out_argc)
-{
-    cJSON *o = extra ? cJSON_Parse(extra) : NULL;
-    cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "argv");
-    if (!cJSON_IsArray(a)) {
-        fprintf(stderr, "cgrad train: --resume: %s has no training flags (metadata \"train\"); "
-                        "was it written by cgrad train?\n", path);
-        cJSON_Delete(o);
-        return NULL;
-    }
-    int n = cJSON_GetArraySize(a);
-    char **v = calloc((size_t)(n + argc + 1), sizeof *v);
-    int k = 0, ok = v != NULL;
-    if (ok) v[k++] = strdup("train");
-    const cJSON *item;
-    cJSON_ArrayForEach(item, a)
-        if (ok) ok = cJSON_IsString(item) && (v[k++] = strdup(item->valuestring));
-    for (int i = 1; ok && i < argc; i++) ok = (v[k++] = strdup(argv[i])) != NULL;
-    cJSON_Delete(o);
-    if (!ok) {
-        fprintf(stderr, "cgrad train: --resume: %s: bad training flags\n", path);
-        for (int i = 0; v && i < k; i++) free(v[i]);
-        free(v);
-        return NULL;
-    }
-    *out_argc = k;
-    return v;
-}
-
-static void free_argv(char **v, int n)
-{
-    for (int i = 0; v && i < n; i++) free(v[i]);
-    free(v);
-}
-
 /* The class names of the data sets cgrad knows by name. */
 static const char *const *known_class_names(const char *spec, int n_classes)
 {
@@ -424,14 +317,6 @@ static int build_new(const train_args *a, int n_in, int n_classes, cg_model **mo
     return 0;
 }
 
-static const char *resume_path(int argc, char **argv)
-{
-    const char *p = NULL;
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--resume") == 0) p = argv[i + 1];
-    return p;
-}
-
 int cli_train(int argc, char **argv)
 {
     train_args a;
@@ -453,13 +338,13 @@ int cli_train(int argc, char **argv)
     FILE *out = stdout;
 
     if (a.resume) {
-        const char *path = resume_path(argc, argv);
+        const char *path = train_resume_path(argc, argv);
         model = cg_checkpoint_load(path, &opt, &nz, &info);
         if (!model) {
             fprintf(stderr, "cgrad train: --resume: %s\n", cg_last_error());
             return CLI_USAGE;
         }
-        resumed_argv = resume_argv(path, info.extra, argc, argv, &resumed_argc);
+        resumed_argv = train_resume_argv(path, info.extra, argc, argv, &resumed_argc);
         if (!resumed_argv) { status = CLI_USAGE; goto done; }
         if (parse_args(resumed_argc, resumed_argv, &a)) { status = CLI_USAGE; goto done; }
         if (info.epoch >= a.epochs) {
@@ -468,9 +353,9 @@ int cli_train(int argc, char **argv)
             status = CLI_USAGE;
             goto done;
         }
-        extra = flags_json(resumed_argc, resumed_argv);
+        extra = train_flags_json(resumed_argc, resumed_argv);
     } else {
-        extra = flags_json(argc, argv);
+        extra = train_flags_json(argc, argv);
     }
     if (!extra) goto fail_memory;
     const int rank = cg_dist_rank(cli_dist), nranks = cg_dist_size(cli_dist);
@@ -589,7 +474,7 @@ int cli_train(int argc, char **argv)
     fo.seed = a.seed;
     fo.verbose = verbose;
     fo.progress = out;
-    fo.on_epoch = on_epoch;
+    fo.on_epoch = train_on_epoch;
     fo.user = &log;
     fo.patience = a.patience;
     fo.dist = cli_dist;
@@ -625,13 +510,13 @@ int cli_train(int argc, char **argv)
     if (a.json) {
         cJSON *o = cJSON_CreateObject();
         if (!o) goto done;
-        add_number_or_null(o, "test_accuracy", test_acc);
-        add_number_or_null(o, "test_loss", test_loss);
-        add_number_or_null(o, "val_accuracy", res.val_acc);
-        add_number_or_null(o, "val_loss", res.val_loss);
-        add_number_or_null(o, "best_val_accuracy", res.best_val_acc);
-        add_number_or_null(o, "train_accuracy", res.train_acc);
-        add_number_or_null(o, "train_loss", res.train_loss);
+        train_json_number(o, "test_accuracy", test_acc);
+        train_json_number(o, "test_loss", test_loss);
+        train_json_number(o, "val_accuracy", res.val_acc);
+        train_json_number(o, "val_loss", res.val_loss);
+        train_json_number(o, "best_val_accuracy", res.best_val_acc);
+        train_json_number(o, "train_accuracy", res.train_acc);
+        train_json_number(o, "train_loss", res.train_loss);
         cJSON_AddNumberToObject(o, "epochs", res.epochs);
         cJSON_AddBoolToObject(o, "stopped_early", res.stopped_early);
         cJSON_AddNumberToObject(o, "train_seconds", res.seconds);
@@ -652,7 +537,7 @@ fail:
 done:
     if (log.f) fclose(log.f);
     free(extra);
-    free_argv(resumed_argv, resumed_argc);
+    train_free_argv(resumed_argv, resumed_argc);
     cg_checkpoint_info_free(&info);
     cg_optimizer_free(opt);
     cg_model_free(model);
