@@ -150,6 +150,27 @@ static int take_rows(const cg_dataset *ds, const int *idx, int m, cg_dataset *ou
     return CG_OK;
 }
 
+/* The validation size and the shuffled row order both splits use (the
+ * last n_val entries go to validation), after checking frac and ds. */
+static int split_order(const cg_dataset *ds, double frac, uint64_t seed, const char *fn,
+                       int **order, int *n_val)
+{
+    if (!(frac >= 0.0 && frac < 1.0))
+        return cg_error(CG_ERR_ARG, "%s: validation fraction %g is not in [0, 1)", fn, frac);
+    if (ds->n <= 0 || ds->d <= 0 || (!ds->x_u8 && !ds->x_f32))
+        return cg_error(CG_ERR_ARG, "%s: empty data set", fn);
+    int n = ds->n;
+    *n_val = (int)floor(frac * n + 0.5);
+    if (*n_val > n - 1) *n_val = n - 1; /* keep at least one training example */
+    int *o = *order = cg_malloc((size_t)n * sizeof *o);
+    if (!o) return cg_error(CG_ERR_MEMORY, "%s: out of memory", fn);
+    for (int i = 0; i < n; i++) o[i] = i;
+    cg_rng rng;
+    cg_rng_seed(&rng, seed);
+    cg_rng_shuffle(&rng, o, n);
+    return CG_OK;
+}
+
 int cg_dataset_split(const cg_dataset *ds, double frac, uint64_t seed,
                      cg_dataset *train, cg_dataset *val)
 {
@@ -161,26 +182,12 @@ int cg_dataset_split(const cg_dataset *ds, double frac, uint64_t seed,
         return cg_error(CG_ERR_ARG,
                         "cg_dataset_split: train, val and the source must be "
                         "three different data sets");
-    if (!(frac >= 0.0 && frac < 1.0))
-        return cg_error(CG_ERR_ARG,
-                        "cg_dataset_split: validation fraction %g is not in [0, 1)",
-                        frac);
-    if (ds->n <= 0 || ds->d <= 0 || (!ds->x_u8 && !ds->x_f32))
-        return cg_error(CG_ERR_ARG, "cg_dataset_split: empty data set");
-
-    int n = ds->n;
-    int n_val = (int)floor(frac * n + 0.5);
-    if (n_val > n - 1) n_val = n - 1; /* keep at least one training example */
-    int *order = cg_malloc((size_t)n * sizeof *order);
-    if (!order) return cg_error(CG_ERR_MEMORY, "cg_dataset_split: out of memory");
-    for (int i = 0; i < n; i++) order[i] = i;
-    cg_rng rng;
-    cg_rng_seed(&rng, seed);
-    cg_rng_shuffle(&rng, order, n);
-
-    int rc = take_rows(ds, order, n - n_val, train);
+    int *order, n_val;
+    if (split_order(ds, frac, seed, "cg_dataset_split", &order, &n_val)) return cg_last_error_code();
+    int n_train = ds->n - n_val;
+    int rc = take_rows(ds, order, n_train, train);
     if (rc == CG_OK) {
-        rc = take_rows(ds, order + (n - n_val), n_val, val);
+        rc = take_rows(ds, order + n_train, n_val, val);
         if (rc) cg_dataset_free(train);
     }
     cg_free(order);
@@ -227,23 +234,13 @@ int cg_dataset_split_inplace(cg_dataset *ds, double frac, uint64_t seed, cg_data
 {
     if (val) memset(val, 0, sizeof *val);
     if (!ds || !val || ds == val) return cg_error(CG_ERR_ARG, "cg_dataset_split_inplace: bad argument");
-    if (!(frac >= 0.0 && frac < 1.0))
-        return cg_error(CG_ERR_ARG, "cg_dataset_split: validation fraction %g is not in [0, 1)", frac);
-    if (ds->n <= 0 || ds->d <= 0 || (!ds->x_u8 && !ds->x_f32))
-        return cg_error(CG_ERR_ARG, "cg_dataset_split: empty data set");
-    /* The same order as cg_dataset_split, so both give the same sets. */
-    int n = ds->n;
-    int n_val = (int)floor(frac * n + 0.5);
-    if (n_val > n - 1) n_val = n - 1;
-    int *order = cg_malloc((size_t)n * sizeof *order);
-    if (!order) return cg_error(CG_ERR_MEMORY, "cg_dataset_split_inplace: out of memory");
-    for (int i = 0; i < n; i++) order[i] = i;
-    cg_rng rng;
-    cg_rng_seed(&rng, seed);
-    cg_rng_shuffle(&rng, order, n);
-    int rc = take_rows(ds, order + (n - n_val), n_val, val);
+    int *order, n_val;
+    if (split_order(ds, frac, seed, "cg_dataset_split_inplace", &order, &n_val))
+        return cg_last_error_code();
+    int n_train = ds->n - n_val;
+    int rc = take_rows(ds, order + n_train, n_val, val);
     if (rc == CG_OK) rc = permute_rows(ds, order);
-    if (rc == CG_OK) ds->n = n - n_val;
+    if (rc == CG_OK) ds->n = n_train;
     else cg_dataset_free(val);
     cg_free(order);
     return rc;
