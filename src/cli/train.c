@@ -338,7 +338,7 @@ int cli_train(int argc, char **argv)
     FILE *out = stdout;
 
     if (a.resume) {
-        const char *path = train_resume_path(argc, argv);
+        const char *path = a.resume;
         model = cg_checkpoint_load(path, &opt, &nz, &info);
         if (!model) {
             fprintf(stderr, "cgrad train: --resume: %s\n", cg_last_error());

@@ -32,7 +32,5 @@ char *train_flags_json(int argc, char **argv);
  * message on stderr on error. */
 char **train_resume_argv(const char *path, const char *extra, int argc, char **argv, int *out_argc);
 void train_free_argv(char **v, int n);
-/* The value of the last --resume in argv, or NULL. */
-const char *train_resume_path(int argc, char **argv);
 
 #endif

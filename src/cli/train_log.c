@@ -106,11 +106,3 @@ void train_free_argv(char **v, int n)
     for (int i = 0; v && i < n; i++) free(v[i]);
     free(v);
 }
-
-const char *train_resume_path(int argc, char **argv)
-{
-    const char *p = NULL;
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--resume") == 0) p = argv[i + 1];
-    return p;
-}
