@@ -666,6 +666,12 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
 int cg_evaluate(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
                 double *loss, double *acc);
 
+/* cg_evaluate that also counts, in the same pass, confusion[y * C + p]
+ * += 1 for each example of class y predicted as p (C = the class count;
+ * the caller provides C * C zeroed counts). */
+int cg_evaluate_confusion(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
+                          double *loss, double *acc, long *confusion);
+
 /* cg_evaluate with the rows split across the ranks of d and the sums
  * reduced: every rank gets the same loss and accuracy. */
 int cg_evaluate_dist(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,

@@ -193,6 +193,17 @@ int main(void)
     double acc = -1;
     CHECK(cg_evaluate(e, &va, &nz, 0, NULL, &acc) == CG_OK);
     CHECK(acc == res.best_val_acc);
+    /* The confusion counts come from the same pass as loss and accuracy. */
+    long conf[16] = {0};
+    double closs = -1, cacc = -1, eloss = -1;
+    CHECK(cg_evaluate(e, &va, &nz, 0, &eloss, NULL) == CG_OK);
+    CHECK(cg_evaluate_confusion(e, &va, &nz, 0, &closs, &cacc, conf) == CG_OK);
+    long total = 0, diag = 0;
+    for (int k = 0; k < 16; k++) total += conf[k];
+    for (int k = 0; k < 4; k++) diag += conf[k * 4 + k];
+    CHECK(total == va.n && cacc == acc && closs == eloss);
+    CHECK((double)diag / va.n == cacc);
+    CHECK(cg_evaluate_confusion(e, &va, &nz, 0, NULL, NULL, NULL) == CG_ERR_ARG);
     fo.patience = 2;
     CHECK(cg_fit(e, oe, &tr, NULL, &nz, &fo, NULL) == CG_ERR_ARG);
     CHECK_ERROR("validation set");

@@ -154,28 +154,6 @@ static int print_json(cg_model *m, const long *conf, const class_stats *st, int 
     return 0;
 }
 
-/* Predicted class of every example, in batches: the confusion matrix. */
-static int confusion(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch, long *conf)
-{
-    int d = ds->d, c = cg_model_n_classes(m);
-    cg_real *x = malloc((size_t)batch * (size_t)d * sizeof *x);
-    cg_real *y = malloc((size_t)batch * sizeof *y);
-    int *idx = malloc((size_t)batch * sizeof *idx), *pred = malloc((size_t)batch * sizeof *pred);
-    int rc = x && y && idx && pred ? CG_OK : CG_ERR_MEMORY;
-    for (int start = 0; !rc && start < ds->n; start += batch) {
-        int k = ds->n - start < batch ? ds->n - start : batch;
-        for (int i = 0; i < k; i++) idx[i] = start + i;
-        cg_dataset_gather(ds, nz, idx, k, x, y);
-        rc = cg_predict(m, x, k, NULL, pred);
-        for (int i = 0; !rc && i < k; i++) conf[(size_t)ds->y[start + i] * c + pred[i]]++;
-    }
-    free(x);
-    free(y);
-    free(idx);
-    free(pred);
-    return rc;
-}
-
 int cli_eval(int argc, char **argv)
 {
     eval_args a;
@@ -221,11 +199,10 @@ int cli_eval(int argc, char **argv)
             goto done;
         }
     double loss, acc;
-    if (cg_evaluate(m, &ds, &nz, a.batch, &loss, &acc)) goto fail;
     conf = calloc((size_t)c * (size_t)c, sizeof *conf);
     st = calloc((size_t)c, sizeof *st);
     if (!conf || !st) goto fail;
-    if (confusion(m, &ds, &nz, a.batch, conf)) goto fail;
+    if (cg_evaluate_confusion(m, &ds, &nz, a.batch, &loss, &acc, conf)) goto fail;
     stats_from_confusion(conf, c, st);
     if (a.json) {
         if (print_json(m, conf, st, c, loss, acc, ds.n)) goto fail;

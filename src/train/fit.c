@@ -104,10 +104,11 @@ static int feed_batch(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz
     return CG_OK;
 }
 
-/* Mean loss and accuracy over ds in inference mode; with several ranks,
- * each takes its share of the rows and the sums are reduced. */
+/* Mean loss and accuracy over ds in inference mode, and (conf not NULL,
+ * one rank) the confusion counts; with several ranks, each takes its share
+ * of the rows and the sums are reduced. */
 static int evaluate_rows(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
-                         int *idx_buf, cg_dist *d, double *loss, double *acc)
+                         int *idx_buf, cg_dist *d, double *loss, double *acc, long *conf)
 {
     cg_graph *g = cg_model_graph(m);
     int was = cg_graph_training(g);
@@ -123,8 +124,13 @@ static int evaluate_rows(cg_model *m, const cg_dataset *ds, const cg_normalizer 
         if (!rc) rc = cg_forward(cg_model_loss(m));
         if (rc) break;
         sums[0] += (double)cg_node_scalar(cg_model_loss(m)) * n;
-        sums[1] += (double)count_correct(cg_node_value(cg_model_logits(m)),
-                                         cg_node_value(cg_model_labels(m)), n, c);
+        const cg_real *logits = cg_node_value(cg_model_logits(m));
+        const cg_real *labels = cg_node_value(cg_model_labels(m));
+        for (int i = 0; i < n; i++) {
+            int pred = row_argmax(logits + (size_t)i * (size_t)c, c), y = (int)labels[i];
+            sums[1] += pred == y;
+            if (conf) conf[(size_t)y * (size_t)c + (size_t)pred]++;
+        }
     }
     cg_graph_set_training(g, was);
     /* Every rank reaches the reduction, even after an error of its own. */
@@ -139,8 +145,8 @@ static int evaluate_rows(cg_model *m, const cg_dataset *ds, const cg_normalizer 
     return CG_OK;
 }
 
-int cg_evaluate_dist(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
-                     cg_dist *d, double *loss, double *acc)
+static int evaluate(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
+                    cg_dist *d, double *loss, double *acc, long *conf)
 {
     if (!m || !ds) return cg_error(CG_ERR_ARG, "cg_evaluate: NULL argument");
     if (cg_model_build(m)) return cg_last_error_code();
@@ -149,15 +155,28 @@ int cg_evaluate_dist(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz,
     if (batch > ds->n) batch = ds->n;
     int *idx = cg_malloc((size_t)batch * sizeof *idx);
     if (!idx) return cg_error(CG_ERR_MEMORY, "cg_evaluate: out of memory");
-    int rc = evaluate_rows(m, ds, nz, batch, idx, d, loss, acc);
+    int rc = evaluate_rows(m, ds, nz, batch, idx, d, loss, acc, conf);
     cg_free(idx);
     return rc;
+}
+
+int cg_evaluate_dist(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
+                     cg_dist *d, double *loss, double *acc)
+{
+    return evaluate(m, ds, nz, batch, d, loss, acc, NULL);
 }
 
 int cg_evaluate(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
                 double *loss, double *acc)
 {
-    return cg_evaluate_dist(m, ds, nz, batch, NULL, loss, acc);
+    return evaluate(m, ds, nz, batch, NULL, loss, acc, NULL);
+}
+
+int cg_evaluate_confusion(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
+                          double *loss, double *acc, long *confusion)
+{
+    if (!confusion) return cg_error(CG_ERR_ARG, "cg_evaluate_confusion: NULL confusion matrix");
+    return evaluate(m, ds, nz, batch, NULL, loss, acc, confusion);
 }
 
 int cg_predict(cg_model *m, const cg_real *x, int n, cg_real *probs, int *classes)
@@ -440,7 +459,7 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
         cg_epoch_metrics e = {ep, opt->epochs, sum_loss / n, (double)correct / n, NAN, NAN, 0,
                               t_train > 0 ? n / t_train : 0, 0, NAN, 0};
         if (val) {
-            rc = evaluate_rows(m, val, nz, eval_batch, eidx, opt->dist, &e.val_loss, &e.val_acc);
+            rc = evaluate_rows(m, val, nz, eval_batch, eidx, opt->dist, &e.val_loss, &e.val_acc, NULL);
             if (rc) break;
             /* NaN compares false: the first epoch always improves. */
             e.improved = !(e.val_acc <= best_acc);
