@@ -102,15 +102,24 @@ static int mpi_fail(const char *what, int rc)
 }
 #endif
 
+#ifdef CG_HAVE_MPI
+/* Sum n elements of `type` (each `size` bytes) in place across ranks, in
+ * chunks that fit MPI's int counts. */
+static int sum_in_place(void *buf, size_t n, size_t size, MPI_Datatype type)
+{
+    for (size_t off = 0; off < n; off += CHUNK) {
+        int k = (int)(n - off < CHUNK ? n - off : CHUNK);
+        int rc = MPI_Allreduce(MPI_IN_PLACE, (char *)buf + off * size, k, type, MPI_SUM, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
+    }
+    return CG_OK;
+}
+#endif
+
 int cg_dist_sum(cg_dist *d, cg_real *buf, size_t n)
 {
 #ifdef CG_HAVE_MPI
-    if (d && d->size > 1)
-        for (size_t off = 0; off < n; off += CHUNK) {
-            int k = (int)(n - off < CHUNK ? n - off : CHUNK);
-            int rc = MPI_Allreduce(MPI_IN_PLACE, buf + off, k, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD);
-            if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
-        }
+    if (d && d->size > 1) return sum_in_place(buf, n, sizeof *buf, MPI_REAL_T);
 #endif
     (void)d;
     (void)buf;
@@ -121,10 +130,7 @@ int cg_dist_sum(cg_dist *d, cg_real *buf, size_t n)
 int cg_dist_sum_double(cg_dist *d, double *buf, size_t n)
 {
 #ifdef CG_HAVE_MPI
-    if (d && d->size > 1) {
-        int rc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", rc);
-    }
+    if (d && d->size > 1) return sum_in_place(buf, n, sizeof *buf, MPI_DOUBLE);
 #endif
     (void)d;
     (void)buf;
