@@ -138,6 +138,26 @@ PY
     fail "predict from stdin: classes $(cut -f1 "$tmp/csvpred" | tr '\n' ' ')"
 expect_usage "features" predict --model "$tmp/csv/best.safetensors" --input "$images"
 
+# The optimizer flags reach the optimizer (its hyperparameters are saved),
+# and --subset trains on that many examples.
+"$cgrad" train --data "$tmp/train.csv" --hidden 8 --epochs 1 --optimizer adam --beta1 0.8 \
+    --beta2 0.99 --eps 1e-6 --subset 100 --batch 10 --out "$tmp/adam" >"$tmp/adam.out" 2>/dev/null ||
+    fail "train with --beta1/--beta2/--eps/--subset"
+grep -q "100 training" "$tmp/adam.out" || fail "--subset 100: $(head -n 1 "$tmp/adam.out")"
+"$cgrad" train --data "$tmp/train.csv" --hidden 8 --epochs 1 --optimizer nesterov --momentum 0.5 \
+    --quiet --out "$tmp/nest" >/dev/null 2>&1 || fail "train with --momentum"
+"$py" - "$here/safetensors_read.py" "$tmp/adam/last.safetensors" "$tmp/nest/last.safetensors" <<'PY' ||
+import json, runpy, sys
+read = runpy.run_path(sys.argv[1])["read"]
+adam = json.loads(read(sys.argv[2])[1]["optimizer"])
+nest = json.loads(read(sys.argv[3])[1]["optimizer"])
+assert adam["name"] == "adam" and abs(adam["beta1"] - 0.8) < 1e-12, adam
+assert abs(adam["beta2"] - 0.99) < 1e-12 and abs(adam["eps"] - 1e-6) < 1e-18, adam
+assert adam["step"] == "10", adam  # 100 examples in batches of 10
+assert nest["name"] == "nesterov" and abs(nest["beta1"] - 0.5) < 1e-12, nest
+PY
+    fail "optimizer flags in the checkpoint"
+
 # Damaged or foreign checkpoints are refused with the reason.
 head -c 1000 "$ck" >"$tmp/truncated.safetensors"
 expect_usage "truncated.safetensors" eval --model "$tmp/truncated.safetensors"
