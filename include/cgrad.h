@@ -99,6 +99,19 @@ int cg_graph_training(const cg_graph *g);
 /* The graph's own PRNG (dropout masks); seed it for reproducible runs. */
 cg_rng *cg_graph_rng(cg_graph *g);
 
+/* Profiling: time each op's forward and backward, node by node, to see
+ * where a step goes. on = 1 starts (counters reset), 0 stops. Off by
+ * default; off, it costs one branch per node. */
+void cg_graph_profile(cg_graph *g, int on);
+/* Seconds spent inside ops (forward and backward) since profiling began:
+ * a step's time minus this is the framework's own overhead plus whatever
+ * ran outside the graph (feeding, the optimizer). */
+double cg_graph_profile_seconds(const cg_graph *g);
+/* A table, one row per op node that ran: calls and microseconds per call
+ * forward and backward, and its share of the total. Nodes fused into the
+ * op before them (a bias add, an activation) show as part of it. */
+int cg_graph_profile_report(const cg_graph *g, void *file /* FILE*, NULL = stdout */);
+
 /* --- Leaves --- */
 
 /* A trainable variable of the given shape. `init` (may be NULL = zeros)

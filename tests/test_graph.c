@@ -4,6 +4,7 @@
 
 #include <cgrad.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define SH(...) ((const int[]){__VA_ARGS__})
 #define TOL 1e-5
@@ -346,6 +347,97 @@ static void test_params(void)
     cg_graph_free(g);
 }
 
+/* Fusion (plan.c): a bias add and activations after a product or a batch
+ * norm run inside its threads, block by block. The values must be those of
+ * the ops run one by one: checked against plain loops, for products split
+ * by columns (m 200, n 128) and by rows (m 600, n 64) over 2 threads. */
+static void test_fusion(void)
+{
+    const int sizes[2][2] = {{200, 128}, {600, 64}}, k = 48;
+    cg_set_threads(2);
+    for (int t = 0; t < 2; t++) {
+        const int m = sizes[t][0], n = sizes[t][1];
+        cg_rng r;
+        cg_rng_seed(&r, 5u + (unsigned)t);
+        cg_real *xv = malloc(sizeof(cg_real) * (size_t)m * (size_t)k);
+        cg_real *wv = malloc(sizeof(cg_real) * (size_t)k * (size_t)n);
+        cg_real *bv = malloc(sizeof(cg_real) * (size_t)n), *ones = malloc(sizeof(cg_real) * (size_t)n);
+        double *h = malloc(sizeof(double) * (size_t)m * (size_t)n);
+        CHECK(xv && wv && bv && ones && h);
+        if (!xv || !wv || !bv || !ones || !h) return;
+        for (int i = 0; i < m * k; i++) xv[i] = (cg_real)(cg_rng_uniform(&r) - 0.5);
+        for (int i = 0; i < k * n; i++) wv[i] = (cg_real)(cg_rng_uniform(&r) - 0.5);
+        for (int j = 0; j < n; j++) {
+            bv[j] = (cg_real)(cg_rng_uniform(&r) - 0.5);
+            ones[j] = 1;
+        }
+        cg_graph *g = cg_graph_new();
+        cg_node *x = cg_placeholder(g, "x", 2, SH(CG_BATCH, k));
+        cg_node *w = cg_variable(g, "w", 2, SH(k, n), wv), *b = cg_variable(g, "b", 1, SH(n), bv);
+        cg_node *gamma = cg_variable(g, "gamma", 1, SH(n), ones);
+        cg_node *beta = cg_variable(g, "beta", 1, SH(n), NULL);
+        cg_node *rm = cg_state(g, NULL, 1, SH(n), NULL), *rv = cg_state(g, NULL, 1, SH(n), ones);
+        cg_node *mm = cg_matmul(x, w, 0, 0);
+        cg_node *act = cg_tanh(cg_relu(cg_add(mm, b)));
+        cg_node *out = cg_relu(cg_batch_norm(act, gamma, beta, rm, rv, (cg_real)0.1, (cg_real)1e-5));
+        CHECK(out != NULL && cg_feed(x, xv, m) == CG_OK);
+        /* The product alone first (its chain runs too), then the rest. */
+        CHECK(cg_forward(mm) == CG_OK);
+        double worst_mm = 0, worst_act = 0, worst_out = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double z = 0;
+                for (int q = 0; q < k; q++) z += (double)xv[i * k + q] * wv[q * n + j];
+                worst_mm = fmax(worst_mm, fabs(cg_node_value(mm)[i * n + j] - z));
+                z += bv[j];
+                h[i * n + j] = tanh(z > 0 ? z : 0);
+            }
+        CHECK(cg_forward(out) == CG_OK);
+        for (int j = 0; j < n; j++) {
+            double mu = 0, var = 0;
+            for (int i = 0; i < m; i++) mu += h[i * n + j];
+            mu /= m;
+            for (int i = 0; i < m; i++) var += (h[i * n + j] - mu) * (h[i * n + j] - mu);
+            var /= m;
+            for (int i = 0; i < m; i++) {
+                worst_act = fmax(worst_act, fabs(cg_node_value(act)[i * n + j] - h[i * n + j]));
+                double y = (h[i * n + j] - mu) / sqrt(var + 1e-5);
+                worst_out = fmax(worst_out, fabs(cg_node_value(out)[i * n + j] - (y > 0 ? y : 0)));
+            }
+        }
+        CHECK(worst_mm < 1e-5 && worst_act < 1e-5 && worst_out < 1e-4);
+        if (!(worst_mm < 1e-5 && worst_act < 1e-5 && worst_out < 1e-4))
+            fprintf(stderr, "fusion m %d n %d: errors %g %g %g\n", m, n, worst_mm, worst_act,
+                    worst_out);
+
+        /* The profiler: ops timed, fused nodes shown as such, off again. */
+        cg_graph_profile(g, 1);
+        CHECK(cg_forward(out) == CG_OK && cg_graph_profile_seconds(g) > 0);
+        FILE *f = tmpfile();
+        CHECK(f && cg_graph_profile_report(g, f) == CG_OK);
+        int fused = 0, rows = 0;
+        char line[256];
+        if (f) {
+            rewind(f);
+            while (fgets(line, sizeof line, f)) {
+                rows++;
+                if (strstr(line, "(fused)")) fused++;
+            }
+            fclose(f);
+        }
+        CHECK(fused == 4 && rows >= 7); /* add, relu, tanh after the product; relu after bn */
+        cg_graph_profile(g, 1); /* restarting resets the counters */
+        CHECK(cg_graph_profile_seconds(g) == 0);
+        cg_graph_profile(g, 0);
+        cg_graph_free(g);
+        free(xv);
+        free(wv);
+        free(bv);
+        free(ones);
+        free(h);
+    }
+}
+
 int main(void)
 {
     test_binary();
@@ -358,5 +450,6 @@ int main(void)
     test_fixed_placeholder();
     test_print();
     test_params();
+    test_fusion();
     CHECK_DONE();
 }

@@ -2,7 +2,13 @@
  * pass, seed d(cost)/d(cost) = 1 and walk the nodes backwards; each op adds
  * its share of the gradient into its inputs (the chain rule, summed over
  * every path). Creation order is topological, so one reverse walk is
- * enough. */
+ * enough.
+ *
+ * Gradients are not zeroed up front: that was a pass over every gradient
+ * buffer (2.7 MB for a 784-512-512-10 model) each step. The first op to
+ * write a gradient in a pass overwrites it (cg_grad_first); ops that only
+ * know how to add get their inputs' gradients zeroed just before their
+ * backward runs; what no op reached is zeroed at the end. */
 #include "node.h"
 
 #include <string.h>
@@ -10,6 +16,12 @@
 unsigned cg_mark_ancestors(cg_node *n);
 
 int cg_backward(cg_node *cost) { return cg_backward_seeded(cost, 1); }
+
+static void zero_grad(cg_node *n, unsigned pass)
+{
+    memset(n->grad, 0, n->size * sizeof(cg_real));
+    n->grad_mark = pass;
+}
 
 int cg_backward_seeded(cg_node *cost, cg_real seed)
 {
@@ -22,18 +34,30 @@ int cg_backward_seeded(cg_node *cost, cg_real seed)
                         cg_shape_str(cost, shp, sizeof shp), cg_node_op(cost));
     }
     cg_graph *g = cost->g;
-    unsigned s = cost->mark;
-    if (g->n_params) memset(g->grads, 0, g->n_params * sizeof(cg_real));
-    for (int i = 0; i <= cost->id; i++) {
-        cg_node *m = g->nodes[i];
-        if (m->mark == s && m->kind == CG_KIND_OP && m->grad)
-            memset(m->grad, 0, m->size * sizeof(cg_real));
+    const unsigned s = cost->mark;
+    g->grad_pass = s;
+    if (cost->grad) {
+        cost->grad[0] = seed;
+        cost->grad_mark = s;
     }
-    if (!cost->grad) return CG_OK; /* no variable feeds the cost */
-    cost->grad[0] = seed;
     for (int i = cost->id; i >= 0; i--) {
         cg_node *m = g->nodes[i];
-        if (m->mark == s && m->kind == CG_KIND_OP && m->grad) m->op->backward(m);
+        if (m->mark != s || m->kind != CG_KIND_OP || !m->grad) continue;
+        if (m->grad_mark != s) continue; /* no gradient reached it: it passes on none */
+        if (!m->op->grad_overwrite)
+            for (int j = 0; j < m->n_in; j++) {
+                cg_node *in = m->in[j];
+                if (in->grad && in->grad_mark != s) zero_grad(in, s);
+            }
+        cg_run_backward(m);
+    }
+    /* Every variable's gradient, and every gradient on the cost's path,
+     * reads as the whole derivative: zero where nothing flowed. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *m = g->nodes[i];
+        if (!m->grad || m->grad_mark == s) continue;
+        if (m->kind == CG_KIND_VARIABLE || (m->kind == CG_KIND_OP && m->mark == s))
+            zero_grad(m, s);
     }
     return CG_OK;
 }

@@ -8,6 +8,8 @@
 
 #include "internal.h"
 
+#include <string.h>
+
 #define CG_MAX_INPUTS 5
 #define CG_MAX_IPARAMS 8
 
@@ -26,6 +28,21 @@ typedef struct cg_op_def {
     /* Add n's contribution to the gradient of each input whose grad is not
      * NULL. NULL for ops without a gradient (argmax). */
     void (*backward)(cg_node *n);
+    /* Gradients are zeroed lazily (autodiff.c). An op that sets this writes
+     * an input's gradient with = when cg_grad_first says it is the first
+     * writer of the pass, and adds to it otherwise; for the other ops,
+     * autodiff zeroes the inputs' gradients before their backward runs. */
+    int grad_overwrite;
+    /* Fusion (plan.c): an elementwise op whose output block depends only on
+     * the same block of in[0] (and on leaves) runs inside the threads of the
+     * op that produces in[0], block by block, while the block is still in
+     * that core's cache, instead of in a pass of its own. blockwise says
+     * whether node n can (NULL: never); forward_block computes rows
+     * [r0, r1) x columns [c0, c1) of n's [rows, cols] output. */
+    int (*blockwise)(const cg_node *n);
+    void (*forward_block)(cg_node *n, int r0, int r1, int c0, int c1);
+    /* The op's forward calls cg_run_fused on every block it writes. */
+    int runs_fused;
 } cg_op_def;
 
 enum cg_node_kind {
@@ -57,6 +74,13 @@ struct cg_node {
     int needs_grad;
     int fed;                     /* placeholder fed since the last plan */
     unsigned mark;               /* ancestor stamp for forward/backward */
+    unsigned grad_mark;          /* == g->grad_pass: grad written this pass */
+    cg_node *fused;              /* first node of the chain this node's
+                                    forward computes block by block */
+    cg_node *fused_next;         /* next in the chain of its producer */
+    int fused_in;                /* run by its producer's forward: skipped */
+    double prof_fwd, prof_bwd;   /* profiling (profile.c): seconds, calls */
+    long prof_nfwd, prof_nbwd;
 
     int ip[CG_MAX_IPARAMS];      /* op parameters: axis, flags, shape ... */
     cg_real rp[2];               /* op parameters: exponent, eps ...      */
@@ -76,6 +100,7 @@ struct cg_graph {
     int batch;                   /* current open dimension, 0 = unset */
     int planned;                 /* arena matches current shapes */
     unsigned stamp;
+    unsigned grad_pass;          /* stamp of the running backward pass */
 
     cg_real *params, *grads;     /* all variables, contiguous */
     size_t n_params;
@@ -87,6 +112,8 @@ struct cg_graph {
 
     int fault;                   /* set by an op whose data is bad (a label
                                     out of range): the run stops there */
+
+    int profile;                 /* time ops (profile.c) */
 
     cg_dist *bn_sync;            /* training over MPI with synchronised
                                     batch norm: batch statistics are summed
@@ -108,6 +135,46 @@ const char *cg_node_label(const cg_node *n, char *buf, size_t len);
 /* For an op's forward: data it cannot handle. Records the message and
  * makes the current cg_forward return `code`. */
 void cg_node_fault(cg_node *n, int code, const char *fmt, ...) CG_PRINTF(3, 4);
+
+/* For the backward of a grad_overwrite op, just before it writes in's
+ * gradient: 1 when nothing has written it in this backward pass (write it
+ * with =, its memory holds the last pass's values), 0 when it must be added
+ * to. Marks it written. Call it once per write, outside parallel loops:
+ * an input used twice is then overwritten once and added to once. */
+static inline int cg_grad_first(cg_node *in)
+{
+    if (in->grad_mark == in->g->grad_pass) return 0;
+    in->grad_mark = in->g->grad_pass;
+    return 1;
+}
+
+/* For a runs_fused op's forward: compute its fused chain on rows
+ * [r0, r1) x columns [c0, c1), after writing that block of its output. */
+static inline void cg_run_fused(const cg_node *n, int r0, int r1, int c0, int c1)
+{
+    for (cg_node *e = n->fused; e; e = e->fused_next) e->op->forward_block(e, r0, r1, c0, c1);
+}
+
+/* For an op that only knows how to add to in's gradient: zero it first
+ * when this pass has not written it yet. */
+static inline void cg_grad_prepare(cg_node *in)
+{
+    if (in->grad && cg_grad_first(in)) memset(in->grad, 0, in->size * sizeof(cg_real));
+}
+
+/* Profiling (profile.c): run n's forward or backward, timed when on. */
+void cg_profile_forward(cg_node *n);
+void cg_profile_backward(cg_node *n);
+static inline void cg_run_forward(cg_node *n)
+{
+    if (n->g->profile) cg_profile_forward(n);
+    else n->op->forward(n);
+}
+static inline void cg_run_backward(cg_node *n)
+{
+    if (n->g->profile) cg_profile_backward(n);
+    else n->op->backward(n);
+}
 
 /* Plan memory for the current batch size (done lazily by feed/forward). */
 int cg_graph_plan(cg_graph *g);

@@ -23,6 +23,40 @@ static int unresolved(const cg_node *n) { return n->size == (size_t)-1; }
 
 void cg_threads_default(void); /* threads.c */
 
+/* Fusion: after an op that writes its [rows, cols] output block by block
+ * on its threads (runs_fused: a product, batch norm), the elementwise ops
+ * that follow it (a bias add, an activation) run on each block as soon as
+ * it is written, in the same threads, instead of in passes of their own
+ * that would fetch the blocks back from the other core's cache. A chain
+ * holds consecutive ops only (leaves between them run nothing), each
+ * taking the previous one's output as its first input; their other inputs
+ * are leaves or earlier nodes, all ready when the producer runs. Each
+ * fused node still gets its own value. */
+static void plan_fusion(cg_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *n = g->nodes[i];
+        n->fused = n->fused_next = NULL;
+        n->fused_in = 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *p = g->nodes[i];
+        if (p->kind != CG_KIND_OP || !p->op->runs_fused || !p->val || p->ndim != 2) continue;
+        cg_node *last = p, **link = &p->fused;
+        for (int j = i + 1; j < g->n_nodes; j++) {
+            cg_node *e = g->nodes[j];
+            if (e->kind != CG_KIND_OP) continue;
+            if (e->in[0] != last || !e->op->blockwise || !e->op->blockwise(e) || !e->val ||
+                e->shape[0] != p->shape[0] || e->shape[1] != p->shape[1])
+                break;
+            *link = e;
+            link = &e->fused_next;
+            e->fused_in = 1;
+            last = e;
+        }
+    }
+}
+
 int cg_graph_plan(cg_graph *g)
 {
     cg_threads_default();
@@ -77,6 +111,7 @@ int cg_graph_plan(cg_graph *g)
             p += round_up(n->scratch_len);
         }
     }
+    plan_fusion(g);
     g->planned = 1;
     return CG_OK;
 }

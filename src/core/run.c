@@ -84,8 +84,9 @@ int cg_forward(cg_node *n)
     }
     for (int i = 0; i <= n->id; i++) {
         cg_node *m = g->nodes[i];
-        if (m->mark == s && m->kind == CG_KIND_OP) {
-            m->op->forward(m);
+        /* A fused node is computed by its producer's forward (plan.c). */
+        if (m->mark == s && m->kind == CG_KIND_OP && !m->fused_in) {
+            cg_run_forward(m);
             if (g->fault) {
                 int code = g->fault;
                 g->fault = 0;

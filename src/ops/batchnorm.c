@@ -16,7 +16,7 @@
 #include "ops.h"
 #include "dist/dist.h"
 
-#include <string.h>
+#include <omp.h>
 
 static int infer_bn(cg_node *n)
 {
@@ -45,6 +45,62 @@ static size_t scratch_bn(const cg_node *n)
     return n->size + 4 * (size_t)n->shape[1];
 }
 
+/* Threads take blocks of columns (ops.h, cg_block): a column's statistics
+ * are then one thread's sums, in row order whatever the thread count, and
+ * its block is the one the same thread wrote in the product before it
+ * (matmul.c splits alike), still in that core's cache. Over MPI with
+ * synchronised statistics, one thread sums across the ranks between the
+ * passes. */
+static int bn_parallel(const cg_node *n)
+{
+    return n->size > CG_OMP_MIN && n->shape[1] >= 2 * CG_BLOCK_ALIGN;
+}
+
+/* The loops over a block [lo, hi) of columns take restrict pointers as
+ * arguments: read through OpenMP's shared variables, gcc does not
+ * vectorise them ("complicated access pattern"). */
+
+/* sum[j] = sum over rows of x[i, j], in row order. */
+static void col_sums(const cg_real *restrict x, int m, int c, int lo, int hi,
+                     cg_real *restrict sum)
+{
+    for (int j = lo; j < hi; j++) sum[j] = 0;
+    for (int i = 0; i < m; i++) {
+        const cg_real *restrict xr = x + (size_t)i * c;
+        for (int j = lo; j < hi; j++) sum[j] += xr[j];
+    }
+}
+
+/* sq[j] = sum over rows of (x[i, j] - mu[j])^2, in row order. */
+static void col_sq_dev(const cg_real *restrict x, int m, int c, int lo, int hi,
+                       const cg_real *restrict mu, cg_real *restrict sq)
+{
+    for (int j = lo; j < hi; j++) sq[j] = 0;
+    for (int i = 0; i < m; i++) {
+        const cg_real *restrict xr = x + (size_t)i * c;
+        for (int j = lo; j < hi; j++) {
+            cg_real d = xr[j] - mu[j];
+            sq[j] += d * d;
+        }
+    }
+}
+
+/* xhat = (x - mu) inv; y = gamma xhat + beta. */
+static void normalize(const cg_real *restrict x, int m, int c, int lo, int hi,
+                      const cg_real *restrict mu, const cg_real *restrict inv,
+                      const cg_real *restrict gamma, const cg_real *restrict beta,
+                      cg_real *restrict xhat, cg_real *restrict y)
+{
+    for (int i = 0; i < m; i++) {
+        const cg_real *restrict xr = x + (size_t)i * c;
+        cg_real *restrict hr = xhat + (size_t)i * c, *restrict yr = y + (size_t)i * c;
+        for (int j = lo; j < hi; j++) {
+            hr[j] = (xr[j] - mu[j]) * inv[j];
+            yr[j] = gamma[j] * hr[j] + beta[j];
+        }
+    }
+}
+
 static void forward_bn(cg_node *n)
 {
     const int m = n->shape[0], c = n->shape[1];
@@ -52,51 +108,91 @@ static void forward_bn(cg_node *n)
     cg_real *rmean = n->in[3]->val, *rvar = n->in[4]->val;
     const cg_real momentum = n->rp[0], eps = n->rp[1];
     cg_real *xhat = n->scratch, *inv = xhat + n->size, *mu = inv + c, *var = mu + c;
-    cg_dist *sync = n->g->bn_sync;
-    if (n->g->training) {
+    const int training = n->g->training;
+    cg_dist *sync = training ? n->g->bn_sync : NULL;
+    cg_real M = (cg_real)m;
+    if (training) {
         /* Synchronised: the statistics of the global batch, summed over
          * the ranks; M is its size (every rank holds at least one row). */
-        cg_real total = (cg_real)m;
-        if (sync && cg_dist_sum(sync, &total, 1)) {
+        if (sync && cg_dist_sum(sync, &M, 1)) {
             cg_node_fault(n, CG_ERR_STATE, "batch_norm: %s", cg_last_error());
             return;
         }
-        const cg_real M = total;
         if (M < 2) {
             cg_node_fault(n, CG_ERR_SHAPE, "batch_norm: a batch of %d in training mode has no "
                           "variance; use a batch of 2 or more, or inference mode", m);
             return;
         }
-        memset(mu, 0, 2 * (size_t)c * sizeof(cg_real));
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < c; j++) mu[j] += x[(size_t)i * c + j];
-        if (sync) cg_dist_sum(sync, mu, (size_t)c);
-        for (int j = 0; j < c; j++) mu[j] /= M;
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < c; j++) {
-                cg_real d = x[(size_t)i * c + j] - mu[j];
-                var[j] += d * d;
+    }
+#pragma omp parallel if (bn_parallel(n))
+    {
+        int lo, hi;
+        cg_block(c, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        if (training) {
+            col_sums(x, m, c, lo, hi, mu);
+            if (sync) {
+#pragma omp barrier
+#pragma omp single
+                cg_dist_sum(sync, mu, (size_t)c);
             }
-        if (sync) cg_dist_sum(sync, var, (size_t)c);
-        for (int j = 0; j < c; j++) {
-            var[j] /= M;
-            inv[j] = 1 / CG_SQRT(var[j] + eps);
-            rmean[j] = (1 - momentum) * rmean[j] + momentum * mu[j];
-            rvar[j] = (1 - momentum) * rvar[j] + momentum * var[j] * M / (M - 1);
+            for (int j = lo; j < hi; j++) mu[j] /= M;
+            col_sq_dev(x, m, c, lo, hi, mu, var);
+            if (sync) {
+#pragma omp barrier
+#pragma omp single
+                cg_dist_sum(sync, var, (size_t)c);
+            }
+            for (int j = lo; j < hi; j++) {
+                var[j] /= M;
+                inv[j] = 1 / CG_SQRT(var[j] + eps);
+                rmean[j] = (1 - momentum) * rmean[j] + momentum * mu[j];
+                rvar[j] = (1 - momentum) * rvar[j] + momentum * var[j] * M / (M - 1);
+            }
+        } else {
+            for (int j = lo; j < hi; j++) {
+                mu[j] = rmean[j];
+                inv[j] = 1 / CG_SQRT(rvar[j] + eps);
+            }
         }
-    } else {
-        for (int j = 0; j < c; j++) {
-            mu[j] = rmean[j];
-            inv[j] = 1 / CG_SQRT(rvar[j] + eps);
+        normalize(x, m, c, lo, hi, mu, inv, gamma, beta, xhat, n->val);
+        cg_run_fused(n, 0, m, lo, hi); /* the activation after it (plan.c) */
+    }
+}
+
+/* sum_g[j] = sum of g[i, j]; sum_gx[j] = sum of g[i, j] xhat[i, j]. */
+static void grad_sums(const cg_real *restrict g, const cg_real *restrict xhat, int m, int c,
+                      int lo, int hi, cg_real *restrict sum_g, cg_real *restrict sum_gx)
+{
+    for (int j = lo; j < hi; j++) sum_g[j] = sum_gx[j] = 0;
+    for (int i = 0; i < m; i++) {
+        const cg_real *restrict gr = g + (size_t)i * c, *restrict hr = xhat + (size_t)i * c;
+        for (int j = lo; j < hi; j++) {
+            sum_g[j] += gr[j];
+            sum_gx[j] += gr[j] * hr[j];
         }
     }
-#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
+}
+
+/* dx (=, or += when add) for block [lo, hi). Training: k = gamma inv / M
+ * and dx = k (M g - sum(g) - xhat sum(g xhat)); inference (mu and var are
+ * constants): dx = g gamma inv, passed as k = gamma inv, M = 1, sums NULL. */
+static void grad_x(const cg_real *restrict g, const cg_real *restrict xhat, int m, int c,
+                   int lo, int hi, const cg_real *restrict k, cg_real M,
+                   const cg_real *restrict sum_g, const cg_real *restrict sum_gx, int add,
+                   cg_real *restrict gx)
+{
     for (int i = 0; i < m; i++) {
-        const cg_real *xr = x + (size_t)i * c;
-        cg_real *hr = xhat + (size_t)i * c, *yr = n->val + (size_t)i * c;
-        for (int j = 0; j < c; j++) {
-            hr[j] = (xr[j] - mu[j]) * inv[j];
-            yr[j] = gamma[j] * hr[j] + beta[j];
+        const cg_real *restrict gr = g + (size_t)i * c, *restrict hr = xhat + (size_t)i * c;
+        cg_real *restrict out = gx + (size_t)i * c;
+        if (!sum_g) {
+            if (add)
+                for (int j = lo; j < hi; j++) out[j] += gr[j] * k[j];
+            else
+                for (int j = lo; j < hi; j++) out[j] = gr[j] * k[j];
+        } else if (add) {
+            for (int j = lo; j < hi; j++) out[j] += k[j] * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
+        } else {
+            for (int j = lo; j < hi; j++) out[j] = k[j] * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
         }
     }
 }
@@ -108,51 +204,51 @@ static void backward_bn(cg_node *n)
     cg_real *gx = n->in[0]->grad, *ggamma = n->in[1]->grad, *gbeta = n->in[2]->grad;
     const cg_real *xhat = n->scratch, *inv = xhat + n->size;
     cg_real *sum_g = (cg_real *)inv + c, *sum_gx = sum_g + c; /* mu/var no longer needed */
-    memset(sum_g, 0, 2 * (size_t)c * sizeof(cg_real));
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < c; j++) {
-            cg_real gi = g[(size_t)i * c + j];
-            sum_g[j] += gi;
-            sum_gx[j] += gi * xhat[(size_t)i * c + j];
-        }
-    /* gamma and beta take this rank's sums: data-parallel training sums
-     * parameter gradients across ranks afterwards. */
-    if (ggamma)
-        for (int j = 0; j < c; j++) ggamma[j] += sum_gx[j];
-    if (gbeta)
-        for (int j = 0; j < c; j++) gbeta[j] += sum_g[j];
-    if (!gx) return;
+    cg_real *k = sum_gx + c;
     const int training = n->g->training;
     cg_dist *sync = training ? n->g->bn_sync : NULL;
-    /* Synchronised: x's gradient flows through the global statistics. */
+    /* First writers of a gradient write it; later ones add (autodiff.c). */
+    const int add_gamma = ggamma && !cg_grad_first(n->in[1]);
+    const int add_beta = gbeta && !cg_grad_first(n->in[2]);
+    const int add = gx && !cg_grad_first(n->in[0]);
     cg_real M = (cg_real)m;
-    if (sync) {
-        cg_dist_sum(sync, sum_g, 2 * (size_t)c);
-        cg_dist_sum(sync, &M, 1);
-    }
-    if (!training) {
-#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
-        for (int i = 0; i < m; i++) {
-            const cg_real *restrict gr = g + (size_t)i * c;
-            cg_real *restrict out = gx + (size_t)i * c;
-            for (int j = 0; j < c; j++) out[j] += gr[j] * gamma[j] * inv[j];
+#pragma omp parallel if (bn_parallel(n))
+    {
+        int lo, hi;
+        cg_block(c, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        grad_sums(g, xhat, m, c, lo, hi, sum_g, sum_gx);
+        /* gamma and beta take this rank's sums: data-parallel training sums
+         * parameter gradients across ranks afterwards. */
+        if (ggamma)
+            for (int j = lo; j < hi; j++) ggamma[j] = add_gamma ? ggamma[j] + sum_gx[j] : sum_gx[j];
+        if (gbeta)
+            for (int j = lo; j < hi; j++) gbeta[j] = add_beta ? gbeta[j] + sum_g[j] : sum_g[j];
+        if (gx) {
+            if (sync) {
+                /* x's gradient flows through the global statistics. */
+#pragma omp barrier
+#pragma omp single
+                {
+                    cg_dist_sum(sync, sum_g, 2 * (size_t)c);
+                    cg_dist_sum(sync, &M, 1);
+                }
+            }
+            if (!training) {
+                for (int j = lo; j < hi; j++) k[j] = gamma[j] * inv[j];
+                grad_x(g, xhat, m, c, lo, hi, k, 1, NULL, NULL, add, gx);
+            } else {
+                /* gamma inv / M once per column rather than per element: the
+                 * same value, and no division in the inner loop. sum(dxhat) =
+                 * gamma sum(g); sum(dxhat xhat) = gamma sum(g xhat). */
+                for (int j = lo; j < hi; j++) k[j] = gamma[j] * inv[j] / M;
+                grad_x(g, xhat, m, c, lo, hi, k, M, sum_g, sum_gx, add, gx);
+            }
         }
-        return;
-    }
-    /* gamma inv / M once per column rather than per element: the same
-     * value, and no division in the inner loop. */
-    cg_real *k = sum_gx + c;
-    for (int j = 0; j < c; j++) k[j] = gamma[j] * inv[j] / M;
-#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
-    for (int i = 0; i < m; i++) {
-        const cg_real *restrict gr = g + (size_t)i * c, *restrict hr = xhat + (size_t)i * c;
-        cg_real *restrict out = gx + (size_t)i * c;
-        /* sum(dxhat) = gamma sum(g); sum(dxhat xhat) = gamma sum(g xhat) */
-        for (int j = 0; j < c; j++) out[j] += k[j] * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
     }
 }
 
-const cg_op_def cg_op_batch_norm = {"batch_norm", 5, infer_bn, scratch_bn, forward_bn, backward_bn};
+const cg_op_def cg_op_batch_norm = {"batch_norm", 5, infer_bn, scratch_bn, forward_bn,
+                                     backward_bn, 1, NULL, NULL, 1};
 
 cg_node *cg_batch_norm(cg_node *x, cg_node *gamma, cg_node *beta, cg_node *running_mean,
                        cg_node *running_var, cg_real momentum, cg_real eps)

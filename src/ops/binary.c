@@ -98,7 +98,22 @@ static void forward_bias_add(cg_node *n)
     }
 }
 
-/* dx += g; dbias += the column sums of g, summed row by row in order. */
+/* Fused after a 2-D producer (plan.c): the bias add, block by block. */
+static int blockwise_binary(const cg_node *n) { return n->ndim == 2 && is_bias_add(n); }
+
+static void block_bias_add(cg_node *n, int r0, int r1, int c0, int c1)
+{
+    const size_t cols = (size_t)n->shape[1];
+    const cg_real *restrict b = n->in[1]->val;
+    for (size_t r = (size_t)r0; r < (size_t)r1; r++) {
+        const cg_real *restrict x = n->in[0]->val + r * cols;
+        cg_real *restrict y = n->val + r * cols;
+        for (size_t c = (size_t)c0; c < (size_t)c1; c++) y[c] = x[c] + b[c];
+    }
+}
+
+/* dx += g; dbias += the column sums of g, summed row by row in order.
+ * A first writer (autodiff.c) copies instead of adding to what it holds. */
 static void backward_bias_add(cg_node *n)
 {
     size_t rows, cols;
@@ -107,14 +122,25 @@ static void backward_bias_add(cg_node *n)
     cg_real *restrict gx = n->in[0]->grad, *restrict gb = n->in[1]->grad;
     const long N = (long)n->size;
     if (gx) {
+        if (cg_grad_first(n->in[0])) {
 #pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
-        for (long i = 0; i < N; i++) gx[i] += g[i];
+            for (long i = 0; i < N; i++) gx[i] = g[i];
+        } else {
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+            for (long i = 0; i < N; i++) gx[i] += g[i];
+        }
     }
-    if (gb)
-        for (size_t r = 0; r < rows; r++) {
+    if (gb) {
+        size_t r = 0;
+        if (cg_grad_first(n->in[1])) {
+            memcpy(gb, g, cols * sizeof *gb);
+            r = 1;
+        }
+        for (; r < rows; r++) {
             const cg_real *restrict gr = g + r * cols;
             for (size_t c = 0; c < cols; c++) gb[c] += gr[c];
         }
+    }
 }
 
 static void forward_binary(cg_node *n)
@@ -169,6 +195,8 @@ static void backward_binary(cg_node *n)
     }
     const int op = n->ip[2];
     cg_node *A = n->in[0], *B = n->in[1];
+    cg_grad_prepare(A);
+    cg_grad_prepare(B);
     const cg_real *a = A->val, *b = B->val, *g = n->grad;
     cg_real *ga = A->grad, *gb = B->grad;
     size_t rows, cols;
@@ -198,8 +226,11 @@ static void backward_binary(cg_node *n)
 }
 
 #define BINARY_OP(NAME, KIND)                                                      \
-    const cg_op_def cg_op_##NAME = {#NAME, 2, infer_binary, NULL, forward_binary,  \
-                                    backward_binary};                              \
+    const cg_op_def cg_op_##NAME = {#NAME,          2,                             \
+                                    infer_binary,   NULL,                          \
+                                    forward_binary, backward_binary,               \
+                                    1,              blockwise_binary,              \
+                                    block_bias_add, 0};                            \
     cg_node *cg_##NAME(cg_node *a, cg_node *b)                                     \
     {                                                                              \
         cg_node *in[2] = {a, b};                                                   \

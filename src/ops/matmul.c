@@ -5,7 +5,8 @@
  *   C = A^T B   : dA += B G^T,   dB += A G
  *   C = A B^T   : dA += G B,     dB += G^T A
  *   C = A^T B^T : dA += B^T G^T, dB += G^T A^T
- * Each is one gemm with beta = 1 (accumulate) and no copies.
+ * Each is one gemm, with beta = 0 for the gradient's first writer and 1
+ * (accumulate) after, and no copies.
  *
  * Threads: OpenBLAS runs single-threaded (threads.c) and a large product
  * is split here over the OpenMP threads, one gemm call per block of output
@@ -20,9 +21,20 @@
 /* Below this many multiply-adds a product runs on one thread: splitting
  * it costs more than it saves. */
 #define GEMM_SPLIT_MIN (1L << 18)
-/* Blocks are whole multiples of this many rows/columns (64 bytes of
- * floats), so each thread's block starts on a cache line. */
-#define GEMM_SPLIT_ALIGN 16
+
+/* One cblas gemm on the calling thread. For beta = 0 the block is zeroed
+ * here and OpenBLAS asked to add (beta = 1): its own beta = 0 path clears
+ * C in a separate, slower pass (sgemm_beta), measured 20-70 us more per
+ * product of config A than this memset of the thread's block. */
+static void gemm1(CBLAS_TRANSPOSE TA, CBLAS_TRANSPOSE TB, int M, int N, int K, const cg_real *A,
+                  int lda, const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
+{
+    if (beta == 0) {
+        for (int r = 0; r < M; r++) memset(C + (size_t)r * ldc, 0, (size_t)N * sizeof *C);
+        beta = 1;
+    }
+    cg_gemm(CblasRowMajor, TA, TB, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
+}
 
 /* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major. Columns are
  * split when there are enough of them (each thread then packs only its
@@ -30,34 +42,35 @@
  * of a row's sums only as OpenBLAS's own blocking already does for a
  * different batch size. */
 static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
-                 const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
+                 const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc,
+                 const cg_node *fused)
 {
     const CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
     const long work = (long)M * N * K;
-    const int cols_ok = N >= 4 * GEMM_SPLIT_ALIGN, rows_ok = M >= 4 * GEMM_SPLIT_ALIGN;
+    const int cols_ok = N >= 4 * CG_BLOCK_ALIGN, rows_ok = M >= 4 * CG_BLOCK_ALIGN;
     /* Rows when they far outnumber the columns (a weight gradient [784, 64]):
      * measured, columns win otherwise. */
     const int by_cols = cols_ok && (2L * N >= M || !rows_ok);
     if (omp_get_max_threads() < 2 || omp_in_parallel() || work < GEMM_SPLIT_MIN ||
         (!cols_ok && !rows_ok)) {
-        cg_gemm(CblasRowMajor, TA, TB, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
+        gemm1(TA, TB, M, N, K, A, lda, B, ldb, beta, C, ldc);
+        if (fused) cg_run_fused(fused, 0, M, 0, N);
         return;
     }
 #pragma omp parallel
     {
-        int T = omp_get_num_threads(), t = omp_get_thread_num();
-        int len = by_cols ? N : M;
-        int chunk = (len + T - 1) / T;
-        chunk = (chunk + GEMM_SPLIT_ALIGN - 1) / GEMM_SPLIT_ALIGN * GEMM_SPLIT_ALIGN;
-        int lo = t * chunk, hi = lo + chunk < len ? lo + chunk : len;
+        int lo, hi;
+        cg_block(by_cols ? N : M, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
         if (lo < hi) {
-            if (by_cols)
-                cg_gemm(CblasRowMajor, TA, TB, M, hi - lo, K, 1, A, lda,
-                        B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb, beta, C + lo, ldc);
-            else
-                cg_gemm(CblasRowMajor, TA, TB, hi - lo, N, K, 1,
-                        A + (ta ? (size_t)lo : (size_t)lo * lda), lda, B, ldb, beta,
-                        C + (size_t)lo * ldc, ldc);
+            if (by_cols) {
+                gemm1(TA, TB, M, hi - lo, K, A, lda, B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb,
+                      beta, C + lo, ldc);
+                if (fused) cg_run_fused(fused, 0, M, lo, hi);
+            } else {
+                gemm1(TA, TB, hi - lo, N, K, A + (ta ? (size_t)lo : (size_t)lo * lda), lda, B, ldb,
+                      beta, C + (size_t)lo * ldc, ldc);
+                if (fused) cg_run_fused(fused, lo, hi, 0, N);
+            }
         }
     }
 }
@@ -88,7 +101,9 @@ static void forward_matmul(cg_node *n)
     const cg_node *a = n->in[0], *b = n->in[1];
     int ta = n->ip[0], tb = n->ip[1];
     int m = n->shape[0], nn = n->shape[1], k = a->shape[ta ? 0 : 1];
-    gemm(ta, tb, m, nn, k, a->val, a->shape[1], b->val, b->shape[1], 0, n->val, nn);
+    /* The fused chain (a bias add, an activation: plan.c) runs on each
+     * thread's block of the product as soon as it is written. */
+    gemm(ta, tb, m, nn, k, a->val, a->shape[1], b->val, b->shape[1], 0, n->val, nn, n);
 }
 
 static void backward_matmul(cg_node *n)
@@ -98,22 +113,25 @@ static void backward_matmul(cg_node *n)
     int m = n->shape[0], nn = n->shape[1], k = a->shape[ta ? 0 : 1];
     int lda = a->shape[1], ldb = b->shape[1];
     const cg_real *G = n->grad;
+    /* beta 0 for the first writer of a gradient (autodiff.c), 1 after. */
     if (a->grad) {
+        cg_real beta = cg_grad_first(a) ? 0 : 1;
         if (!ta) /* dA [m,k] = G [m,n] * op(B)^T */
-            gemm(0, !tb, m, k, nn, G, nn, b->val, ldb, 1, a->grad, lda);
+            gemm(0, !tb, m, k, nn, G, nn, b->val, ldb, beta, a->grad, lda, NULL);
         else /* dA [k,m] = op(B) [k,n] * G^T */
-            gemm(tb, 1, k, m, nn, b->val, ldb, G, nn, 1, a->grad, lda);
+            gemm(tb, 1, k, m, nn, b->val, ldb, G, nn, beta, a->grad, lda, NULL);
     }
     if (b->grad) {
+        cg_real beta = cg_grad_first(b) ? 0 : 1;
         if (!tb) /* dB [k,n] = op(A)^T [k,m] * G [m,n] */
-            gemm(!ta, 0, k, nn, m, a->val, lda, G, nn, 1, b->grad, ldb);
+            gemm(!ta, 0, k, nn, m, a->val, lda, G, nn, beta, b->grad, ldb, NULL);
         else /* dB [n,k] = G^T [n,m] * op(A) [m,k] */
-            gemm(1, ta, nn, k, m, G, nn, a->val, lda, 1, b->grad, ldb);
+            gemm(1, ta, nn, k, m, G, nn, a->val, lda, beta, b->grad, ldb, NULL);
     }
 }
 
 const cg_op_def cg_op_matmul = {"matmul", 2, infer_matmul, NULL, forward_matmul,
-                                 backward_matmul};
+                                 backward_matmul, 1, NULL, NULL, 1};
 
 cg_node *cg_matmul(cg_node *a, cg_node *b, int trans_a, int trans_b)
 {

@@ -36,6 +36,19 @@ static inline int cg_dims_equal(const cg_node *a, const cg_node *b)
     return 1;
 }
 
+/* Thread t of T's block [*lo, *hi) of `len` columns (or rows): whole
+ * multiples of 16 floats (a cache line), so blocks never share a line.
+ * matmul.c splits products this way too: a loop over the columns of a
+ * product's output, split alike, finds its block in the same core's cache. */
+#define CG_BLOCK_ALIGN 16
+static inline void cg_block(int len, int T, int t, int *lo, int *hi)
+{
+    int chunk = (len + T - 1) / T;
+    chunk = (chunk + CG_BLOCK_ALIGN - 1) / CG_BLOCK_ALIGN * CG_BLOCK_ALIGN;
+    *lo = t * chunk < len ? t * chunk : len;
+    *hi = *lo + chunk < len ? *lo + chunk : len;
+}
+
 /* Rows and columns of a node seen as a matrix (last dim = columns). */
 static inline int cg_cols(const cg_node *n) { return n->ndim ? n->shape[n->ndim - 1] : 1; }
 

@@ -32,7 +32,7 @@ static inline cg_real log_sum_exp(const cg_real *z, int C)
 /* p = exp(z - max) / sum(exp(z - max)): dividing by the sum, rather than
  * taking exp(z - lse), keeps full precision when |z| is large (z - lse
  * rounds to the ulp of lse, 6e-5 in float at 1000). */
-static inline void softmax_row(const cg_real *z, cg_real *p, int C)
+static inline cg_real softmax_row_lse(const cg_real *z, cg_real *p, int C)
 {
     cg_real mx = z[0];
     for (int c = 1; c < C; c++)
@@ -40,7 +40,10 @@ static inline void softmax_row(const cg_real *z, cg_real *p, int C)
     cg_real s = 0;
     for (int c = 0; c < C; c++) s += p[c] = CG_EXP(z[c] - mx);
     for (int c = 0; c < C; c++) p[c] /= s;
+    return mx + CG_LOG(s); /* log_sum_exp(z), from the same exps */
 }
+
+static inline void softmax_row(const cg_real *z, cg_real *p, int C) { softmax_row_lse(z, p, C); }
 
 /* ---- softmax: p = exp(z - max) / sum; dz = p * (g - sum(g * p)) ---- */
 
@@ -129,8 +132,7 @@ static void forward_sce(cg_node *n)
     for (int i = 0; i < m; i++) {
         const cg_real *z = Z->val + (size_t)i * C;
         cg_real *p = n->scratch + (size_t)i * C;
-        cg_real lse = log_sum_exp(z, C);
-        softmax_row(z, p, C);
+        cg_real lse = softmax_row_lse(z, p, C);
         if (indices) {
             cg_real yv = Y->val[i];
             int k = (int)yv;
@@ -159,12 +161,23 @@ static void backward_sce(cg_node *n)
     cg_node *Z = n->in[0], *Y = n->in[1];
     const int m = Z->shape[0], C = Z->shape[1], indices = n->ip[0];
     const cg_real s = n->grad[0] / (cg_real)m;
+    /* Z's gradient is written, not added to, by its first writer. */
+    const int first = Z->grad && cg_grad_first(Z);
+    if (!indices) cg_grad_prepare(Y);
 #pragma omp parallel for if (Z->size > CG_OMP_MIN) schedule(static)
     for (int i = 0; i < m; i++) {
         const cg_real *p = n->scratch + (size_t)i * C;
         if (Z->grad) {
             cg_real *gz = Z->grad + (size_t)i * C;
-            if (indices) {
+            if (first) {
+                if (indices) {
+                    int k = (int)Y->val[i];
+                    for (int c = 0; c < C; c++) gz[c] = s * (p[c] - (c == k));
+                } else {
+                    const cg_real *y = Y->val + (size_t)i * C;
+                    for (int c = 0; c < C; c++) gz[c] = s * (p[c] - y[c]);
+                }
+            } else if (indices) {
                 int k = (int)Y->val[i];
                 for (int c = 0; c < C; c++) gz[c] += s * (p[c] - (c == k));
             } else {
@@ -256,15 +269,16 @@ static void forward_hardmax(cg_node *n)
     }
 }
 
-const cg_op_def cg_op_softmax = {"softmax", 1, infer_rows, NULL, forward_softmax, backward_softmax};
+const cg_op_def cg_op_softmax = {"softmax", 1, infer_rows, NULL, forward_softmax, backward_softmax,
+                                 0, NULL, NULL, 0};
 const cg_op_def cg_op_log_softmax = {"log_softmax", 1, infer_rows, NULL, forward_log_softmax,
-                                     backward_log_softmax};
+                                     backward_log_softmax, 0, NULL, NULL, 0};
 const cg_op_def cg_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, infer_sce, scratch_sce,
-                                               forward_sce, backward_sce};
+                                               forward_sce, backward_sce, 1, NULL, NULL, 0};
 const cg_op_def cg_op_sigmoid_cross_entropy = {"sigmoid_cross_entropy", 2, infer_bce, NULL,
-                                               forward_bce, backward_bce};
-const cg_op_def cg_op_argmax = {"argmax", 1, infer_argmax, NULL, forward_argmax, NULL};
-const cg_op_def cg_op_hardmax = {"hardmax", 1, infer_rows, NULL, forward_hardmax, NULL};
+                                               forward_bce, backward_bce, 0, NULL, NULL, 0};
+const cg_op_def cg_op_argmax = {"argmax", 1, infer_argmax, NULL, forward_argmax, NULL, 0, NULL, NULL, 0};
+const cg_op_def cg_op_hardmax = {"hardmax", 1, infer_rows, NULL, forward_hardmax, NULL, 0, NULL, NULL, 0};
 
 cg_node *cg_softmax(cg_node *z) { return cg_node_new_op(&cg_op_softmax, &z, 1, NULL, 0, NULL, 0); }
 

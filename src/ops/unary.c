@@ -18,16 +18,13 @@ static inline cg_real sigmoid(cg_real x)
     return e / (1 + e);
 }
 
-static void forward_unary(cg_node *n)
+/* y[i] = f(x[i]) for i in [lo, hi). */
+static void unary_range(int kind, cg_real p, const cg_real *restrict x, cg_real *restrict y,
+                        long lo, long hi)
 {
-    const cg_real *x = n->in[0]->val;
-    cg_real *y = n->val;
-    const cg_real p = n->rp[0];
-    const long N = (long)n->size;
-    switch (n->ip[0]) {
+    switch (kind) {
 #define LOOP(EXPR) \
-    _Pragma("omp parallel for if (N > CG_OMP_MIN) schedule(static)") \
-    for (long i = 0; i < N; i++) y[i] = (EXPR); \
+    for (long i = lo; i < hi; i++) y[i] = (EXPR); \
     break
     case U_NEG: LOOP(-x[i]);
     case U_SQUARE: LOOP(x[i] * x[i]);
@@ -42,16 +39,44 @@ static void forward_unary(cg_node *n)
     }
 }
 
+/* Chunks of whole cache lines per thread. */
+#define UNARY_CHUNK 4096
+
+static void forward_unary(cg_node *n)
+{
+    const cg_real *x = n->in[0]->val;
+    cg_real *y = n->val;
+    const long N = (long)n->size, chunks = (N + UNARY_CHUNK - 1) / UNARY_CHUNK;
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+    for (long k = 0; k < chunks; k++) {
+        long lo = k * UNARY_CHUNK, hi = lo + UNARY_CHUNK < N ? lo + UNARY_CHUNK : N;
+        unary_range(n->ip[0], n->rp[0], x, y, lo, hi);
+    }
+}
+
+/* Fused after a 2-D producer (plan.c): elementwise, any block. */
+static int blockwise_unary(const cg_node *n) { return n->ndim == 2; }
+
+static void block_unary(cg_node *n, int r0, int r1, int c0, int c1)
+{
+    const long cols = n->shape[1];
+    for (long r = r0; r < r1; r++)
+        unary_range(n->ip[0], n->rp[0], n->in[0]->val + r * cols, n->val + r * cols, c0, c1);
+}
+
 static void backward_unary(cg_node *n)
 {
     const cg_real *x = n->in[0]->val, *y = n->val, *g = n->grad;
     cg_real *gx = n->in[0]->grad;
     const cg_real p = n->rp[0];
     const long N = (long)n->size;
+    const int first = cg_grad_first(n->in[0]); /* write, not add (autodiff.c) */
     switch (n->ip[0]) {
+#define FOR_EACH _Pragma("omp parallel for if (N > CG_OMP_MIN) schedule(static)") \
+    for (long i = 0; i < N; i++)
 #define LOOP(EXPR) \
-    _Pragma("omp parallel for if (N > CG_OMP_MIN) schedule(static)") \
-    for (long i = 0; i < N; i++) gx[i] += g[i] * (EXPR); \
+    if (first) { FOR_EACH gx[i] = g[i] * (EXPR); } \
+    else { FOR_EACH gx[i] += g[i] * (EXPR); } \
     break
     case U_NEG: LOOP(-1);
     case U_SQUARE: LOOP(2 * x[i]);
@@ -64,22 +89,34 @@ static void backward_unary(cg_node *n)
          * a branch, the sign of x mispredicts half the time. */
         cg_real *restrict gxr = gx;
         const cg_real *restrict xr = x, *restrict gr = g;
+        if (first) {
 #pragma omp parallel for simd if (N > CG_OMP_MIN) schedule(static)
-        for (long i = 0; i < N; i++) {
-            cg_real gi = gr[i]; /* loaded unconditionally: a select, not a branch */
-            gxr[i] += xr[i] > 0 ? gi : 0;
+            for (long i = 0; i < N; i++) {
+                cg_real gi = gr[i]; /* loaded unconditionally: a select, not a branch */
+                gxr[i] = xr[i] > 0 ? gi : 0;
+            }
+        } else {
+#pragma omp parallel for simd if (N > CG_OMP_MIN) schedule(static)
+            for (long i = 0; i < N; i++) {
+                cg_real gi = gr[i];
+                gxr[i] += xr[i] > 0 ? gi : 0;
+            }
         }
         break;
     }
     case U_SIGMOID: LOOP(y[i] * (1 - y[i]));
     case U_TANH: LOOP(1 - y[i] * y[i]);
 #undef LOOP
+#undef FOR_EACH
     }
 }
 
 #define UNARY_OP(NAME, KIND)                                                     \
-    const cg_op_def cg_op_##NAME = {#NAME, 1, infer_unary, NULL, forward_unary,  \
-                                    backward_unary};                             \
+    const cg_op_def cg_op_##NAME = {#NAME,          1,                           \
+                                    infer_unary,    NULL,                        \
+                                    forward_unary,  backward_unary,              \
+                                    1,              blockwise_unary,             \
+                                    block_unary,    0};                          \
     cg_node *cg_##NAME(cg_node *a)                                               \
     {                                                                            \
         int ip[1] = {KIND};                                                      \
@@ -95,7 +132,8 @@ UNARY_OP(relu, U_RELU)
 UNARY_OP(sigmoid, U_SIGMOID)
 UNARY_OP(tanh, U_TANH)
 
-const cg_op_def cg_op_pow = {"pow", 1, infer_unary, NULL, forward_unary, backward_unary};
+const cg_op_def cg_op_pow = {"pow",          1,           infer_unary, NULL, forward_unary,
+                             backward_unary, 1, blockwise_unary, block_unary, 0};
 
 cg_node *cg_pow(cg_node *a, cg_real exponent)
 {
