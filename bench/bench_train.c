@@ -6,8 +6,13 @@
  *   bench_train CONFIG [THREADS]     CONFIG: A..E, infer1, infer1000
  *
  * Prints one line: "CONFIG ex_per_s=... us_per_step=... rss_kib=...",
- * each figure the median of 3 timed repetitions after a warm-up. The
- * environment variable BENCH_SCALE (default 1) scales the step counts. */
+ * each figure the median of 3 timed repetitions after a warm-up; training
+ * configs add, from one more repetition with the graph profiler on,
+ * "ops_us=... update_us=... overhead_us=...": per step, the time inside
+ * the ops (GEMMs and elementwise math), in the optimizer update, and the
+ * framework's own overhead (cg_backward's time outside its ops: walking
+ * the graph, marks, checks). The environment variable BENCH_SCALE
+ * (default 1) scales the step counts. */
 #define _POSIX_C_SOURCE 200809L
 #include "cgrad.h"
 #include "configs.h"
@@ -111,8 +116,27 @@ static void bench_training(const bench_config *c, double scale)
         t[r] = (now() - t0) / (double)steps;
     }
     double s = median(t, REPS);
-    printf("%s ex_per_s=%.0f us_per_step=%.2f rss_kib=%ld\n", c->name, batch / s, 1e6 * s,
-           peak_rss_kib());
+
+    /* Where a step goes: one more repetition, profiled. */
+    cg_graph *g = cg_model_graph(m);
+    double t_graph = 0, t_update = 0;
+    cg_graph_profile(g, 1);
+    for (long i = 0; i < steps; i++, step++) {
+        feed(m, x, y, d, batch, step);
+        double t0 = now();
+        if (cg_backward(loss)) die("backward");
+        double t1 = now();
+        if (cg_optimizer_update(o, g)) die("update");
+        t_graph += t1 - t0;
+        t_update += now() - t1;
+    }
+    double t_ops = cg_graph_profile_seconds(g);
+    cg_graph_profile(g, 0);
+    printf("%s ex_per_s=%.0f us_per_step=%.2f rss_kib=%ld ops_us=%.2f update_us=%.2f "
+           "overhead_us=%.2f\n",
+           c->name, batch / s, 1e6 * s, peak_rss_kib(), 1e6 * t_ops / (double)steps,
+           1e6 * t_update / (double)steps, 1e6 * (t_graph - t_ops) / (double)steps);
+    if (getenv("BENCH_PROFILE")) cg_graph_profile_report(g, stderr);
     cg_optimizer_free(o);
     cg_model_free(m);
     free(x);
