@@ -101,13 +101,18 @@ int main(int argc, char **argv)
         m = c->batch;
     }
     double total = 0, flops = 0;
+    const int verbose = getenv("BENCH_PROFILE") != NULL;
     for (int l = 0; l + 1 < c->n_dims; l++) {
         int k = c->dims[l], n = c->dims[l + 1];
-        double t = time_gemm(0, 0, m, n, k, budget);
+        double tf = time_gemm(0, 0, m, n, k, budget), tw = 0, tx = 0;
         if (!infer) {
-            t += time_gemm(1, 0, k, n, m, budget);
-            if (l > 0) t += time_gemm(0, 1, m, k, n, budget);
+            tw = time_gemm(1, 0, k, n, m, budget);
+            if (l > 0) tx = time_gemm(0, 1, m, k, n, budget);
         }
+        double t = tf + tw + tx;
+        if (verbose)
+            fprintf(stderr, "layer %d: forward %.1f us, dW %.1f us, dX %.1f us\n", l + 1, 1e6 * tf,
+                    1e6 * tw, 1e6 * tx);
         total += t;
         flops += 2.0 * m * n * k * (infer ? 1 : l > 0 ? 3 : 2);
     }

@@ -1,8 +1,11 @@
 /* test_optim_quadratic.c: J(w) = w^2 - 10 w + 25 = (w - 5)^2 reaches its
- * minimum w = 5 with every optimizer (float build), and a training step
- * allocates nothing once the optimizer's state exists. */
+ * minimum w = 5 with every optimizer (float build), a training step
+ * allocates nothing once the optimizer's state exists, and a large update
+ * (blocks, threads, vector variants) equals the one-parameter one. */
 #include "cgrad.h"
 #include "check.h"
+
+#include <stdlib.h>
 
 typedef struct {
     const char *name;
@@ -67,6 +70,44 @@ static void test_no_allocation(const char *name)
     cg_graph_free(g);
 }
 
+/* Two steps on J = sum(w * c), so dJ/dw = c, for n parameters whose (w, c)
+ * repeat with period 7 (prime to the optimizer's blocks of 512): on 2
+ * threads, vectorised, each must equal the same two steps on that one
+ * parameter alone, bit for bit. */
+static void test_large_update(const char *name)
+{
+    enum { N = 100003, PERIOD = 7 };
+    cg_real *w0 = malloc(N * sizeof *w0), *c = malloc(N * sizeof *c), alone[PERIOD];
+    CHECK(w0 && c);
+    if (!w0 || !c) return;
+    for (int i = 0; i < N; i++) {
+        w0[i] = (cg_real)(0.3 * (i % PERIOD) - 1.1);
+        c[i] = (cg_real)(0.7 - 0.25 * (i % PERIOD));
+    }
+    cg_set_threads(2);
+    for (int big = 0; big < 2; big++)
+        for (int j = 0; j < (big ? 1 : PERIOD); j++) {
+            const int n = big ? N : 1;
+            cg_graph *g = cg_graph_new();
+            cg_node *w = cg_variable(g, "w", 1, (const int[]){n}, big ? w0 : w0 + j);
+            cg_node *k = cg_constant(g, 1, (const int[]){n}, big ? c : c + j);
+            cg_node *cost = cg_sum(cg_mul(w, k));
+            cg_optimizer *o = cg_optimizer_from_name(name, 0.01);
+            CHECK(cost && o);
+            for (int t = 0; cost && o && t < 2; t++) CHECK(cg_minimize_step(o, cost, NULL) == CG_OK);
+            if (!big) alone[j] = cg_node_value(w)[0];
+            int differ = 0;
+            for (int i = 0; big && i < N; i++)
+                if (cg_node_value(w)[i] != alone[i % PERIOD]) differ++;
+            if (differ) fprintf(stderr, "%s: %d of %d parameters differ from alone\n", name, differ, N);
+            CHECK(differ == 0);
+            cg_optimizer_free(o);
+            cg_graph_free(g);
+        }
+    free(w0);
+    free(c);
+}
+
 int main(void)
 {
     /* RMSprop's step is about lr in size whatever the gradient, so it
@@ -91,5 +132,6 @@ int main(void)
     }
     static const char *names[] = {"sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"};
     for (int i = 0; i < 6; i++) test_no_allocation(names[i]);
+    for (int i = 0; i < 6; i++) test_large_update(names[i]);
     CHECK_DONE();
 }
