@@ -173,6 +173,16 @@ static void bench_inference(const char *name, int batch, double scale)
     double s = median(t, REPS);
     printf("%s ex_per_s=%.0f us_per_step=%.2f rss_kib=%ld\n", name, batch / s, 1e6 * s,
            peak_rss_kib());
+    if (getenv("BENCH_PROFILE")) { /* where a call goes, op by op */
+        cg_graph *g = cg_model_graph(m);
+        cg_graph_profile(g, 1);
+        for (long i = 0; i < calls; i++, call++) {
+            feed(m, x, y, d, batch, call);
+            if (cg_forward(probs)) die("forward");
+        }
+        cg_graph_profile_report(g, stderr);
+        cg_graph_profile(g, 0);
+    }
     cg_model_free(m);
     free(x);
     free(y);

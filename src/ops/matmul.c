@@ -36,11 +36,14 @@ static void gemm1(CBLAS_TRANSPOSE TA, CBLAS_TRANSPOSE TB, int M, int N, int K, c
     cg_gemm(CblasRowMajor, TA, TB, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
 }
 
-/* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major. Columns are
- * split when there are enough of them (each thread then packs only its
- * part of B), else rows. Which rows a thread gets can change the last bits
- * of a row's sums only as OpenBLAS's own blocking already does for a
- * different batch size. */
+/* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major, split over the
+ * threads along the longer side of C. Each thread packs all of the operand
+ * it does not split: split by columns, every thread packs A's M x K and its
+ * share of B; by rows, its share of A and all of B's K x N. Splitting the
+ * longer side packs less (measured on batch-1000 inference, 784-512:
+ * 4.69 -> 4.24 ms for the first product). Which rows a thread gets can
+ * change the last bits of a row's sums only as OpenBLAS's own blocking
+ * already does for a different batch size. */
 static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
                  const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc,
                  const cg_node *fused)
@@ -48,9 +51,7 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
     const CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
     const long work = (long)M * N * K;
     const int cols_ok = N >= 4 * CG_BLOCK_ALIGN, rows_ok = M >= 4 * CG_BLOCK_ALIGN;
-    /* Rows when they far outnumber the columns (a weight gradient [784, 64]):
-     * measured, columns win otherwise. */
-    const int by_cols = cols_ok && (2L * N >= M || !rows_ok);
+    const int by_cols = cols_ok && (N >= M || !rows_ok);
     if (omp_get_max_threads() < 2 || omp_in_parallel() || work < GEMM_SPLIT_MIN ||
         (!cols_ok && !rows_ok)) {
         gemm1(TA, TB, M, N, K, A, lda, B, ldb, beta, C, ldc);
