@@ -43,6 +43,9 @@ typedef struct cg_op_def {
     void (*forward_block)(cg_node *n, int r0, int r1, int c0, int c1);
     /* The op's forward calls cg_run_fused on every block it writes. */
     int runs_fused;
+    /* Node n passes its gradient to in[0] unchanged (a bias add): in[0]
+     * may share n's gradient buffer (plan.c). NULL: never. */
+    int (*grad_passes)(const cg_node *n);
 } cg_op_def;
 
 enum cg_node_kind {

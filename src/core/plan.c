@@ -57,6 +57,30 @@ static void plan_fusion(cg_graph *g)
     }
 }
 
+/* A node whose only consumer passes its gradient through unchanged (a bias
+ * add: d(x + b)/dx = 1) shares that consumer's gradient buffer instead of
+ * receiving a copy of it; the op's backward sees the shared buffer and
+ * only marks the gradient written (binary.c). Only for a single consumer:
+ * another would add into the shared buffer before the bias add read it. */
+static int consumers(const cg_graph *g, const cg_node *p)
+{
+    int k = 0;
+    for (int i = p->id + 1; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i]->n_in; j++) k += g->nodes[i]->in[j] == p;
+    return k;
+}
+
+static void plan_grad_sharing(cg_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *e = g->nodes[i], *p = e->n_in ? e->in[0] : NULL;
+        if (e->kind != CG_KIND_OP || !e->op->grad_passes || !e->op->grad_passes(e) || !e->grad ||
+            !p || p->kind != CG_KIND_OP || !p->grad || p->size != e->size || consumers(g, p) != 1)
+            continue;
+        p->grad = e->grad;
+    }
+}
+
 int cg_graph_plan(cg_graph *g)
 {
     cg_threads_default();
@@ -112,6 +136,7 @@ int cg_graph_plan(cg_graph *g)
         }
     }
     plan_fusion(g);
+    plan_grad_sharing(g);
     g->planned = 1;
     return CG_OK;
 }

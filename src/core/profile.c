@@ -49,7 +49,10 @@ double cg_graph_profile_seconds(const cg_graph *g)
     return t;
 }
 
-static double per_call_us(double seconds, long calls) { return calls ? 1e6 * seconds / (double)calls : 0; }
+static double per_call_us(double seconds, long calls)
+{
+    return calls ? 1e6 * seconds / (double)calls : 0;
+}
 
 int cg_graph_profile_report(const cg_graph *g, void *file)
 {
@@ -66,8 +69,8 @@ int cg_graph_profile_report(const cg_graph *g, void *file)
         cg_shape_str(n, shp, sizeof shp);
         snprintf(op, sizeof op, "%s%s", n->op->name, n->fused_in ? " (fused)" : "");
         double t = n->prof_fwd + n->prof_bwd;
-        fprintf(f, "%-16s %-22s %-14s %8ld %12.2f %8ld %12.2f %5.1f%%\n", lbl, op, shp, n->prof_nfwd,
-                per_call_us(n->prof_fwd, n->prof_nfwd), n->prof_nbwd,
+        fprintf(f, "%-16s %-22s %-14s %8ld %12.2f %8ld %12.2f %5.1f%%\n", lbl, op, shp,
+                n->prof_nfwd, per_call_us(n->prof_fwd, n->prof_nfwd), n->prof_nbwd,
                 per_call_us(n->prof_bwd, n->prof_nbwd), total > 0 ? 100 * t / total : 0.0);
     }
     fprintf(f, "total in ops: %.6f s\n", total);

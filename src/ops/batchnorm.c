@@ -190,9 +190,11 @@ static void grad_x(const cg_real *restrict g, const cg_real *restrict xhat, int 
             else
                 for (int j = lo; j < hi; j++) out[j] = gr[j] * k[j];
         } else if (add) {
-            for (int j = lo; j < hi; j++) out[j] += k[j] * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
+            for (int j = lo; j < hi; j++)
+                out[j] += k[j] * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
         } else {
-            for (int j = lo; j < hi; j++) out[j] = k[j] * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
+            for (int j = lo; j < hi; j++)
+                out[j] = k[j] * (M * gr[j] - sum_g[j] - hr[j] * sum_gx[j]);
         }
     }
 }
@@ -248,7 +250,7 @@ static void backward_bn(cg_node *n)
 }
 
 const cg_op_def cg_op_batch_norm = {"batch_norm", 5, infer_bn, scratch_bn, forward_bn,
-                                     backward_bn, 1, NULL, NULL, 1};
+                                     backward_bn, 1, NULL, NULL, 1, NULL};
 
 cg_node *cg_batch_norm(cg_node *x, cg_node *gamma, cg_node *beta, cg_node *running_mean,
                        cg_node *running_var, cg_real momentum, cg_real eps)

@@ -112,6 +112,9 @@ static void block_bias_add(cg_node *n, int r0, int r1, int c0, int c1)
     }
 }
 
+/* A bias add passes its gradient to x unchanged: x may share it. */
+static int grad_passes_binary(const cg_node *n) { return is_bias_add(n); }
+
 /* dx += g; dbias += the column sums of g, summed row by row in order.
  * A first writer (autodiff.c) copies instead of adding to what it holds. */
 static void backward_bias_add(cg_node *n)
@@ -121,7 +124,9 @@ static void backward_bias_add(cg_node *n)
     const cg_real *restrict g = n->grad;
     cg_real *restrict gx = n->in[0]->grad, *restrict gb = n->in[1]->grad;
     const long N = (long)n->size;
-    if (gx) {
+    if (gx == g) {
+        cg_grad_first(n->in[0]); /* x shares this gradient (plan.c): written */
+    } else if (gx) {
         if (cg_grad_first(n->in[0])) {
 #pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
             for (long i = 0; i < N; i++) gx[i] = g[i];
@@ -230,7 +235,8 @@ static void backward_binary(cg_node *n)
                                     infer_binary,   NULL,                          \
                                     forward_binary, backward_binary,               \
                                     1,              blockwise_binary,              \
-                                    block_bias_add, 0};                            \
+                                    block_bias_add, 0,                             \
+                                    grad_passes_binary};                           \
     cg_node *cg_##NAME(cg_node *a, cg_node *b)                                     \
     {                                                                              \
         cg_node *in[2] = {a, b};                                                   \

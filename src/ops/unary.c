@@ -64,6 +64,24 @@ static void block_unary(cg_node *n, int r0, int r1, int c0, int c1)
         unary_range(n->ip[0], n->rp[0], n->in[0]->val + r * cols, n->val + r * cols, c0, c1);
 }
 
+/* The hot case: pass the gradient where x > 0, gx = (or +=) g [x > 0].
+ * g is loaded unconditionally so the compiler emits a vector select: as
+ * a branch, the sign of x mispredicts half the time. */
+static void relu_grad_range(const cg_real *restrict x, const cg_real *restrict g,
+                            cg_real *restrict gx, long lo, long hi, int first)
+{
+    if (first)
+        for (long i = lo; i < hi; i++) {
+            cg_real gi = g[i];
+            gx[i] = x[i] > 0 ? gi : 0;
+        }
+    else
+        for (long i = lo; i < hi; i++) {
+            cg_real gi = g[i];
+            gx[i] += x[i] > 0 ? gi : 0;
+        }
+}
+
 static void backward_unary(cg_node *n)
 {
     const cg_real *x = n->in[0]->val, *y = n->val, *g = n->grad;
@@ -85,22 +103,11 @@ static void backward_unary(cg_node *n)
     case U_LOG: LOOP(1 / x[i]);
     case U_SQRT: LOOP(1 / (2 * y[i]));
     case U_RELU: {
-        /* the hot case: pass the gradient where x > 0. Forced to vectorise: as
-         * a branch, the sign of x mispredicts half the time. */
-        cg_real *restrict gxr = gx;
-        const cg_real *restrict xr = x, *restrict gr = g;
-        if (first) {
-#pragma omp parallel for simd if (N > CG_OMP_MIN) schedule(static)
-            for (long i = 0; i < N; i++) {
-                cg_real gi = gr[i]; /* loaded unconditionally: a select, not a branch */
-                gxr[i] = xr[i] > 0 ? gi : 0;
-            }
-        } else {
-#pragma omp parallel for simd if (N > CG_OMP_MIN) schedule(static)
-            for (long i = 0; i < N; i++) {
-                cg_real gi = gr[i];
-                gxr[i] += xr[i] > 0 ? gi : 0;
-            }
+        const long chunks = (N + UNARY_CHUNK - 1) / UNARY_CHUNK;
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+        for (long k = 0; k < chunks; k++) {
+            long lo = k * UNARY_CHUNK, hi = lo + UNARY_CHUNK < N ? lo + UNARY_CHUNK : N;
+            relu_grad_range(x, g, gx, lo, hi, first);
         }
         break;
     }
@@ -116,7 +123,8 @@ static void backward_unary(cg_node *n)
                                     infer_unary,    NULL,                        \
                                     forward_unary,  backward_unary,              \
                                     1,              blockwise_unary,             \
-                                    block_unary,    0};                          \
+                                    block_unary,    0,                           \
+                                    NULL};                                       \
     cg_node *cg_##NAME(cg_node *a)                                               \
     {                                                                            \
         int ip[1] = {KIND};                                                      \
@@ -133,7 +141,7 @@ UNARY_OP(sigmoid, U_SIGMOID)
 UNARY_OP(tanh, U_TANH)
 
 const cg_op_def cg_op_pow = {"pow",          1,           infer_unary, NULL, forward_unary,
-                             backward_unary, 1, blockwise_unary, block_unary, 0};
+                             backward_unary, 1, blockwise_unary, block_unary, 0, NULL};
 
 cg_node *cg_pow(cg_node *a, cg_real exponent)
 {
