@@ -1,6 +1,7 @@
 /* tune_results.c: results.jsonl, one JSON object per finished trial:
  * writing a record, and reading them back (for --resume, and from the
  * other MPI ranks). */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,17 +65,30 @@ char *tune_record_json(const tune_ctx *c, const tune_record *r)
     return s;
 }
 
-static double num(const cJSON *o, const char *key)
+double tune_json_number(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-/* A whole number field, or `dflt` when missing (a NaN cast is undefined). */
-static double whole(const cJSON *o, const char *key, double dflt)
+/* A whole number field in [0, max), or `dflt` when missing or out of range
+ * (casting NaN, or a value the type cannot hold, is undefined). */
+static double whole(const cJSON *o, const char *key, double max, double dflt)
 {
-    double v = num(o, key);
-    return isfinite(v) && v >= 0 && v < 9e15 ? v : dflt;
+    double v = tune_json_number(o, key);
+    return isfinite(v) && v >= 0 && v < max ? v : dflt;
+}
+
+int tune_epoch_from_json(const cJSON *o, tune_epoch *e)
+{
+    e->epoch = (int)whole(o, "epoch", 1e9, 0);
+    e->train_loss = tune_json_number(o, "train_loss");
+    e->train_acc = tune_json_number(o, "train_accuracy");
+    e->val_loss = tune_json_number(o, "val_loss");
+    e->val_acc = tune_json_number(o, "val_accuracy");
+    e->seconds = tune_json_number(o, "seconds");
+    e->lr = tune_json_number(o, "lr");
+    return e->epoch > 0 ? 0 : -1;
 }
 
 /* One object into a record; -1 with the offending parameter in `err` if it
@@ -83,14 +97,14 @@ static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, 
                         size_t err_size)
 {
     memset(r, 0, sizeof *r);
-    r->id = (int)whole(o, "id", -1);
-    r->round = (int)whole(o, "round", -1);
-    r->index = (int)whole(o, "index", -1);
-    r->seed = (uint64_t)whole(o, "seed", 0);
-    r->rank = (int)whole(o, "rank", 0);
-    r->val_acc = num(o, "val_accuracy");
-    r->test_acc = num(o, "test_accuracy");
-    r->seconds = num(o, "seconds");
+    r->id = (int)whole(o, "id", INT_MAX, -1);
+    r->round = (int)whole(o, "round", INT_MAX, -1);
+    r->index = (int)whole(o, "index", INT_MAX, -1);
+    r->seed = (uint64_t)whole(o, "seed", 9e15, 0);
+    r->rank = (int)whole(o, "rank", INT_MAX, 0);
+    r->val_acc = tune_json_number(o, "val_accuracy");
+    r->test_acc = tune_json_number(o, "test_accuracy");
+    r->seconds = tune_json_number(o, "seconds");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
     r->status = TRIAL_FAILED;
     for (int i = 0; i < 3; i++)
@@ -114,16 +128,7 @@ static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, 
     int n = cJSON_GetArraySize(eps);
     if (n > 0 && (r->epochs = calloc((size_t)n, sizeof *r->epochs))) {
         r->cap_epochs = n;
-        cJSON_ArrayForEach(e, eps) {
-            tune_epoch *x = &r->epochs[r->n_epochs++];
-            x->epoch = (int)whole(e, "epoch", 0);
-            x->train_loss = num(e, "train_loss");
-            x->train_acc = num(e, "train_accuracy");
-            x->val_loss = num(e, "val_loss");
-            x->val_acc = num(e, "val_accuracy");
-            x->seconds = num(e, "seconds");
-            x->lr = num(e, "lr");
-        }
+        cJSON_ArrayForEach(e, eps) tune_epoch_from_json(e, &r->epochs[r->n_epochs++]);
     }
     return 0;
 }

@@ -84,6 +84,12 @@ int tune_trial_run(const tune_ctx *c, int id, int round, int index, const cg_tun
 char *tune_record_json(const tune_ctx *c, const tune_record *r);
 /* Parse a metrics.jsonl line. 0 on success. */
 int tune_parse_epoch(const char *line, tune_epoch *e);
+/* The same from a parsed object (a metrics.jsonl line, or an element of a
+ * results.jsonl record's "epochs"): 0, or -1 without an epoch >= 1. */
+struct cJSON;
+int tune_epoch_from_json(const struct cJSON *o, tune_epoch *e);
+/* A number field of o, NaN when missing or not a number. */
+double tune_json_number(const struct cJSON *o, const char *key);
 /* One line of results.jsonl into a record (its point parsed with the
  * space): 0; 1 if it is not a JSON object; -1 if it does not fit the space.
  * On failure `err` says why and there is nothing to free. */

@@ -214,12 +214,6 @@ static void push_epoch(tune_record *r, const tune_epoch *e)
     r->epochs[r->n_epochs++] = *e;
 }
 
-static double number_or_nan(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 int tune_parse_epoch(const char *line, tune_epoch *e)
 {
     cJSON *o = cJSON_Parse(line);
@@ -227,16 +221,9 @@ int tune_parse_epoch(const char *line, tune_epoch *e)
         cJSON_Delete(o);
         return -1;
     }
-    double ep = number_or_nan(o, "epoch");
-    e->epoch = ep >= 1 && ep < 1e9 ? (int)ep : 0; /* NaN fails too */
-    e->train_loss = number_or_nan(o, "train_loss");
-    e->train_acc = number_or_nan(o, "train_accuracy");
-    e->val_loss = number_or_nan(o, "val_loss");
-    e->val_acc = number_or_nan(o, "val_accuracy");
-    e->seconds = number_or_nan(o, "seconds");
-    e->lr = number_or_nan(o, "lr");
+    int rc = tune_epoch_from_json(o, e);
     cJSON_Delete(o);
-    return e->epoch > 0 ? 0 : -1;
+    return rc;
 }
 
 int tune_trial_poll_metrics(tune_trial *t)
@@ -287,8 +274,8 @@ static void finish(tune_trial *t, int status)
     last_line(path, line, sizeof line);
     cJSON *o = line[0] == '{' ? cJSON_Parse(line) : NULL;
     if (o) {
-        r->val_acc = number_or_nan(o, "val_accuracy");
-        r->test_acc = number_or_nan(o, "test_accuracy");
+        r->val_acc = tune_json_number(o, "val_accuracy");
+        r->test_acc = tune_json_number(o, "test_accuracy");
         cJSON_Delete(o);
     }
     if (!isfinite(r->val_acc) && r->n_epochs > 0) r->val_acc = r->epochs[r->n_epochs - 1].val_acc;
