@@ -531,8 +531,9 @@ static void check_accumulation(void)
 
 /* Gradients are zeroed lazily (autodiff.c): the first op to write an
  * input's gradient in a pass overwrites it, later ones add. Each op that
- * overwrites (matmul, bias add, relu, softmax cross-entropy, batch norm) is
- * checked as the first writer of its inputs' gradients (late = 0: another
+ * overwrites (matmul, bias add, relu, batch norm's input) or zeroes first
+ * (softmax cross-entropy, batch norm's gamma and beta) is checked as the
+ * first writer of its inputs' gradients (late = 0: another
  * user of each input comes earlier in the graph, so its backward runs
  * later) and as a later one (late = 1), twice in a row, so the second pass
  * starts from the first one's values in every buffer. */

@@ -11,17 +11,10 @@
  * backward runs; what no op reached is zeroed at the end. */
 #include "node.h"
 
-#include <string.h>
 
 unsigned cg_mark_ancestors(cg_node *n);
 
 int cg_backward(cg_node *cost) { return cg_backward_seeded(cost, 1); }
-
-static void zero_grad(cg_node *n, unsigned pass)
-{
-    memset(n->grad, 0, n->size * sizeof(cg_real));
-    n->grad_mark = pass;
-}
 
 int cg_backward_seeded(cg_node *cost, cg_real seed)
 {
@@ -45,19 +38,15 @@ int cg_backward_seeded(cg_node *cost, cg_real seed)
         if (m->mark != s || m->kind != CG_KIND_OP || !m->grad) continue;
         if (m->grad_mark != s) continue; /* no gradient reached it: it passes on none */
         if (!m->op->grad_overwrite)
-            for (int j = 0; j < m->n_in; j++) {
-                cg_node *in = m->in[j];
-                if (in->grad && in->grad_mark != s) zero_grad(in, s);
-            }
+            for (int j = 0; j < m->n_in; j++) cg_grad_prepare(m->in[j]);
         cg_run_backward(m);
     }
     /* Every variable's gradient, and every gradient on the cost's path,
      * reads as the whole derivative: zero where nothing flowed. */
     for (int i = 0; i < g->n_nodes; i++) {
         cg_node *m = g->nodes[i];
-        if (!m->grad || m->grad_mark == s) continue;
         if (m->kind == CG_KIND_VARIABLE || (m->kind == CG_KIND_OP && m->mark == s))
-            zero_grad(m, s);
+            cg_grad_prepare(m);
     }
     return CG_OK;
 }

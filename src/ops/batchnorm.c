@@ -209,9 +209,10 @@ static void backward_bn(cg_node *n)
     cg_real *k = sum_gx + c;
     const int training = n->g->training;
     cg_dist *sync = training ? n->g->bn_sync : NULL;
-    /* First writers of a gradient write it; later ones add (autodiff.c). */
-    const int add_gamma = ggamma && !cg_grad_first(n->in[1]);
-    const int add_beta = gbeta && !cg_grad_first(n->in[2]);
+    /* x's gradient is written (=) by its first writer (autodiff.c); gamma's
+     * and beta's, one value per column, are zeroed first and added to. */
+    cg_grad_prepare(n->in[1]);
+    cg_grad_prepare(n->in[2]);
     const int add = gx && !cg_grad_first(n->in[0]);
     cg_real M = (cg_real)m;
 #pragma omp parallel if (bn_parallel(n))
@@ -222,9 +223,9 @@ static void backward_bn(cg_node *n)
         /* gamma and beta take this rank's sums: data-parallel training sums
          * parameter gradients across ranks afterwards. */
         if (ggamma)
-            for (int j = lo; j < hi; j++) ggamma[j] = add_gamma ? ggamma[j] + sum_gx[j] : sum_gx[j];
+            for (int j = lo; j < hi; j++) ggamma[j] += sum_gx[j];
         if (gbeta)
-            for (int j = lo; j < hi; j++) gbeta[j] = add_beta ? gbeta[j] + sum_g[j] : sum_g[j];
+            for (int j = lo; j < hi; j++) gbeta[j] += sum_g[j];
         if (gx) {
             if (sync) {
                 /* x's gradient flows through the global statistics. */

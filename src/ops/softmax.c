@@ -161,23 +161,12 @@ static void backward_sce(cg_node *n)
     cg_node *Z = n->in[0], *Y = n->in[1];
     const int m = Z->shape[0], C = Z->shape[1], indices = n->ip[0];
     const cg_real s = n->grad[0] / (cg_real)m;
-    /* Z's gradient is written, not added to, by its first writer. */
-    const int first = Z->grad && cg_grad_first(Z);
-    if (!indices) cg_grad_prepare(Y);
 #pragma omp parallel for if (Z->size > CG_OMP_MIN) schedule(static)
     for (int i = 0; i < m; i++) {
         const cg_real *p = n->scratch + (size_t)i * C;
         if (Z->grad) {
             cg_real *gz = Z->grad + (size_t)i * C;
-            if (first) {
-                if (indices) {
-                    int k = (int)Y->val[i];
-                    for (int c = 0; c < C; c++) gz[c] = s * (p[c] - (c == k));
-                } else {
-                    const cg_real *y = Y->val + (size_t)i * C;
-                    for (int c = 0; c < C; c++) gz[c] = s * (p[c] - y[c]);
-                }
-            } else if (indices) {
+            if (indices) {
                 int k = (int)Y->val[i];
                 for (int c = 0; c < C; c++) gz[c] += s * (p[c] - (c == k));
             } else {
@@ -274,7 +263,7 @@ const cg_op_def cg_op_softmax = {"softmax", 1, infer_rows, NULL, forward_softmax
 const cg_op_def cg_op_log_softmax = {"log_softmax", 1, infer_rows, NULL, forward_log_softmax,
                                      backward_log_softmax, 0, NULL, NULL, 0, NULL};
 const cg_op_def cg_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, infer_sce, scratch_sce,
-                                               forward_sce, backward_sce, 1, NULL, NULL, 0, NULL};
+                                               forward_sce, backward_sce, 0, NULL, NULL, 0, NULL};
 const cg_op_def cg_op_sigmoid_cross_entropy = {"sigmoid_cross_entropy", 2, infer_bce, NULL,
                                                forward_bce, backward_bce, 0, NULL, NULL, 0, NULL};
 const cg_op_def cg_op_argmax = {"argmax", 1, infer_argmax, NULL, forward_argmax,

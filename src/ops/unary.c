@@ -88,13 +88,11 @@ static void backward_unary(cg_node *n)
     cg_real *gx = n->in[0]->grad;
     const cg_real p = n->rp[0];
     const long N = (long)n->size;
-    const int first = cg_grad_first(n->in[0]); /* write, not add (autodiff.c) */
+    if (n->ip[0] != U_RELU) cg_grad_prepare(n->in[0]); /* zeroed if nothing wrote it yet */
     switch (n->ip[0]) {
-#define FOR_EACH _Pragma("omp parallel for if (N > CG_OMP_MIN) schedule(static)") \
-    for (long i = 0; i < N; i++)
 #define LOOP(EXPR) \
-    if (first) { FOR_EACH gx[i] = g[i] * (EXPR); } \
-    else { FOR_EACH gx[i] += g[i] * (EXPR); } \
+    _Pragma("omp parallel for if (N > CG_OMP_MIN) schedule(static)") \
+    for (long i = 0; i < N; i++) gx[i] += g[i] * (EXPR); \
     break
     case U_NEG: LOOP(-1);
     case U_SQUARE: LOOP(2 * x[i]);
@@ -103,6 +101,9 @@ static void backward_unary(cg_node *n)
     case U_LOG: LOOP(1 / x[i]);
     case U_SQRT: LOOP(1 / (2 * y[i]));
     case U_RELU: {
+        /* The hot case writes (=) when it is the gradient's first writer
+         * (autodiff.c) rather than zeroing it first. */
+        const int first = cg_grad_first(n->in[0]);
         const long chunks = (N + UNARY_CHUNK - 1) / UNARY_CHUNK;
 #pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
         for (long k = 0; k < chunks; k++) {
@@ -114,7 +115,6 @@ static void backward_unary(cg_node *n)
     case U_SIGMOID: LOOP(y[i] * (1 - y[i]));
     case U_TANH: LOOP(1 - y[i] * y[i]);
 #undef LOOP
-#undef FOR_EACH
     }
 }
 
