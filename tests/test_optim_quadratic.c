@@ -73,8 +73,9 @@ static void test_no_allocation(const char *name)
 /* Two steps on J = sum(w * c), so dJ/dw = c, for n parameters whose (w, c)
  * repeat with period 7 (prime to the optimizer's blocks of 512): on 2
  * threads, vectorised, each must equal the same two steps on that one
- * parameter alone, bit for bit. */
-static void test_large_update(const char *name)
+ * parameter alone, bit for bit. extras: value clipping (some c exceed it)
+ * and an L2 term, which take the update's general path, not its plain one. */
+static void test_large_update(const char *name, int extras)
 {
     enum { N = 100003, PERIOD = 7 };
     cg_real *w0 = malloc(N * sizeof *w0), *c = malloc(N * sizeof *c), alone[PERIOD];
@@ -94,12 +95,18 @@ static void test_large_update(const char *name)
             cg_node *cost = cg_sum(cg_mul(w, k));
             cg_optimizer *o = cg_optimizer_from_name(name, 0.01);
             CHECK(cost && o);
+            if (o && extras) {
+                CHECK(cg_optimizer_set_clip_value(o, 0.4) == CG_OK);
+                CHECK(cg_optimizer_set_weight_decay(o, 0.05, 0) == CG_OK);
+            }
             for (int t = 0; cost && o && t < 2; t++) CHECK(cg_minimize_step(o, cost, NULL) == CG_OK);
             if (!big) alone[j] = cg_node_value(w)[0];
             int differ = 0;
             for (int i = 0; big && i < N; i++)
                 if (cg_node_value(w)[i] != alone[i % PERIOD]) differ++;
-            if (differ) fprintf(stderr, "%s: %d of %d parameters differ from alone\n", name, differ, N);
+            if (differ)
+                fprintf(stderr, "%s%s: %d of %d parameters differ from alone\n", name,
+                        extras ? " (clipped, L2)" : "", differ, N);
             CHECK(differ == 0);
             cg_optimizer_free(o);
             cg_graph_free(g);
@@ -132,6 +139,7 @@ int main(void)
     }
     static const char *names[] = {"sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"};
     for (int i = 0; i < 6; i++) test_no_allocation(names[i]);
-    for (int i = 0; i < 6; i++) test_large_update(names[i]);
+    for (int i = 0; i < 6; i++) test_large_update(names[i], 0);
+    for (int i = 0; i < 6; i++) test_large_update(names[i], 1);
     CHECK_DONE();
 }
