@@ -311,17 +311,20 @@ static CG_ALWAYS_INLINE void plain_block(const hyper h, int momentum, int nester
 /* RMSprop (adam = 0: mb unused) and Adam with bias correction:
  *   w -= lr * g / (sqrt(s) + eps),  w -= lr * (m / bc1) / (sqrt(v / bc2) + eps).
  * One block: moments and the radicand, then their square roots, then the
- * weights. */
-static CG_ALWAYS_INLINE void adaptive_block(const hyper h, int adam, int len, cg_real *restrict wb,
-                                            const cg_real *restrict gb, cg_real *restrict mb,
-                                            cg_real *restrict vb, void (*root)(cg_real *, int))
+ * weights. plain: no clipping, no L2 term, no decoupled decay, whose
+ * operations (x * 1, + 0 * w, - 0 * w) then change nothing but the sign of
+ * a zero; skipped. */
+static CG_ALWAYS_INLINE void adaptive_block(const hyper h, int adam, int plain, int len,
+                                            cg_real *restrict wb, const cg_real *restrict gb,
+                                            cg_real *restrict mb, cg_real *restrict vb,
+                                            void (*root)(cg_real *, int))
 {
     const cg_real a1 = 1 - h.b1, a2 = 1 - h.b2;
     cg_real num[BLOCK], den[BLOCK];
     if (adam) {
 #pragma omp simd
         for (int i = 0; i < len; i++) {
-            cg_real g = effective_grad(h, gb[i], wb[i]);
+            cg_real g = plain ? gb[i] : effective_grad(h, gb[i], wb[i]);
             cg_real m = h.b1 * mb[i] + a1 * g, v = h.b2 * vb[i] + a2 * g * g;
             mb[i] = m;
             vb[i] = v;
@@ -331,7 +334,7 @@ static CG_ALWAYS_INLINE void adaptive_block(const hyper h, int adam, int len, cg
     } else {
 #pragma omp simd
         for (int i = 0; i < len; i++) {
-            cg_real g = effective_grad(h, gb[i], wb[i]);
+            cg_real g = plain ? gb[i] : effective_grad(h, gb[i], wb[i]);
             cg_real v = h.b1 * vb[i] + a1 * g * g;
             vb[i] = v;
             num[i] = g;
@@ -339,9 +342,20 @@ static CG_ALWAYS_INLINE void adaptive_block(const hyper h, int adam, int len, cg
         }
     }
     root(den, len);
+    if (plain) {
 #pragma omp simd
-    for (int i = 0; i < len; i++)
-        wb[i] = wb[i] - h.shrink * wb[i] - h.lr * (num[i] / (den[i] + h.eps));
+        for (int i = 0; i < len; i++) wb[i] = wb[i] - h.lr * (num[i] / (den[i] + h.eps));
+    } else {
+#pragma omp simd
+        for (int i = 0; i < len; i++)
+            wb[i] = wb[i] - h.shrink * wb[i] - h.lr * (num[i] / (den[i] + h.eps));
+    }
+}
+
+/* Whether the hyperparameters make the adaptive update plain. */
+static int plain_update(const hyper h)
+{
+    return h.cv == (cg_real)INFINITY && h.scale == 1 && h.l2 == 0 && h.shrink == 0;
 }
 
 /* One block of any optimizer. The loops run on a block with restrict
@@ -357,8 +371,14 @@ static CG_ALWAYS_INLINE void update_block(const hyper h, int kind, int nesterov,
     switch (kind) {
     case CG_OPT_SGD: plain_block(h, 0, 0, len, wb, gb, NULL); break;
     case CG_OPT_MOMENTUM: plain_block(h, 1, nesterov, len, wb, gb, s0b); break;
-    case CG_OPT_RMSPROP: adaptive_block(h, 0, len, wb, gb, NULL, s1b, root); break;
-    default: adaptive_block(h, 1, len, wb, gb, s0b, s1b, root); break;
+    case CG_OPT_RMSPROP:
+        if (plain_update(h)) adaptive_block(h, 0, 1, len, wb, gb, NULL, s1b, root);
+        else adaptive_block(h, 0, 0, len, wb, gb, NULL, s1b, root);
+        break;
+    default:
+        if (plain_update(h)) adaptive_block(h, 1, 1, len, wb, gb, s0b, s1b, root);
+        else adaptive_block(h, 1, 0, len, wb, gb, s0b, s1b, root);
+        break;
     }
 }
 
@@ -372,75 +392,18 @@ static void update_block_base(const hyper h, int kind, int nesterov, int len, cg
 }
 
 #if CG_AVX2_VARIANT
-/* The update with 8-wide AVX2 vectors, chosen at run time where the CPU
- * has them: the library is built for baseline x86-64 (4-wide SSE). Without
+/* The same with 8-wide AVX2 vectors, chosen at run time where the CPU has
+ * them: the library is built for baseline x86-64 (4-wide SSE). Without
  * FMA contraction (C11 mode) the results are bit for bit the same.
- *
- * RMSprop and Adam in one pass: adaptive_block's operations in its order
- * (its three passes let the compiler vectorise without intrinsics; one
- * pass keeps each vector in registers). plain:
- * no clipping, no L2 term, no decoupled decay (h.cv = inf, h.scale = 1,
- * h.l2 = h.shrink = 0), whose operations then change nothing but the sign
- * of a zero; skipping them, Adam over config A's 670k parameters takes
- * 150 us, 178 with them, 210 in three passes. */
-__attribute__((target("avx2"))) static CG_ALWAYS_INLINE void
-adaptive_block_avx2(const hyper h, int adam, int plain, int len, cg_real *restrict wb,
-                    const cg_real *restrict gb, cg_real *restrict mb, cg_real *restrict vb)
+ * adaptive_block's three passes were kept over one pass with intrinsics:
+ * in this VM's slow phases (bench/OPTIMIZATIONS.md) one pass, chaining a
+ * load, a square root and a division per element, took 1.9 ms per step of
+ * config A and the three passes 0.7 ms; in its fast phases 150 and 195 us. */
+__attribute__((target("avx2"))) static void sqrt_block_avx2(cg_real *x, int n)
 {
-    const __m256 cv = _mm256_set1_ps(h.cv), ncv = _mm256_set1_ps(-h.cv);
-    const __m256 scale = _mm256_set1_ps(h.scale), l2 = _mm256_set1_ps(h.l2);
-    const __m256 b1 = _mm256_set1_ps(h.b1), b2 = _mm256_set1_ps(h.b2);
-    const __m256 a1 = _mm256_set1_ps(1 - h.b1), a2 = _mm256_set1_ps(1 - h.b2);
-    const __m256 c1 = _mm256_set1_ps(h.c1), c2 = _mm256_set1_ps(h.c2);
-    const __m256 eps = _mm256_set1_ps(h.eps), lr = _mm256_set1_ps(h.lr);
-    const __m256 shrink = _mm256_set1_ps(h.shrink);
     int i = 0;
-    for (; i + 8 <= len; i += 8) {
-        __m256 w = _mm256_loadu_ps(wb + i), g = _mm256_loadu_ps(gb + i);
-        if (!plain) {
-            /* effective_grad: min/max give the clamp's values, -0 included. */
-            g = _mm256_max_ps(_mm256_min_ps(g, cv), ncv);
-            g = _mm256_add_ps(_mm256_mul_ps(g, scale), _mm256_mul_ps(l2, w));
-        }
-        __m256 num, den;
-        if (adam) {
-            __m256 m = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(mb + i)),
-                                     _mm256_mul_ps(a1, g));
-            __m256 v = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(vb + i)),
-                                     _mm256_mul_ps(_mm256_mul_ps(a2, g), g));
-            _mm256_storeu_ps(mb + i, m);
-            _mm256_storeu_ps(vb + i, v);
-            num = _mm256_mul_ps(m, c1);
-            den = _mm256_sqrt_ps(_mm256_mul_ps(v, c2));
-        } else {
-            __m256 v = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(vb + i)),
-                                     _mm256_mul_ps(_mm256_mul_ps(a1, g), g));
-            _mm256_storeu_ps(vb + i, v);
-            num = g;
-            den = _mm256_sqrt_ps(v);
-        }
-        __m256 step = _mm256_mul_ps(lr, _mm256_div_ps(num, _mm256_add_ps(den, eps)));
-        if (!plain) w = _mm256_sub_ps(w, _mm256_mul_ps(shrink, w));
-        _mm256_storeu_ps(wb + i, _mm256_sub_ps(w, step));
-    }
-    for (; i < len; i++) { /* the same, one element at a time */
-        cg_real w = wb[i], g = plain ? gb[i] : effective_grad(h, gb[i], w), num, den;
-        if (adam) {
-            cg_real m = h.b1 * mb[i] + (1 - h.b1) * g, v = h.b2 * vb[i] + (1 - h.b2) * g * g;
-            mb[i] = m;
-            vb[i] = v;
-            num = m * h.c1;
-            den = CG_SQRTR(v * h.c2);
-        } else {
-            cg_real v = h.b1 * vb[i] + (1 - h.b1) * g * g;
-            vb[i] = v;
-            num = g;
-            den = CG_SQRTR(v);
-        }
-        cg_real step = h.lr * (num / (den + h.eps));
-        if (!plain) w = w - h.shrink * w;
-        wb[i] = w - step;
-    }
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
+    for (; i < n; i++) x[i] = CG_SQRTR(x[i]);
 }
 
 __attribute__((target("avx2"))) static void update_block_avx2(const hyper h, int kind,
@@ -448,17 +411,7 @@ __attribute__((target("avx2"))) static void update_block_avx2(const hyper h, int
                                                              const cg_real *gb, cg_real *s0b,
                                                              cg_real *s1b)
 {
-    const int plain = h.cv == (cg_real)INFINITY && h.scale == 1 && h.l2 == 0 && h.shrink == 0;
-    if (kind == CG_OPT_ADAM && plain)
-        adaptive_block_avx2(h, 1, 1, len, wb, gb, s0b, s1b);
-    else if (kind == CG_OPT_ADAM)
-        adaptive_block_avx2(h, 1, 0, len, wb, gb, s0b, s1b);
-    else if (kind == CG_OPT_RMSPROP && plain)
-        adaptive_block_avx2(h, 0, 1, len, wb, gb, s0b, s1b);
-    else if (kind == CG_OPT_RMSPROP)
-        adaptive_block_avx2(h, 0, 0, len, wb, gb, s0b, s1b);
-    else
-        update_block(h, kind, nesterov, len, wb, gb, s0b, s1b, sqrt_block);
+    update_block(h, kind, nesterov, len, wb, gb, s0b, s1b, sqrt_block_avx2);
 }
 #endif
 
