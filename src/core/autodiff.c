@@ -37,6 +37,7 @@ int cg_backward_seeded(cg_node *cost, cg_real seed)
         cg_node *m = g->nodes[i];
         if (m->mark != s || m->kind != CG_KIND_OP || !m->grad) continue;
         if (m->grad_mark != s) continue; /* no gradient reached it: it passes on none */
+        if (m->bfused_in) continue;      /* run by its consumer's backward (plan.c) */
         if (!m->op->grad_overwrite)
             for (int j = 0; j < m->n_in; j++) cg_grad_prepare(m->in[j]);
         cg_run_backward(m);

@@ -46,6 +46,16 @@ typedef struct cg_op_def {
     /* Node n passes its gradient to in[0] unchanged (a bias add): in[0]
      * may share n's gradient buffer (plan.c). NULL: never. */
     int (*grad_passes)(const cg_node *n);
+    /* Backward fusion (plan.c), the mirror of the forward's: once a
+     * product has written a block of columns of its input's gradient, the
+     * elementwise ops before it (an activation, a bias add) run their
+     * backward on those columns, all rows, in the same thread.
+     * backward_block does columns [c0, c1) of n's gradient, writing in[j]'s
+     * with = where n->bfirst[j] (the first writer, decided beforehand). */
+    void (*backward_block)(cg_node *n, int c0, int c1);
+    /* The op's backward calls cg_run_bfused on every block of columns of
+     * in[0]'s gradient it writes. */
+    int runs_bfused;
 } cg_op_def;
 
 enum cg_node_kind {
@@ -82,6 +92,11 @@ struct cg_node {
                                     forward computes block by block */
     cg_node *fused_next;         /* next in the chain of its producer */
     int fused_in;                /* run by its producer's forward: skipped */
+    cg_node *bfused;             /* backward: first node of the chain run on
+                                    the blocks of in[0]'s gradient */
+    cg_node *bfused_next;        /* next in that chain (towards the leaves) */
+    int bfused_in;               /* run by its consumer's backward: skipped */
+    int bfirst[2];               /* in a backward chain: first writer of in[j] */
     double prof_fwd, prof_bwd;   /* profiling (profile.c): seconds, calls */
     long prof_nfwd, prof_nbwd;
 
@@ -156,6 +171,22 @@ static inline int cg_grad_first(cg_node *in)
 static inline void cg_run_fused(const cg_node *n, int r0, int r1, int c0, int c1)
 {
     for (cg_node *e = n->fused; e; e = e->fused_next) e->op->forward_block(e, r0, r1, c0, c1);
+}
+
+/* For a runs_bfused op's backward, before its parallel region: decide
+ * which gradients each node of its backward chain writes first, in the
+ * order the unfused backward would have (cg_grad_first is not thread-safe). */
+static inline void cg_bfused_prepare(const cg_node *n)
+{
+    for (cg_node *e = n->bfused; e; e = e->bfused_next)
+        for (int j = 0; j < 2; j++)
+            e->bfirst[j] = j < e->n_in && e->in[j]->grad ? cg_grad_first(e->in[j]) : 0;
+}
+
+/* Then, after writing columns [c0, c1) (all rows) of in[0]'s gradient. */
+static inline void cg_run_bfused(const cg_node *n, int c0, int c1)
+{
+    for (cg_node *e = n->bfused; e; e = e->bfused_next) e->op->backward_block(e, c0, c1);
 }
 
 /* For an op that only knows how to add to in's gradient: zero it first

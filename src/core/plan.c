@@ -81,6 +81,38 @@ static void plan_grad_sharing(cg_graph *g)
     }
 }
 
+/* Backward fusion: a product's input gradient is final once the product's
+ * backward has written it when the product is that input's only consumer
+ * (using it once); then the input's own backward can run on each block of
+ * columns as it is written, and so on down a chain of single-consumer
+ * elementwise ops (ReLU, then the bias add before it). Those nodes are
+ * skipped by the backward walk (autodiff.c). */
+static void plan_backward_fusion(cg_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *n = g->nodes[i];
+        n->bfused = n->bfused_next = NULL;
+        n->bfused_in = 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        cg_node *p = g->nodes[i];
+        if (p->kind != CG_KIND_OP || !p->op->runs_bfused || !p->n_in) continue;
+        cg_node *last = p, **link = &p->bfused;
+        for (cg_node *e = p->in[0]; e->kind == CG_KIND_OP; e = e->in[0]) {
+            int uses = 0;
+            for (int j = 0; j < last->n_in; j++) uses += last->in[j] == e;
+            if (uses != 1 || consumers(g, e) != 1 || !e->grad || !e->op->backward_block ||
+                !e->op->blockwise || !e->op->blockwise(e) || e->bfused_in || e->ndim != 2 ||
+                e->shape[0] != p->in[0]->shape[0] || e->shape[1] != p->in[0]->shape[1])
+                break;
+            *link = e;
+            link = &e->bfused_next;
+            e->bfused_in = 1;
+            last = e;
+        }
+    }
+}
+
 int cg_graph_plan(cg_graph *g)
 {
     cg_threads_default();
@@ -137,6 +169,7 @@ int cg_graph_plan(cg_graph *g)
     }
     plan_fusion(g);
     plan_grad_sharing(g);
+    plan_backward_fusion(g);
     g->planned = 1;
     return CG_OK;
 }

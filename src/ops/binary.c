@@ -112,6 +112,35 @@ static void block_bias_add(cg_node *n, int r0, int r1, int c0, int c1)
     }
 }
 
+/* Run by the product after it (plan.c): columns [c0, c1) of dx and dbias,
+ * dbias summed over every row in order as backward_bias_add does. */
+static void backward_block_bias_add(cg_node *n, int c0, int c1)
+{
+    const size_t rows = (size_t)n->shape[0], cols = (size_t)n->shape[1];
+    const cg_real *restrict g = n->grad;
+    cg_real *gx = n->in[0]->grad, *restrict gb = n->in[1]->grad;
+    if (gx && gx != g)
+        for (size_t r = 0; r < rows; r++) {
+            const cg_real *restrict gr = g + r * cols;
+            cg_real *restrict xr = gx + r * cols;
+            if (n->bfirst[0])
+                for (size_t c = (size_t)c0; c < (size_t)c1; c++) xr[c] = gr[c];
+            else
+                for (size_t c = (size_t)c0; c < (size_t)c1; c++) xr[c] += gr[c];
+        }
+    if (gb) {
+        size_t r = 0;
+        if (n->bfirst[1]) {
+            for (size_t c = (size_t)c0; c < (size_t)c1; c++) gb[c] = g[c];
+            r = 1;
+        }
+        for (; r < rows; r++) {
+            const cg_real *restrict gr = g + r * cols;
+            for (size_t c = (size_t)c0; c < (size_t)c1; c++) gb[c] += gr[c];
+        }
+    }
+}
+
 /* A bias add passes its gradient to x unchanged: x may share it. */
 static int grad_passes_binary(const cg_node *n) { return is_bias_add(n); }
 
@@ -236,7 +265,8 @@ static void backward_binary(cg_node *n)
                                     forward_binary, backward_binary,               \
                                     1,              blockwise_binary,              \
                                     block_bias_add, 0,                             \
-                                    grad_passes_binary};                           \
+                                    grad_passes_binary, backward_block_bias_add,   \
+                                    0};                                            \
     cg_node *cg_##NAME(cg_node *a, cg_node *b)                                     \
     {                                                                              \
         cg_node *in[2] = {a, b};                                                   \

@@ -46,7 +46,7 @@ static void gemm1(CBLAS_TRANSPOSE TA, CBLAS_TRANSPOSE TB, int M, int N, int K, c
  * already does for a different batch size. */
 static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
                  const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc,
-                 const cg_node *fused)
+                 const cg_node *fused, const cg_node *bfused)
 {
     const CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
     const long work = (long)M * N * K;
@@ -60,22 +60,31 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
         (!cols_ok && !rows_ok)) {
         gemm1(TA, TB, M, N, K, A, lda, B, ldb, beta, C, ldc);
         if (fused) cg_run_fused(fused, 0, M, 0, N);
+        if (bfused) cg_run_bfused(bfused, 0, N);
         return;
     }
 #pragma omp parallel
     {
+        const int T = omp_get_num_threads(), t = omp_get_thread_num();
         int lo, hi;
-        cg_block(by_cols ? N : M, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        cg_block(by_cols ? N : M, T, t, &lo, &hi);
         if (lo < hi) {
             if (by_cols) {
                 gemm1(TA, TB, M, hi - lo, K, A, lda, B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb,
                       beta, C + lo, ldc);
                 if (fused) cg_run_fused(fused, 0, M, lo, hi);
+                if (bfused) cg_run_bfused(bfused, lo, hi);
             } else {
                 gemm1(TA, TB, hi - lo, N, K, A + (ta ? (size_t)lo : (size_t)lo * lda), lda, B, ldb,
                       beta, C + (size_t)lo * ldc, ldc);
                 if (fused) cg_run_fused(fused, lo, hi, 0, N);
             }
+        }
+        if (bfused && !by_cols) {
+            /* The chain needs whole columns: once every row is written. */
+#pragma omp barrier
+            cg_block(N, T, t, &lo, &hi);
+            if (lo < hi) cg_run_bfused(bfused, lo, hi);
         }
     }
 }
@@ -108,7 +117,7 @@ static void forward_matmul(cg_node *n)
     int m = n->shape[0], nn = n->shape[1], k = a->shape[ta ? 0 : 1];
     /* The fused chain (a bias add, an activation: plan.c) runs on each
      * thread's block of the product as soon as it is written. */
-    gemm(ta, tb, m, nn, k, a->val, a->shape[1], b->val, b->shape[1], 0, n->val, nn, n);
+    gemm(ta, tb, m, nn, k, a->val, a->shape[1], b->val, b->shape[1], 0, n->val, nn, n, NULL);
 }
 
 static void backward_matmul(cg_node *n)
@@ -121,22 +130,25 @@ static void backward_matmul(cg_node *n)
     /* beta 0 for the first writer of a gradient (autodiff.c), 1 after. */
     if (a->grad) {
         cg_real beta = cg_grad_first(a) ? 0 : 1;
+        /* The backward chain before the product (plan.c) runs on each block
+         * of dA as it is written. */
+        cg_bfused_prepare(n);
         if (!ta) /* dA [m,k] = G [m,n] * op(B)^T */
-            gemm(0, !tb, m, k, nn, G, nn, b->val, ldb, beta, a->grad, lda, NULL);
+            gemm(0, !tb, m, k, nn, G, nn, b->val, ldb, beta, a->grad, lda, NULL, n->bfused ? n : NULL);
         else /* dA [k,m] = op(B) [k,n] * G^T */
-            gemm(tb, 1, k, m, nn, b->val, ldb, G, nn, beta, a->grad, lda, NULL);
+            gemm(tb, 1, k, m, nn, b->val, ldb, G, nn, beta, a->grad, lda, NULL, n->bfused ? n : NULL);
     }
     if (b->grad) {
         cg_real beta = cg_grad_first(b) ? 0 : 1;
         if (!tb) /* dB [k,n] = op(A)^T [k,m] * G [m,n] */
-            gemm(!ta, 0, k, nn, m, a->val, lda, G, nn, beta, b->grad, ldb, NULL);
+            gemm(!ta, 0, k, nn, m, a->val, lda, G, nn, beta, b->grad, ldb, NULL, NULL);
         else /* dB [n,k] = G^T [n,m] * op(A) [m,k] */
-            gemm(1, ta, nn, k, m, G, nn, a->val, lda, beta, b->grad, ldb, NULL);
+            gemm(1, ta, nn, k, m, G, nn, a->val, lda, beta, b->grad, ldb, NULL, NULL);
     }
 }
 
 const cg_op_def cg_op_matmul = {"matmul", 2, infer_matmul, NULL, forward_matmul,
-                                 backward_matmul, 1, NULL, NULL, 1, NULL};
+                                 backward_matmul, 1, NULL, NULL, 1, NULL, NULL, 1};
 
 cg_node *cg_matmul(cg_node *a, cg_node *b, int trans_a, int trans_b)
 {

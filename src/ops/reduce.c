@@ -87,13 +87,13 @@ static void backward_reduce_axis(cg_node *n)
 }
 
 const cg_op_def cg_op_sum = {"sum", 1, infer_reduce_all, NULL, forward_reduce_all,
-                             backward_reduce_all, 0, NULL, NULL, 0, NULL};
+                             backward_reduce_all, 0, NULL, NULL, 0, NULL, NULL, 0};
 const cg_op_def cg_op_mean = {"mean", 1, infer_reduce_all, NULL, forward_reduce_all,
-                              backward_reduce_all, 0, NULL, NULL, 0, NULL};
+                              backward_reduce_all, 0, NULL, NULL, 0, NULL, NULL, 0};
 const cg_op_def cg_op_sum_axis = {"sum_axis", 1, infer_reduce_axis, NULL, forward_reduce_axis,
-                                  backward_reduce_axis, 0, NULL, NULL, 0, NULL};
+                                  backward_reduce_axis, 0, NULL, NULL, 0, NULL, NULL, 0};
 const cg_op_def cg_op_mean_axis = {"mean_axis", 1, infer_reduce_axis, NULL, forward_reduce_axis,
-                                   backward_reduce_axis, 0, NULL, NULL, 0, NULL};
+                                   backward_reduce_axis, 0, NULL, NULL, 0, NULL, NULL, 0};
 
 cg_node *cg_sum(cg_node *a)
 {

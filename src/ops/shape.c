@@ -59,7 +59,7 @@ static void backward_copy(cg_node *n)
 }
 
 const cg_op_def cg_op_reshape = {"reshape", 1, infer_reshape, NULL, forward_copy, backward_copy,
-                                 0, NULL, NULL, 0, NULL};
+                                 0, NULL, NULL, 0, NULL, NULL, 0};
 
 cg_node *cg_reshape(cg_node *a, int ndim, const int *shape)
 {
@@ -118,10 +118,10 @@ static void backward_slice(cg_node *n)
 
 const cg_op_def cg_op_slice = {"slice",        1,    infer_slice, NULL, forward_slice,
                                backward_slice, 0,    NULL,        NULL, 0,
-                               NULL};
+                               NULL, NULL, 0};
 const cg_op_def cg_op_index = {"index",        1,    infer_slice, NULL, forward_slice,
                                backward_slice, 0,    NULL,        NULL, 0,
-                               NULL};
+                               NULL, NULL, 0};
 
 cg_node *cg_slice(cg_node *a, int start, int len)
 {

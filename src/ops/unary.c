@@ -82,17 +82,17 @@ static void relu_grad_range(const cg_real *restrict x, const cg_real *restrict g
         }
 }
 
-static void backward_unary(cg_node *n)
+/* gx = (first) or += (not) g f'(x) for i in [lo, hi), f' from x or y. */
+static void unary_grad_range(int kind, cg_real p, const cg_real *restrict x,
+                             const cg_real *restrict y, const cg_real *restrict g,
+                             cg_real *restrict gx, long lo, long hi, int first)
 {
-    const cg_real *x = n->in[0]->val, *y = n->val, *g = n->grad;
-    cg_real *gx = n->in[0]->grad;
-    const cg_real p = n->rp[0];
-    const long N = (long)n->size;
-    if (n->ip[0] != U_RELU) cg_grad_prepare(n->in[0]); /* zeroed if nothing wrote it yet */
-    switch (n->ip[0]) {
-#define LOOP(EXPR) \
-    _Pragma("omp parallel for if (N > CG_OMP_MIN) schedule(static)") \
-    for (long i = 0; i < N; i++) gx[i] += g[i] * (EXPR); \
+    switch (kind) {
+#define LOOP(EXPR)                                                   \
+    if (first)                                                       \
+        for (long i = lo; i < hi; i++) gx[i] = g[i] * (EXPR);        \
+    else                                                             \
+        for (long i = lo; i < hi; i++) gx[i] += g[i] * (EXPR);       \
     break
     case U_NEG: LOOP(-1);
     case U_SQUARE: LOOP(2 * x[i]);
@@ -100,21 +100,37 @@ static void backward_unary(cg_node *n)
     case U_EXP: LOOP(y[i]);
     case U_LOG: LOOP(1 / x[i]);
     case U_SQRT: LOOP(1 / (2 * y[i]));
-    case U_RELU: {
-        /* The hot case writes (=) when it is the gradient's first writer
-         * (autodiff.c) rather than zeroing it first. */
-        const int first = cg_grad_first(n->in[0]);
-        const long chunks = (N + UNARY_CHUNK - 1) / UNARY_CHUNK;
-#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
-        for (long k = 0; k < chunks; k++) {
-            long lo = k * UNARY_CHUNK, hi = lo + UNARY_CHUNK < N ? lo + UNARY_CHUNK : N;
-            relu_grad_range(x, g, gx, lo, hi, first);
-        }
-        break;
-    }
+    case U_RELU: relu_grad_range(x, g, gx, lo, hi, first); break;
     case U_SIGMOID: LOOP(y[i] * (1 - y[i]));
     case U_TANH: LOOP(1 - y[i] * y[i]);
 #undef LOOP
+    }
+}
+
+static void backward_unary(cg_node *n)
+{
+    const cg_real *x = n->in[0]->val, *y = n->val, *g = n->grad;
+    cg_real *gx = n->in[0]->grad;
+    const long N = (long)n->size, chunks = (N + UNARY_CHUNK - 1) / UNARY_CHUNK;
+    /* ReLU, the hot case, writes (=) when it is the gradient's first
+     * writer (autodiff.c); the others add to a zeroed gradient. */
+    const int first = n->ip[0] == U_RELU && cg_grad_first(n->in[0]);
+    if (n->ip[0] != U_RELU) cg_grad_prepare(n->in[0]);
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+    for (long k = 0; k < chunks; k++) {
+        long lo = k * UNARY_CHUNK, hi = lo + UNARY_CHUNK < N ? lo + UNARY_CHUNK : N;
+        unary_grad_range(n->ip[0], n->rp[0], x, y, g, gx, lo, hi, first);
+    }
+}
+
+/* Run by the product after it (plan.c): columns [c0, c1), every row. */
+static void backward_block_unary(cg_node *n, int c0, int c1)
+{
+    const long cols = n->shape[1];
+    for (long r = 0; r < n->shape[0]; r++) {
+        const long o = r * cols;
+        unary_grad_range(n->ip[0], n->rp[0], n->in[0]->val + o, n->val + o, n->grad + o,
+                         n->in[0]->grad + o, c0, c1, n->bfirst[0]);
     }
 }
 
@@ -124,7 +140,8 @@ static void backward_unary(cg_node *n)
                                     forward_unary,  backward_unary,              \
                                     1,              blockwise_unary,             \
                                     block_unary,    0,                           \
-                                    NULL};                                       \
+                                    NULL,           backward_block_unary,        \
+                                    0};                                          \
     cg_node *cg_##NAME(cg_node *a)                                               \
     {                                                                            \
         int ip[1] = {KIND};                                                      \
@@ -141,7 +158,8 @@ UNARY_OP(sigmoid, U_SIGMOID)
 UNARY_OP(tanh, U_TANH)
 
 const cg_op_def cg_op_pow = {"pow",          1,           infer_unary, NULL, forward_unary,
-                             backward_unary, 1, blockwise_unary, block_unary, 0, NULL};
+                             backward_unary, 1, blockwise_unary, block_unary, 0, NULL,
+                             backward_block_unary, 0};
 
 cg_node *cg_pow(cg_node *a, cg_real exponent)
 {
