@@ -395,15 +395,76 @@ static void update_block_base(const hyper h, int kind, int nesterov, int len, cg
 /* The same with 8-wide AVX2 vectors, chosen at run time where the CPU has
  * them: the library is built for baseline x86-64 (4-wide SSE). Without
  * FMA contraction (C11 mode) the results are bit for bit the same.
- * adaptive_block's three passes were kept over one pass with intrinsics:
- * in this VM's slow phases (bench/OPTIMIZATIONS.md) one pass, chaining a
- * load, a square root and a division per element, took 1.9 ms per step of
- * config A and the three passes 0.7 ms; in its fast phases 150 and 195 us. */
-__attribute__((target("avx2"))) static void sqrt_block_avx2(cg_real *x, int n)
+ *
+ * RMSprop and Adam here take two passes over a block, with intrinsics:
+ * moments, square root and denominator, then the division and the weights.
+ * Measured on config A's 670k parameters (bench/OPTIMIZATIONS.md): alone,
+ * 150 us against 195 for adaptive_block's three passes; inside steps in
+ * this VM's slow phases, 650 against 700 us. One pass (150 us alone) took
+ * 1.9 ms there: it chains a load, a square root and a division per
+ * element, which the two threads' shared core did not overlap. */
+__attribute__((target("avx2"))) static CG_ALWAYS_INLINE void
+adaptive_block_avx2(const hyper h, int adam, int plain, int len, cg_real *restrict wb,
+                    const cg_real *restrict gb, cg_real *restrict mb, cg_real *restrict vb)
 {
-    int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
-    for (; i < n; i++) x[i] = CG_SQRTR(x[i]);
+    const __m256 cv = _mm256_set1_ps(h.cv), ncv = _mm256_set1_ps(-h.cv);
+    const __m256 scale = _mm256_set1_ps(h.scale), l2 = _mm256_set1_ps(h.l2);
+    const __m256 b1 = _mm256_set1_ps(h.b1), b2 = _mm256_set1_ps(h.b2);
+    const __m256 a1 = _mm256_set1_ps(1 - h.b1), a2 = _mm256_set1_ps(1 - h.b2);
+    const __m256 c1 = _mm256_set1_ps(h.c1), c2 = _mm256_set1_ps(h.c2);
+    const __m256 eps = _mm256_set1_ps(h.eps), lr = _mm256_set1_ps(h.lr);
+    const __m256 shrink = _mm256_set1_ps(h.shrink);
+    cg_real num[BLOCK], den[BLOCK];
+    const int vec = len / 8 * 8;
+    for (int i = 0; i < vec; i += 8) {
+        __m256 g = _mm256_loadu_ps(gb + i);
+        if (!plain) { /* effective_grad: min/max give the clamp's values */
+            g = _mm256_max_ps(_mm256_min_ps(g, cv), ncv);
+            g = _mm256_add_ps(_mm256_mul_ps(g, scale), _mm256_mul_ps(l2, _mm256_loadu_ps(wb + i)));
+        }
+        __m256 nu, d;
+        if (adam) {
+            __m256 m = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(mb + i)),
+                                     _mm256_mul_ps(a1, g));
+            __m256 v = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(vb + i)),
+                                     _mm256_mul_ps(_mm256_mul_ps(a2, g), g));
+            _mm256_storeu_ps(mb + i, m);
+            _mm256_storeu_ps(vb + i, v);
+            nu = _mm256_mul_ps(m, c1);
+            d = _mm256_sqrt_ps(_mm256_mul_ps(v, c2));
+        } else {
+            __m256 v = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(vb + i)),
+                                     _mm256_mul_ps(_mm256_mul_ps(a1, g), g));
+            _mm256_storeu_ps(vb + i, v);
+            nu = g;
+            d = _mm256_sqrt_ps(v);
+        }
+        _mm256_storeu_ps(num + i, nu);
+        _mm256_storeu_ps(den + i, _mm256_add_ps(d, eps));
+    }
+    for (int i = 0; i < vec; i += 8) {
+        __m256 w = _mm256_loadu_ps(wb + i);
+        if (!plain) w = _mm256_sub_ps(w, _mm256_mul_ps(shrink, w));
+        __m256 q = _mm256_div_ps(_mm256_loadu_ps(num + i), _mm256_loadu_ps(den + i));
+        _mm256_storeu_ps(wb + i, _mm256_sub_ps(w, _mm256_mul_ps(lr, q)));
+    }
+    for (int i = vec; i < len; i++) { /* the same, one element at a time */
+        cg_real w = wb[i], g = plain ? gb[i] : effective_grad(h, gb[i], w), nu, d;
+        if (adam) {
+            cg_real m = h.b1 * mb[i] + (1 - h.b1) * g, v = h.b2 * vb[i] + (1 - h.b2) * g * g;
+            mb[i] = m;
+            vb[i] = v;
+            nu = m * h.c1;
+            d = CG_SQRTR(v * h.c2);
+        } else {
+            cg_real v = h.b1 * vb[i] + (1 - h.b1) * g * g;
+            vb[i] = v;
+            nu = g;
+            d = CG_SQRTR(v);
+        }
+        if (!plain) w = w - h.shrink * w;
+        wb[i] = w - h.lr * (nu / (d + h.eps));
+    }
 }
 
 __attribute__((target("avx2"))) static void update_block_avx2(const hyper h, int kind,
@@ -411,7 +472,17 @@ __attribute__((target("avx2"))) static void update_block_avx2(const hyper h, int
                                                              const cg_real *gb, cg_real *s0b,
                                                              cg_real *s1b)
 {
-    update_block(h, kind, nesterov, len, wb, gb, s0b, s1b, sqrt_block_avx2);
+    const int plain = plain_update(h);
+    if (kind == CG_OPT_ADAM && plain)
+        adaptive_block_avx2(h, 1, 1, len, wb, gb, s0b, s1b);
+    else if (kind == CG_OPT_ADAM)
+        adaptive_block_avx2(h, 1, 0, len, wb, gb, s0b, s1b);
+    else if (kind == CG_OPT_RMSPROP && plain)
+        adaptive_block_avx2(h, 0, 1, len, wb, gb, s0b, s1b);
+    else if (kind == CG_OPT_RMSPROP)
+        adaptive_block_avx2(h, 0, 0, len, wb, gb, s0b, s1b);
+    else
+        update_block(h, kind, nesterov, len, wb, gb, s0b, s1b, sqrt_block);
 }
 #endif
 
