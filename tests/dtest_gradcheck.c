@@ -598,6 +598,43 @@ static void check_first_writer(void)
     }
 }
 
+/* Backward fusion (plan.c): before a product, a chain of single-consumer
+ * ops (tanh, batch norm, ReLU, bias add) runs its backward inside the
+ * product's, column block by column block. Checked in training and in
+ * inference mode, twice in a row (the second pass must overwrite the
+ * first's gradients, not add to them). */
+static void check_backward_chain(void)
+{
+    for (int training = 0; training < 2; training++) {
+        cg_graph *g = cg_graph_new();
+        cg_rng r;
+        cg_rng_seed(&r, 321u + (unsigned)training);
+        cg_node *x = var(g, &r, U_ANY, 2, SH(6, 4)), *w1 = var(g, &r, U_ANY, 2, SH(4, 5));
+        cg_node *b1 = var(g, &r, U_ANY, 1, SH(5)), *gamma = var(g, &r, U_POS, 1, SH(5));
+        cg_node *beta = var(g, &r, U_ANY, 1, SH(5)), *w2 = var(g, &r, U_ANY, 2, SH(5, 3));
+        cg_real rm[5], rv[5];
+        for (int i = 0; i < 5; i++) {
+            rm[i] = (cg_real)draw(&r, U_ANY);
+            rv[i] = (cg_real)draw(&r, U_POS);
+        }
+        cg_node *mean = cg_state(g, NULL, 1, SH(5), rm), *vr = cg_state(g, NULL, 1, SH(5), rv);
+        cg_graph_set_training(g, training);
+        cg_node *h = cg_relu(cg_add(cg_matmul(x, w1, 0, 0), b1));
+        cg_node *a = cg_tanh(cg_batch_norm(h, gamma, beta, mean, vr, (cg_real)0.1, (cg_real)1e-3));
+        cg_node *cost = weigh(cg_matmul(a, w2, 0, 0), &r);
+        CHECK(cost != NULL);
+        for (int pass = 0; cost && pass < 2; pass++) {
+            int nz = 0;
+            double err = gradcheck(g, cost, &nz);
+            if (verbose)
+                printf("%-22s %-32s max rel err %.3g\n", "(graph)",
+                       training ? "backward chain, training" : "backward chain, inference", err);
+            CHECK(err >= 0 && err < TOL && nz > 0);
+        }
+        cg_graph_free(g);
+    }
+}
+
 /* A placeholder with an open batch dimension, fed two batch sizes. */
 static void check_batch(void)
 {
@@ -659,6 +696,7 @@ int main(int argc, char **argv)
 
     check_accumulation();
     check_first_writer();
+    check_backward_chain();
     check_batch();
     free(passed);
     CHECK_DONE();

@@ -326,7 +326,9 @@ cg_real *cg_graph_state(cg_graph *g) { return g ? g->state : NULL; }
 
 void cg_graph_set_bn_sync(cg_graph *g, cg_dist *d)
 {
-    if (g) g->bn_sync = d;
+    if (!g || g->bn_sync == d) return;
+    g->bn_sync = d;
+    g->planned = 0; /* synchronised batch norm cannot run in fused blocks (plan.c) */
 }
 
 int cg_graph_print(cg_graph *g, void *file)

@@ -51,7 +51,8 @@ typedef struct cg_op_def {
      * elementwise ops before it (an activation, a bias add) run their
      * backward on those columns, all rows, in the same thread.
      * backward_block does columns [c0, c1) of n's gradient, writing in[j]'s
-     * with = where n->bfirst[j] (the first writer, decided beforehand). */
+     * with = where n->bfirst[j] (the first writer, decided beforehand).
+     * blockwise (above) says whether node n may join such a chain. */
     void (*backward_block)(cg_node *n, int c0, int c1);
     /* The op's backward calls cg_run_bfused on every block of columns of
      * in[0]'s gradient it writes. */
@@ -96,7 +97,7 @@ struct cg_node {
                                     the blocks of in[0]'s gradient */
     cg_node *bfused_next;        /* next in that chain (towards the leaves) */
     int bfused_in;               /* run by its consumer's backward: skipped */
-    int bfirst[2];               /* in a backward chain: first writer of in[j] */
+    int bfirst[CG_MAX_INPUTS];   /* in a backward chain: first writer of in[j] */
     double prof_fwd, prof_bwd;   /* profiling (profile.c): seconds, calls */
     long prof_nfwd, prof_nbwd;
 
@@ -179,8 +180,8 @@ static inline void cg_run_fused(const cg_node *n, int r0, int r1, int c0, int c1
 static inline void cg_bfused_prepare(const cg_node *n)
 {
     for (cg_node *e = n->bfused; e; e = e->bfused_next)
-        for (int j = 0; j < 2; j++)
-            e->bfirst[j] = j < e->n_in && e->in[j]->grad ? cg_grad_first(e->in[j]) : 0;
+        for (int j = 0; j < e->n_in; j++)
+            e->bfirst[j] = e->in[j]->grad ? cg_grad_first(e->in[j]) : 0;
 }
 
 /* Then, after writing columns [c0, c1) (all rows) of in[0]'s gradient. */

@@ -46,7 +46,8 @@ static void plan_fusion(cg_graph *g)
         for (int j = i + 1; j < g->n_nodes; j++) {
             cg_node *e = g->nodes[j];
             if (e->kind != CG_KIND_OP) continue;
-            if (e->in[0] != last || !e->op->blockwise || !e->op->blockwise(e) || !e->val ||
+            if (e->in[0] != last || !e->op->forward_block || !e->op->blockwise ||
+                !e->op->blockwise(e) || !e->val ||
                 e->shape[0] != p->shape[0] || e->shape[1] != p->shape[1])
                 break;
             *link = e;

@@ -250,8 +250,38 @@ static void backward_bn(cg_node *n)
     }
 }
 
+/* In a backward chain (plan.c): not with statistics synchronised over
+ * MPI, whose sums are exchanged between the passes. */
+static int blockwise_bn(const cg_node *n) { return !n->g->bn_sync; }
+
+/* Run by the product after it (plan.c): columns [c0, c1), every row, as
+ * one thread's block of backward_bn. */
+static void backward_block_bn(cg_node *n, int c0, int c1)
+{
+    const int m = n->shape[0], c = n->shape[1];
+    const cg_real *g = n->grad, *gamma = n->in[1]->val;
+    cg_real *gx = n->in[0]->grad, *ggamma = n->in[1]->grad, *gbeta = n->in[2]->grad;
+    const cg_real *xhat = n->scratch, *inv = xhat + n->size;
+    cg_real *sum_g = (cg_real *)inv + c, *sum_gx = sum_g + c, *k = sum_gx + c;
+    grad_sums(g, xhat, m, c, c0, c1, sum_g, sum_gx);
+    if (ggamma)
+        for (int j = c0; j < c1; j++) ggamma[j] = n->bfirst[1] ? sum_gx[j] : ggamma[j] + sum_gx[j];
+    if (gbeta)
+        for (int j = c0; j < c1; j++) gbeta[j] = n->bfirst[2] ? sum_g[j] : gbeta[j] + sum_g[j];
+    if (!gx) return;
+    if (!n->g->training) {
+        for (int j = c0; j < c1; j++) k[j] = gamma[j] * inv[j];
+        grad_x(g, xhat, m, c, c0, c1, k, 1, NULL, NULL, !n->bfirst[0], gx);
+    } else {
+        const cg_real M = (cg_real)m;
+        for (int j = c0; j < c1; j++) k[j] = gamma[j] * inv[j] / M;
+        grad_x(g, xhat, m, c, c0, c1, k, M, sum_g, sum_gx, !n->bfirst[0], gx);
+    }
+}
+
 const cg_op_def cg_op_batch_norm = {"batch_norm", 5, infer_bn, scratch_bn, forward_bn,
-                                     backward_bn, 1, NULL, NULL, 1, NULL, NULL, 0};
+                                     backward_bn, 1, blockwise_bn, NULL, 1, NULL,
+                                     backward_block_bn, 0};
 
 cg_node *cg_batch_norm(cg_node *x, cg_node *gamma, cg_node *beta, cg_node *running_mean,
                        cg_node *running_var, cg_real momentum, cg_real eps)
