@@ -174,6 +174,15 @@ static inline void cg_run_fused(const cg_node *n, int r0, int r1, int c0, int c1
     for (cg_node *e = n->fused; e; e = e->fused_next) e->op->forward_block(e, r0, r1, c0, c1);
 }
 
+/* The same in strips of a few rows: each op of the chain then finds the
+ * strip the op before it wrote still in L1, not just in L2. */
+#define CG_FUSED_STRIP 8
+static inline void cg_run_fused_strips(const cg_node *n, int r0, int r1, int c0, int c1)
+{
+    for (int r = r0; r < r1; r += CG_FUSED_STRIP)
+        cg_run_fused(n, r, r + CG_FUSED_STRIP < r1 ? r + CG_FUSED_STRIP : r1, c0, c1);
+}
+
 /* For a runs_bfused op's backward, before its parallel region: decide
  * which gradients each node of its backward chain writes first, in the
  * order the unfused backward would have (cg_grad_first is not thread-safe). */

@@ -63,7 +63,7 @@ static bn_scratch bn_parts(const cg_node *n)
 
 /* Rows per strip of the normalisation: the strip is still in L1 when the
  * fused activation (plan.c) reads it. */
-#define BN_STRIP 8
+#define BN_STRIP CG_FUSED_STRIP
 
 /* Threads take blocks of columns (ops.h, cg_block): a column's statistics
  * are then one thread's sums, in row order whatever the thread count, and

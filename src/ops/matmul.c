@@ -59,7 +59,7 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
     if (omp_get_max_threads() < 2 || omp_in_parallel() || work < GEMM_SPLIT_MIN ||
         (!cols_ok && !rows_ok)) {
         gemm1(TA, TB, M, N, K, A, lda, B, ldb, beta, C, ldc);
-        if (fused) cg_run_fused(fused, 0, M, 0, N);
+        if (fused) cg_run_fused_strips(fused, 0, M, 0, N);
         if (bfused) cg_run_bfused(bfused, 0, N);
         return;
     }
@@ -72,12 +72,12 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
             if (by_cols) {
                 gemm1(TA, TB, M, hi - lo, K, A, lda, B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb,
                       beta, C + lo, ldc);
-                if (fused) cg_run_fused(fused, 0, M, lo, hi);
+                if (fused) cg_run_fused_strips(fused, 0, M, lo, hi);
                 if (bfused) cg_run_bfused(bfused, lo, hi);
             } else {
                 gemm1(TA, TB, hi - lo, N, K, A + (ta ? (size_t)lo : (size_t)lo * lda), lda, B, ldb,
                       beta, C + (size_t)lo * ldc, ldc);
-                if (fused) cg_run_fused(fused, lo, hi, 0, N);
+                if (fused) cg_run_fused_strips(fused, lo, hi, 0, N);
             }
         }
         if (bfused && !by_cols) {
