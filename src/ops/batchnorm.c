@@ -231,55 +231,68 @@ static void grad_x(const cg_real *restrict g, const cg_real *restrict x,
     }
 }
 
+/* Columns [c0, c1), every row: the sums, then gamma's and beta's
+ * gradients (= where set_gamma / set_beta: their first writer, else +=).
+ * Each rank's own sums: data-parallel training sums parameter gradients
+ * across ranks afterwards. */
+static void backward_sums(cg_node *n, int c0, int c1, int set_gamma, int set_beta)
+{
+    const bn_scratch sc = bn_parts(n);
+    cg_real *ggamma = n->in[1]->grad, *gbeta = n->in[2]->grad;
+    grad_sums(n->grad, n->in[0]->val, sc.mu, sc.inv, n->shape[0], n->shape[1], c0, c1, sc.sum_g,
+              sc.sum_gx);
+    if (ggamma)
+        for (int j = c0; j < c1; j++) ggamma[j] = set_gamma ? sc.sum_gx[j] : ggamma[j] + sc.sum_gx[j];
+    if (gbeta)
+        for (int j = c0; j < c1; j++) gbeta[j] = set_beta ? sc.sum_g[j] : gbeta[j] + sc.sum_g[j];
+}
+
+/* Then x's gradient on the same columns (+= where add); M is the batch
+ * the statistics came from (all ranks' with synchronised statistics). */
+static void backward_x(cg_node *n, int c0, int c1, cg_real M, int add)
+{
+    const bn_scratch sc = bn_parts(n);
+    const cg_real *gamma = n->in[1]->val;
+    const int m = n->shape[0], c = n->shape[1];
+    if (!n->g->training) {
+        for (int j = c0; j < c1; j++) sc.k[j] = gamma[j] * sc.inv[j];
+        grad_x(n->grad, n->in[0]->val, sc.mu, sc.inv, m, c, c0, c1, sc.k, 1, NULL, NULL, add,
+               n->in[0]->grad);
+    } else {
+        /* gamma inv / M once per column rather than per element: the same
+         * value, and no division in the inner loop. sum(dxhat) = gamma
+         * sum(g); sum(dxhat xhat) = gamma sum(g xhat). */
+        for (int j = c0; j < c1; j++) sc.k[j] = gamma[j] * sc.inv[j] / M;
+        grad_x(n->grad, n->in[0]->val, sc.mu, sc.inv, m, c, c0, c1, sc.k, M, sc.sum_g, sc.sum_gx,
+               add, n->in[0]->grad);
+    }
+}
+
 static void backward_bn(cg_node *n)
 {
-    const int m = n->shape[0], c = n->shape[1];
-    const cg_real *g = n->grad, *gamma = n->in[1]->val;
-    cg_real *gx = n->in[0]->grad, *ggamma = n->in[1]->grad, *gbeta = n->in[2]->grad;
-    const cg_real *x = n->in[0]->val;
-    const bn_scratch sc = bn_parts(n);
-    const cg_real *inv = sc.inv, *mu = sc.mu;
-    cg_real *sum_g = sc.sum_g, *sum_gx = sc.sum_gx, *k = sc.k;
-    const int training = n->g->training;
-    cg_dist *sync = training ? n->g->bn_sync : NULL;
-    /* x's gradient is written (=) by its first writer (autodiff.c); gamma's
-     * and beta's, one value per column, are zeroed first and added to. */
-    cg_grad_prepare(n->in[1]);
-    cg_grad_prepare(n->in[2]);
-    const int add = gx && !cg_grad_first(n->in[0]);
-    cg_real M = (cg_real)m;
+    cg_dist *sync = n->g->training ? n->g->bn_sync : NULL;
+    /* Each gradient is written (=) by its first writer (autodiff.c). */
+    const int set_gamma = n->in[1]->grad && cg_grad_first(n->in[1]);
+    const int set_beta = n->in[2]->grad && cg_grad_first(n->in[2]);
+    const int has_x = n->in[0]->grad != NULL, add = has_x && !cg_grad_first(n->in[0]);
+    const int c = n->shape[1];
+    cg_real M = (cg_real)n->shape[0];
 #pragma omp parallel if (bn_parallel(n))
     {
         int lo, hi;
         cg_block(c, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-        grad_sums(g, x, mu, inv, m, c, lo, hi, sum_g, sum_gx);
-        /* gamma and beta take this rank's sums: data-parallel training sums
-         * parameter gradients across ranks afterwards. */
-        if (ggamma)
-            for (int j = lo; j < hi; j++) ggamma[j] += sum_gx[j];
-        if (gbeta)
-            for (int j = lo; j < hi; j++) gbeta[j] += sum_g[j];
-        if (gx) {
-            if (sync) {
-                /* x's gradient flows through the global statistics. */
+        backward_sums(n, lo, hi, set_gamma, set_beta);
+        if (has_x && sync) {
+            /* x's gradient flows through the global statistics. */
+            const bn_scratch sc = bn_parts(n);
 #pragma omp barrier
 #pragma omp single
-                {
-                    cg_dist_sum(sync, sum_g, 2 * (size_t)c);
-                    cg_dist_sum(sync, &M, 1);
-                }
-            }
-            if (!training) {
-                for (int j = lo; j < hi; j++) k[j] = gamma[j] * inv[j];
-                grad_x(g, x, mu, inv, m, c, lo, hi, k, 1, NULL, NULL, add, gx);
-            } else {
-                /* gamma inv / M once per column rather than per element: the
-                 * same value, and no division in the inner loop. sum(dxhat) =
-                 * gamma sum(g); sum(dxhat xhat) = gamma sum(g xhat). */
-                for (int j = lo; j < hi; j++) k[j] = gamma[j] * inv[j] / M;
-                grad_x(g, x, mu, inv, m, c, lo, hi, k, M, sum_g, sum_gx, add, gx);
+            {
+                cg_dist_sum(sync, sc.sum_g, 2 * (size_t)c);
+                cg_dist_sum(sync, &M, 1);
             }
         }
+        if (has_x) backward_x(n, lo, hi, M, add);
     }
 }
 
@@ -291,27 +304,8 @@ static int blockwise_bn(const cg_node *n) { return !n->g->bn_sync; }
  * one thread's block of backward_bn. */
 static void backward_block_bn(cg_node *n, int c0, int c1)
 {
-    const int m = n->shape[0], c = n->shape[1];
-    const cg_real *g = n->grad, *gamma = n->in[1]->val;
-    cg_real *gx = n->in[0]->grad, *ggamma = n->in[1]->grad, *gbeta = n->in[2]->grad;
-    const cg_real *x = n->in[0]->val;
-    const bn_scratch sc = bn_parts(n);
-    const cg_real *inv = sc.inv, *mu = sc.mu;
-    cg_real *sum_g = sc.sum_g, *sum_gx = sc.sum_gx, *k = sc.k;
-    grad_sums(g, x, mu, inv, m, c, c0, c1, sum_g, sum_gx);
-    if (ggamma)
-        for (int j = c0; j < c1; j++) ggamma[j] = n->bfirst[1] ? sum_gx[j] : ggamma[j] + sum_gx[j];
-    if (gbeta)
-        for (int j = c0; j < c1; j++) gbeta[j] = n->bfirst[2] ? sum_g[j] : gbeta[j] + sum_g[j];
-    if (!gx) return;
-    if (!n->g->training) {
-        for (int j = c0; j < c1; j++) k[j] = gamma[j] * inv[j];
-        grad_x(g, x, mu, inv, m, c, c0, c1, k, 1, NULL, NULL, !n->bfirst[0], gx);
-    } else {
-        const cg_real M = (cg_real)m;
-        for (int j = c0; j < c1; j++) k[j] = gamma[j] * inv[j] / M;
-        grad_x(g, x, mu, inv, m, c, c0, c1, k, M, sum_g, sum_gx, !n->bfirst[0], gx);
-    }
+    backward_sums(n, c0, c1, n->bfirst[1], n->bfirst[2]);
+    if (n->in[0]->grad) backward_x(n, c0, c1, (cg_real)n->shape[0], !n->bfirst[0]);
 }
 
 const cg_op_def cg_op_batch_norm = {"batch_norm", 5, infer_bn, scratch_bn, forward_bn,
