@@ -81,7 +81,7 @@ static int bn_parallel(const cg_node *n)
  * vectorise them ("complicated access pattern"). */
 
 /* sum[j] = sum over rows of x[i, j], in row order. */
-static void col_sums(const cg_real *restrict x, int m, int c, int lo, int hi,
+CG_AVX2_CLONES static void col_sums(const cg_real *restrict x, int m, int c, int lo, int hi,
                      cg_real *restrict sum)
 {
     for (int j = lo; j < hi; j++) sum[j] = 0;
@@ -92,7 +92,7 @@ static void col_sums(const cg_real *restrict x, int m, int c, int lo, int hi,
 }
 
 /* sq[j] = sum over rows of (x[i, j] - mu[j])^2, in row order. */
-static void col_sq_dev(const cg_real *restrict x, int m, int c, int lo, int hi,
+CG_AVX2_CLONES static void col_sq_dev(const cg_real *restrict x, int m, int c, int lo, int hi,
                        const cg_real *restrict mu, cg_real *restrict sq)
 {
     for (int j = lo; j < hi; j++) sq[j] = 0;
@@ -106,7 +106,7 @@ static void col_sq_dev(const cg_real *restrict x, int m, int c, int lo, int hi,
 }
 
 /* y = gamma xhat + beta with xhat = (x - mu) inv, rows [r0, r1). */
-static void normalize(const cg_real *restrict x, int r0, int r1, int c, int lo, int hi,
+CG_AVX2_CLONES static void normalize(const cg_real *restrict x, int r0, int r1, int c, int lo, int hi,
                       const cg_real *restrict mu, const cg_real *restrict inv,
                       const cg_real *restrict gamma, const cg_real *restrict beta,
                       cg_real *restrict y)
@@ -185,7 +185,7 @@ static void forward_bn(cg_node *n)
 
 /* sum_g[j] = sum of g[i, j]; sum_gx[j] = sum of g[i, j] xhat[i, j], with
  * xhat = (x - mu) inv as the forward computed it. */
-static void grad_sums(const cg_real *restrict g, const cg_real *restrict x,
+CG_AVX2_CLONES static void grad_sums(const cg_real *restrict g, const cg_real *restrict x,
                       const cg_real *restrict mu, const cg_real *restrict inv, int m, int c,
                       int lo, int hi, cg_real *restrict sum_g, cg_real *restrict sum_gx)
 {
@@ -203,7 +203,7 @@ static void grad_sums(const cg_real *restrict g, const cg_real *restrict x,
 /* dx (=, or += when add) for block [lo, hi). Training: k = gamma inv / M
  * and dx = k (M g - sum(g) - xhat sum(g xhat)); inference (mu and var are
  * constants): dx = g gamma inv, passed as k = gamma inv, M = 1, sums NULL. */
-static void grad_x(const cg_real *restrict g, const cg_real *restrict x,
+CG_AVX2_CLONES static void grad_x(const cg_real *restrict g, const cg_real *restrict x,
                    const cg_real *restrict mu, const cg_real *restrict inv, int m, int c,
                    int lo, int hi, const cg_real *restrict k, cg_real M,
                    const cg_real *restrict sum_g, const cg_real *restrict sum_gx, int add,

@@ -41,6 +41,15 @@ static inline int cg_dims_equal(const cg_node *a, const cg_node *b)
  * matmul.c splits products this way too: a loop over the columns of a
  * product's output, split alike, finds its block in the same core's cache. */
 #define CG_BLOCK_ALIGN 16
+
+/* The hot elementwise loops in an AVX2 clone beside the baseline x86-64
+ * one (SSE), picked at load time by the CPU; without FMA contraction (C11
+ * mode) both give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#define CG_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CG_AVX2_CLONES
+#endif
 static inline void cg_block(int len, int T, int t, int *lo, int *hi)
 {
     int chunk = (len + T - 1) / T;
