@@ -48,8 +48,9 @@ typedef struct cg_op_def {
     int (*grad_passes)(const cg_node *n);
     /* Backward fusion (plan.c), the mirror of the forward's: once a
      * product has written a block of columns of its input's gradient, the
-     * elementwise ops before it (an activation, a bias add) run their
-     * backward on those columns, all rows, in the same thread.
+     * ops before it that work column by column (an activation, a bias add,
+     * a batch norm) run their backward on those columns, all rows, in the
+     * same thread.
      * backward_block does columns [c0, c1) of n's gradient, writing in[j]'s
      * with = where n->bfirst[j] (the first writer, decided beforehand).
      * blockwise (above) says whether node n may join such a chain. */

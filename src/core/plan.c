@@ -85,9 +85,9 @@ static void plan_grad_sharing(cg_graph *g)
 /* Backward fusion: a product's input gradient is final once the product's
  * backward has written it when the product is that input's only consumer
  * (using it once); then the input's own backward can run on each block of
- * columns as it is written, and so on down a chain of single-consumer
- * elementwise ops (ReLU, then the bias add before it). Those nodes are
- * skipped by the backward walk (autodiff.c). */
+ * columns as it is written, and so on down a chain of single-consumer ops
+ * that work column by column (a ReLU, a batch norm or bias add before it).
+ * Those nodes are skipped by the backward walk (autodiff.c). */
 static void plan_backward_fusion(cg_graph *g)
 {
     for (int i = 0; i < g->n_nodes; i++) {
