@@ -9,6 +9,8 @@
  * backward, a broadcast input sums the gradient over what it was spread. */
 #include "ops.h"
 
+#include <omp.h>
+
 enum { BC_SAME, BC_SCALAR, BC_ROW, BC_COL };
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
 
@@ -112,14 +114,16 @@ static void block_bias_add(cg_node *n, int r0, int r1, int c0, int c1)
     }
 }
 
-/* Run by the product after it (plan.c): columns [c0, c1) of dx and dbias,
- * dbias summed over every row in order as backward_bias_add does. */
+/* Columns [c0, c1) of dx and dbias, every row, dbias summed row by row in
+ * order; in[j]'s gradient written (=) where n->bfirst[j], else added to.
+ * Run by backward_bias_add and by the product after the add (plan.c). */
 static void backward_block_bias_add(cg_node *n, int c0, int c1)
 {
-    const size_t rows = (size_t)n->shape[0], cols = (size_t)n->shape[1];
+    size_t rows, cols;
+    shape_rc(n, &rows, &cols);
     const cg_real *restrict g = n->grad;
     cg_real *gx = n->in[0]->grad, *restrict gb = n->in[1]->grad;
-    if (gx && gx != g)
+    if (gx && gx != g) /* else x shares this gradient (plan.c) */
         for (size_t r = 0; r < rows; r++) {
             const cg_real *restrict gr = g + r * cols;
             cg_real *restrict xr = gx + r * cols;
@@ -144,36 +148,18 @@ static void backward_block_bias_add(cg_node *n, int c0, int c1)
 /* A bias add passes its gradient to x unchanged: x may share it. */
 static int grad_passes_binary(const cg_node *n) { return is_bias_add(n); }
 
-/* dx += g; dbias += the column sums of g, summed row by row in order.
- * A first writer (autodiff.c) copies instead of adding to what it holds. */
+/* dx += g; dbias += the column sums of g: backward_block_bias_add over
+ * blocks of columns. A first writer (autodiff.c) copies instead of adding
+ * to what it holds. */
 static void backward_bias_add(cg_node *n)
 {
-    size_t rows, cols;
-    shape_rc(n, &rows, &cols);
-    const cg_real *restrict g = n->grad;
-    cg_real *restrict gx = n->in[0]->grad, *restrict gb = n->in[1]->grad;
-    const long N = (long)n->size;
-    if (gx == g) {
-        cg_grad_first(n->in[0]); /* x shares this gradient (plan.c): written */
-    } else if (gx) {
-        if (cg_grad_first(n->in[0])) {
-#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
-            for (long i = 0; i < N; i++) gx[i] = g[i];
-        } else {
-#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
-            for (long i = 0; i < N; i++) gx[i] += g[i];
-        }
-    }
-    if (gb) {
-        size_t r = 0;
-        if (cg_grad_first(n->in[1])) {
-            memcpy(gb, g, cols * sizeof *gb);
-            r = 1;
-        }
-        for (; r < rows; r++) {
-            const cg_real *restrict gr = g + r * cols;
-            for (size_t c = 0; c < cols; c++) gb[c] += gr[c];
-        }
+    for (int j = 0; j < 2; j++) n->bfirst[j] = n->in[j]->grad ? cg_grad_first(n->in[j]) : 0;
+    const int cols = cg_cols(n);
+#pragma omp parallel if (n->size > CG_OMP_MIN && cols >= 2 * CG_BLOCK_ALIGN)
+    {
+        int lo, hi;
+        cg_block(cols, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        if (lo < hi) backward_block_bias_add(n, lo, hi);
     }
 }
 
