@@ -448,23 +448,9 @@ adaptive_block_avx2(const hyper h, int adam, int plain, int len, cg_real *restri
         __m256 q = _mm256_div_ps(_mm256_loadu_ps(num + i), _mm256_loadu_ps(den + i));
         _mm256_storeu_ps(wb + i, _mm256_sub_ps(w, _mm256_mul_ps(lr, q)));
     }
-    for (int i = vec; i < len; i++) { /* the same, one element at a time */
-        cg_real w = wb[i], g = plain ? gb[i] : effective_grad(h, gb[i], w), nu, d;
-        if (adam) {
-            cg_real m = h.b1 * mb[i] + (1 - h.b1) * g, v = h.b2 * vb[i] + (1 - h.b2) * g * g;
-            mb[i] = m;
-            vb[i] = v;
-            nu = m * h.c1;
-            d = CG_SQRTR(v * h.c2);
-        } else {
-            cg_real v = h.b1 * vb[i] + (1 - h.b1) * g * g;
-            vb[i] = v;
-            nu = g;
-            d = CG_SQRTR(v);
-        }
-        if (!plain) w = w - h.shrink * w;
-        wb[i] = w - h.lr * (nu / (d + h.eps));
-    }
+    if (vec < len) /* the rest, the same operations without intrinsics */
+        adaptive_block(h, adam, plain, len - vec, wb + vec, gb + vec, adam ? mb + vec : NULL,
+                       vb + vec, sqrt_block);
 }
 
 __attribute__((target("avx2"))) static void update_block_avx2(const hyper h, int kind,
