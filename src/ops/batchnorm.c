@@ -81,8 +81,8 @@ static int bn_parallel(const cg_node *n)
  * vectorise them ("complicated access pattern"). */
 
 /* sum[j] = sum over rows of x[i, j], in row order. */
-CG_AVX2_CLONES static void col_sums(const cg_real *restrict x, int m, int c, int lo, int hi,
-                     cg_real *restrict sum)
+CG_AVX2_CLONES
+static void col_sums(const cg_real *restrict x, int m, int c, int lo, int hi, cg_real *restrict sum)
 {
     for (int j = lo; j < hi; j++) sum[j] = 0;
     for (int i = 0; i < m; i++) {
@@ -92,7 +92,8 @@ CG_AVX2_CLONES static void col_sums(const cg_real *restrict x, int m, int c, int
 }
 
 /* sq[j] = sum over rows of (x[i, j] - mu[j])^2, in row order. */
-CG_AVX2_CLONES static void col_sq_dev(const cg_real *restrict x, int m, int c, int lo, int hi,
+CG_AVX2_CLONES
+static void col_sq_dev(const cg_real *restrict x, int m, int c, int lo, int hi,
                        const cg_real *restrict mu, cg_real *restrict sq)
 {
     for (int j = lo; j < hi; j++) sq[j] = 0;
@@ -106,7 +107,8 @@ CG_AVX2_CLONES static void col_sq_dev(const cg_real *restrict x, int m, int c, i
 }
 
 /* y = gamma xhat + beta with xhat = (x - mu) inv, rows [r0, r1). */
-CG_AVX2_CLONES static void normalize(const cg_real *restrict x, int r0, int r1, int c, int lo, int hi,
+CG_AVX2_CLONES
+static void normalize(const cg_real *restrict x, int r0, int r1, int c, int lo, int hi,
                       const cg_real *restrict mu, const cg_real *restrict inv,
                       const cg_real *restrict gamma, const cg_real *restrict beta,
                       cg_real *restrict y)
@@ -185,9 +187,10 @@ static void forward_bn(cg_node *n)
 
 /* sum_g[j] = sum of g[i, j]; sum_gx[j] = sum of g[i, j] xhat[i, j], with
  * xhat = (x - mu) inv as the forward computed it. */
-CG_AVX2_CLONES static void grad_sums(const cg_real *restrict g, const cg_real *restrict x,
-                      const cg_real *restrict mu, const cg_real *restrict inv, int m, int c,
-                      int lo, int hi, cg_real *restrict sum_g, cg_real *restrict sum_gx)
+CG_AVX2_CLONES
+static void grad_sums(const cg_real *restrict g, const cg_real *restrict x,
+                      const cg_real *restrict mu, const cg_real *restrict inv, int m, int c, int lo,
+                      int hi, cg_real *restrict sum_g, cg_real *restrict sum_gx)
 {
     for (int j = lo; j < hi; j++) sum_g[j] = sum_gx[j] = 0;
     for (int i = 0; i < m; i++) {
@@ -203,11 +206,11 @@ CG_AVX2_CLONES static void grad_sums(const cg_real *restrict g, const cg_real *r
 /* dx (=, or += when add) for block [lo, hi). Training: k = gamma inv / M
  * and dx = k (M g - sum(g) - xhat sum(g xhat)); inference (mu and var are
  * constants): dx = g gamma inv, passed as k = gamma inv, M = 1, sums NULL. */
-CG_AVX2_CLONES static void grad_x(const cg_real *restrict g, const cg_real *restrict x,
-                   const cg_real *restrict mu, const cg_real *restrict inv, int m, int c,
-                   int lo, int hi, const cg_real *restrict k, cg_real M,
-                   const cg_real *restrict sum_g, const cg_real *restrict sum_gx, int add,
-                   cg_real *restrict gx)
+CG_AVX2_CLONES
+static void grad_x(const cg_real *restrict g, const cg_real *restrict x, const cg_real *restrict mu,
+                   const cg_real *restrict inv, int m, int c, int lo, int hi,
+                   const cg_real *restrict k, cg_real M, const cg_real *restrict sum_g,
+                   const cg_real *restrict sum_gx, int add, cg_real *restrict gx)
 {
     for (int i = 0; i < m; i++) {
         const cg_real *restrict gr = g + (size_t)i * c, *restrict xr = x + (size_t)i * c;
@@ -242,7 +245,8 @@ static void backward_sums(cg_node *n, int c0, int c1, int set_gamma, int set_bet
     grad_sums(n->grad, n->in[0]->val, sc.mu, sc.inv, n->shape[0], n->shape[1], c0, c1, sc.sum_g,
               sc.sum_gx);
     if (ggamma)
-        for (int j = c0; j < c1; j++) ggamma[j] = set_gamma ? sc.sum_gx[j] : ggamma[j] + sc.sum_gx[j];
+        for (int j = c0; j < c1; j++)
+            ggamma[j] = set_gamma ? sc.sum_gx[j] : ggamma[j] + sc.sum_gx[j];
     if (gbeta)
         for (int j = c0; j < c1; j++) gbeta[j] = set_beta ? sc.sum_g[j] : gbeta[j] + sc.sum_g[j];
 }

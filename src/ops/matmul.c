@@ -133,10 +133,11 @@ static void backward_matmul(cg_node *n)
         /* The backward chain before the product (plan.c) runs on each block
          * of dA as it is written. */
         cg_bfused_prepare(n);
+        const cg_node *chain = n->bfused ? n : NULL;
         if (!ta) /* dA [m,k] = G [m,n] * op(B)^T */
-            gemm(0, !tb, m, k, nn, G, nn, b->val, ldb, beta, a->grad, lda, NULL, n->bfused ? n : NULL);
+            gemm(0, !tb, m, k, nn, G, nn, b->val, ldb, beta, a->grad, lda, NULL, chain);
         else /* dA [k,m] = op(B) [k,n] * G^T */
-            gemm(tb, 1, k, m, nn, b->val, ldb, G, nn, beta, a->grad, lda, NULL, n->bfused ? n : NULL);
+            gemm(tb, 1, k, m, nn, b->val, ldb, G, nn, beta, a->grad, lda, NULL, chain);
     }
     if (b->grad) {
         cg_real beta = cg_grad_first(b) ? 0 : 1;

@@ -19,7 +19,8 @@ static inline cg_real sigmoid(cg_real x)
 }
 
 /* y[i] = f(x[i]) for i in [lo, hi). */
-CG_AVX2_CLONES static void unary_range(int kind, cg_real p, const cg_real *restrict x, cg_real *restrict y,
+CG_AVX2_CLONES
+static void unary_range(int kind, cg_real p, const cg_real *restrict x, cg_real *restrict y,
                         long lo, long hi)
 {
     switch (kind) {
@@ -67,7 +68,8 @@ static void block_unary(cg_node *n, int r0, int r1, int c0, int c1)
 /* The hot case: pass the gradient where x > 0, gx = (or +=) g [x > 0].
  * g is loaded unconditionally so the compiler emits a vector select: as
  * a branch, the sign of x mispredicts half the time. */
-CG_AVX2_CLONES static void relu_grad_range(const cg_real *restrict x, const cg_real *restrict g,
+CG_AVX2_CLONES
+static void relu_grad_range(const cg_real *restrict x, const cg_real *restrict g,
                             cg_real *restrict gx, long lo, long hi, int first)
 {
     if (first)
