@@ -30,7 +30,10 @@ static void gemm1(CBLAS_TRANSPOSE TA, CBLAS_TRANSPOSE TB, int M, int N, int K, c
                   int lda, const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
 {
     if (beta == 0) {
-        for (int r = 0; r < M; r++) memset(C + (size_t)r * ldc, 0, (size_t)N * sizeof *C);
+        if (ldc == N) /* whole rows: one span */
+            memset(C, 0, (size_t)M * (size_t)N * sizeof *C);
+        else
+            for (int r = 0; r < M; r++) memset(C + (size_t)r * ldc, 0, (size_t)N * sizeof *C);
         beta = 1;
     }
     cg_gemm(CblasRowMajor, TA, TB, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
@@ -67,7 +70,7 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
     {
         const int T = omp_get_num_threads(), t = omp_get_thread_num();
         int lo, hi;
-        cg_block(by_cols ? N : M, T, t, &lo, &hi);
+        cg_block_aligned(by_cols ? N : M, T, t, by_cols ? CG_BLOCK_ALIGN : CG_ROW_ALIGN, &lo, &hi);
         if (lo < hi) {
             if (by_cols) {
                 gemm1(TA, TB, M, hi - lo, K, A, lda, B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb,

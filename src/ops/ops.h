@@ -36,12 +36,6 @@ static inline int cg_dims_equal(const cg_node *a, const cg_node *b)
     return 1;
 }
 
-/* Thread t of T's block [*lo, *hi) of `len` columns (or rows): whole
- * multiples of 16 floats (a cache line), so blocks never share a line.
- * matmul.c splits products this way too: a loop over the columns of a
- * product's output, split alike, finds its block in the same core's cache. */
-#define CG_BLOCK_ALIGN 16
-
 /* The hot elementwise loops in an AVX2 clone beside the baseline x86-64
  * one (SSE), picked at load time by the CPU; without FMA contraction (C11
  * mode) both give the same bits. */
@@ -50,12 +44,28 @@ static inline int cg_dims_equal(const cg_node *a, const cg_node *b)
 #else
 #define CG_AVX2_CLONES
 #endif
-static inline void cg_block(int len, int T, int t, int *lo, int *hi)
+
+/* Thread t of T's block [*lo, *hi) of `len` columns: whole multiples of
+ * 16 floats (a cache line), so blocks never share a line. matmul.c splits
+ * products this way too: a loop over the columns of a product's output,
+ * split alike, finds its block in the same core's cache. */
+#define CG_BLOCK_ALIGN 16
+/* Blocks of rows only need whole rows; multiples of 8 keep OpenBLAS's
+ * 16-row tiles but for one 8-row tail, and balance 784 rows as 392 + 392
+ * (16 would give 400 + 384). Its products are the same bits either way. */
+#define CG_ROW_ALIGN 8
+
+static inline void cg_block_aligned(int len, int T, int t, int align, int *lo, int *hi)
 {
     int chunk = (len + T - 1) / T;
-    chunk = (chunk + CG_BLOCK_ALIGN - 1) / CG_BLOCK_ALIGN * CG_BLOCK_ALIGN;
+    chunk = (chunk + align - 1) / align * align;
     *lo = t * chunk < len ? t * chunk : len;
     *hi = *lo + chunk < len ? *lo + chunk : len;
+}
+
+static inline void cg_block(int len, int T, int t, int *lo, int *hi)
+{
+    cg_block_aligned(len, T, t, CG_BLOCK_ALIGN, lo, hi);
 }
 
 /* Rows and columns of a node seen as a matrix (last dim = columns). */
