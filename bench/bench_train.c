@@ -83,11 +83,9 @@ static void random_data(float *x, float *y, int d, int classes)
 static void feed(cg_model *m, const float *x, const float *y, int d, int batch, long step)
 {
     long start = (step * batch) % (POOL - batch + 1);
-    cg_real *bx = cg_feed_buffer(cg_model_input(m), batch);
-    cg_real *by = cg_feed_buffer(cg_model_labels(m), batch);
-    if (!bx || !by) die("feed");
-    memcpy(bx, x + (size_t)start * (size_t)d, (size_t)batch * (size_t)d * sizeof *bx);
-    memcpy(by, y + start, (size_t)batch * sizeof *by);
+    if (cg_feed(cg_model_input(m), x + (size_t)start * (size_t)d, batch) ||
+        cg_feed(cg_model_labels(m), y + start, batch))
+        die("feed");
 }
 
 static void bench_training(const bench_config *c, double scale)

@@ -446,6 +446,45 @@ static void test_normalizer_and_gather(void)
     }
 }
 
+/* A batch large enough to be gathered by several threads equals the rows
+ * converted one by one; a bad index in the middle zeroes its row only. */
+static void test_gather_large_batch(void)
+{
+    enum { N = 300, D = 784, M = 128 };
+    cg_dataset b;
+    memset(&b, 0, sizeof b);
+    b.n = N, b.d = D, b.n_classes = 10;
+    b.x_u8 = malloc((size_t)N * D);
+    b.y = malloc(N * sizeof(int32_t));
+    for (int i = 0; i < N * D; i++) b.x_u8[i] = (uint8_t)((i * 7 + i / D) % 256);
+    for (int i = 0; i < N; i++) b.y[i] = i % 10;
+    cg_normalizer nz;
+    CHECK(cg_normalizer_fit(&nz, &b, 1) == CG_OK);
+    int idx[M];
+    for (int i = 0; i < M; i++) idx[i] = (i * 37) % N;
+    idx[M / 2] = N; /* out of range */
+    cg_real *x = malloc(sizeof(cg_real) * M * D), y[M];
+    cg_clear_error();
+    cg_dataset_gather(&b, &nz, idx, M, x, y);
+    CHECK_ERROR("index 300 out of range [0, 300)");
+    int same = 1;
+    for (int i = 0; i < M && same; i++) {
+        for (int j = 0; j < D; j++) {
+            cg_real want = 0;
+            if (i != M / 2) {
+                float v = (float)b.x_u8[(size_t)idx[i] * D + j] * nz.scale;
+                want = (cg_real)((v - nz.mean[j]) * nz.inv_std[j]);
+            }
+            if (x[(size_t)i * D + j] != want) same = 0;
+        }
+        if (y[i] != (i == M / 2 ? 0 : idx[i] % 10)) same = 0;
+    }
+    CHECK(same);
+    free(x);
+    cg_normalizer_free(&nz);
+    free_own(&b);
+}
+
 /* The in-place split gives the same sets as the copying one, for bytes and
  * for floats. */
 static void test_split_inplace(void)
@@ -487,6 +526,7 @@ int main(void)
     test_load_by_name();
     test_split();
     test_normalizer_and_gather();
+    test_gather_large_batch();
     test_fashion_mnist();
     CHECK_DONE();
 }

@@ -211,6 +211,19 @@ static void test_feeding(void)
     CHECK(strcmp(cg_node_op(w), "variable") == 0 && cg_node_is_variable(w));
     CHECK(strcmp(cg_node_op(y), "matmul") == 0 && !cg_node_is_variable(y));
     cg_graph_free(g);
+
+    /* A batch large enough to be copied by several threads, odd-sized so
+     * the shares end inside a row: every element arrives. */
+    g = cg_graph_new();
+    const int d = 777, rows = 131;
+    x = cg_placeholder(g, "x", 2, SH(CG_BATCH, d));
+    cg_real *v = malloc(sizeof *v * (size_t)rows * d);
+    for (int i = 0; i < rows * d; i++) v[i] = (cg_real)i;
+    CHECK(cg_feed(x, v, rows) == CG_OK);
+    const cg_real *got = cg_node_value(x);
+    CHECK(got && memcmp(got, v, sizeof *v * (size_t)rows * d) == 0);
+    free(v);
+    cg_graph_free(g);
 }
 
 static void test_batch_change(void)

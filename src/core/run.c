@@ -1,8 +1,31 @@
 /* run.c: feeding placeholders and the forward walk. */
 #include "node.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Below this many elements one thread copies: waking the others costs
+ * more. Above, each copies a share, instead of leaving them waiting (a
+ * batch of config A, 400 KB, took one thread 20-27 us). */
+#define FEED_OMP_MIN (1L << 16)
+
+static void copy_parallel(cg_real *dst, const cg_real *src, size_t n)
+{
+    if (n < (size_t)FEED_OMP_MIN) {
+        memcpy(dst, src, n * sizeof *dst);
+        return;
+    }
+#pragma omp parallel
+    {
+        /* Shares of whole cache lines (16 floats), so no line is shared. */
+        const size_t T = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        const size_t share = (n / T + 15) / 16 * 16;
+        const size_t lo = t * share < n ? t * share : n;
+        const size_t hi = lo + share < n ? lo + share : n;
+        if (lo < hi) memcpy(dst + lo, src + lo, (hi - lo) * sizeof *dst);
+    }
+}
 
 static int set_batch(cg_graph *g, int n)
 {
@@ -43,7 +66,7 @@ int cg_feed(cg_node *p, const cg_real *data, int n)
     if (!data) return cg_error(CG_ERR_ARG, "cg_feed: data is NULL");
     cg_real *dst = cg_feed_buffer(p, n);
     if (!dst) return cg_last_error_code();
-    memcpy(dst, data, p->size * sizeof(cg_real));
+    copy_parallel(dst, data, p->size);
     return CG_OK;
 }
 
