@@ -59,20 +59,24 @@ median3() {
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=()
 # cgrad and the roofline alternate, 3 rounds: on a shared machine the speed
-# of both drifts with the neighbours' load, by tens of percent over
-# minutes; each round's ratio compares runs seconds apart. Reported:
-# cgrad's and the roofline's median process and the median of the ratios.
+# of both drifts with the neighbours' load, by tens of percent within
+# seconds to minutes. Each round times the roofline just before and just
+# after cgrad, and its ratio is cgrad's against the mean of the two.
+# Reported: cgrad's median process, the roofline's median of its 6 runs,
+# and the median of the 3 ratios.
 paired3() { # paired3 CONFIG -> "CGRAD_LINE|ROOFLINE_LINE|FRACTION"
-  local cgs=() rls=() fracs=() a b
+  local cgs=() rls=() fracs=() a b c
   for _ in 1 2 3; do
-    a=$("$out/bench_train" "$1" "$threads")
     b=$("$out/roofline" "$1" "$threads")
+    a=$("$out/bench_train" "$1" "$threads")
+    c=$("$out/roofline" "$1" "$threads")
     cgs+=("$(field "$a" ex_per_s) $a")
-    rls+=("$(field "$b" ex_per_s) $b")
-    fracs+=("$(awk -v x="$(field "$a" ex_per_s)" -v y="$(field "$b" ex_per_s)" 'BEGIN { printf "%.2f", x / y }')")
+    rls+=("$(field "$b" ex_per_s) $b" "$(field "$c" ex_per_s) $c")
+    fracs+=("$(awk -v x="$(field "$a" ex_per_s)" -v y="$(field "$b" ex_per_s)" \
+      -v z="$(field "$c" ex_per_s)" 'BEGIN { printf "%.2f", 2 * x / (y + z) }')")
   done
   printf '%s|%s|%s\n' "$(printf '%s\n' "${cgs[@]}" | sort -n | sed -n 2p | cut -d' ' -f2-)" \
-    "$(printf '%s\n' "${rls[@]}" | sort -n | sed -n 2p | cut -d' ' -f2-)" \
+    "$(printf '%s\n' "${rls[@]}" | sort -n | sed -n 3p | cut -d' ' -f2-)" \
     "$(printf '%s\n' "${fracs[@]}" | sort -n | sed -n 2p)"
 }
 
@@ -139,8 +143,10 @@ echo "cgrad train --hidden 512,512 --epochs 1 --batch 128: peak RSS $train_rss"
   echo "update). infer1: batch-1 forward to probabilities (µs/step is the latency);"
   echo "infer1000: batch-1000 forward. Each figure: the median of 3 processes, each"
   echo "the median of 3 timed repetitions; peak RSS from the median process."
-  echo "cgrad and the roofline run alternately, 3 rounds; the fraction of the"
-  echo "roofline is the median of the 3 rounds' ratios. Overhead: the"
+  echo "cgrad and the roofline run alternately, 3 rounds, the roofline just"
+  echo "before and just after cgrad in each; a round's ratio is cgrad's against"
+  echo "the mean of those two, and the fraction of the roofline is the median"
+  echo "of the 3 ratios (the roofline column: the median of its 6 runs). Overhead: the"
   echo "framework's own time per step outside its ops (graph walk, marks,"
   echo "checks), from a repetition run with the graph profiler on."
   echo
