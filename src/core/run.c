@@ -18,7 +18,8 @@ static void copy_parallel(cg_real *dst, const cg_real *src, size_t n)
     }
 #pragma omp parallel
     {
-        /* Shares of whole cache lines (16 floats), so no line is shared. */
+        /* Shares in multiples of 16 values (a cache line of floats): no
+         * line is written by two threads when dst is line-aligned. */
         const size_t T = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
         const size_t share = (n / T + 15) / 16 * 16;
         const size_t lo = t * share < n ? t * share : n;
