@@ -556,6 +556,55 @@ static void test_backward_fusion(void)
     }
 }
 
+/* A single row times a large matrix (batch-1 inference) sums W's rows in
+ * fixed chunks (matmul.c): the values must match double loops, with the
+ * bias add and ReLU fused after it, be the same bits on 1 and 2 threads,
+ * and survive batch changes (its scratch exists only at batch 1). K = 777
+ * leaves a short last chunk. */
+static void test_single_row_product(void)
+{
+    const int k = 777, n = 512;
+    cg_rng r;
+    cg_rng_seed(&r, 21u);
+    cg_real *xv = malloc(sizeof(cg_real) * 3 * (size_t)k), *wv = malloc(sizeof(cg_real) * (size_t)k * n);
+    cg_real *bv = malloc(sizeof(cg_real) * (size_t)n), *one = malloc(sizeof(cg_real) * (size_t)n);
+    CHECK(xv && wv && bv && one);
+    if (!xv || !wv || !bv || !one) return;
+    for (int i = 0; i < 3 * k; i++) xv[i] = (cg_real)(cg_rng_uniform(&r) - 0.5);
+    for (int i = 0; i < k * n; i++) wv[i] = (cg_real)(cg_rng_uniform(&r) - 0.5);
+    for (int j = 0; j < n; j++) bv[j] = (cg_real)(cg_rng_uniform(&r) - 0.5);
+    cg_graph *g = cg_graph_new();
+    cg_node *x = cg_placeholder(g, "x", 2, SH(CG_BATCH, k));
+    cg_node *w = cg_variable(g, "w", 2, SH(k, n), wv), *b = cg_variable(g, "b", 1, SH(n), bv);
+    cg_node *mm = cg_matmul(x, w, 0, 0), *out = cg_relu(cg_add(mm, b));
+    CHECK(out != NULL);
+    double worst = 0, worst_out = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        cg_set_threads(pass == 1 ? 1 : 2);
+        /* pass 2: batch 3 in between, then row 1 alone again */
+        if (pass == 2) CHECK(cg_feed(x, xv, 3) == CG_OK && cg_forward(out) == CG_OK);
+        CHECK(cg_feed(x, xv + (size_t)k, 1) == CG_OK && cg_forward(out) == CG_OK);
+        const cg_real *mv = cg_node_value(mm), *ov = cg_node_value(out);
+        for (int j = 0; j < n; j++) {
+            double z = 0;
+            for (int q = 0; q < k; q++) z += (double)xv[k + q] * wv[q * n + j];
+            worst = fmax(worst, fabs(mv[j] - z));
+            z = (double)mv[j] + bv[j];
+            worst_out = fmax(worst_out, fabs(ov[j] - (z > 0 ? z : 0)));
+        }
+        if (pass == 0) memcpy(one, mv, sizeof(cg_real) * (size_t)n);
+        else CHECK(memcmp(one, mv, sizeof(cg_real) * (size_t)n) == 0);
+    }
+    CHECK(worst < 1e-4 && worst_out < 1e-6);
+    if (!(worst < 1e-4 && worst_out < 1e-6))
+        fprintf(stderr, "single row: errors %g %g\n", worst, worst_out);
+    cg_graph_free(g);
+    free(xv);
+    free(wv);
+    free(bv);
+    free(one);
+}
+
 int main(void)
 {
     test_binary();
@@ -570,5 +619,6 @@ int main(void)
     test_params();
     test_fusion();
     test_backward_fusion();
+    test_single_row_product();
     CHECK_DONE();
 }

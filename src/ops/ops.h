@@ -9,6 +9,7 @@
 
 #ifdef CG_DOUBLE
 #define cg_gemm cblas_dgemm
+#define cg_gemv cblas_dgemv
 #define CG_EXP exp
 #define CG_LOG log
 #define CG_SQRT sqrt
@@ -18,6 +19,7 @@
 #define CG_LOG1P log1p
 #else
 #define cg_gemm cblas_sgemm
+#define cg_gemv cblas_sgemv
 #define CG_EXP expf
 #define CG_LOG logf
 #define CG_SQRT sqrtf
