@@ -425,6 +425,11 @@ cg_optimizer *cg_adamw(double lr, double weight_decay);
  * "adam" (0.9, 0.999, 1e-8), "adamw" (adam + decoupled weight decay 0.01).
  * NULL with CG_ERR_ARG and a message listing the valid names otherwise. */
 cg_optimizer *cg_optimizer_from_name(const char *name, double lr);
+/* Whether the optimizer of that name uses the hyperparameter `hyper`:
+ * "momentum" (momentum, nesterov), "beta1" and "eps" (adam, adamw,
+ * rmsprop: its beta is beta1), "beta2" (adam, adamw). 0 for any other
+ * name or hyperparameter. */
+int cg_optimizer_uses(const char *name, const char *hyper);
 
 void cg_optimizer_free(cg_optimizer *o);
 

@@ -322,6 +322,17 @@ static void test_bad_arguments(void)
     CHECK(cg_optimizer_from_name("adam", -0.01) == NULL);
     CHECK_ERROR("-0.01");
 
+    /* Which hyperparameters each named optimizer has (the CLI refuses the
+     * others): one row per name, columns momentum, beta1, beta2, eps. */
+    static const char *const hyper[4] = {"momentum", "beta1", "beta2", "eps"};
+    static const char *const name[6] = {"sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"};
+    static const int uses[6][4] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {1, 0, 0, 0},
+                                   {0, 1, 0, 1}, {0, 1, 1, 1}, {0, 1, 1, 1}};
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 4; j++) CHECK(cg_optimizer_uses(name[i], hyper[j]) == uses[i][j]);
+    CHECK(!cg_optimizer_uses("adagrad", "eps") && !cg_optimizer_uses("adam", "lr") &&
+          !cg_optimizer_uses(NULL, "eps") && !cg_optimizer_uses("adam", NULL));
+
     cg_optimizer *o = cg_adam_default(0.1);
     CHECK(cg_optimizer_set_weight_decay(o, -0.125, 0) == CG_ERR_ARG);
     CHECK_ERROR("-0.125");

@@ -56,6 +56,13 @@ expect_usage "--activation" train --data "$d" --activation softplus
 expect_usage "--optimizer" train --data "$d" --optimizer adagradx
 expect_usage "--epochs" train --data "$d" --epochs
 expect_usage "$tmp/missing.csv" train --data "$tmp/missing.csv"
+# A flag the chosen optimizer (or model) would not use is refused.
+expect_usage "--beta1: --optimizer sgd has no beta1" train --data "$d" --optimizer sgd --beta1 0.8
+expect_usage "its beta is --beta1" train --data "$d" --momentum 0.5
+expect_usage "--beta2: --optimizer rmsprop" train --data "$d" --optimizer rmsprop --beta2 0.9
+expect_usage "its beta is --momentum" train --data "$d" --optimizer nesterov --beta1 0.5
+expect_usage "--eps: --optimizer momentum" train --data "$d" --optimizer momentum --eps 1e-6
+expect_usage "--sync-bn" train --data "$d" --sync-bn
 [ ! -e "$tmp/never" ] || fail "a usage error created files"
 expect_usage "--epochs" train --data "$d" --epochs 0 --out "$tmp/never"
 [ ! -e "$tmp/never" ] || fail "a usage error created the --out directory"
@@ -109,6 +116,12 @@ for lab in label 4; do
     python3 -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1])["test_accuracy"]; sys.exit(0 if a >= 0.9 else 1)' \
         "$tmp/lab" || fail "--label $lab --bn --dropout: accuracy below 0.9"
 done
+# A beta of 0 is taken as given, not as "the default" (the checkpoint's
+# optimizer record says which).
+"$cgrad" train --data "$d" --hidden 8 --epochs 1 --beta1 0 --beta2 0.5 --out "$tmp/b0" \
+    --quiet >"$tmp/out" 2>"$tmp/err" || fail "--beta1 0: $(cat "$tmp/err")"
+tr -d '\000' <"$tmp/b0/last.safetensors" | head -c 20000 | grep -q 'beta1\\":0,\\"beta2\\":0.5' ||
+    fail "--beta1 0 --beta2 0.5: not in the checkpoint's optimizer record"
 "$cgrad" train --data "$d" --label nosuch --epochs 1 >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 2 ] || fail "--label nosuch: exit $rc, expected 2"

@@ -300,6 +300,23 @@ static void test_train_flags(void)
     CHECK(has_pair(argv, n, "--hidden", "none"));
     CHECK(!has_pair(argv, n, "--bn", NULL));
     CHECK(cg_tune_train_flags(&s, &p, argv, 3, store, (int)sizeof store) == -1);
+
+    /* With the optimizer sampled too, a point leaves out the
+     * hyperparameters its optimizer does not use (train refuses them). */
+    cg_tune_space o = {0};
+    add(&o, "optimizer=choice:sgd,momentum,rmsprop,adam");
+    add(&o, "momentum=uniform:0.5:0.99");
+    add(&o, "beta1=uniform:0.5:0.99");
+    add(&o, "beta2=one_minus_log:1e-4:1e-1");
+    add(&o, "eps=loguniform:1e-9:1e-6");
+    const int expect[4][4] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 1}, {0, 1, 1, 1}};
+    static const char *const flag[4] = {"--momentum", "--beta1", "--beta2", "--eps"};
+    for (int k = 0; k < 4; k++) {
+        cg_tune_point q = {{k, 0.9, 0.8, 0.999, 1e-7}};
+        n = cg_tune_train_flags(&o, &q, argv, 32, store, (int)sizeof store);
+        CHECK(has_pair(argv, n, "--optimizer", o.p[0].choices[k]));
+        for (int f = 0; f < 4; f++) CHECK(has_pair(argv, n, flag[f], NULL) == expect[k][f]);
+    }
 }
 
 int main(void)

@@ -25,7 +25,7 @@ typedef struct train_args {
     int standardize; /* -1 = by data type */
     double lr;       /* 0 = the optimizer's default */
     double weight_decay, clip_norm, dropout;
-    double momentum, beta1, beta2, eps; /* 0 = the optimizer's default */
+    double momentum, beta1, beta2, eps; /* -1 = not given: the optimizer's default */
     int subset;      /* 0 = the whole training split */
     int patience;    /* 0 = no early stopping */
     const char *resume;
@@ -53,7 +53,7 @@ void cli_train_help(FILE *f)
             "                       bias) and its activation\n"
             "  --dropout P          inverted dropout with rate P after each hidden activation\n"
             "  --sync-bn            under mpirun: batch norm with the statistics of the\n"
-            "                       global batch (default: each rank's own)\n"
+            "                       global batch (default: each rank's own); needs --bn\n"
             "  --optimizer NAME     adam (default), adamw, sgd, momentum, nesterov, rmsprop\n"
             "  --lr RATE            learning rate (default 0.001 for adam/adamw/rmsprop,\n"
             "                       0.01 for momentum/nesterov, 0.1 for sgd)\n"
@@ -63,10 +63,11 @@ void cli_train_help(FILE *f)
             "  --weight-decay WD    L2 weight decay added to the gradient (default 0)\n"
             "  --decoupled-weight-decay WD  decoupled decay, as AdamW (default 0)\n"
             "  --clip-norm N        clip gradients to global norm N (default off)\n"
-            "  --momentum B         momentum/nesterov beta (default 0.9)\n"
-            "  --beta1 B            Adam's beta1 (default 0.9); RMSprop's beta (default 0.9)\n"
-            "  --beta2 B            Adam's beta2 (default 0.999)\n"
-            "  --eps E              Adam/RMSprop epsilon (default 1e-8)\n"
+            "  --momentum B         momentum/nesterov beta in [0, 1) (default 0.9)\n"
+            "  --beta1 B            Adam's/AdamW's beta1, RMSprop's beta (default 0.9)\n"
+            "  --beta2 B            Adam's/AdamW's beta2 (default 0.999)\n"
+            "  --eps E              Adam/AdamW/RMSprop epsilon (default 1e-8)\n"
+            "                       (a flag the optimizer does not use is an error)\n"
             "  --subset N           train on the first N examples of the training split\n"
             "  --epochs N           passes over the training set (default 10)\n"
             "  --batch N            mini-batch size (default 128)\n"
@@ -119,12 +120,34 @@ static int parse_hidden(const char *s, train_args *a)
     }
 }
 
+/* A flag that the run would not use is an error, not silently dropped:
+ * --beta2 with SGD, --sync-bn without batch norm. */
+static int check_applies(const train_args *a)
+{
+    static const char *const hyper[] = {"momentum", "beta1", "beta2", "eps"};
+    const double given[] = {a->momentum, a->beta1, a->beta2, a->eps};
+    const char *o = a->optimizer;
+    for (int i = 0; i < 4; i++) {
+        if (given[i] < 0 || cg_optimizer_uses(o, hyper[i])) continue;
+        fprintf(stderr, "cgrad train: --%s: --optimizer %s has no %s", hyper[i], o, hyper[i]);
+        if (i == 0 && cg_optimizer_uses(o, "beta1")) fprintf(stderr, " (its beta is --beta1)");
+        if (i == 1 && cg_optimizer_uses(o, "momentum")) fprintf(stderr, " (its beta is --momentum)");
+        fprintf(stderr, " (see `cgrad train --help`)\n");
+        return CLI_USAGE;
+    }
+    if (a->sync_bn && !a->bn)
+        return usage_error("--sync-bn: synchronises batch norm's statistics and needs --bn%s%s",
+                           "", "");
+    return 0;
+}
+
 /* 0, CLI_OK for --help (returned as 1), or CLI_USAGE. */
 static int parse_args(int argc, char **argv, train_args *a)
 {
     memset(a, 0, sizeof *a);
     a->data = "fashion-mnist";
     a->optimizer = "adam";
+    a->momentum = a->beta1 = a->beta2 = a->eps = -1;
     a->hidden[0] = a->hidden[1] = 256;
     a->n_hidden = 2;
     a->activation = CG_RELU;
@@ -227,7 +250,7 @@ static int parse_args(int argc, char **argv, train_args *a)
                 return usage_error("--val-split: '%s' must be in [0, 1)%s", v, "");
         }
     }
-    return 0;
+    return check_applies(a);
 }
 
 static double default_lr(const char *opt)
@@ -242,10 +265,10 @@ static double default_lr(const char *opt)
 static cg_optimizer *make_optimizer(const train_args *a, double lr)
 {
     const char *name = a->optimizer;
-    double b1 = a->beta1 > 0 ? a->beta1 : CG_ADAM_BETA1;
-    double b2 = a->beta2 > 0 ? a->beta2 : CG_ADAM_BETA2;
-    double eps = a->eps > 0 ? a->eps : CG_ADAM_EPS;
-    double mom = a->momentum > 0 ? a->momentum : CG_MOMENTUM_BETA;
+    double b1 = a->beta1 >= 0 ? a->beta1 : CG_ADAM_BETA1;
+    double b2 = a->beta2 >= 0 ? a->beta2 : CG_ADAM_BETA2;
+    double eps = a->eps >= 0 ? a->eps : CG_ADAM_EPS;
+    double mom = a->momentum >= 0 ? a->momentum : CG_MOMENTUM_BETA;
     if (strcmp(name, "momentum") == 0) return cg_momentum(lr, mom);
     if (strcmp(name, "nesterov") == 0) return cg_nesterov(lr, mom);
     if (strcmp(name, "rmsprop") == 0) return cg_rmsprop(lr, b1, eps);

@@ -122,6 +122,17 @@ cg_optimizer *cg_optimizer_from_name(const char *name, double lr)
     return cg_error_null(CG_ERR_ARG, "unknown optimizer \"%s\" (valid: " CG_OPT_NAMES ")", name);
 }
 
+int cg_optimizer_uses(const char *name, const char *hyper)
+{
+    if (!name || !hyper) return 0;
+    const int mom = !strcmp(name, "momentum") || !strcmp(name, "nesterov");
+    const int adam = !strcmp(name, "adam") || !strcmp(name, "adamw");
+    if (!strcmp(hyper, "momentum")) return mom;
+    if (!strcmp(hyper, "beta1") || !strcmp(hyper, "eps")) return adam || !strcmp(name, "rmsprop");
+    if (!strcmp(hyper, "beta2")) return adam;
+    return 0;
+}
+
 void cg_optimizer_free(cg_optimizer *o)
 {
     if (!o) return;

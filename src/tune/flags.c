@@ -14,6 +14,12 @@ static const char *const flag_of[][2] = {
     {"activation", "--activation"},
 };
 
+static int is_optimizer_hyper(const char *name)
+{
+    return !strcmp(name, "momentum") || !strcmp(name, "beta1") || !strcmp(name, "beta2") ||
+           !strcmp(name, "eps");
+}
+
 typedef struct out_args {
     char **argv;
     int n, max;
@@ -39,6 +45,13 @@ int cg_tune_train_flags(const cg_tune_space *s, const cg_tune_point *pt, char **
     out_args o = {argv, 0, max, store, 0, store_size, 0};
     char val[CG_TUNE_CHOICE_LEN + 32];
     int units = 256, layers = -1, have_units = 0;
+    char opt[CG_TUNE_CHOICE_LEN + 32];
+    const char *optimizer = NULL;
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->p[i].name, "optimizer") == 0) {
+            cg_tune_format_value(&s->p[i], pt->v[i], opt, (int)sizeof opt);
+            optimizer = opt;
+        }
     for (int i = 0; i < s->n; i++) {
         const cg_tune_param *p = &s->p[i];
         cg_tune_format_value(p, pt->v[i], val, (int)sizeof val);
@@ -57,6 +70,10 @@ int cg_tune_train_flags(const cg_tune_space *s, const cg_tune_point *pt, char **
             if (strcmp(val, "1") == 0) push(&o, "--bn");
             continue;
         }
+        /* A point that samples SGD leaves out the betas it also sampled:
+         * train refuses a flag its optimizer does not use. */
+        if (optimizer && is_optimizer_hyper(p->name) && !cg_optimizer_uses(optimizer, p->name))
+            continue;
         for (size_t k = 0; k < sizeof flag_of / sizeof *flag_of; k++)
             if (strcmp(flag_of[k][0], p->name) == 0) {
                 push(&o, flag_of[k][1]);
