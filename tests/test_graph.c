@@ -566,7 +566,8 @@ static void test_single_row_product(void)
     const int k = 777, n = 512;
     cg_rng r;
     cg_rng_seed(&r, 21u);
-    cg_real *xv = malloc(sizeof(cg_real) * 3 * (size_t)k), *wv = malloc(sizeof(cg_real) * (size_t)k * n);
+    cg_real *xv = malloc(sizeof(cg_real) * 3 * (size_t)k);
+    cg_real *wv = malloc(sizeof(cg_real) * (size_t)k * n);
     cg_real *bv = malloc(sizeof(cg_real) * (size_t)n), *one = malloc(sizeof(cg_real) * (size_t)n);
     CHECK(xv && wv && bv && one);
     if (!xv || !wv || !bv || !one) return;

@@ -131,7 +131,8 @@ static int check_applies(const train_args *a)
         if (given[i] < 0 || cg_optimizer_uses(o, hyper[i])) continue;
         fprintf(stderr, "cgrad train: --%s: --optimizer %s has no %s", hyper[i], o, hyper[i]);
         if (i == 0 && cg_optimizer_uses(o, "beta1")) fprintf(stderr, " (its beta is --beta1)");
-        if (i == 1 && cg_optimizer_uses(o, "momentum")) fprintf(stderr, " (its beta is --momentum)");
+        if (i == 1 && cg_optimizer_uses(o, "momentum"))
+            fprintf(stderr, " (its beta is --momentum)");
         fprintf(stderr, " (see `cgrad train --help`)\n");
         return CLI_USAGE;
     }
