@@ -129,12 +129,12 @@ static int check_applies(const train_args *a)
     const char *o = a->optimizer;
     for (int i = 0; i < 4; i++) {
         if (given[i] < 0 || cg_optimizer_uses(o, hyper[i])) continue;
-        fprintf(stderr, "cgrad train: --%s: --optimizer %s has no %s", hyper[i], o, hyper[i]);
-        if (i == 0 && cg_optimizer_uses(o, "beta1")) fprintf(stderr, " (its beta is --beta1)");
-        if (i == 1 && cg_optimizer_uses(o, "momentum"))
-            fprintf(stderr, " (its beta is --momentum)");
-        fprintf(stderr, " (see `cgrad train --help`)\n");
-        return CLI_USAGE;
+        char what[128]; /* o is a known optimizer name here: short */
+        snprintf(what, sizeof what, "--%s: --optimizer %s has no %s", hyper[i], o, hyper[i]);
+        const char *hint = "";
+        if (i == 0 && cg_optimizer_uses(o, "beta1")) hint = " (its beta is --beta1)";
+        if (i == 1 && cg_optimizer_uses(o, "momentum")) hint = " (its beta is --momentum)";
+        return usage_error("%s%s", what, hint);
     }
     if (a->sync_bn && !a->bn)
         return usage_error("--sync-bn: synchronises batch norm's statistics and needs --bn%s%s",
