@@ -41,6 +41,11 @@ test-clang: deps
 
 ci: test test-clang test-asan
 
+# docs/cli.md from the commands' flag tables (a test checks it is current).
+.PHONY: docs
+docs: build
+	$(BUILD)/cgrad help --markdown > docs/cli.md
+
 install: build
 	cmake --install $(BUILD)
 

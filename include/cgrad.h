@@ -420,16 +420,33 @@ cg_optimizer *cg_adam_default(double lr);
 /* AdamW: cg_adam_default(lr) with decoupled weight decay wd (>= 0). */
 cg_optimizer *cg_adamw(double lr, double weight_decay);
 
-/* By name, for command lines, with the defaults above: "sgd", "momentum"
- * (beta 0.9), "nesterov" (beta 0.9), "rmsprop" (beta 0.9, eps 1e-8),
- * "adam" (0.9, 0.999, 1e-8), "adamw" (adam + decoupled weight decay 0.01).
- * NULL with CG_ERR_ARG and a message listing the valid names otherwise. */
+/* The optimizers by name, from one table (its order is the one below):
+ *   "sgd"       lr 0.1
+ *   "momentum"  lr 0.01, momentum 0.9
+ *   "nesterov"  lr 0.01, momentum 0.9
+ *   "rmsprop"   lr 0.001, beta1 0.9 (its beta), eps 1e-8
+ *   "adam"      lr 0.001, beta1 0.9, beta2 0.999, eps 1e-8
+ *   "adamw"     adam with decoupled weight decay 0.01 (torch.optim.AdamW)
+ * Every optimizer also takes weight_decay (default 0; adamw 0.01): L2 in
+ * the gradient (torch.optim.Adam's weight_decay) for all but adamw, whose
+ * decay is decoupled. cg_optimizer_from_name makes one with its defaults
+ * and learning rate lr (cg_optimizer_default(name, "lr") for its usual
+ * one); NULL with CG_ERR_ARG and a message listing the valid names for
+ * another name, or naming a bad lr. */
 cg_optimizer *cg_optimizer_from_name(const char *name, double lr);
+/* The table: its size, the i-th name (NULL out of range), and a one-line
+ * summary of the named optimizer (NULL if unknown). */
+int cg_optimizer_count(void);
+const char *cg_optimizer_name_at(int i);
+const char *cg_optimizer_summary(const char *name);
 /* Whether the optimizer of that name uses the hyperparameter `hyper`:
- * "momentum" (momentum, nesterov), "beta1" and "eps" (adam, adamw,
- * rmsprop: its beta is beta1), "beta2" (adam, adamw). 0 for any other
- * name or hyperparameter. */
+ * "lr" and "weight_decay" (all), "momentum" (momentum, nesterov), "beta1"
+ * and "eps" (adam, adamw, rmsprop: its beta is beta1), "beta2" (adam,
+ * adamw). 0 for an unknown name or hyperparameter. */
 int cg_optimizer_uses(const char *name, const char *hyper);
+/* Its default value of `hyper` (as above); NaN when it does not use it or
+ * the name is unknown. */
+double cg_optimizer_default(const char *name, const char *hyper);
 
 void cg_optimizer_free(cg_optimizer *o);
 
@@ -472,6 +489,10 @@ int cg_optimizer_set_schedule(cg_optimizer *o, int kind, const double *params);
 /* Linear warm-up over the first `steps` updates: update t (1-based) uses
  * lr * min(1, t / steps). 0 (the default) turns it off. */
 int cg_optimizer_set_warmup(cg_optimizer *o, int steps);
+/* The schedule's phase begins at `epoch`: the schedule above sees epoch -
+ * start (0 before it). A resumed run that changes its rate or schedule
+ * starts a new phase at its first epoch. Default 0. */
+int cg_optimizer_set_schedule_start(cg_optimizer *o, int epoch);
 /* The training loop calls this at the start of each epoch (epoch >= 0). */
 int cg_optimizer_set_epoch(cg_optimizer *o, int epoch);
 /* The learning rate the next update will use (schedule and warm-up
@@ -482,6 +503,17 @@ double cg_optimizer_lr(const cg_optimizer *o);
  * params[CG_LR_MAX_PARAMS]. CG_ERR_ARG with a message quoting the spec and
  * the valid forms when it is malformed or out of range. */
 int cg_lr_schedule_parse(const char *spec, int *kind, double *params);
+/* The spec of a schedule, as cg_lr_schedule_parse reads it ("cosine:10",
+ * "none"), into buf of size bytes. */
+void cg_lr_schedule_format(int kind, const double *params, char *buf, size_t size);
+
+/* An optimizer's settings and counters as JSON (allocated; free with
+ * cg_free_string): {"config": the optimizer's part of a run configuration
+ * (cg_optim_config), "schedule": (cg_schedule_config), "epoch": E, "step":
+ * "T"}. Its state buffers are not included (see cg_optimizer_state). */
+char *cg_optimizer_to_json(const cg_optimizer *o);
+/* A new optimizer from such JSON; NULL with CG_ERR_FORMAT naming the field. */
+cg_optimizer *cg_optimizer_from_json(const char *json);
 
 /* Apply one update to every variable of g from the current gradients.
  * CG_ERR_NUMERIC (nothing changed) if a gradient is NaN or infinite. */
@@ -514,6 +546,112 @@ cg_real *cg_graph_state(cg_graph *g);
 int cg_minimize_step(cg_optimizer *o, cg_node *cost, cg_real *loss);
 
 /* ---------------------------------------------------------------------- */
+/* Part 2: the run configuration                                            */
+/* ---------------------------------------------------------------------- */
+
+/* One training run written down as data (Keras's get_config/from_config):
+ * what model, which optimizer and schedule, how the loop runs, on what
+ * data. Each part converts to and from JSON in the module that owns it; a
+ * checkpoint stores the whole of it, and `cgrad train` fills it from its
+ * flags, resume and tune trials read it back. Plain data: no pointers, so
+ * a struct copy is a copy. A number left NaN (or a name left "") means
+ * "the default"; cg_run_config_resolve turns every default into the value
+ * the run will use, so a stored configuration never depends on a later
+ * version's defaults. */
+#define CG_MAX_HIDDEN 64
+#define CG_NAME_LEN 32
+#define CG_PATH_LEN 1024
+
+/* Model: dense hidden layers, each followed by batch norm (optional), the
+ * activation and dropout (optional); the output layer is added at build. */
+typedef struct cg_model_config {
+    int n_hidden;                 /* 0 = softmax regression               */
+    int hidden[CG_MAX_HIDDEN];    /* widths                               */
+    int activation;               /* CG_RELU, CG_TANH, CG_SIGMOID; -1 = the
+                                     default (relu; none without hidden layers) */
+    int batch_norm;               /* 0/1: between each dense and its activation */
+    double dropout;               /* rate in [0, 1) after each hidden activation */
+} cg_model_config;
+
+/* Optimizer: a name from the table above and its hyperparameters. A
+ * hyperparameter the optimizer does not use must stay NaN (an error
+ * otherwise: nothing given is silently ignored). */
+typedef struct cg_optim_config {
+    char name[CG_NAME_LEN];       /* "" = "adam"                          */
+    double lr;                    /* NaN = the optimizer's default        */
+    double momentum, beta1, beta2, eps; /* NaN = default / unused         */
+    double weight_decay;          /* NaN = default (0; adamw 0.01)        */
+    int decoupled;                /* -1 = the optimizer's own form (adamw:
+                                     decoupled, the others: L2), 0 = L2 in
+                                     the gradient, 1 = decoupled          */
+    double clip_norm;             /* global gradient norm, 0 = off        */
+    double clip_value;            /* clamp each gradient, 0 = off         */
+} cg_optim_config;
+
+/* Learning-rate schedule by epoch (see cg_optimizer_set_schedule). */
+#define CG_LR_DEFAULT (-1)        /* cosine from lr to 0 over the run's epochs */
+typedef struct cg_schedule_config {
+    int kind;                     /* CG_LR_* or CG_LR_DEFAULT             */
+    double params[CG_LR_MAX_PARAMS];
+    int warmup;                   /* linear warm-up steps, 0 = off        */
+    int start_epoch;              /* the phase began after this many epochs */
+} cg_schedule_config;
+
+/* The training loop. */
+typedef struct cg_loop_config {
+    int epochs;                   /* total epochs (default 10)            */
+    int batch;                    /* mini-batch size (default 128)        */
+    double val_split;             /* fraction held out (default 0.1)      */
+    int patience;                 /* early stopping, 0 = off              */
+    uint64_t seed;                /* weights, split, shuffles (default 42) */
+    int subset;                   /* train on the first N rows, 0 = all   */
+    int sync_bn;                  /* MPI: global batch statistics         */
+} cg_loop_config;
+
+/* Data: where the rows come from and how inputs are normalised. */
+typedef struct cg_data_config {
+    char source[CG_PATH_LEN];     /* "fashion-mnist", an IDX dir, .csv, .npy */
+    char test[CG_PATH_LEN];       /* "" = none (IDX dirs: their t10k files) */
+    char label[CG_NAME_LEN * 4];  /* label column, "" = the last          */
+    int standardize;              /* -1 = by data type (floats yes, bytes no) */
+} cg_data_config;
+
+typedef struct cg_run_config {
+    cg_model_config model;
+    cg_optim_config optim;
+    cg_schedule_config schedule;
+    cg_loop_config loop;
+    cg_data_config data;
+} cg_run_config;
+
+/* The defaults: an MLP 256-256 ReLU, adam with its defaults, the default
+ * schedule, 10 epochs of batch 128, 10% validation, seed 42, fashion-mnist. */
+void cg_run_config_init(cg_run_config *c);
+/* Fill every default with its value (the optimizer's lr and betas, the
+ * schedule's horizon = the run's epochs) and check the whole: a value out
+ * of range, a hyperparameter the optimizer does not use, dropout or batch
+ * norm without hidden layers, sync_bn without batch norm, patience without
+ * a validation split: CG_ERR_ARG with a message naming the field (as its
+ * JSON path, e.g. "optim.momentum") and why. */
+int cg_run_config_resolve(cg_run_config *c);
+/* The configuration as one JSON object {"model": {...}, "optim": {...},
+ * "schedule": {...}, "loop": {...}, "data": {...}} (allocated; free with
+ * cg_free_string), and back: a field missing from the JSON keeps its
+ * default, an unknown field or a value of the wrong type is CG_ERR_FORMAT
+ * naming it. */
+char *cg_run_config_to_json(const cg_run_config *c);
+int cg_run_config_from_json(const char *json, cg_run_config *c);
+
+/* Built from a configuration (resolved first, on a copy): the optimizer
+ * with its schedule, for a run of `epochs` epochs in all ... */
+cg_optimizer *cg_optimizer_from_config(const cg_optim_config *oc, const cg_schedule_config *sc,
+                                       int epochs);
+typedef struct cg_model cg_model; /* see "Part 2: models" */
+/* ... and the (unbuilt) model for n_inputs features and n_classes. */
+cg_model *cg_model_from_config(const cg_model_config *mc, int n_inputs, int n_classes,
+                               uint64_t seed);
+
+/* ---------------------------------------------------------------------- */
 /* Part 2: models                                                           */
 /* ---------------------------------------------------------------------- */
 
@@ -544,7 +682,6 @@ cg_node *cg_dense_no_bias(cg_graph *g, cg_node *x, int units, int activation, co
  * Graph nodes: placeholders "x" [CG_BATCH, n_inputs] and "y" [CG_BATCH]
  * (class indices as cg_real), "logits", "loss" (mean softmax
  * cross-entropy), "probs" (softmax) and "pred" (argmax). */
-typedef struct cg_model cg_model;
 
 cg_model *cg_model_new(int n_inputs, int n_classes, uint64_t seed);
 void cg_model_free(cg_model *m);
@@ -742,16 +879,20 @@ int cg_dist_allgather(cg_dist *d, const void *mine, size_t n, char **out, size_t
  * "bn1.running_var"), the optimizer's moments ("optimizer.m.<name>",
  * "optimizer.v.<name>"), the input standardisation ("input.mean",
  * "input.inv_std"), and metadata: the model spec (cg_model_spec), the
- * normaliser, class names, epoch, step, the optimizer's name,
- * hyperparameters, schedule and step count, and the PRNG state. */
+ * normaliser, class names, epoch, step, the optimizer (cg_optimizer_to_json),
+ * the PRNG state and the run configuration (cg_run_config_to_json).
+ * Format version 2; version 1 files (cgrad 0.1, which kept argv instead of
+ * a configuration) load without their optimizer: they can be evaluated and
+ * exported but not resumed. */
 typedef struct cg_checkpoint_info {
     int epoch;             /* epochs completed                            */
     long step;             /* optimizer updates                           */
     double best_val_acc;   /* best validation accuracy so far, or NaN     */
     int epochs_since_best; /* for early stopping across a resume          */
-    char *extra;           /* the caller's JSON, kept as metadata "train":
-                              save: may be NULL; load: allocated or NULL,
-                              freed by cg_checkpoint_info_free            */
+    char *config;          /* the run configuration as JSON, kept as
+                              metadata "config": save: may be NULL; load:
+                              allocated or NULL, freed by
+                              cg_checkpoint_info_free                     */
 } cg_checkpoint_info;
 
 /* Save atomically (a temporary file in the same directory, fsynced, then

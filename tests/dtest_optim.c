@@ -330,8 +330,17 @@ static void test_bad_arguments(void)
                                    {0, 1, 0, 1}, {0, 1, 1, 1}, {0, 1, 1, 1}};
     for (int i = 0; i < 6; i++)
         for (int j = 0; j < 4; j++) CHECK(cg_optimizer_uses(name[i], hyper[j]) == uses[i][j]);
-    CHECK(!cg_optimizer_uses("adagrad", "eps") && !cg_optimizer_uses("adam", "lr") &&
+    CHECK(!cg_optimizer_uses("adagrad", "eps") && !cg_optimizer_uses("adam", "gamma") &&
           !cg_optimizer_uses(NULL, "eps") && !cg_optimizer_uses("adam", NULL));
+    /* Every optimizer has a rate and a weight decay, with the table's
+     * defaults; adamw's decay is decoupled and on by default. */
+    for (int i = 0; i < 6; i++) CHECK(cg_optimizer_uses(name[i], "lr") && cg_optimizer_uses(name[i], "weight_decay"));
+    CHECK(cg_optimizer_default("sgd", "lr") == 0.1 && cg_optimizer_default("nesterov", "lr") == 0.01);
+    CHECK(cg_optimizer_default("adamw", "weight_decay") == 0.01 && cg_optimizer_default("adam", "weight_decay") == 0);
+    CHECK(isnan(cg_optimizer_default("adam", "momentum")) && isnan(cg_optimizer_default("nope", "lr")));
+    CHECK(cg_optimizer_count() == 6);
+    for (int i = 0; i < 6; i++) CHECK(!strcmp(cg_optimizer_name_at(i), name[i]) && cg_optimizer_summary(name[i]));
+    CHECK(cg_optimizer_name_at(6) == NULL && cg_optimizer_summary("nope") == NULL);
 
     cg_optimizer *o = cg_adam_default(0.1);
     CHECK(cg_optimizer_set_weight_decay(o, -0.125, 0) == CG_ERR_ARG);

@@ -97,7 +97,7 @@ int main(void)
     CHECK(c != NULL && oc != NULL);
     if (!c || !oc) CHECK_DONE();
     CHECK(got.epoch == 2 && got.step == cg_optimizer_step_count(ob) && got.best_val_acc == 0.5);
-    CHECK(got.epochs_since_best == 1 && got.extra && strcmp(got.extra, "{\"note\":\"hi\"}") == 0);
+    CHECK(got.epochs_since_best == 1 && got.config && strcmp(got.config, "{\"note\":\"hi\"}") == 0);
     CHECK(strcmp(cg_optimizer_name(oc), "adam") == 0);
     CHECK(cg_model_class_name(c, 2) && strcmp(cg_model_class_name(c, 2), "south") == 0);
     CHECK(nz2.d == 20 && nz2.mean && nz2.inv_std);

@@ -151,10 +151,11 @@ import json, runpy, sys
 read = runpy.run_path(sys.argv[1])["read"]
 adam = json.loads(read(sys.argv[2])[1]["optimizer"])
 nest = json.loads(read(sys.argv[3])[1]["optimizer"])
-assert adam["name"] == "adam" and abs(adam["beta1"] - 0.8) < 1e-12, adam
-assert abs(adam["beta2"] - 0.99) < 1e-12 and abs(adam["eps"] - 1e-6) < 1e-18, adam
+a = adam["config"]
+assert a["name"] == "adam" and abs(a["beta1"] - 0.8) < 1e-12, adam
+assert abs(a["beta2"] - 0.99) < 1e-12 and abs(a["eps"] - 1e-6) < 1e-18, adam
 assert adam["step"] == "10", adam  # 100 examples in batches of 10
-assert nest["name"] == "nesterov" and abs(nest["beta1"] - 0.5) < 1e-12, nest
+assert nest["config"]["name"] == "nesterov" and abs(nest["config"]["momentum"] - 0.5) < 1e-12, nest
 PY
     fail "optimizer flags in the checkpoint"
 

@@ -57,11 +57,11 @@ expect_usage "--optimizer" train --data "$d" --optimizer adagradx
 expect_usage "--epochs" train --data "$d" --epochs
 expect_usage "$tmp/missing.csv" train --data "$tmp/missing.csv"
 # A flag the chosen optimizer (or model) would not use is refused.
-expect_usage "--beta1: --optimizer sgd has no beta1" train --data "$d" --optimizer sgd --beta1 0.8
-expect_usage "its beta is --beta1" train --data "$d" --momentum 0.5
-expect_usage "--beta2: --optimizer rmsprop" train --data "$d" --optimizer rmsprop --beta2 0.9
-expect_usage "its beta is --momentum" train --data "$d" --optimizer nesterov --beta1 0.5
-expect_usage "--eps: --optimizer momentum" train --data "$d" --optimizer momentum --eps 1e-6
+expect_usage "--beta1: optimizer sgd has no beta1" train --data "$d" --optimizer sgd --beta1 0.8
+expect_usage "its beta is beta1" train --data "$d" --momentum 0.5
+expect_usage "--beta2: optimizer rmsprop" train --data "$d" --optimizer rmsprop --beta2 0.9
+expect_usage "its beta is momentum" train --data "$d" --optimizer nesterov --beta1 0.5
+expect_usage "--eps: optimizer momentum" train --data "$d" --optimizer momentum --eps 1e-6
 expect_usage "--sync-bn" train --data "$d" --sync-bn
 [ ! -e "$tmp/never" ] || fail "a usage error created files"
 expect_usage "--epochs" train --data "$d" --epochs 0 --out "$tmp/never"
@@ -91,7 +91,7 @@ for i, line in enumerate(lines, 1):
     for k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"):
         assert k in e, (k, e)
 PY
-grep -q "test accuracy" "$tmp/out" || fail "no test accuracy line"
+grep -q "test accuracy" "$tmp/err" || fail "no test accuracy line on stderr (--json)"
 
 # Standardisation (on by default for CSV) is what lets plain SGD train on
 # features in the thousands.

@@ -51,9 +51,6 @@ void cli_predict_help(FILE *f);
 /* "cgrad <cmd>: <message> (see `cgrad <cmd> --help`)" on stderr; returns
  * CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) CLI_PRINTF_2;
-/* The last value of `flag` in a checkpoint's training flags (its "train"
- * metadata, {"argv": [...]}), malloc'd, or NULL. */
-char *cli_stored_flag(const char *extra, const char *flag);
 
 /* mkdir -p; -1 with errno set on failure (or when path is not a
  * directory). */

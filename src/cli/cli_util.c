@@ -2,6 +2,9 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "cli.h"
 
+/* The MPI job this process belongs to (NULL: not started by mpirun). */
+cg_dist *cli_dist;
+
 #include <errno.h>
 #include <sys/stat.h>
 #include <math.h>
@@ -60,22 +63,6 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     fprintf(stderr, " (see `cgrad %s --help`)\n", cmd);
     va_end(ap);
     return CLI_USAGE;
-}
-
-char *cli_stored_flag(const char *extra, const char *flag)
-{
-    cJSON *o = extra ? cJSON_Parse(extra) : NULL;
-    const cJSON *argv = cJSON_GetObjectItemCaseSensitive(o, "argv");
-    const char *value = NULL;
-    int n = cJSON_GetArraySize(argv);
-    for (int i = 0; i + 1 < n; i++) {
-        const cJSON *f = cJSON_GetArrayItem(argv, i), *v = cJSON_GetArrayItem(argv, i + 1);
-        if (cJSON_IsString(f) && cJSON_IsString(v) && strcmp(f->valuestring, flag) == 0)
-            value = v->valuestring;
-    }
-    char *copy = value ? strdup(value) : NULL;
-    cJSON_Delete(o);
-    return copy;
 }
 
 /* mkdir -p. */

@@ -1,6 +1,7 @@
 /* eval.c: `cgrad eval`: a checkpoint's loss, accuracy, per-class precision
  * and recall, and confusion matrix on a labelled data set. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,56 +9,62 @@
 
 #include "cgrad.h"
 #include "cli/cli.h"
-
-void cli_eval_help(FILE *f)
-{
-    fprintf(f,
-            "usage: cgrad eval --model CKPT [flags]\n"
-            "\n"
-            "Evaluate a checkpoint on a labelled data set: loss, accuracy, per-class\n"
-            "precision/recall/F1 and the confusion matrix. The input normalisation saved\n"
-            "with the model is applied.\n"
-            "\n"
-            "  --model CKPT     checkpoint written by cgrad train (DIR/best.safetensors)\n"
-            "  --data SPEC      fashion-mnist, an IDX directory, or a .csv / .npy file\n"
-            "                   (default: the test set the model was trained with)\n"
-            "  --split S        test (default) or train, for IDX data\n"
-            "  --label COL      label column of .csv / .npy (default: as in training)\n"
-            "  --batch N        examples per forward pass (default 1000)\n"
-            "  --threads N      BLAS/OpenMP threads (default 0 = all cores)\n"
-            "  --json           one JSON object on stdout instead of tables\n"
-            "  --help           this text\n");
-}
+#include "cli/flags.h"
 
 typedef struct eval_args {
-    const char *model, *data, *label, *split;
+    char model[CG_PATH_LEN], data[CG_PATH_LEN], label[CG_NAME_LEN * 4], split[16];
     int batch, threads, json;
 } eval_args;
+
+#define ARG(f) offsetof(eval_args, f)
+
+static const cli_flag flags[] = {
+    {.name = "--model", .value = "CKPT", .set = cli_set_string, .offset = ARG(model),
+     .hi = CG_PATH_LEN, .example = "run/best.safetensors",
+     .help = "checkpoint written by cgrad train (required)"},
+    {.name = "--data", .value = "SPEC", .set = cli_set_string, .offset = ARG(data),
+     .hi = CG_PATH_LEN, .example = "test.csv",
+     .help = "fashion-mnist, an IDX directory, an IDX images file (labels beside it),\n"
+             "or a .csv / .npy file (default: what the run recorded, see --split)"},
+    {.name = "--split", .value = "S", .set = cli_set_string, .offset = ARG(split), .hi = 16,
+     .example = "validation",
+     .help = "which rows: test (default: the run's test set; a run without one is\n"
+             "scored on its validation rows, re-split with its seed), validation, or\n"
+             "train (the training rows)"},
+    {.name = "--label", .value = "COL", .set = cli_set_string, .offset = ARG(label),
+     .hi = CG_NAME_LEN * 4, .example = "3",
+     .help = "label column of a .csv / .npy file (default: as in training)"},
+    {.name = "--batch", .value = "N", .set = cli_set_int, .offset = ARG(batch), .lo = 1,
+     .hi = 1 << 20, .example = "500", .help = "examples per forward pass (default 1000)"},
+    {.name = "--threads", .value = "N", .set = cli_set_int, .offset = ARG(threads), .lo = 0,
+     .hi = 4096, .example = "1", .help = "BLAS/OpenMP threads (default 0 = all cores)"},
+    {.name = "--json", .offset = ARG(json),
+     .help = "one JSON object on stdout instead of tables (with \"split\": what was scored)"},
+};
+
+const cli_command_flags cli_eval_flags = {
+    .command = "eval",
+    .usage = "cgrad eval --model CKPT [flags]",
+    .summary = "Evaluate a checkpoint on labelled rows: loss, accuracy, per-class\n"
+               "precision/recall/F1 and the confusion matrix. The input normalisation saved\n"
+               "with the model is applied.",
+    .flags = flags,
+    .n_flags = (int)(sizeof flags / sizeof *flags),
+};
+
+void cli_eval_help(FILE *f) { cli_print_help(f, &cli_eval_flags); }
 
 static int parse(int argc, char **argv, eval_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->split = "test";
+    snprintf(a->split, sizeof a->split, "test");
     a->batch = 1000;
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) return 1;
-        if (strcmp(f, "--json") == 0) { a->json = 1; continue; }
-        const char **str = strcmp(f, "--model") == 0 ? &a->model
-                           : strcmp(f, "--data") == 0 ? &a->data
-                           : strcmp(f, "--label") == 0 ? &a->label
-                           : strcmp(f, "--split") == 0 ? &a->split : NULL;
-        int is_int = strcmp(f, "--batch") == 0 || strcmp(f, "--threads") == 0;
-        if (!str && !is_int) return cli_usage("eval", "unknown flag '%s'", f);
-        if (i + 1 >= argc) return cli_usage("eval", "%s needs a value", f);
-        const char *v = argv[++i];
-        if (str) *str = v;
-        else if (strcmp(f, "--batch") == 0 && cli_parse_int(f, v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
-        else if (strcmp(f, "--threads") == 0 && cli_parse_int(f, v, 0, 4096, &a->threads)) return CLI_USAGE;
-    }
-    if (!a->model) return cli_usage("eval", "--model CKPT is required");
-    if (strcmp(a->split, "test") != 0 && strcmp(a->split, "train") != 0)
-        return cli_usage("eval", "--split: '%s' is not test or train", a->split);
+    unsigned char given[16];
+    int rc = cli_parse_flags(&cli_eval_flags, argc, argv, a, given, NULL);
+    if (rc) return rc;
+    if (!a->model[0]) return cli_usage("eval", "--model CKPT is required");
+    if (strcmp(a->split, "test") && strcmp(a->split, "train") && strcmp(a->split, "validation"))
+        return cli_usage("eval", "--split: '%s' is not test, validation or train", a->split);
     return 0;
 }
 
@@ -119,10 +126,11 @@ static void print_tables(cg_model *m, const long *conf, const class_stats *st, i
 }
 
 static int print_json(cg_model *m, const long *conf, const class_stats *st, int c, double loss,
-                      double acc, int n)
+                      double acc, int n, const char *split)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return -1;
+    cJSON_AddStringToObject(o, "split", split);
     cJSON_AddNumberToObject(o, "loss", loss);
     cJSON_AddNumberToObject(o, "accuracy", acc);
     cJSON_AddNumberToObject(o, "examples", n);
@@ -154,6 +162,63 @@ static int print_json(cg_model *m, const long *conf, const class_stats *st, int 
     return 0;
 }
 
+/* The rows to score. With --data: that set (IDX: its test or train files).
+ * Without: what the run recorded: its test set; for a run without one, the
+ * validation rows it held out (the same split, re-made with its seed and
+ * fraction), never its training rows unless --split train asks. */
+static int select_rows(const eval_args *a, const cg_checkpoint_info *info, cg_model *m,
+                       cg_dataset *ds, cg_dataset *rest, char *spec, size_t spec_size,
+                       const char **split)
+{
+    (void)m;
+    cg_run_config c;
+    int have_config = info->config && cg_run_config_from_json(info->config, &c) == CG_OK;
+    const char *label = a->label[0] ? a->label : have_config && c.data.label[0] ? c.data.label : NULL;
+    const char *want = a->split;
+    if (a->data[0]) {
+        snprintf(spec, spec_size, "%s", a->data);
+        if (!strcmp(want, "validation"))
+            return cli_usage("eval", "--split validation: the validation rows are the run's own; "
+                             "leave out --data to score them");
+        if (cg_load_dataset(spec, label, !strcmp(want, "train"), ds))
+            return cli_usage("eval", "--data: %s", cg_last_error());
+        *split = ds->rows && !strcmp(want, "train") ? "train" : "test";
+        return 0;
+    }
+    if (!have_config)
+        return cli_usage("eval", "--model: %s records no run configuration (a format-1 checkpoint); "
+                         "give --data to say what to score", a->model);
+    const char *source = c.data.source;
+    int is_csv_like = strstr(source, ".csv") || strstr(source, ".npy");
+    if (!strcmp(want, "test") && (c.data.test[0] || !is_csv_like)) {
+        snprintf(spec, spec_size, "%s", c.data.test[0] ? c.data.test : source);
+        if (cg_load_dataset(spec, label, c.data.test[0] ? 1 : 0, ds))
+            return cli_usage("eval", "test set %s: %s", spec, cg_last_error());
+        *split = "test";
+        return 0;
+    }
+    /* The run's own rows: split as it was, then keep the part asked for. */
+    snprintf(spec, spec_size, "%s", source);
+    if (cg_load_dataset(source, label, 1, rest))
+        return cli_usage("eval", "training data %s: %s", source, cg_last_error());
+    if (!strcmp(want, "train")) {
+        if (c.loop.val_split > 0 && cg_dataset_split_inplace(rest, c.loop.val_split, c.loop.seed, ds))
+            return cli_fail("eval: %s", cg_last_error());
+        cg_dataset tmp = *ds;
+        *ds = *rest;
+        *rest = tmp;
+        *split = "train";
+        return 0;
+    }
+    if (!(c.loop.val_split > 0))
+        return cli_usage("eval", "the run trained on all of %s, with no test set and no validation "
+                         "split: there are no held-out rows to score; give --data FILE", source);
+    if (cg_dataset_split_inplace(rest, c.loop.val_split, c.loop.seed, ds))
+        return cli_fail("eval: %s", cg_last_error());
+    *split = "validation";
+    return 0;
+}
+
 int cli_eval(int argc, char **argv)
 {
     eval_args a;
@@ -169,23 +234,14 @@ int cli_eval(int argc, char **argv)
     cg_model *m = cg_checkpoint_load(a.model, NULL, &nz, &info);
     if (!m) return cli_usage("eval", "--model: %s", cg_last_error());
 
-    cg_dataset ds = {0};
+    cg_dataset ds = {0}, rest = {0};
     long *conf = NULL;
     class_stats *st = NULL;
     int status = CLI_FAIL;
-    /* By default, the test set the model was trained with. */
-    char *trained_data = cli_stored_flag(info.extra, "--data");
-    char *trained_test = cli_stored_flag(info.extra, "--test");
-    char *trained_label = cli_stored_flag(info.extra, "--label");
-    const char *label = a.label ? a.label : trained_label;
-    const char *spec = a.data;
-    int train_split = strcmp(a.split, "train") == 0;
-    if (!spec && !train_split && trained_test) spec = trained_test;
-    if (!spec) spec = trained_data ? trained_data : "fashion-mnist";
-    if (cg_load_dataset(spec, label, train_split, &ds)) {
-        status = cli_usage("eval", "--data: %s", cg_last_error());
-        goto done;
-    }
+    char spec[CG_PATH_LEN] = "";
+    const char *split = a.split;
+    if ((status = select_rows(&a, &info, m, &ds, &rest, spec, sizeof spec, &split))) goto done;
+    status = CLI_FAIL;
     if (ds.d != cg_model_n_inputs(m)) {
         status = cli_usage("eval", "%s has %d features, the model takes %d", spec, ds.d,
                            cg_model_n_inputs(m));
@@ -205,11 +261,10 @@ int cli_eval(int argc, char **argv)
     if (cg_evaluate_confusion(m, &ds, &nz, a.batch, &loss, &acc, conf)) goto fail;
     stats_from_confusion(conf, c, st);
     if (a.json) {
-        if (print_json(m, conf, st, c, loss, acc, ds.n)) goto fail;
+        if (print_json(m, conf, st, c, loss, acc, ds.n, split)) goto fail;
     } else {
-        printf("model: %s (%d inputs, %d classes, trained %d epochs)\ndata: %s%s: %d examples\n",
-               a.model, cg_model_n_inputs(m), c, info.epoch, spec,
-               ds.rows ? (train_split ? " (train split)" : " (test split)") : "", ds.n);
+        printf("model: %s (%d inputs, %d classes, trained %d epochs)\ndata: %s (%s rows): %d "
+               "examples\n", a.model, cg_model_n_inputs(m), c, info.epoch, spec, split, ds.n);
         print_tables(m, conf, st, c, loss, acc, ds.n);
     }
     status = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
@@ -219,10 +274,8 @@ fail:
 done:
     free(conf);
     free(st);
-    free(trained_data);
-    free(trained_test);
-    free(trained_label);
     cg_dataset_free(&ds);
+    cg_dataset_free(&rest);
     cg_checkpoint_info_free(&info);
     cg_normalizer_free(&nz);
     cg_model_free(m);

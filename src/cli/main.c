@@ -6,6 +6,7 @@
 
 #include "cgrad.h"
 #include "cli/cli.h"
+#include "cli/flags.h"
 
 typedef struct command {
     const char *name, *summary;
@@ -14,7 +15,6 @@ typedef struct command {
     int mpi;                           /* joins an MPI job under mpirun */
 } command;
 
-cg_dist *cli_dist;
 static char rank_errors[1 << 16];
 
 static const command commands[] = {
@@ -87,6 +87,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         if (argc > 2) {
             const command *h = find(argv[2]);
+            if (!strcmp(argv[2], "--markdown")) { /* docs/cli.md, from the flag tables */
+                cli_print_reference(stdout);
+                return CLI_OK;
+            }
             if (!h) {
                 fprintf(stderr, "cgrad help: unknown command '%s' (try `cgrad --help`)\n", argv[2]);
                 return CLI_USAGE;

@@ -1,4 +1,4 @@
-/* train.h: what train.c and train_log.c share. */
+/* train.h: what the files of `cgrad train` share. */
 #ifndef CG_CLI_TRAIN_H
 #define CG_CLI_TRAIN_H
 
@@ -8,6 +8,15 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+/* The command's options: the run configuration its flags fill, and what
+ * belongs to this invocation only. */
+typedef struct train_opts {
+    cg_run_config cfg;
+    char out[CG_PATH_LEN];
+    char resume[CG_PATH_LEN];
+    int threads, json, quiet;
+} train_opts;
+
 /* The per-epoch callback's state (cg_fit_options.user). */
 typedef struct epoch_log {
     FILE *f;                 /* DIR/metrics.jsonl or NULL                 */
@@ -15,7 +24,7 @@ typedef struct epoch_log {
     cg_model *model;
     cg_optimizer *opt;
     const cg_normalizer *nz;
-    const char *extra;       /* the flags, kept in each checkpoint        */
+    const char *config;      /* the run configuration, in each checkpoint */
     int failed;
     char error[512];
 } epoch_log;
@@ -25,12 +34,5 @@ typedef struct epoch_log {
 int train_on_epoch(const cg_epoch_metrics *e, void *user);
 /* v as a JSON number, or null when it is not finite. */
 void train_json_number(cJSON *o, const char *key, double v);
-/* The flags as {"argv": [...]} (malloc'd), without --resume. */
-char *train_flags_json(int argc, char **argv);
-/* argv for a resumed run: "train", the checkpoint's flags (its "train"
- * metadata, extra), then the flags given now; later flags win. NULL with a
- * message on stderr on error. */
-char **train_resume_argv(const char *path, const char *extra, int argc, char **argv, int *out_argc);
-void train_free_argv(char **v, int n);
 
 #endif

@@ -1,6 +1,5 @@
 /* train_log.c: what `cgrad train` keeps of a run: a metrics line and
- * checkpoints after each epoch, and the flags that --resume rebuilds the
- * run from. */
+ * checkpoints (with the run configuration) after each epoch. */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +20,7 @@ static int save_checkpoint(epoch_log *log, const cg_epoch_metrics *e, const char
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", log->dir, file);
     cg_checkpoint_info info = {e->epoch, cg_optimizer_step_count(log->opt), e->best_val_acc,
-                               e->epochs_since_best, (char *)log->extra};
+                               e->epochs_since_best, (char *)log->config};
     if (cg_checkpoint_save(path, log->model, log->opt, log->nz, &info) == CG_OK) return 0;
     snprintf(log->error, sizeof log->error, "%s", cg_last_error());
     log->failed = 1;
@@ -55,54 +54,3 @@ int train_on_epoch(const cg_epoch_metrics *e, void *user)
     return log->failed;
 }
 
-/* The flags as a JSON object {"argv": [...]}, kept in checkpoints so that
- * --resume can rebuild the data split and training loop. */
-char *train_flags_json(int argc, char **argv)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON *a = o ? cJSON_AddArrayToObject(o, "argv") : NULL;
-    for (int i = 1; a && i < argc; i++) {
-        if (strcmp(argv[i], "--resume") == 0) { i++; continue; }
-        cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
-    }
-    char *s = a ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    return s;
-}
-
-/* argv for a resumed run: "train", the checkpoint's flags, then the flags
- * given now (later flags win). NULL with a message on error. */
-char **train_resume_argv(const char *path, const char *extra, int argc, char **argv, int *out_argc)
-{
-    cJSON *o = extra ? cJSON_Parse(extra) : NULL;
-    cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "argv");
-    if (!cJSON_IsArray(a)) {
-        fprintf(stderr, "cgrad train: --resume: %s has no training flags (metadata \"train\"); "
-                        "was it written by cgrad train?\n", path);
-        cJSON_Delete(o);
-        return NULL;
-    }
-    int n = cJSON_GetArraySize(a);
-    char **v = calloc((size_t)(n + argc + 1), sizeof *v);
-    int k = 0, ok = v != NULL;
-    if (ok) v[k++] = strdup("train");
-    const cJSON *item;
-    cJSON_ArrayForEach(item, a)
-        if (ok) ok = cJSON_IsString(item) && (v[k++] = strdup(item->valuestring));
-    for (int i = 1; ok && i < argc; i++) ok = (v[k++] = strdup(argv[i])) != NULL;
-    cJSON_Delete(o);
-    if (!ok) {
-        fprintf(stderr, "cgrad train: --resume: %s: bad training flags\n", path);
-        for (int i = 0; v && i < k; i++) free(v[i]);
-        free(v);
-        return NULL;
-    }
-    *out_argc = k;
-    return v;
-}
-
-void train_free_argv(char **v, int n)
-{
-    for (int i = 0; v && i < n; i++) free(v[i]);
-    free(v);
-}

@@ -6,14 +6,19 @@
  * "optimizer.m.<name>" / "optimizer.v.<name>", and the standardisation
  * constants as "input.mean" / "input.inv_std". Metadata (strings): format,
  * format_version, model (the spec, see cg_model_spec), normalizer,
- * class_names, epoch, step, best_val_acc, optimizer (JSON), rng (the
- * graph's PRNG state, which dropout draws from) and train (the caller's own
- * JSON: the CLI keeps its flags there). */
+ * class_names, epoch, step, best_val_acc, optimizer (its settings and
+ * counters, cg_optimizer_to_json), rng (the graph's PRNG state, which
+ * dropout draws from) and config (the run configuration,
+ * cg_run_config_to_json).
+ *
+ * Format 1 (cgrad 0.1) kept the command line's flags ("train": {"argv":
+ * [...]}) and the optimizer's fields flat. Its model, weights,
+ * normalisation and class names load as before (eval, predict, export);
+ * its optimizer and flags are not read, so it cannot be resumed. */
 #include "internal.h"
 #include "node.h"
 #include "io/safetensors.h"
 #include "nn/model.h"
-#include "optim/optim.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -23,7 +28,8 @@
 #include <cjson/cJSON.h>
 
 #define FORMAT_NAME "cgrad"
-#define FORMAT_VERSION "1"
+#define FORMAT_VERSION "2"
+#define FORMAT_VERSION_1 "1" /* read, not resumable */
 
 static const char *const optimizer_prefix[2] = {"optimizer.m.", "optimizer.v."};
 
@@ -39,32 +45,6 @@ static char *json_text(cJSON *o)
     char *copy = cg_strdup(t);
     cJSON_free(t);
     return copy;
-}
-
-static char *optimizer_json(const cg_optimizer *o)
-{
-    cJSON *j = cJSON_CreateObject();
-    if (!j) return NULL;
-    char step[32];
-    snprintf(step, sizeof step, "%ld", o->t);
-    cJSON_AddStringToObject(j, "name", cg_optimizer_name(o));
-    cJSON_AddNumberToObject(j, "lr", o->lr0);
-    cJSON_AddNumberToObject(j, "beta1", o->beta1);
-    cJSON_AddNumberToObject(j, "beta2", o->beta2);
-    cJSON_AddNumberToObject(j, "eps", o->eps);
-    cJSON_AddBoolToObject(j, "nesterov", o->nesterov);
-    cJSON_AddNumberToObject(j, "weight_decay", o->wd);
-    cJSON_AddBoolToObject(j, "decoupled_weight_decay", o->decoupled);
-    cJSON_AddNumberToObject(j, "clip_norm", o->clip_norm);
-    cJSON_AddNumberToObject(j, "clip_value", o->clip_value);
-    cJSON_AddNumberToObject(j, "warmup", o->warmup);
-    cJSON_AddNumberToObject(j, "schedule", o->sched);
-    cJSON *p = cJSON_AddArrayToObject(j, "schedule_params");
-    for (int i = 0; p && i < CG_LR_MAX_PARAMS; i++)
-        cJSON_AddItemToArray(p, cJSON_CreateNumber(o->sched_p[i]));
-    cJSON_AddNumberToObject(j, "epoch", o->epoch);
-    cJSON_AddStringToObject(j, "step", step);
-    return json_text(j);
 }
 
 static char *normalizer_json(const cg_normalizer *nz)
@@ -177,7 +157,7 @@ int cg_checkpoint_save(const char *path, cg_model *m, cg_optimizer *o, const cg_
     meta_add(&ml, "model", cg_model_spec(m), 0);
     if (nz) meta_add(&ml, "normalizer", normalizer_json(nz), 0);
     if (m->class_names) meta_add(&ml, "class_names", class_names_json(m), 0);
-    if (o) meta_add(&ml, "optimizer", optimizer_json(o), 0);
+    if (o) meta_add(&ml, "optimizer", cg_optimizer_to_json(o), 0);
     meta_add(&ml, "rng", rng_json(&g->rng), 0);
     if (info) {
         meta_add(&ml, "epoch", number_text("%.0f", info->epoch), 0);
@@ -185,7 +165,7 @@ int cg_checkpoint_save(const char *path, cg_model *m, cg_optimizer *o, const cg_
         if (isfinite(info->best_val_acc))
             meta_add(&ml, "best_val_acc", number_text("%.17g", info->best_val_acc), 0);
         meta_add(&ml, "epochs_since_best", number_text("%.0f", info->epochs_since_best), 0);
-        if (info->extra) meta_add(&ml, "train", cg_strdup(info->extra), 0);
+        if (info->config) meta_add(&ml, "config", cg_strdup(info->config), 0);
     }
     if (ml.failed) {
         rc = cg_error(CG_ERR_MEMORY, "cg_checkpoint_save: out of memory");
@@ -359,53 +339,13 @@ static int load_rng(const st_file *f, const char *path, cg_rng *r)
     return CG_OK;
 }
 
-static cg_optimizer *make_optimizer(const cJSON *j, const char *path)
-{
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
-    const char *nm = cJSON_IsString(name) ? name->valuestring : "";
-    double lr = num(j, "lr", NAN), b1 = num(j, "beta1", NAN), b2 = num(j, "beta2", NAN);
-    double eps = num(j, "eps", NAN);
-    cg_optimizer *o = NULL;
-    if (strcmp(nm, "sgd") == 0) o = cg_sgd(lr);
-    else if (strcmp(nm, "momentum") == 0) o = cg_momentum(lr, b1);
-    else if (strcmp(nm, "nesterov") == 0) o = cg_nesterov(lr, b1);
-    else if (strcmp(nm, "rmsprop") == 0) o = cg_rmsprop(lr, b1, eps);
-    else if (strcmp(nm, "adam") == 0 || strcmp(nm, "adamw") == 0) o = cg_adam(lr, b1, b2, eps);
-    else return cg_error_null(CG_ERR_FORMAT, "%s: unknown optimizer \"%s\"", path, nm);
-    if (!o) return cg_error_null(CG_ERR_FORMAT, "%s: optimizer: %s", path, cg_last_error());
-    double params[CG_LR_MAX_PARAMS] = {0};
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "schedule_params");
-    for (int i = 0; i < CG_LR_MAX_PARAMS && i < cJSON_GetArraySize(p); i++) {
-        const cJSON *v = cJSON_GetArrayItem(p, i);
-        params[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    }
-    const cJSON *step = cJSON_GetObjectItemCaseSensitive(j, "step");
-    long t = cJSON_IsString(step) ? strtol(step->valuestring, NULL, 10) : -1;
-    int epoch = (int)num(j, "epoch", 0);
-    if (cg_optimizer_set_weight_decay(o, num(j, "weight_decay", 0),
-                                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "decoupled_weight_decay"))) ||
-        cg_optimizer_set_clip_norm(o, num(j, "clip_norm", 0)) ||
-        cg_optimizer_set_clip_value(o, num(j, "clip_value", 0)) ||
-        cg_optimizer_set_warmup(o, (int)num(j, "warmup", 0)) ||
-        cg_optimizer_set_schedule(o, (int)num(j, "schedule", -1), params) ||
-        cg_optimizer_set_epoch(o, epoch < 0 ? 0 : epoch) || t < 0 ||
-        cg_optimizer_set_step_count(o, t)) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s", t < 0 ? "bad step count" : cg_last_error());
-        cg_optimizer_free(o);
-        return cg_error_null(CG_ERR_FORMAT, "%s: optimizer: %s", path, msg);
-    }
-    return o;
-}
-
 static int load_optimizer(const st_file *f, const char *path, cg_graph *g, cg_optimizer **out)
 {
     *out = NULL;
-    cJSON *j = meta_json(f, path, "optimizer", 1);
-    if (!j) return cg_last_error_code();
-    cg_optimizer *o = make_optimizer(j, path);
-    cJSON_Delete(j);
-    if (!o) return cg_last_error_code();
+    const char *json = st_meta(f, "optimizer");
+    if (!json) return cg_error(CG_ERR_FORMAT, "%s: metadata \"optimizer\" is missing", path);
+    cg_optimizer *o = cg_optimizer_from_json(json);
+    if (!o) return cg_error(CG_ERR_FORMAT, "%s: %s", path, cg_last_error());
     int rc = cg_optimizer_prepare(o, g);
     for (int w = 0; w < 2 && !rc; w++) {
         cg_real *s = cg_optimizer_state(o, w, NULL);
@@ -440,8 +380,8 @@ static int meta_int(const st_file *f, const char *key, long *out)
 void cg_checkpoint_info_free(cg_checkpoint_info *info)
 {
     if (!info) return;
-    cg_free(info->extra);
-    info->extra = NULL;
+    cg_free(info->config);
+    info->config = NULL;
 }
 
 cg_model *cg_checkpoint_load(const char *path, cg_optimizer **opt, cg_normalizer *nz,
@@ -469,9 +409,16 @@ cg_model *cg_checkpoint_load(const char *path, cg_optimizer **opt, cg_normalizer
         goto done;
     }
     const char *version = st_meta(&f, "format_version");
-    if (!version || strcmp(version, FORMAT_VERSION) != 0) {
-        rc = cg_error(CG_ERR_FORMAT, "%s: checkpoint format version %s; this cgrad reads version %s",
-                      path, version ? version : "(none)", FORMAT_VERSION);
+    int v1 = version && strcmp(version, FORMAT_VERSION_1) == 0;
+    if (!version || (strcmp(version, FORMAT_VERSION) != 0 && !v1)) {
+        rc = cg_error(CG_ERR_FORMAT, "%s: checkpoint format version %s; this cgrad reads versions "
+                      FORMAT_VERSION_1 " and " FORMAT_VERSION, path, version ? version : "(none)");
+        goto done;
+    }
+    if (v1 && opt) {
+        rc = cg_error(CG_ERR_FORMAT, "%s: a format-1 checkpoint (cgrad 0.1) keeps no run configuration "
+                      "and cannot be resumed; it can still be evaluated, predicted with and exported",
+                      path);
         goto done;
     }
     m = cg_model_from_spec(spec);
@@ -491,12 +438,12 @@ cg_model *cg_checkpoint_load(const char *path, cg_optimizer **opt, cg_normalizer
         goto done;
     }
     if (info) {
-        const char *best = st_meta(&f, "best_val_acc"), *extra = st_meta(&f, "train");
+        const char *best = st_meta(&f, "best_val_acc"), *config = v1 ? NULL : st_meta(&f, "config");
         info->epoch = (int)epoch;
         info->step = step;
         info->epochs_since_best = (int)since;
         if (best) info->best_val_acc = strtod(best, NULL);
-        if (extra && !(info->extra = cg_strdup(extra))) {
+        if (config && !(info->config = cg_strdup(config))) {
             rc = cg_error(CG_ERR_MEMORY, "%s: out of memory", path);
             goto done;
         }

@@ -107,32 +107,6 @@ cg_optimizer *cg_adamw(double lr, double weight_decay)
     return o;
 }
 
-#define CG_OPT_NAMES "sgd, momentum, nesterov, rmsprop, adam, adamw"
-
-cg_optimizer *cg_optimizer_from_name(const char *name, double lr)
-{
-    if (!name)
-        return cg_error_null(CG_ERR_ARG, "cg_optimizer_from_name: NULL name (valid: " CG_OPT_NAMES ")");
-    if (!strcmp(name, "sgd")) return cg_sgd(lr);
-    if (!strcmp(name, "momentum")) return cg_momentum(lr, CG_MOMENTUM_BETA);
-    if (!strcmp(name, "nesterov")) return cg_nesterov(lr, CG_MOMENTUM_BETA);
-    if (!strcmp(name, "rmsprop")) return cg_rmsprop(lr, 0.9, 1e-8);
-    if (!strcmp(name, "adam")) return cg_adam_default(lr);
-    if (!strcmp(name, "adamw")) return cg_adamw(lr, 0.01);
-    return cg_error_null(CG_ERR_ARG, "unknown optimizer \"%s\" (valid: " CG_OPT_NAMES ")", name);
-}
-
-int cg_optimizer_uses(const char *name, const char *hyper)
-{
-    if (!name || !hyper) return 0;
-    const int mom = !strcmp(name, "momentum") || !strcmp(name, "nesterov");
-    const int adam = !strcmp(name, "adam") || !strcmp(name, "adamw");
-    if (!strcmp(hyper, "momentum")) return mom;
-    if (!strcmp(hyper, "beta1") || !strcmp(hyper, "eps")) return adam || !strcmp(name, "rmsprop");
-    if (!strcmp(hyper, "beta2")) return adam;
-    return 0;
-}
-
 void cg_optimizer_free(cg_optimizer *o)
 {
     if (!o) return;
@@ -144,6 +118,7 @@ void cg_optimizer_free(cg_optimizer *o)
 const char *cg_optimizer_name(const cg_optimizer *o)
 {
     if (!o) return NULL;
+    if (o->def && o->def->nesterov == o->nesterov) return o->def->name;
     switch (o->kind) {
     case CG_OPT_SGD: return "sgd";
     case CG_OPT_MOMENTUM: return o->nesterov ? "nesterov" : "momentum";

@@ -61,6 +61,15 @@ int cg_optimizer_set_schedule(cg_optimizer *o, int kind, const double *params)
     return CG_OK;
 }
 
+int cg_optimizer_set_schedule_start(cg_optimizer *o, int epoch)
+{
+    if (!o) return cg_error(CG_ERR_ARG, "cg_optimizer_set_schedule_start: NULL optimizer");
+    if (epoch < 0)
+        return cg_error(CG_ERR_ARG, "cg_optimizer_set_schedule_start: epoch %d is negative", epoch);
+    o->sched_start = epoch;
+    return CG_OK;
+}
+
 int cg_optimizer_set_warmup(cg_optimizer *o, int steps)
 {
     if (!o) return cg_error(CG_ERR_ARG, "cg_optimizer_set_warmup: NULL optimizer");
@@ -79,7 +88,8 @@ int cg_optimizer_set_epoch(cg_optimizer *o, int epoch)
 
 double cg_optim_scheduled_lr(const cg_optimizer *o)
 {
-    const double lr0 = o->lr0, e = (double)o->epoch;
+    const double lr0 = o->lr0;
+    const double e = o->epoch > o->sched_start ? (double)(o->epoch - o->sched_start) : 0;
     const double *p = o->sched_p;
     switch (o->sched) {
     case CG_LR_INVERSE_TIME: return lr0 / (1 + p[0] * e);

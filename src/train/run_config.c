@@ -1,0 +1,134 @@
+/* run_config.c: the run configuration as a whole: the loop's part (owned
+ * here, with the training loop) and the assembly of every module's part
+ * into one JSON object and one check. */
+#include "internal.h"
+#include "json.h"
+#include "data/config.h"
+#include "nn/model_config.h"
+#include "optim/config.h"
+
+#include <math.h>
+#include <string.h>
+
+static void loop_init(cg_loop_config *lc)
+{
+    memset(lc, 0, sizeof *lc);
+    lc->epochs = 10;
+    lc->batch = 128;
+    lc->val_split = 0.1;
+    lc->seed = 42;
+}
+
+void cg_run_config_init(cg_run_config *c)
+{
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    cg_model_config_init(&c->model);
+    cg_optim_config_init(&c->optim);
+    cg_schedule_config_init(&c->schedule);
+    loop_init(&c->loop);
+    cg_data_config_init(&c->data);
+}
+
+static int loop_resolve(const cg_run_config *c)
+{
+    const cg_loop_config *lc = &c->loop;
+    if (lc->epochs < 1 || lc->epochs > 1000000)
+        return cg_error(CG_ERR_ARG, "loop.epochs: %d must be in [1, 1000000]", lc->epochs);
+    if (lc->batch < 1 || lc->batch > (1 << 24))
+        return cg_error(CG_ERR_ARG, "loop.batch: %d must be in [1, %d]", lc->batch, 1 << 24);
+    if (!(lc->val_split >= 0 && lc->val_split < 1))
+        return cg_error(CG_ERR_ARG, "loop.val_split: %g must be in [0, 1)", lc->val_split);
+    if (lc->patience < 0) return cg_error(CG_ERR_ARG, "loop.patience: %d is negative", lc->patience);
+    if (lc->patience > 0 && lc->val_split == 0)
+        return cg_error(CG_ERR_ARG, "loop.patience: early stopping needs a validation split "
+                                    "(loop.val_split > 0)");
+    if (lc->subset < 0) return cg_error(CG_ERR_ARG, "loop.subset: %d is negative", lc->subset);
+    if (lc->sync_bn && !c->model.batch_norm)
+        return cg_error(CG_ERR_ARG, "loop.sync_bn: synchronises batch norm's statistics, and the model "
+                                    "has no batch norm");
+    return CG_OK;
+}
+
+int cg_run_config_resolve(cg_run_config *c)
+{
+    if (!c) return cg_error(CG_ERR_ARG, "cg_run_config_resolve: NULL configuration");
+    if (cg_model_config_resolve(&c->model) || cg_optim_config_resolve(&c->optim) ||
+        loop_resolve(c) || cg_data_config_resolve(&c->data))
+        return CG_ERR_ARG;
+    if (c->schedule.start_epoch >= c->loop.epochs)
+        return cg_error(CG_ERR_ARG, "schedule.start_epoch: %d is not before the last epoch (%d)",
+                        c->schedule.start_epoch, c->loop.epochs);
+    return cg_schedule_config_resolve(&c->schedule, c->loop.epochs) ? CG_ERR_ARG : CG_OK;
+}
+
+static cJSON *loop_json(const cg_loop_config *lc)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "epochs", lc->epochs);
+    cJSON_AddNumberToObject(o, "batch", lc->batch);
+    cJSON_AddNumberToObject(o, "val_split", lc->val_split);
+    cJSON_AddNumberToObject(o, "patience", lc->patience);
+    cg_json_add_u64(o, "seed", lc->seed);
+    cJSON_AddNumberToObject(o, "subset", lc->subset);
+    cJSON_AddBoolToObject(o, "sync_bn", lc->sync_bn);
+    return o;
+}
+
+static int loop_read(const cJSON *o, const char *where, cg_loop_config *lc)
+{
+    static const char *const keys[] = {"epochs", "batch", "val_split", "patience", "seed", "subset",
+                                       "sync_bn", NULL};
+    if (cg_json_object(o, where) || cg_json_known_keys(o, where, keys) ||
+        cg_json_int(o, where, "epochs", 1, 1000000, &lc->epochs) ||
+        cg_json_int(o, where, "batch", 1, 1 << 24, &lc->batch) ||
+        cg_json_number(o, where, "val_split", &lc->val_split) ||
+        cg_json_int(o, where, "patience", 0, 1000000, &lc->patience) ||
+        cg_json_u64(o, where, "seed", &lc->seed) ||
+        cg_json_int(o, where, "subset", 0, 2147483647, &lc->subset) ||
+        cg_json_bool(o, where, "sync_bn", &lc->sync_bn))
+        return CG_ERR_FORMAT;
+    return CG_OK;
+}
+
+char *cg_run_config_to_json(const cg_run_config *c)
+{
+    if (!c) return cg_error_null(CG_ERR_ARG, "cg_run_config_to_json: NULL configuration");
+    cJSON *o = cJSON_CreateObject();
+    if (o) {
+        cJSON_AddItemToObject(o, "model", cg_model_config_json(&c->model));
+        cJSON_AddItemToObject(o, "optim", cg_optim_config_json(&c->optim));
+        cJSON_AddItemToObject(o, "schedule", cg_schedule_config_json(&c->schedule));
+        cJSON_AddItemToObject(o, "loop", loop_json(&c->loop));
+        cJSON_AddItemToObject(o, "data", cg_data_config_json(&c->data));
+    }
+    char *s = cg_json_text(o);
+    return s ? s : cg_error_null(CG_ERR_MEMORY, "cg_run_config_to_json: out of memory");
+}
+
+int cg_run_config_from_json(const char *json, cg_run_config *c)
+{
+    if (!json || !c) return cg_error(CG_ERR_ARG, "cg_run_config_from_json: NULL argument");
+    cJSON *o = cJSON_Parse(json);
+    if (!o) return cg_error(CG_ERR_FORMAT, "configuration: not valid JSON");
+    cg_run_config tmp;
+    cg_run_config_init(&tmp);
+    static const char *const keys[] = {"model", "optim", "schedule", "loop", "data", NULL};
+    const cJSON *part;
+    int rc = cg_json_object(o, "configuration") || cg_json_known_keys(o, "configuration", keys);
+    if (!rc && (part = cJSON_GetObjectItemCaseSensitive(o, "model")))
+        rc = cg_model_config_read(part, "model", &tmp.model);
+    if (!rc && (part = cJSON_GetObjectItemCaseSensitive(o, "optim")))
+        rc = cg_optim_config_read(part, "optim", &tmp.optim);
+    if (!rc && (part = cJSON_GetObjectItemCaseSensitive(o, "schedule")))
+        rc = cg_schedule_config_read(part, "schedule", &tmp.schedule);
+    if (!rc && (part = cJSON_GetObjectItemCaseSensitive(o, "loop")))
+        rc = loop_read(part, "loop", &tmp.loop);
+    if (!rc && (part = cJSON_GetObjectItemCaseSensitive(o, "data")))
+        rc = cg_data_config_read(part, "data", &tmp.data);
+    cJSON_Delete(o);
+    if (rc) return CG_ERR_FORMAT;
+    *c = tmp;
+    return CG_OK;
+}
