@@ -917,6 +917,50 @@ void cg_checkpoint_info_free(cg_checkpoint_info *info);
  * "input.*" are ignored. */
 int cg_model_load_weights(cg_model *m, const char *path);
 
+/* --- A whole run --- */
+
+/* What `cgrad train` does, as one call: load the data the configuration
+ * names, split off the validation rows, fit the normalisation, build the
+ * model and optimizer (or restore them from a checkpoint), train with
+ * cg_fit, keep a run directory, and evaluate on the test set. The library
+ * prints nothing: what a person may want to read comes through on_note. */
+typedef struct cg_train_options {
+    const char *out;       /* run directory: DIR/metrics.jsonl (a line per
+                              epoch), DIR/last.safetensors (every epoch),
+                              DIR/best.safetensors (best validation
+                              accuracy); NULL = none                       */
+    const char *resume;    /* a checkpoint whose run this continues, with
+                              `config` its stored configuration (see
+                              cg_checkpoint_config) where only loop.epochs,
+                              loop.patience, data.source/test and a new
+                              schedule phase (optim.lr and schedule with
+                              start_epoch = the epochs done) may differ;
+                              NULL = a new run                            */
+    cg_dist *dist;         /* data-parallel over MPI ranks, or NULL        */
+    void (*on_note)(const char *line, void *user); /* data, model summary,
+                              settings: one line each, no newline; NULL   */
+    cg_epoch_callback on_epoch; /* after the epoch is in the run directory */
+    void *user;            /* for on_note and on_epoch                     */
+    int verbose;           /* cg_fit's progress (see cg_fit_options)       */
+    void *progress;
+} cg_train_options;
+
+typedef struct cg_train_result {
+    cg_fit_result fit;
+    double test_loss, test_acc; /* NaN without a test set                 */
+    int n_train, n_val, n_test, n_features, n_classes;
+    int initial_epoch;     /* epochs done before (resumed runs)           */
+} cg_train_result;
+
+void cg_train_options_init(cg_train_options *o);
+/* Run `config` (resolved here on a copy). Errors name the configuration
+ * field at fault when there is one ("data.source: ...", "loop.patience:
+ * ..."); "out: ..." for the run directory. */
+int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res);
+/* The configuration a checkpoint stores, and the epochs it has done;
+ * CG_ERR_FORMAT when it keeps none (format 1). */
+int cg_checkpoint_config(const char *path, cg_run_config *config, int *epochs_done);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,14 +23,15 @@ expect_usage() {
     grep -q -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
 }
 
-# The same small model three ways; one thread, so sums run in one order.
+# The same small model three ways; one thread, so sums run in one order
+# (the resumed run too: --threads is not part of the stored configuration).
 common=(--subset 6000 --hidden 64 --bn --dropout 0.1 --batch 64 --seed 5 --threads 1 --quiet)
 "$cgrad" train "${common[@]}" --epochs 4 --out "$tmp/straight" >/dev/null ||
     fail "train 4 epochs"
 "$cgrad" train "${common[@]}" --epochs 2 --lr-decay cosine:4 --out "$tmp/split" >/dev/null ||
     fail "train 2 epochs"
 cp "$tmp/split/last.safetensors" "$tmp/after2.safetensors"
-"$cgrad" train --resume "$tmp/split/last.safetensors" --epochs 4 >"$tmp/resumed" ||
+"$cgrad" train --resume "$tmp/split/last.safetensors" --epochs 4 --threads 1 >"$tmp/resumed" ||
     fail "resume to 4 epochs"
 [ "$(wc -l <"$tmp/split/metrics.jsonl")" -eq 4 ] || fail "resumed run did not append to metrics.jsonl"
 

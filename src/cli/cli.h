@@ -17,8 +17,9 @@
 /* The MPI job this process belongs to (NULL: not started by mpirun). */
 extern cg_dist *cli_dist;
 
-/* Exit statuses: success, a failure while running, a usage error. */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* Exit statuses: success, a failure while running, a usage or input
+ * error, a training run that diverged. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_DIVERGED = 3 };
 
 /* `cgrad train [flags]`: argv[0] is "train". */
 int cli_train(int argc, char **argv);

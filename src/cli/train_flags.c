@@ -106,10 +106,12 @@ static int set_standardize(void *target, const cli_flag *f, const char *s)
 
 static const cli_flag flags[] = {
     {.name = "--data", .value = "SPEC", .set = cli_set_string, .offset = CFG(data.source),
+     .field = "data.source",
      .hi = CG_PATH_LEN, .resume = CLI_RESUME_OK, .example = "fashion-mnist",
      .help = "fashion-mnist (default), a directory of MNIST-style IDX files, or a .csv /\n"
              ".npy file; with --resume, where the recorded data is now"},
     {.name = "--test", .value = "FILE", .set = cli_set_string, .offset = CFG(data.test),
+     .field = "data.test",
      .hi = CG_PATH_LEN, .resume = CLI_RESUME_OK, .example = "test.csv",
      .help = "test set: a .csv / .npy file like --data, or an IDX images file (its\n"
              "labels file beside it); IDX directories use their t10k-* files"},
@@ -205,11 +207,13 @@ static const cli_flag flags[] = {
      .hi = 4096, .resume = CLI_RESUME_OK, .example = "1",
      .help = "BLAS/OpenMP threads (default 0 = all cores)"},
     {.name = "--out", .value = "DIR", .set = cli_set_string, .offset = OPT(out), .hi = CG_PATH_LEN,
+     .field = "out",
      .resume = CLI_RESUME_OK, .example = "run",
      .help = "write DIR/metrics.jsonl (one JSON object per epoch), DIR/last.safetensors\n"
              "(every epoch) and DIR/best.safetensors (best validation accuracy); with\n"
              "--resume the default is the checkpoint's directory"},
     {.name = "--resume", .value = "CKPT", .set = cli_set_string, .offset = OPT(resume),
+     .field = "resume",
      .hi = CG_PATH_LEN, .resume = CLI_RESUME_OK,
      .help = "continue the run a checkpoint (DIR/last.safetensors) records: its model,\n"
              "optimizer, schedule, data and loop; only flags marked so may change"},

@@ -1,0 +1,333 @@
+/* run.c: cg_train, a whole run from its configuration: data, split,
+ * normalisation, model and optimizer (new, or restored to continue a
+ * checkpoint's run), the fit with its run directory, the test score. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream, mkdir */
+#include "train/run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void cg_train_options_init(cg_train_options *o)
+{
+    if (o) memset(o, 0, sizeof *o);
+}
+
+static void note(const cg_train_options *o, const char *fmt, ...) CG_PRINTF(2, 3);
+static void note(const cg_train_options *o, const char *fmt, ...)
+{
+    if (!o->on_note) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->on_note(line, o->user);
+}
+
+/* The model's summary table, a note per line. */
+static void note_summary(const cg_train_options *o, cg_model *m)
+{
+    if (!o->on_note) return;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f) return;
+    cg_model_summary(m, f);
+    fclose(f);
+    for (char *line = text, *nl; line && *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        o->on_note(line, o->user);
+        if (!nl) break;
+    }
+    free(text);
+}
+
+/* mkdir -p. */
+static int make_dirs(const char *path)
+{
+    char buf[CG_PATH_LEN];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return cg_error(CG_ERR_IO, "out: directory name too long");
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++)
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return cg_error(CG_ERR_IO, "out: cannot create directory '%s': %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return cg_error(CG_ERR_IO, "out: '%s' is not a directory", path);
+    return CG_OK;
+}
+
+/* The class names of the data sets cgrad knows by name. */
+static const char *const *known_class_names(const char *spec, int n_classes)
+{
+    static const char *const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    return strcmp(spec, "fashion-mnist") == 0 && n_classes == 10 ? fashion : NULL;
+}
+
+int cg_checkpoint_config(const char *path, cg_run_config *config, int *epochs_done)
+{
+    if (!path || !config) return cg_error(CG_ERR_ARG, "cg_checkpoint_config: NULL argument");
+    cg_checkpoint_info info;
+    cg_model *m = cg_checkpoint_load(path, NULL, NULL, &info);
+    if (!m) return cg_last_error_code();
+    cg_model_free(m);
+    int rc = CG_OK;
+    if (!info.config)
+        rc = cg_error(CG_ERR_FORMAT, "%s holds no run configuration (a format-1 checkpoint of cgrad "
+                                     "0.1): it cannot be resumed", path);
+    else if (cg_run_config_from_json(info.config, config))
+        rc = cg_error(CG_ERR_FORMAT, "%s: %s", path, cg_last_error());
+    if (!rc && epochs_done) *epochs_done = info.epoch;
+    cg_checkpoint_info_free(&info);
+    return rc;
+}
+
+/* A cosine schedule without a floor reaches 0 at its end and stays there. */
+static int schedule_end(const cg_schedule_config *s)
+{
+    if (s->kind != CG_LR_COSINE || s->params[1] > 0) return -1;
+    return s->start_epoch + (int)ceil(s->params[0]);
+}
+
+/* Resuming: the optimizer restored from the checkpoint takes a new
+ * schedule phase when the configuration starts one; nothing trains past
+ * the end of a schedule that decays to 0. */
+static int continue_schedule(const cg_run_config *c, cg_optimizer *o, int done)
+{
+    if (c->schedule.start_epoch > done)
+        return cg_error(CG_ERR_ARG, "schedule.start_epoch: %d is after the %d epochs done",
+                        c->schedule.start_epoch, done);
+    if (c->schedule.start_epoch == done && done > 0 &&
+        (cg_optimizer_set_lr(o, c->optim.lr) ||
+         cg_optimizer_set_schedule(o, c->schedule.kind, c->schedule.params) ||
+         cg_optimizer_set_schedule_start(o, c->schedule.start_epoch)))
+        return cg_last_error_code();
+    int end = schedule_end(&c->schedule);
+    if (end >= 0 && end < c->loop.epochs) {
+        char spec[64];
+        cg_lr_schedule_format(c->schedule.kind, c->schedule.params, spec, sizeof spec);
+        return cg_error(CG_ERR_ARG, "loop.epochs: %d goes past the run's learning-rate schedule (%s "
+                                    "from epoch %d), which reaches 0 at epoch %d, so epochs %d-%d "
+                                    "would not train; to train on, start a new schedule phase from "
+                                    "epoch %d with a learning rate and/or a schedule (e.g. cosine "
+                                    "over the %d epochs left)",
+                        c->loop.epochs, spec, c->schedule.start_epoch, end, end + 1, c->loop.epochs,
+                        done + 1, c->loop.epochs - done);
+    }
+    return CG_OK;
+}
+
+typedef struct run_state {
+    cg_dataset full, test, val;
+    cg_normalizer nz;
+    cg_model *model;
+    cg_optimizer *opt;
+    cg_checkpoint_info info;
+    char *config_json;
+    run_log log;
+} run_state;
+
+static void run_free(run_state *s)
+{
+    if (s->log.f) fclose(s->log.f);
+    cg_free_string(s->config_json);
+    cg_checkpoint_info_free(&s->info);
+    cg_optimizer_free(s->opt);
+    cg_model_free(s->model);
+    cg_normalizer_free(&s->nz);
+    cg_dataset_free(&s->val);
+    cg_dataset_free(&s->test);
+    cg_dataset_free(&s->full);
+}
+
+/* Data: the training rows, the test rows (a test file, or an IDX
+ * directory's t10k files), n_classes. */
+static int load_data(const cg_run_config *c, const cg_train_options *o, run_state *s, int *has_test)
+{
+    const char *source = c->data.source, *label = c->data.label[0] ? c->data.label : NULL;
+    if (cg_load_dataset(source, label, 1, &s->full))
+        return cg_error(cg_last_error_code(), "data.source: %s", cg_last_error());
+    *has_test = 0;
+    if (c->data.test[0]) {
+        if (cg_load_dataset(c->data.test, label, 1, &s->test))
+            return cg_error(cg_last_error_code(), "data.test: %s", cg_last_error());
+        *has_test = 1;
+    } else if (s->full.rows > 0) {
+        if (cg_load_dataset(source, label, 0, &s->test))
+            return cg_error(cg_last_error_code(), "data.source: test split: %s", cg_last_error());
+        *has_test = 1;
+    } else {
+        note(o, "note: no test set given; the test evaluation is skipped");
+    }
+    if (*has_test && s->test.d != s->full.d)
+        return cg_error(CG_ERR_SHAPE, "data.test: %d features, data.source has %d", s->test.d, s->full.d);
+    return CG_OK;
+}
+
+int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res)
+{
+    if (!config) return cg_error(CG_ERR_ARG, "cg_train: NULL configuration");
+    cg_train_options defaults;
+    if (!opt) {
+        cg_train_options_init(&defaults);
+        opt = &defaults;
+    }
+    cg_train_result r;
+    memset(&r, 0, sizeof r);
+    r.test_loss = r.test_acc = NAN;
+    cg_run_config c = *config;
+    if (cg_run_config_resolve(&c)) return cg_last_error_code();
+    run_state s;
+    memset(&s, 0, sizeof s);
+    const int rank = cg_dist_rank(opt->dist);
+    int rc = CG_OK, has_test = 0;
+    if (opt->resume) {
+        s.model = cg_checkpoint_load(opt->resume, &s.opt, &s.nz, &s.info);
+        if (!s.model) {
+            rc = cg_error(cg_last_error_code(), "resume: %s", cg_last_error());
+            goto done;
+        }
+        if (s.info.epoch >= c.loop.epochs) {
+            rc = cg_error(CG_ERR_ARG, "loop.epochs: %s has trained %d epochs already; ask for more "
+                                      "(the total, more than %d)", opt->resume, s.info.epoch, s.info.epoch);
+            goto done;
+        }
+        if ((rc = continue_schedule(&c, s.opt, s.info.epoch))) goto done;
+        r.initial_epoch = s.info.epoch;
+    }
+    if (!(s.config_json = cg_run_config_to_json(&c))) {
+        rc = cg_last_error_code();
+        goto done;
+    }
+    if ((rc = load_data(&c, opt, &s, &has_test))) goto done;
+    int n_classes = s.full.n_classes;
+    if (has_test && s.test.n_classes > n_classes) n_classes = s.test.n_classes;
+    if (n_classes < 2) n_classes = 2;
+    if (s.model) { /* resumed: the model decides; fit reports labels it cannot take */
+        n_classes = cg_model_n_classes(s.model);
+        if (s.full.d != cg_model_n_inputs(s.model)) {
+            rc = cg_error(CG_ERR_SHAPE, "data.source: %d features, the checkpoint's model takes %d",
+                          s.full.d, cg_model_n_inputs(s.model));
+            goto done;
+        }
+    }
+    const cg_dataset *train = &s.full, *val = NULL;
+    if (c.loop.val_split > 0) {
+        /* In place: a copy of the training part would double the memory
+         * the pixels take. */
+        if ((rc = cg_dataset_split_inplace(&s.full, c.loop.val_split, c.loop.seed, &s.val))) {
+            rc = cg_error(rc, "loop.val_split: %s", cg_last_error());
+            goto done;
+        }
+        val = s.val.n > 0 ? &s.val : NULL;
+    }
+    cg_dataset subset;
+    if (c.loop.subset > 0 && c.loop.subset < train->n) {
+        subset = *train; /* a view of the first rows; freed with its owner */
+        subset.n = c.loop.subset;
+        train = &subset;
+    }
+    if (c.loop.patience > 0 && !val) {
+        rc = cg_error(CG_ERR_ARG, "loop.patience: the validation split of %d rows is empty", s.full.n);
+        goto done;
+    }
+    if (!s.model) {
+        int standardize = c.data.standardize >= 0 ? c.data.standardize : s.full.x_u8 == NULL;
+        const char *const *names = known_class_names(c.data.source, n_classes);
+        if ((rc = cg_normalizer_fit(&s.nz, train, standardize)) ||
+            !(s.model = cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed)) ||
+            (names && cg_model_set_class_names(s.model, names, n_classes)) ||
+            cg_model_build(s.model) ||
+            !(s.opt = cg_optimizer_from_config(&c.optim, &c.schedule, c.loop.epochs))) {
+            rc = cg_last_error_code() ? cg_last_error_code() : CG_ERR_MEMORY;
+            goto done;
+        }
+    }
+
+    if (opt->out && rank == 0) {
+        char path[CG_PATH_LEN + 32];
+        if ((rc = make_dirs(opt->out))) goto done;
+        snprintf(path, sizeof path, "%s/metrics.jsonl", opt->out);
+        /* A resumed run continues the log of the run it resumes. */
+        s.log.f = fopen(path, opt->resume ? "a" : "w");
+        if (!s.log.f) {
+            rc = cg_error(CG_ERR_IO, "out: cannot write '%s': %s", path, strerror(errno));
+            goto done;
+        }
+        s.log.dir = opt->out;
+    }
+    s.log.model = s.model;
+    s.log.opt = s.opt;
+    s.log.nz = &s.nz;
+    s.log.config = s.config_json;
+    s.log.on_epoch = opt->on_epoch;
+    s.log.user = opt->user;
+
+    r.n_train = train->n;
+    r.n_val = val ? val->n : 0;
+    r.n_test = has_test ? s.test.n : 0;
+    r.n_features = s.full.d;
+    r.n_classes = n_classes;
+    if (rank == 0 && opt->on_note) {
+        char sched[64];
+        cg_lr_schedule_format(c.schedule.kind, c.schedule.params, sched, sizeof sched);
+        note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d classes",
+             c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes);
+        note_summary(opt, s.model);
+        if (opt->resume)
+            note(opt, "resumed from %s after epoch %d (step %ld)%s%s", opt->resume, s.info.epoch,
+                 s.info.step, opt->out ? "; writing to " : "", opt->out ? opt->out : "");
+        if (opt->resume && c.schedule.start_epoch == s.info.epoch)
+            note(opt, "new schedule phase from epoch %d: lr %g, %s", s.info.epoch + 1, c.optim.lr, sched);
+        note(opt, "optimizer: %s, lr %g (schedule %s from epoch %d), batch %d, epochs %d, seed %llu%s",
+             c.optim.name, c.optim.lr, sched, c.schedule.start_epoch, c.loop.batch, c.loop.epochs,
+             (unsigned long long)c.loop.seed, s.nz.mean ? ", standardized inputs" : "");
+    }
+
+    cg_fit_options fo;
+    cg_fit_options_init(&fo);
+    fo.epochs = c.loop.epochs;
+    fo.batch_size = c.loop.batch;
+    fo.seed = c.loop.seed;
+    fo.verbose = opt->verbose;
+    fo.progress = opt->progress;
+    fo.on_epoch = cg_run_log_epoch;
+    fo.user = &s.log;
+    fo.patience = c.loop.patience;
+    fo.dist = opt->dist;
+    fo.sync_bn = c.loop.sync_bn;
+    fo.initial_epoch = s.info.epoch;
+    if (opt->resume) {
+        fo.best_val_acc = s.info.best_val_acc;
+        fo.epochs_since_best = s.info.epochs_since_best;
+    }
+    rc = cg_fit(s.model, s.opt, train, val, &s.nz, &fo, &r.fit);
+    if (!rc && s.log.failed) rc = cg_error(CG_ERR_IO, "out: %s", s.log.error);
+    if (rc) goto done;
+    /* The best epoch came before this resumed run: its weights are on disk. */
+    if (r.fit.stopped_early && r.fit.best_epoch == 0 && opt->out) {
+        char path[CG_PATH_LEN + 32];
+        snprintf(path, sizeof path, "%s/best.safetensors", opt->out);
+        if ((rc = cg_model_load_weights(s.model, path))) goto done;
+    }
+    int eval_batch = c.loop.batch > CG_EVAL_BATCH ? c.loop.batch : CG_EVAL_BATCH;
+    if (has_test)
+        rc = cg_evaluate_dist(s.model, &s.test, &s.nz, eval_batch, opt->dist, &r.test_loss, &r.test_acc);
+done:
+    run_free(&s);
+    if (res) *res = r;
+    return rc;
+}

@@ -1,0 +1,27 @@
+/* run.h: what run.c (cg_train) and run_log.c (its run directory) share. */
+#ifndef CG_TRAIN_RUN_H
+#define CG_TRAIN_RUN_H
+
+#include "internal.h"
+#include <stdio.h>
+
+/* The per-epoch callback's state (cg_fit_options.user). */
+typedef struct run_log {
+    FILE *f;                 /* DIR/metrics.jsonl or NULL                 */
+    const char *dir;         /* the run directory, or NULL                */
+    cg_model *model;
+    cg_optimizer *opt;
+    const cg_normalizer *nz;
+    const char *config;      /* the run configuration, in each checkpoint */
+    cg_epoch_callback on_epoch; /* the caller's, after the files           */
+    void *user;
+    int failed;
+    char error[512];
+} run_log;
+
+/* cg_epoch_callback: DIR/last.safetensors, DIR/best.safetensors when the
+ * validation accuracy improved, a line of DIR/metrics.jsonl, then the
+ * caller's callback. */
+int cg_run_log_epoch(const cg_epoch_metrics *e, void *user);
+
+#endif
