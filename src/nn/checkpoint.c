@@ -152,6 +152,18 @@ int cg_checkpoint_save(const char *path, cg_model *m, cg_optimizer *o, const cg_
         t[n++] = (st_out){.name = "input.inv_std", .ndim = 1, .shape = {nz->d}, .f32 = nz->inv_std};
     }
 
+    /* Nothing non-finite is saved: a checkpoint is the last good state. */
+    for (int i = 0; i < n && !rc; i++) {
+        size_t count = 1;
+        for (int k = 0; k < t[i].ndim; k++) count *= (size_t)t[i].shape[k];
+        for (size_t k = 0; k < count && !rc; k++) {
+            double v = t[i].f32 ? (double)t[i].f32[k] : (double)t[i].data[k];
+            if (!isfinite(v))
+                rc = cg_error(CG_ERR_NUMERIC, "cg_checkpoint_save: %s: tensor \"%s\" holds a non-finite "
+                                              "value at %zu; not saved", path, t[i].name, k);
+        }
+    }
+    if (rc) goto done;
     meta_add(&ml, "format", cg_strdup(FORMAT_NAME), 0);
     meta_add(&ml, "format_version", cg_strdup(FORMAT_VERSION), 0);
     meta_add(&ml, "model", cg_model_spec(m), 0);
@@ -181,6 +193,40 @@ done:
 }
 
 /* --- Loading --- */
+
+/* The parameters the spec implies must fit in the file before the model is
+ * built: a small file with a large spec would otherwise allocate for a
+ * model the file cannot hold (a byte an element is the least any dtype
+ * takes). */
+static int check_fits(const cg_model *m, const st_file *f, const char *path)
+{
+    double need = 0, width = m->n_inputs;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->kind == LAYER_DENSE) {
+            need += width * l->units;
+            width = l->units;
+        } else if (l->kind == LAYER_BATCH_NORM) {
+            need += 4 * width;
+        }
+    }
+    need += width * m->n_classes;
+    if (need > (double)f->data_len)
+        return cg_error(CG_ERR_FORMAT, "%s: its model spec needs %.0f weights, more than the file's %zu "
+                                       "data bytes can hold", path, need, f->data_len);
+    return CG_OK;
+}
+
+/* Every value of a tensor read from a file must be finite: a NaN in a
+ * normaliser or a moment would spread into every weight it touches. */
+static int check_finite(const char *path, const char *name, const cg_real *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!isfinite((double)v[k]))
+            return cg_error(CG_ERR_NUMERIC, "%s: tensor \"%s\" holds a non-finite value at %zu", path,
+                            name, k);
+    return CG_OK;
+}
 
 /* Read tensor `name` of f into dst after checking its shape against want. */
 static int read_tensor(const st_file *f, const char *path, const char *name, int ndim,
@@ -228,11 +274,7 @@ static int load_weights(cg_model *m, const st_file *f, const char *path, int all
         cg_node *v = g->nodes[i];
         if (is_saved(v) && read_tensor(f, path, v->name, v->ndim, v->shape, v->val))
             return cg_last_error_code();
-        if (is_saved(v))
-            for (size_t k = 0; k < v->size; k++)
-                if (!isfinite((double)v->val[k]))
-                    return cg_error(CG_ERR_NUMERIC, "%s: tensor \"%s\" holds a non-finite value at %zu",
-                                    path, v->name, k);
+        if (is_saved(v) && check_finite(path, v->name, v->val, v->size)) return CG_ERR_NUMERIC;
     }
     return check_unexpected(f, path, g, allow_extras);
 }
@@ -287,6 +329,7 @@ static int load_normalizer(const st_file *f, const char *path, int d, cg_normali
         float *dst[2] = {nz->mean, nz->inv_std};
         for (int w = 0; w < 2 && !rc; w++) {
             rc = read_tensor(f, path, names[w], 1, &d, tmp);
+            if (!rc) rc = check_finite(path, names[w], tmp, (size_t)d);
             for (int k = 0; k < d && !rc; k++) dst[w][k] = (float)tmp[k];
         }
         cg_free(tmp);
@@ -356,6 +399,7 @@ static int load_optimizer(const st_file *f, const char *path, cg_graph *g, cg_op
             char name[256];
             snprintf(name, sizeof name, "%s%s", optimizer_prefix[w], v->name);
             rc = read_tensor(f, path, name, v->ndim, v->shape, s + v->offset);
+            if (!rc) rc = check_finite(path, name, s + v->offset, v->size);
         }
     }
     if (rc) {
@@ -427,6 +471,7 @@ cg_model *cg_checkpoint_load(const char *path, cg_optimizer **opt, cg_normalizer
         goto done;
     }
     long epoch = 0, step = 0, since = 0;
+    if ((rc = check_fits(m, &f, path))) goto done;
     if ((rc = load_weights(m, &f, path, 1)) || (rc = load_class_names(&f, path, m)) ||
         (rc = load_rng(&f, path, &m->g->rng)) ||
         (rc = load_normalizer(&f, path, m->n_inputs, &tmp_nz)))

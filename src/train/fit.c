@@ -407,7 +407,9 @@ int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_datas
     long examples = 0;
     cg_graph_set_training(g, 1);
     cg_graph_set_bn_sync(g, nranks > 1 && opt->sync_bn ? opt->dist : NULL);
-    for (int ep = opt->initial_epoch + 1; ep <= opt->epochs && rc == CG_OK; ep++) {
+    /* A run that patience had stopped stays stopped when resumed. */
+    if (opt->patience > 0 && since_best >= opt->patience) stopped = 1;
+    for (int ep = opt->initial_epoch + 1; ep <= opt->epochs && rc == CG_OK && !stopped; ep++) {
         double t0 = now_seconds();
         p.epoch = ep;
         p.t0 = t0;

@@ -261,7 +261,9 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         char path[CG_PATH_LEN + 32];
         if ((rc = make_dirs(opt->out))) goto done;
         snprintf(path, sizeof path, "%s/metrics.jsonl", opt->out);
-        /* A resumed run continues the log of the run it resumes. */
+        /* A resumed run continues the log of the run it resumes, from its
+         * checkpoint's epoch: one line per epoch. */
+        if (opt->resume && (rc = cg_run_log_truncate(path, s.info.epoch))) goto done;
         s.log.f = fopen(path, opt->resume ? "a" : "w");
         if (!s.log.f) {
             rc = cg_error(CG_ERR_IO, "out: cannot write '%s': %s", path, strerror(errno));

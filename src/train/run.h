@@ -23,5 +23,8 @@ typedef struct run_log {
  * validation accuracy improved, a line of DIR/metrics.jsonl, then the
  * caller's callback. */
 int cg_run_log_epoch(const cg_epoch_metrics *e, void *user);
+/* Keep the lines of epochs 1..epochs of a metrics.jsonl (a resume's
+ * checkpoint epoch), dropping the later ones and any cut short. */
+int cg_run_log_truncate(const char *path, int epochs);
 
 #endif

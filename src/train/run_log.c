@@ -1,5 +1,13 @@
 /* run_log.c: the run directory of cg_train: after each epoch a line of
- * metrics.jsonl and the checkpoints (with the run configuration). */
+ * metrics.jsonl and the checkpoints (with the run configuration).
+ *
+ * Write order, so that a kill at any instant leaves a directory a resume
+ * puts right: the metrics line is flushed and fsynced first, then best is
+ * renamed into place, then last. A resume restarts from last, whose epoch
+ * is never ahead of the metrics, and drops the metrics lines after it
+ * (run_log_truncate); best is never older than the best epoch last knows
+ * of, since it lands first. */
+#define _POSIX_C_SOURCE 200809L /* fileno, fsync */
 #include "train/run.h"
 #include "json.h"
 
@@ -7,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int save_checkpoint(run_log *log, const cg_epoch_metrics *e, const char *file)
 {
@@ -36,7 +45,7 @@ static int write_metrics(run_log *log, const cg_epoch_metrics *e)
     cJSON_AddNumberToObject(o, "examples_per_second", e->examples_per_second);
     cJSON_AddNumberToObject(o, "lr", cg_optimizer_lr(log->opt));
     char *s = cg_json_text(o);
-    if (!s || fprintf(log->f, "%s\n", s) < 0 || fflush(log->f) != 0) {
+    if (!s || fprintf(log->f, "%s\n", s) < 0 || fflush(log->f) != 0 || fsync(fileno(log->f)) != 0) {
         snprintf(log->error, sizeof log->error, "writing %s/metrics.jsonl failed", log->dir);
         log->failed = 1;
     }
@@ -47,9 +56,78 @@ static int write_metrics(run_log *log, const cg_epoch_metrics *e)
 int cg_run_log_epoch(const cg_epoch_metrics *e, void *user)
 {
     run_log *log = user;
-    if (log->dir && (save_checkpoint(log, e, "last.safetensors") ||
-                     (e->improved && save_checkpoint(log, e, "best.safetensors"))))
-        return 1;
     if (log->f && write_metrics(log, e)) return 1;
+    if (log->dir && ((e->improved && save_checkpoint(log, e, "best.safetensors")) ||
+                     save_checkpoint(log, e, "last.safetensors")))
+        return 1;
     return log->on_epoch ? log->on_epoch(e, log->user) : 0;
+}
+
+/* The epoch of a metrics line, or -1 if it is not a whole JSON object
+ * with one (a line cut short by a kill). */
+static int line_epoch(const char *line, size_t n)
+{
+    char *copy = cg_malloc(n + 1);
+    if (!copy) return -1;
+    memcpy(copy, line, n);
+    copy[n] = 0;
+    cJSON *o = cJSON_Parse(copy);
+    cg_free(copy);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "epoch");
+    int epoch = cJSON_IsNumber(e) ? (int)e->valuedouble : -1;
+    cJSON_Delete(o);
+    return epoch;
+}
+
+int cg_run_log_truncate(const char *path, int epochs)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return CG_OK; /* nothing logged yet */
+    char *text = NULL;
+    size_t len = 0, cap = 0, k;
+    char chunk[65536];
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + k + 1 > cap) {
+            cap = 2 * (len + k + 1);
+            char *t = cg_realloc(text, cap);
+            if (!t) {
+                cg_free(text);
+                fclose(f);
+                return cg_error(CG_ERR_MEMORY, "out: reading %s: out of memory", path);
+            }
+            text = t;
+        }
+        memcpy(text + len, chunk, k);
+        len += k;
+    }
+    fclose(f);
+    /* Keep whole lines of epochs 1..epochs, in order; stop at the first
+     * that is cut short, out of order or past the checkpoint. */
+    size_t keep = 0;
+    int want = 1;
+    for (size_t at = 0; at < len && want <= epochs;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        if (!nl) break;
+        size_t n = (size_t)(nl - (text + at));
+        if (line_epoch(text + at, n) != want) break;
+        at += n + 1;
+        keep = at;
+        want++;
+    }
+    int rc = CG_OK;
+    if (keep < len) {
+        char tmp[CG_PATH_LEN + 32];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+        FILE *w = fopen(tmp, "wb");
+        if (!w || fwrite(text, 1, keep, w) != keep || fflush(w) != 0 || fsync(fileno(w)) != 0) {
+            rc = cg_error(CG_ERR_IO, "out: cannot rewrite %s", path);
+            if (w) fclose(w);
+            remove(tmp);
+        } else if (fclose(w) != 0 || rename(tmp, path) != 0) {
+            rc = cg_error(CG_ERR_IO, "out: cannot rewrite %s", path);
+            remove(tmp);
+        }
+    }
+    cg_free(text);
+    return rc;
 }
