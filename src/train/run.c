@@ -208,11 +208,14 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         if ((rc = continue_schedule(&c, s.opt, s.info.epoch))) goto done;
         r.initial_epoch = s.info.epoch;
     }
+    if ((rc = load_data(&c, opt, &s, &has_test))) goto done;
+    /* The stored configuration says what the run did: bytes (images) are
+     * only scaled by default, floats (tables) standardised. */
+    if (c.data.standardize < 0) c.data.standardize = s.full.x_u8 == NULL;
     if (!(s.config_json = cg_run_config_to_json(&c))) {
         rc = cg_last_error_code();
         goto done;
     }
-    if ((rc = load_data(&c, opt, &s, &has_test))) goto done;
     int n_classes = s.full.n_classes;
     if (has_test && s.test.n_classes > n_classes) n_classes = s.test.n_classes;
     if (n_classes < 2) n_classes = 2;
@@ -245,7 +248,7 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         goto done;
     }
     if (!s.model) {
-        int standardize = c.data.standardize >= 0 ? c.data.standardize : s.full.x_u8 == NULL;
+        int standardize = c.data.standardize;
         const char *const *names = known_class_names(c.data.source, n_classes);
         if ((rc = cg_normalizer_fit(&s.nz, train, standardize)) ||
             !(s.model = cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed)) ||
