@@ -496,8 +496,12 @@ int cli_train(int argc, char **argv)
     fo.epochs = a.epochs;
     fo.batch_size = a.batch;
     fo.seed = a.seed;
-    fo.verbose = verbose;
-    fo.progress = out;
+    cg_progress_bar bar;
+    cg_progress_bar_init(&bar, out);
+    if (verbose) {
+        fo.on_progress = cg_progress_bar_callback;
+        fo.progress_user = &bar;
+    }
     fo.on_epoch = train_on_epoch;
     fo.user = &log;
     fo.patience = a.patience;
