@@ -818,6 +818,37 @@ int cg_dist_barrier(cg_dist *d);
  * for convenience, the NUL not counted) and *out_n. */
 int cg_dist_allgather(cg_dist *d, const void *mine, size_t n, char **out, size_t *out_n);
 
+/* --- Run directories: one writer each --- */
+
+/* A run directory (`cgrad train --out DIR`) has one writer at a time: the
+ * writer holds an exclusive flock(2) on DIR/.lock, which holds its PID, for
+ * the whole run. The kernel releases the lock when the process ends, however
+ * it ends, so a killed run never leaves DIR locked. Readers (watch) ask
+ * whether a writer is alive without taking the lock. */
+typedef struct cg_run_lock cg_run_lock;
+
+/* Take DIR's lock (DIR must exist; DIR/.lock is created if needed and
+ * left in place). Fails at once if another process (or another lock in
+ * this one) holds it: CG_ERR_STATE, "run directory 'DIR' is in use by
+ * process PID (...)". CG_ERR_IO when DIR/.lock cannot be opened. On
+ * success *out is the lock (free with cg_run_dir_unlock); the lock is not
+ * inherited across exec. */
+int cg_run_dir_lock(const char *dir, cg_run_lock **out);
+/* Release and free the lock (NULL: nothing). */
+void cg_run_dir_unlock(cg_run_lock *lock);
+/* Whether a live process holds DIR's lock, without taking it: 1 if held
+ * (*pid, if pid is not NULL, is the holder's PID, or 0 if it has not been
+ * written yet), 0 if not (no lock file counts as not held), CG_ERR_IO if
+ * DIR does not exist or cannot be read. */
+int cg_run_dir_holder(const char *dir, long *pid);
+/* Remove the temporary files of atomic saves ("NAME.tmp.PID", as
+ * cg_checkpoint_save and the other safetensors writers name them) that
+ * processes no longer alive left in DIR: a run calls it at its start,
+ * after taking the lock. Files of live processes are kept. *removed (may
+ * be NULL) counts the files removed. CG_ERR_IO if DIR cannot be read or a
+ * stale file cannot be removed. */
+int cg_run_dir_clean_stale(const char *dir, int *removed);
+
 /* --- Checkpoints --- */
 
 /* A checkpoint is a safetensors file (8-byte little-endian header length,
