@@ -360,6 +360,7 @@ int cli_train(int argc, char **argv)
     int status = CLI_FAIL, have_test = 0, resumed_argc = 0;
     char **resumed_argv = NULL, *extra = NULL;
     FILE *out = stdout;
+    cg_run_lock *run_lock = NULL; /* one writer per --out DIR */
 
     if (a.resume) {
         const char *path = a.resume;
@@ -464,6 +465,11 @@ int cli_train(int argc, char **argv)
                     strerror(errno));
             goto done;
         }
+        if (cg_run_dir_lock(a.out, &run_lock) || cg_run_dir_clean_stale(a.out, NULL)) {
+            fprintf(stderr, "cgrad train: --out: %s\n", cg_last_error());
+            status = run_lock ? CLI_FAIL : CLI_USAGE;
+            goto done;
+        }
         snprintf(path, sizeof path, "%s/metrics.jsonl", a.out);
         /* A resumed run continues the log of the run it resumes. */
         log.f = fopen(path, a.resume ? "a" : "w");
@@ -564,6 +570,7 @@ fail:
     fprintf(stderr, "cgrad train: %s\n", cg_last_error());
 done:
     if (log.f) fclose(log.f);
+    cg_run_dir_unlock(run_lock);
     free(extra);
     train_free_argv(resumed_argv, resumed_argc);
     cg_checkpoint_info_free(&info);
