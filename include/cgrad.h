@@ -620,8 +620,8 @@ typedef int (*cg_epoch_callback)(const cg_epoch_metrics *m, void *user);
 typedef enum cg_progress_phase {
     CG_PROGRESS_BATCH,      /* after each training step of an epoch       */
     CG_PROGRESS_EPOCH,      /* an epoch is done (validation included)     */
-    CG_PROGRESS_STOPPED,    /* the epoch ends before its last step (an
-                               error, divergence or on_step's stop)       */
+    CG_PROGRESS_STOPPED,    /* the epoch ends without its EPOCH report
+                               (an error, divergence or on_step's stop)   */
     CG_PROGRESS_EARLY_STOP  /* patience ran out: `message` says so         */
 } cg_progress_phase;
 

@@ -11,7 +11,15 @@
 typedef struct counts {
     int epochs;       /* on_epoch calls */
     cg_node *poison;  /* set to NaN after the first step, if not NULL */
+    int shown, stopped; /* EPOCH and STOPPED progress reports */
 } counts;
+
+static void on_progress(const cg_progress *p, void *user)
+{
+    counts *c = user;
+    c->shown += p->phase == CG_PROGRESS_EPOCH;
+    c->stopped += p->phase == CG_PROGRESS_STOPPED;
+}
 
 static int on_epoch(const cg_epoch_metrics *e, void *user)
 {
@@ -47,6 +55,8 @@ static int fit(cg_model *m, cg_optimizer *o, const cg_dataset *ds, const cg_norm
     fo.on_epoch = on_epoch;
     fo.on_step = on_step;
     fo.user = c;
+    fo.on_progress = on_progress;
+    fo.progress_user = c;
     return cg_fit(m, o, ds, NULL, nz, &fo, NULL);
 }
 
@@ -61,7 +71,7 @@ int main(void)
         cg_optimizer *o = cg_adam_default(1e-2);
         counts c = {0};
         CHECK(fit(m, o, &ds, NULL, 5, &c) == CG_OK);
-        CHECK(c.epochs == 5);
+        CHECK(c.epochs == 5 && c.shown == 5 && c.stopped == 0);
         cg_optimizer_free(o);
         cg_model_free(m);
     }
@@ -76,6 +86,9 @@ int main(void)
         CHECK_ERROR("epoch 1: the mean training loss");
         CHECK_ERROR("try a lower learning rate");
         CHECK(c.epochs == 0);
+        /* A progress display is told the epoch stopped (a bar ends its
+         * line), not that it finished. */
+        CHECK(c.shown == 0 && c.stopped == 1);
         cg_optimizer_free(o);
         cg_model_free(m);
     }
@@ -96,7 +109,7 @@ int main(void)
     {
         cg_model *m = mlp(1);
         cg_optimizer *o = cg_adam_default(1e-3);
-        counts c = {0, cg_graph_find(cg_model_graph(m), "bn1.running_mean")};
+        counts c = {.poison = cg_graph_find(cg_model_graph(m), "bn1.running_mean")};
         CHECK(c.poison != NULL);
         CHECK(fit(m, o, &ds, NULL, 3, &c) == CG_ERR_DIVERGED);
         CHECK_ERROR("after epoch 1, bn1.running_mean[0] is nan");

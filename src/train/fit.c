@@ -353,22 +353,21 @@ static int run_epochs(fit_run *r, cg_fit_result *res, int *stopped)
         long correct = 0;
         int user_stop = 0;
         rc = train_epoch(r, ep, t0, &sum_loss, &correct, &user_stop);
+        double t_train = now_seconds() - t0;
+        cg_epoch_metrics e = {ep, opt->epochs, sum_loss / r->n, (double)correct / r->n, NAN, NAN, 0,
+                              t_train > 0 ? r->n / t_train : 0, 0, NAN, 0};
+        /* Before validation and on_epoch: a diverged epoch is never
+         * reported as one, nor saved by the caller. */
+        if (!rc && !user_stop) rc = check_divergence(r, ep, e.train_loss);
+        if (!rc && !user_stop && r->val) rc = validate(r, &e);
         if (rc || user_stop) {
             cg_progress p = {.phase = CG_PROGRESS_STOPPED, .epoch = ep,
                              .elapsed = now_seconds() - t0};
             report(r, &p);
             return rc;
         }
-        double t_train = now_seconds() - t0;
         r->train_time += t_train;
         r->examples += r->n;
-        cg_epoch_metrics e = {ep, opt->epochs, sum_loss / r->n, (double)correct / r->n, NAN, NAN, 0,
-                              t_train > 0 ? r->n / t_train : 0, 0, NAN, 0};
-        /* Before validation and on_epoch: a diverged epoch is never
-         * reported as one, nor saved by the caller. */
-        rc = check_divergence(r, ep, e.train_loss);
-        if (!rc && r->val) rc = validate(r, &e);
-        if (rc) return rc;
         e.seconds = now_seconds() - t0;
         cg_progress p = {.phase = CG_PROGRESS_EPOCH, .epoch = ep, .step = r->steps,
                          .loss = e.train_loss, .acc = e.train_acc, .elapsed = e.seconds,
