@@ -756,9 +756,9 @@ void cg_fit_options_init(cg_fit_options *opt);
  *      nothing scores, so it does not depend on the data's scale or class
  *      count; a run that learns has epoch losses near or below L0, and a
  *      transient spike must be sustained over a whole epoch to average
- *      above ten times chance (mean probability of the right class below
- *      C^-10). A learning rate far too high (--lr 1e6) gives epoch losses
- *      of 1e6 and more while accuracy stays at chance. */
+ *      above ten times chance (a geometric-mean probability of the right
+ *      class below C^-10). A learning rate far too high (--lr 1e6) gives
+ *      epoch losses of 1e6 and more while accuracy stays at chance. */
 #define CG_DIVERGENCE_FACTOR 10.0
 int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_dataset *val,
            const cg_normalizer *nz, const cg_fit_options *opt, cg_fit_result *res);
