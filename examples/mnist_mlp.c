@@ -23,7 +23,10 @@ int main(void)
     cg_fit_options_init(&opt);
     opt.epochs = 2;
     opt.batch_size = 128;
-    opt.progress = stdout;
+    cg_progress_bar bar; /* Keras's bar: cg_fit itself prints nothing */
+    cg_progress_bar_init(&bar, stdout);
+    opt.on_progress = cg_progress_bar_callback;
+    opt.progress_user = &bar;
     double loss = 0, acc = 0;
     int rc = cg_fit(model, adam, &train, NULL, NULL, &opt, NULL);
     if (!rc) rc = cg_evaluate(model, &test, NULL, 1000, &loss, &acc);

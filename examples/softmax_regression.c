@@ -61,7 +61,6 @@ int main(int argc, char **argv)
     cg_fit_options_init(&o);
     o.epochs = 40;
     o.batch_size = 32;
-    o.verbose = 0;
     double acc;
     if (cg_fit(m, opt, &ds, NULL, NULL, &o, NULL) || cg_evaluate(m, &ds, NULL, 0, NULL, &acc))
         goto fail;

@@ -46,7 +46,9 @@ enum {
     CG_ERR_MEMORY = -4,  /* allocation failed                        */
     CG_ERR_IO = -5,      /* file could not be read or written        */
     CG_ERR_FORMAT = -6,  /* malformed file content                   */
-    CG_ERR_NUMERIC = -7  /* NaN/inf where a finite value is required */
+    CG_ERR_NUMERIC = -7, /* NaN/inf where a finite value is required */
+    CG_ERR_DIVERGED = -8 /* training diverged (see cg_fit): try a lower
+                            learning rate                             */
 };
 
 /* The message of the last error in this thread ("" if none). */
@@ -750,18 +752,71 @@ typedef struct cg_epoch_metrics {
  * error). */
 typedef int (*cg_epoch_callback)(const cg_epoch_metrics *m, void *user);
 
+/* Progress of cg_fit, reported to cg_fit_options.on_progress: what a
+ * progress bar or a log needs, so that the library itself never prints. */
+typedef enum cg_progress_phase {
+    CG_PROGRESS_BATCH,      /* after each training step of an epoch       */
+    CG_PROGRESS_EPOCH,      /* an epoch is done (validation included)     */
+    CG_PROGRESS_STOPPED,    /* the epoch ends without its EPOCH report
+                               (an error, divergence or on_step's stop)   */
+    CG_PROGRESS_EARLY_STOP  /* patience ran out: `message` says so         */
+} cg_progress_phase;
+
+typedef struct cg_progress {
+    cg_progress_phase phase;
+    int epoch, epochs;     /* 1-based epoch, of how many                  */
+    int step, steps;       /* training steps done in this epoch, of how
+                              many                                         */
+    double loss, acc;      /* running means over this epoch's examples so
+                              far (BATCH, STOPPED)                         */
+    double elapsed;        /* seconds since this epoch began              */
+    int has_validation;    /* a validation set is evaluated each epoch    */
+    const cg_epoch_metrics *metrics; /* EPOCH: the epoch's; else NULL     */
+    const char *message;   /* EARLY_STOP: one line without a newline, e.g.
+                              "early stopping: no better val_acc for 3
+                              epochs (best 0.8512 at epoch 4); restoring
+                              its weights"; else NULL                      */
+} cg_progress;
+
+typedef void (*cg_progress_callback)(const cg_progress *p, void *user);
+
+/* A Keras-like progress display for cg_fit, installed by a program:
+ *     cg_progress_bar bar;
+ *     cg_progress_bar_init(&bar, stderr);
+ *     opt.on_progress = cg_progress_bar_callback;
+ *     opt.progress_user = &bar;
+ * On a terminal the bar of the current epoch is redrawn in place (at most
+ * ten times a second) with its ETA, running loss and accuracy; anything
+ * else (a pipe, a file) gets one line per epoch. Each epoch ends with one
+ * line "Epoch 3/10 - 1.2s - loss: 0.4123 - acc: 0.8512 - val_loss: ... -
+ * val_acc: ... - 51234 examples/s"; early stopping prints its message. */
+typedef struct cg_progress_bar {
+    void *file;            /* FILE* written to                            */
+    int tty;               /* file is a terminal: redrawn bar             */
+    int epoch;             /* the epoch being drawn                       */
+    int drawn;             /* a partial bar is on the line                */
+    double last_draw;      /* elapsed at the last redraw                  */
+} cg_progress_bar;
+
+/* Set up bar to write to file (FILE*; NULL = stderr). */
+void cg_progress_bar_init(cg_progress_bar *bar, void *file);
+/* A cg_progress_callback; user is a cg_progress_bar set up by
+ * cg_progress_bar_init. */
+void cg_progress_bar_callback(const cg_progress *p, void *user);
+
 typedef struct cg_dist cg_dist; /* MPI ranks, see "Data-parallel training" */
 
 typedef struct cg_fit_options {
     int epochs;            /* default 10                                  */
     int batch_size;        /* default 32; the last batch may be partial   */
     uint64_t seed;         /* shuffling; default 0                        */
-    int verbose;           /* 0 silent, 1 progress (default)              */
-    void *progress;        /* FILE* for progress; NULL = stderr. A
-                              terminal gets a redrawn bar, anything else
-                              one line per epoch.                         */
     cg_epoch_callback on_epoch; /* may be NULL                            */
-    void *user;            /* passed to on_epoch                          */
+    void *user;            /* passed to on_epoch and on_step              */
+    cg_progress_callback on_progress; /* progress reports (see
+                              cg_progress); NULL (default) = silent: the
+                              library prints nothing. Install
+                              cg_progress_bar_callback for Keras's bar.    */
+    void *progress_user;   /* passed to on_progress                       */
     int initial_epoch;     /* epochs already done (resuming): training
                               runs epochs initial_epoch+1 .. epochs, with
                               the shuffles and schedule those epochs would
@@ -781,7 +836,7 @@ typedef struct cg_fit_options {
                               averaged; batch-norm statistics are per rank
                               (running ones averaged after each step);
                               validation is split and reduced; only rank
-                              0 shows progress. Every rank calls cg_fit
+                              0 calls on_progress. Every rank calls cg_fit
                               with the same data and options.             */
     int sync_bn;           /* with dist: batch norm normalises with the
                               statistics of the global batch (summed over
@@ -810,8 +865,38 @@ void cg_fit_options_init(cg_fit_options *opt);
 
 /* Train with mini-batches (reshuffled each epoch with opt->seed) of train,
  * normalised by nz (may be NULL), evaluating on val (may be NULL) after
- * each epoch. opt NULL = defaults; res may be NULL. A non-finite loss stops
- * training with CG_ERR_NUMERIC. The graph is left in training mode. */
+ * each epoch. opt NULL = defaults; res may be NULL. The graph is left in
+ * training mode.
+ *
+ * Before training, every feature value of train and val, as normalised
+ * by nz, must be finite and at most 2^64 (the square root of FLT_MAX) in
+ * magnitude, so that squares and products of two stay finite; else
+ * CG_ERR_NUMERIC naming the set, row and column (raw values near FLT_MAX
+ * without standardisation overflow). The weights and batch-norm
+ * statistics must be finite too, and so must the loss of the first batch,
+ * computed before any update (CG_ERR_NUMERIC: an overflow, not a
+ * divergence).
+ *
+ * Divergence stops training with CG_ERR_DIVERGED and a message that
+ * suggests a lower learning rate, before on_epoch sees the epoch (so a
+ * checkpoint saved there is always of a good epoch). Training has
+ * diverged when
+ *   1. the loss or a gradient of a step is NaN or infinite (no update is
+ *      made), or
+ *   2. after an epoch, a weight or batch-norm statistic is NaN or
+ *      infinite (checked once per epoch: a NaN can hide behind a ReLU and
+ *      leave the loss finite), or
+ *   3. an epoch's mean training loss exceeds CG_DIVERGENCE_FACTOR (10)
+ *      times max(L0, ln C), where L0 is the loss of this call's first
+ *      batch (the model as it starts) and ln C the loss of the uniform
+ *      prediction over C classes. The bound is relative to what knowing
+ *      nothing scores, so it does not depend on the data's scale or class
+ *      count; a run that learns has epoch losses near or below L0, and a
+ *      transient spike must be sustained over a whole epoch to average
+ *      above ten times chance (a geometric-mean probability of the right
+ *      class below C^-10). A learning rate far too high (--lr 1e6) gives
+ *      epoch losses of 1e6 and more while accuracy stays at chance. */
+#define CG_DIVERGENCE_FACTOR 10.0
 int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_dataset *val,
            const cg_normalizer *nz, const cg_fit_options *opt, cg_fit_result *res);
 
@@ -869,6 +954,37 @@ int cg_dist_barrier(cg_dist *d);
  * rank (MPI_Allgatherv): *out (malloc'd, free with free(); NUL-terminated
  * for convenience, the NUL not counted) and *out_n. */
 int cg_dist_allgather(cg_dist *d, const void *mine, size_t n, char **out, size_t *out_n);
+
+/* --- Run directories: one writer each --- */
+
+/* A run directory (`cgrad train --out DIR`) has one writer at a time: the
+ * writer holds an exclusive flock(2) on DIR/.lock, which holds its PID, for
+ * the whole run. The kernel releases the lock when the process ends, however
+ * it ends, so a killed run never leaves DIR locked. Readers (watch) ask
+ * whether a writer is alive without taking the lock. */
+typedef struct cg_run_lock cg_run_lock;
+
+/* Take DIR's lock (DIR must exist; DIR/.lock is created if needed and
+ * left in place). Fails at once if another process (or another lock in
+ * this one) holds it: CG_ERR_STATE, "run directory 'DIR' is in use by
+ * process PID (...)". CG_ERR_IO when DIR/.lock cannot be opened. On
+ * success *out is the lock (free with cg_run_dir_unlock); the lock is not
+ * inherited across exec. */
+int cg_run_dir_lock(const char *dir, cg_run_lock **out);
+/* Release and free the lock (NULL: nothing). */
+void cg_run_dir_unlock(cg_run_lock *lock);
+/* Whether a live process holds DIR's lock, without taking it: 1 if held
+ * (*pid, if pid is not NULL, is the holder's PID, or 0 if it has not been
+ * written yet), 0 if not (no lock file counts as not held), CG_ERR_IO if
+ * DIR does not exist or cannot be read. */
+int cg_run_dir_holder(const char *dir, long *pid);
+/* Remove the temporary files of atomic saves ("NAME.tmp.PID", as
+ * cg_checkpoint_save and the other safetensors writers name them) that
+ * processes no longer alive left in DIR: a run calls it at its start,
+ * after taking the lock. Files of live processes are kept. *removed (may
+ * be NULL) counts the files removed. CG_ERR_IO if DIR cannot be read or a
+ * stale file cannot be removed. */
+int cg_run_dir_clean_stale(const char *dir, int *removed);
 
 /* --- Checkpoints --- */
 
@@ -941,8 +1057,9 @@ typedef struct cg_train_options {
                               settings: one line each, no newline; NULL   */
     cg_epoch_callback on_epoch; /* after the epoch is in the run directory */
     void *user;            /* for on_note and on_epoch                     */
-    int verbose;           /* cg_fit's progress (see cg_fit_options)       */
-    void *progress;
+    cg_progress_callback on_progress; /* cg_fit's progress (see
+                              cg_fit_options), e.g. cg_progress_bar_callback */
+    void *progress_user;
 } cg_train_options;
 
 typedef struct cg_train_result {

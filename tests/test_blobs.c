@@ -16,7 +16,6 @@ int main(void)
         cg_fit_options o;
         cg_fit_options_init(&o);
         o.epochs = 30;
-        o.verbose = 0;
         double acc = 0;
         CHECK(cg_fit(m, opt, &train, NULL, NULL, &o, NULL) == CG_OK);
         CHECK(cg_evaluate(m, &test, NULL, 0, NULL, &acc) == CG_OK);

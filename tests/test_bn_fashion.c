@@ -42,7 +42,6 @@ static void train(cg_model *m, const cg_dataset *tr, const cg_dataset *te, int e
     opt.epochs = epochs;
     opt.batch_size = 128;
     opt.seed = 1;
-    opt.verbose = 0;
     opt.on_epoch = record;
     if (cg_fit(m, o, tr, te, NULL, &opt, NULL) != CG_OK)
         printf("  training stopped: %s\n", cg_last_error());

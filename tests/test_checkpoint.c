@@ -47,7 +47,6 @@ static void fit_epochs(cg_model *m, cg_optimizer *o, const cg_dataset *tr, const
     fo.initial_epoch = from;
     fo.batch_size = 32;
     fo.seed = 3;
-    fo.verbose = 0;
     CHECK(cg_fit(m, o, tr, va, nz, &fo, NULL) == CG_OK);
 }
 
@@ -186,7 +185,6 @@ int main(void)
     fo.epochs = 60;
     fo.batch_size = 16;
     fo.patience = 3;
-    fo.verbose = 0;
     cg_fit_result res;
     CHECK(cg_fit(e, oe, &tr, &va, &nz, &fo, &res) == CG_OK);
     CHECK(res.stopped_early && res.epochs < 60 && res.best_epoch == res.epochs - 3);

@@ -48,7 +48,6 @@ int main(void)
     cg_fit_options o;
     cg_fit_options_init(&o);
     o.epochs = 5;
-    o.verbose = 0;
     CHECK(cg_fit(m, opt, &ds, NULL, NULL, &o, NULL) == CG_OK);
     CHECK(cg_node_value(rv)[0] != 1 && cg_node_value(rm)[0] != 0);
     double acc = 0;

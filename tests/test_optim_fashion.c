@@ -51,7 +51,6 @@ int main(void)
         o.epochs = OPTIM_EPOCHS;
         o.batch_size = 128;
         o.seed = 42;
-        o.verbose = 0;
         double acc = 0, loss = 0;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -90,7 +90,6 @@ int cli_demo_softmax2d(int argc, char **argv)
     cg_fit_options o;
     cg_fit_options_init(&o);
     o.epochs = epochs;
-    o.verbose = 0;
     double acc = 0;
     int rc = !m || !opt;
     if (!rc && hidden) rc = cg_model_add_dense(m, hidden) || cg_model_add_activation(m, CG_TANH);

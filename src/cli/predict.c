@@ -14,7 +14,9 @@ void cli_predict_help(FILE *f)
             "\n"
             "Print one line per example: the predicted class (its name when the model\n"
             "knows class names) and its probability, tab-separated. The input\n"
-            "normalisation saved with the model is applied.\n"
+            "normalisation saved with the model is applied. A class name is printed with\n"
+            "C-style escapes, so that each example stays one line of tab-separated fields:\n"
+            "\\\\, \\\", \\t, \\n, \\r, and \\xHH for other control characters.\n"
             "\n"
             "  --model CKPT     checkpoint written by cgrad train\n"
             "  --input FILE     an IDX images file (.gz or plain), a .npy or .csv file with\n"
@@ -56,14 +58,34 @@ static int parse(int argc, char **argv, predict_args *a)
     return 0;
 }
 
+/* A class name as one tab-separated field: backslash, double quote and
+ * control characters (a tab or newline would split the line) as C-style
+ * escapes; other bytes (UTF-8 included) as they are. */
+static void print_name(const char *name)
+{
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        switch (*c) {
+        case '\\': fputs("\\\\", stdout); break;
+        case '"': fputs("\\\"", stdout); break;
+        case '\t': fputs("\\t", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\r': fputs("\\r", stdout); break;
+        default:
+            if (*c < 0x20 || *c == 0x7f) printf("\\x%02x", *c);
+            else putchar(*c);
+        }
+    }
+}
+
 static int print_rows(cg_model *m, const cg_real *probs, const int *cls, int k, int all)
 {
     int c = cg_model_n_classes(m);
     for (int i = 0; i < k; i++) {
         const cg_real *p = probs + (size_t)i * c;
         const char *name = cg_model_class_name(m, cls[i]);
-        if (name) printf("%s\t%.6f", name, (double)p[cls[i]]);
-        else printf("%d\t%.6f", cls[i], (double)p[cls[i]]);
+        if (name) print_name(name);
+        else printf("%d", cls[i]);
+        printf("\t%.6f", (double)p[cls[i]]);
         for (int j = 0; all && j < c; j++) printf("\t%.6g", (double)p[j]);
         if (putchar('\n') == EOF) return -1;
     }

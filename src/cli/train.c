@@ -113,13 +113,13 @@ static void print_result_json(const cg_train_result *r)
 static int report_error(int code)
 {
     const char *msg = cg_last_error();
-    if (code == CG_ERR_NUMERIC) {
+    if (code == CG_ERR_DIVERGED) {
         fprintf(stderr, "cgrad train: %s\n", msg);
         return CLI_DIVERGED;
     }
     if (strncmp(msg, "out:", 4) == 0) {
         fprintf(stderr, "cgrad train: --out:%s\n", msg + 4);
-        return CLI_FAIL;
+        return code == CG_ERR_STATE ? CLI_USAGE : CLI_FAIL; /* another writer holds it */
     }
     if (strstr(msg, "new schedule phase")) { /* say how, in flags */
         char m[1200];
@@ -163,8 +163,12 @@ int cli_train(int argc, char **argv)
     to.dist = cli_dist;
     to.on_note = human ? print_note : NULL;
     to.user = human;
-    to.verbose = human != NULL;
-    to.progress = human;
+    cg_progress_bar bar;
+    cg_progress_bar_init(&bar, human);
+    if (human) {
+        to.on_progress = cg_progress_bar_callback;
+        to.progress_user = &bar;
+    }
     if (human) fflush(human);
     cg_train_result r;
     if ((rc = cg_train(&a.cfg, &to, &r))) return report_error(rc);

@@ -1,9 +1,12 @@
 /* watch.c: `cgrad watch DIR`: follow a running `cgrad train --out DIR`
- * ("panda" mode): print each epoch of DIR/metrics.jsonl as it is written. */
+ * ("panda" mode): print each epoch of DIR/metrics.jsonl as it is written,
+ * and stop when the run ends (its writer's lock on DIR is released). */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -14,7 +17,10 @@ void cli_watch_help(FILE *f)
     fprintf(f, "usage: cgrad watch DIR [flags]\n"
                "\n"
                "Follow a training run started with `cgrad train --out DIR`: print each epoch\n"
-               "of DIR/metrics.jsonl (or of the .jsonl file given) as it is appended.\n"
+               "of DIR/metrics.jsonl (or of the .jsonl file given) as it is appended, and\n"
+               "stop when the run ends (exit 0; 1 if it ended without an epoch). A finished\n"
+               "run's epochs are printed at once; before a run starts in DIR, watch waits.\n"
+               "A DIR that does not exist is an error (exit 2).\n"
                "\n"
                "  --interval S   seconds between looks at the file (default 1)\n"
                "  --idle S       stop after S seconds without a new epoch (default: never;\n"
@@ -75,18 +81,42 @@ int cli_watch(int argc, char **argv)
     } else {
         snprintf(t.dir, sizeof t.dir, "%s", dir);
     }
+    struct stat st;
+    if (stat(t.dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "cgrad watch: run directory '%s' %s\n", t.dir,
+                errno == ENOENT ? "does not exist" : "is not a directory");
+        return CLI_USAGE;
+    }
     printf("epoch  train_loss  train_acc  val_loss  val_acc         lr  seconds\n");
+    fflush(stdout);
     double last = tune_now();
     struct timespec nap = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
+    int seen_writer = 0, said_waiting = 0;
     for (;;) {
+        /* Asked before reading: every line the writer wrote before it let
+         * go of the lock is in the file by the time it is read. */
+        int held = cg_run_dir_holder(t.dir, NULL);
+        if (held < 0) {
+            fprintf(stderr, "cgrad watch: %s\n", cg_last_error());
+            tune_record_free(&t.rec);
+            return CLI_FAIL;
+        }
+        seen_writer |= held;
         int shown = t.rec.n_epochs;
         if (tune_trial_poll_metrics(&t)) last = tune_now();
         for (int i = shown; i < t.rec.n_epochs; i++) print_epoch(&t.rec.epochs[i]);
         if (once || (idle > 0 && tune_now() - last > idle)) break;
+        /* The run has ended: its writer was seen, or it left epochs. */
+        if (!held && (seen_writer || t.rec.n_epochs > 0)) break;
+        if (!held && !said_waiting) {
+            fprintf(stderr, "cgrad watch: no run in '%s' yet; waiting for one to start\n", t.dir);
+            said_waiting = 1;
+        }
         nanosleep(&nap, NULL);
     }
     int rc = t.rec.n_epochs > 0 ? CLI_OK : CLI_FAIL;
-    if (rc) fprintf(stderr, "cgrad watch: no epochs in %s/metrics.jsonl yet\n", t.dir);
+    if (rc) fprintf(stderr, "cgrad watch: no epochs in %s/metrics.jsonl%s\n", t.dir,
+                    seen_writer ? ": the run ended without one" : " yet");
     tune_record_free(&t.rec);
     return rc;
 }

@@ -324,10 +324,13 @@ cg_real *cg_graph_grads(cg_graph *g) { return g ? g->grads : NULL; }
 size_t cg_graph_state_count(cg_graph *g) { return g ? g->n_state : 0; }
 cg_real *cg_graph_state(cg_graph *g) { return g ? g->state : NULL; }
 
-void cg_graph_set_bn_sync(cg_graph *g, cg_dist *d)
+void cg_graph_set_collective(cg_graph *g, const cg_collective *c)
 {
-    if (!g || g->bn_sync == d) return;
-    g->bn_sync = d;
+    if (!g) return;
+    cg_collective next = {NULL, NULL};
+    if (c && c->sum) next = *c;
+    if (next.sum == g->sync.sum && next.ctx == g->sync.ctx) return;
+    g->sync = next;
     g->planned = 0; /* synchronised batch norm cannot run in fused blocks (plan.c) */
 }
 

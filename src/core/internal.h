@@ -23,9 +23,21 @@ int cg_last_error_code(void);
  * training seeds each rank with its share of the global batch). */
 int cg_backward_seeded(cg_node *cost, cg_real seed);
 
-/* Synchronised batch norm over the ranks of d while training (NULL: each
- * rank's own batch statistics). */
-void cg_graph_set_bn_sync(cg_graph *g, cg_dist *d);
+/* A collective sum across the processes that train one model together
+ * (data-parallel ranks): sum(ctx, buf, n) replaces buf[0..n) by the
+ * elementwise sum over every process, the same on each, and returns CG_OK
+ * or an error code. Core and ops know only this hook; the distributed
+ * layer (src/dist) provides it, so nothing below it includes MPI. */
+typedef struct cg_collective {
+    int (*sum)(void *ctx, cg_real *buf, size_t n);
+    void *ctx;
+} cg_collective;
+
+/* While training, batch norm sums its batch statistics (and their
+ * gradients) with c: the statistics of the global batch (PyTorch's
+ * SyncBatchNorm). c is copied; NULL (or c->sum NULL) = each process's own
+ * batch. */
+void cg_graph_set_collective(cg_graph *g, const cg_collective *c);
 
 /* The library's allocator: counts every allocation (see cg_alloc_count). */
 void *cg_malloc(size_t n);

@@ -135,9 +135,9 @@ struct cg_graph {
 
     int profile;                 /* time ops (profile.c) */
 
-    cg_dist *bn_sync;            /* training over MPI with synchronised
+    cg_collective sync;          /* training data-parallel with synchronised
                                     batch norm: batch statistics are summed
-                                    across these ranks (NULL = local)      */
+                                    with it (sync.sum NULL = local)       */
 };
 
 /* Build an op node: checks inputs (NULL, mixed graphs), infers its shape,

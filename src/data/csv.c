@@ -5,7 +5,7 @@
  * line ends; blank lines are skipped; a UTF-8 byte-order mark is ignored.
  * Spaces and tabs around a cell are trimmed. Errors carry
  * "file:line:column:" positions (1-based, column = cell number). */
-#include "data.h"
+#include "data/readers.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -3,7 +3,7 @@
  * An IDX file is a 4-byte magic (0, 0, element type, number of dims), one
  * big-endian uint32 per dimension, then the elements. zlib's gzread reads
  * gzip and plain files alike (it looks at the content, not the name). */
-#include "data.h"
+#include "data/readers.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,7 +1,7 @@
 /* inputs.c: unlabelled inputs for prediction (cg_load_inputs): the same
  * formats as training data, features only, checked against the width the
  * model takes. */
-#include "data.h"
+#include "data/readers.h"
 
 #include <errno.h>
 #include <string.h>

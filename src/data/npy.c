@@ -6,7 +6,7 @@
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (100, 5), }
  * padded with spaces and ending in '\n'; then the raw elements. Values are
  * decoded byte by byte, so the reader works on hosts of either endianness. */
-#include "data.h"
+#include "data/readers.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -127,6 +127,17 @@ int cg_dist_sum(cg_dist *d, cg_real *buf, size_t n)
     return CG_OK;
 }
 
+static int collective_sum(void *ctx, cg_real *buf, size_t n)
+{
+    return cg_dist_sum(ctx, buf, n);
+}
+
+void cg_dist_collective(cg_dist *d, cg_collective *out)
+{
+    out->sum = collective_sum;
+    out->ctx = d;
+}
+
 int cg_dist_sum_double(cg_dist *d, double *buf, size_t n)
 {
 #ifdef CG_HAVE_MPI

@@ -17,7 +17,6 @@
  * operations giving the same values, and the forward writes one array
  * less (config B: 65 -> 33 us per batch norm forward, with the strips below). */
 #include "ops.h"
-#include "dist/dist.h"
 
 #include <omp.h>
 
@@ -132,12 +131,12 @@ static void forward_bn(cg_node *n)
     const bn_scratch sc = bn_parts(n);
     cg_real *inv = sc.inv, *mu = sc.mu, *var = sc.var;
     const int training = n->g->training;
-    cg_dist *sync = training ? n->g->bn_sync : NULL;
+    const cg_collective *sync = training && n->g->sync.sum ? &n->g->sync : NULL;
     cg_real M = (cg_real)m;
     if (training) {
         /* Synchronised: the statistics of the global batch, summed over
          * the ranks; M is its size (every rank holds at least one row). */
-        if (sync && cg_dist_sum(sync, &M, 1)) {
+        if (sync && sync->sum(sync->ctx, &M, 1)) {
             cg_node_fault(n, CG_ERR_STATE, "batch_norm: %s", cg_last_error());
             return;
         }
@@ -156,14 +155,14 @@ static void forward_bn(cg_node *n)
             if (sync) {
 #pragma omp barrier
 #pragma omp single
-                cg_dist_sum(sync, mu, (size_t)c);
+                sync->sum(sync->ctx, mu, (size_t)c);
             }
             for (int j = lo; j < hi; j++) mu[j] /= M;
             col_sq_dev(x, m, c, lo, hi, mu, var);
             if (sync) {
 #pragma omp barrier
 #pragma omp single
-                cg_dist_sum(sync, var, (size_t)c);
+                sync->sum(sync->ctx, var, (size_t)c);
             }
             for (int j = lo; j < hi; j++) {
                 var[j] /= M;
@@ -274,7 +273,7 @@ static void backward_x(cg_node *n, int c0, int c1, cg_real M, int add)
 
 static void backward_bn(cg_node *n)
 {
-    cg_dist *sync = n->g->training ? n->g->bn_sync : NULL;
+    const cg_collective *sync = n->g->training && n->g->sync.sum ? &n->g->sync : NULL;
     /* Each gradient is written (=) by its first writer (autodiff.c). */
     const int set_gamma = n->in[1]->grad && cg_grad_first(n->in[1]);
     const int set_beta = n->in[2]->grad && cg_grad_first(n->in[2]);
@@ -292,17 +291,17 @@ static void backward_bn(cg_node *n)
 #pragma omp barrier
 #pragma omp single
             {
-                cg_dist_sum(sync, sc.sum_g, 2 * (size_t)c);
-                cg_dist_sum(sync, &M, 1);
+                sync->sum(sync->ctx, sc.sum_g, 2 * (size_t)c);
+                sync->sum(sync->ctx, &M, 1);
             }
         }
         if (has_x) backward_x(n, lo, hi, M, add);
     }
 }
 
-/* In a backward chain (plan.c): not with statistics synchronised over
- * MPI, whose sums are exchanged between the passes. */
-static int blockwise_bn(const cg_node *n) { return !n->g->bn_sync; }
+/* In a backward chain (plan.c): not with statistics synchronised across
+ * processes, whose sums are exchanged between the passes. */
+static int blockwise_bn(const cg_node *n) { return !n->g->sync.sum; }
 
 /* Run by the product after it (plan.c): columns [c0, c1), every row, as
  * one thread's block of backward_bn. */

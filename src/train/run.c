@@ -138,11 +138,13 @@ typedef struct run_state {
     cg_checkpoint_info info;
     char *config_json;
     run_log log;
+    cg_run_lock *lock;
 } run_state;
 
 static void run_free(run_state *s)
 {
     if (s->log.f) fclose(s->log.f);
+    cg_run_dir_unlock(s->lock); /* after the log is closed: watch reads it all */
     cg_free_string(s->config_json);
     cg_checkpoint_info_free(&s->info);
     cg_optimizer_free(s->opt);
@@ -263,6 +265,12 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     if (opt->out && rank == 0) {
         char path[CG_PATH_LEN + 32];
         if ((rc = make_dirs(opt->out))) goto done;
+        /* One writer per run directory, for the whole run; temporary files
+         * of writers killed before are removed. */
+        if (cg_run_dir_lock(opt->out, &s.lock) || cg_run_dir_clean_stale(opt->out, NULL)) {
+            rc = cg_error(cg_last_error_code(), "out: %s", cg_last_error());
+            goto done;
+        }
         snprintf(path, sizeof path, "%s/metrics.jsonl", opt->out);
         /* A resumed run continues the log of the run it resumes, from its
          * checkpoint's epoch: one line per epoch. */
@@ -307,8 +315,8 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     fo.epochs = c.loop.epochs;
     fo.batch_size = c.loop.batch;
     fo.seed = c.loop.seed;
-    fo.verbose = opt->verbose;
-    fo.progress = opt->progress;
+    fo.on_progress = opt->on_progress;
+    fo.progress_user = opt->progress_user;
     fo.on_epoch = cg_run_log_epoch;
     fo.user = &s.log;
     fo.patience = c.loop.patience;

@@ -67,7 +67,6 @@ static void fit(cg_model *m, cg_dataset *ds, cg_dist *d, step_check *sc, int syn
     fo.epochs = 1;
     fo.batch_size = BATCH;
     fo.seed = 9;
-    fo.verbose = 0;
     fo.dist = d;
     fo.sync_bn = sync_bn;
     if (sc) {

@@ -1,19 +1,12 @@
-/* data.h: what the data loaders share and users never see. */
-#ifndef CG_DATA_H
-#define CG_DATA_H
+/* readers.h: the file readers (csv.c, npy.c, idx.c) as the loaders above
+ * them use them; users never see it. */
+#ifndef CG_DATA_READERS_H
+#define CG_DATA_READERS_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "internal.h"
-
-/* Fill *out as a data set of float features, taking ownership of x [n, d]
- * and y [n] (y may be NULL: an unlabelled set with n_classes 0; otherwise
- * n_classes is 1 + the largest label). */
-void cg_dataset_take_f32(cg_dataset *out, int n, int d, float *x, int32_t *y);
-
-/* 1 if s ends with suffix, ignoring ASCII case (".CSV" is ".csv"). */
-int cg_ends_with(const char *s, const char *suffix);
+#include "data/dataset.h"
 
 /* Read an IDX images file (ubyte, 3 dims, plain or gzip): *pixels is a new
  * buffer of dims[0] * dims[1] * dims[2] bytes. */
