@@ -1033,6 +1033,32 @@ void cg_checkpoint_info_free(cg_checkpoint_info *info);
  * "input.*" are ignored. */
 int cg_model_load_weights(cg_model *m, const char *path);
 
+/* --- Export as C code --- */
+
+/* Write m (e.g. as cg_checkpoint_load returns it) as standalone C99
+ * inference code: DIR/PREFIX.h and DIR/PREFIX.c, which need only <math.h>
+ * (link with -lm). The header defines PREFIX_N_INPUTS, PREFIX_N_CLASSES
+ * (upper-cased), PREFIX_class_names (the model's class names, else "0",
+ * "1", ...) and int PREFIX_predict(const float *x, float *probs): raw
+ * features in, nz applied, softmax probabilities into probs (may be NULL),
+ * the most probable class returned. The model is written in inference
+ * form: batch norm uses its running statistics and is folded into the
+ * dense layer before it (or kept as a per-feature scale and shift), and
+ * dropout is left out. Weights are float literals that read back exactly.
+ *   nz      the input normalisation (NULL: inputs go in as they are)
+ *   dir     created with its parents when missing
+ *   prefix  a C identifier of at most 48 characters; NULL = "model"
+ *   source  where the model came from (a checkpoint's path), named in the
+ *           files' first comment; NULL = not named
+ * Errors: CG_ERR_ARG (a NULL model or dir, a prefix that is no identifier,
+ * nz of another width); CG_ERR_NUMERIC naming the tensor when a value is
+ * not a finite float (after folding) or a running variance is negative;
+ * CG_ERR_IO naming the path when dir cannot be created or a file written.
+ * Nothing is written before the values are checked, and a failed write
+ * leaves no partial file. */
+int cg_export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const char *prefix,
+                const char *source);
+
 /* --- A whole run --- */
 
 /* What `cgrad train` does, as one call: load the data the configuration

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_export.sh BUILD_DIR: `cgrad export` writes C that compiles warning-free
 # as strict C99 and predicts what the model predicts.
-#  1. Flag and checkpoint errors: exit 2 / 1 with one line naming the cause.
+#  1. Flag, checkpoint and output errors: exit 2 (usage or input) / 1 (the
+#     output cannot be written) with one line naming the cause.
 #  2. Checkpoints written by tests/export/synth.py (pure Python, independent
 #     of cgrad): folding, a batch norm after an activation, dropout, every
 #     activation, F64 tensors, class names that need escaping, no
@@ -46,18 +47,53 @@ expect_exit 2 "--prefix" export --model "$good" --c "$tmp/x" --prefix 9lives
 expect_exit 2 "--prefix" export --model "$good" --c "$tmp/x" --prefix "a-b"
 expect_exit 2 "--model" export --c "$tmp/x" --model
 expect_exit 2 "stray" export --model "$good" --c "$tmp/x" stray
-expect_exit 1 "$tmp/nosuch.safetensors" export --model "$tmp/nosuch.safetensors" --c "$tmp/x"
-expect_exit 1 "bn1.running_var" export --model "$tmp/missing_tensor.safetensors" --c "$tmp/x"
-expect_exit 1 "dense3.weight" export --model "$tmp/bad_shape.safetensors" --c "$tmp/x"
-expect_exit 1 "[4, 5]" export --model "$tmp/bad_shape.safetensors" --c "$tmp/x"
-expect_exit 1 "not a cgrad checkpoint" export --model "$tmp/not_cgrad.safetensors" --c "$tmp/x"
-expect_exit 1 "format_version" export --model "$tmp/bad_version.safetensors" --c "$tmp/x"
-expect_exit 1 "conv2d" export --model "$tmp/bad_spec.safetensors" --c "$tmp/x"
-expect_exit 1 "short.safetensors" export --model "$tmp/short.safetensors" --c "$tmp/x"
-expect_exit 1 "$tmp/inputs.f32" export --model "$tmp/inputs.f32" --c "$tmp/x"
+# A checkpoint that is missing, damaged, foreign or whose values cannot be
+# exported is an input error (2), as in eval and predict: the reader is
+# theirs (cg_checkpoint_load).
+expect_exit 2 "$tmp/nosuch.safetensors" export --model "$tmp/nosuch.safetensors" --c "$tmp/x"
+expect_exit 2 "bn1.running_var" export --model "$tmp/missing_tensor.safetensors" --c "$tmp/x"
+expect_exit 2 "dense3.weight" export --model "$tmp/bad_shape.safetensors" --c "$tmp/x"
+expect_exit 2 "[4, 5]" export --model "$tmp/bad_shape.safetensors" --c "$tmp/x"
+expect_exit 2 "not a cgrad checkpoint" export --model "$tmp/not_cgrad.safetensors" --c "$tmp/x"
+expect_exit 2 "format version 99" export --model "$tmp/bad_version.safetensors" --c "$tmp/x"
+expect_exit 2 "conv2d" export --model "$tmp/bad_spec.safetensors" --c "$tmp/x"
+expect_exit 2 "$tmp/short.safetensors" export --model "$tmp/short.safetensors" --c "$tmp/x"
+expect_exit 2 "$tmp/inputs.f32" export --model "$tmp/inputs.f32" --c "$tmp/x"
+# Values the C code could not hold: checked before anything is written.
+python3 - "$tmp" <<'PY'
+import json, struct, sys
+tmp = sys.argv[1]
+data = open(tmp + "/good.safetensors", "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header, body = json.loads(data[8:8 + n]), bytearray(data[8 + n:])
+def variant(name, *edits):  # edits: (tensor, index, value)...
+    b = bytearray(body)
+    for tensor, index, value in edits:
+        t = header[tensor]
+        size = 4 if t["dtype"] == "F32" else 8
+        off = t["data_offsets"][0] + index * size
+        b[off:off + size] = struct.pack("<f" if size == 4 else "<d", value)
+    open(tmp + "/" + name, "wb").write(data[:8 + n] + bytes(b))
+variant("nan_mean.safetensors", ("input.mean", 2, float("nan")))
+variant("negative_var.safetensors", ("bn1.running_var", 3, -1.0))
+# Finite floats, but gamma / sqrt(var + eps) is beyond float's range.
+variant("huge_gamma.safetensors", ("bn1.gamma", 1, 3e38), ("bn1.running_var", 1, 0.0))
+PY
+expect_exit 2 "input.mean" export --model "$tmp/nan_mean.safetensors" --c "$tmp/x"
+expect_exit 2 "nan_mean.safetensors" export --model "$tmp/nan_mean.safetensors" --c "$tmp/x"
+expect_exit 2 "bn1.running_var" export --model "$tmp/negative_var.safetensors" --c "$tmp/x"
+expect_exit 2 "dense1 (bn1 folded in)" export --model "$tmp/huge_gamma.safetensors" --c "$tmp/x"
 [ ! -e "$tmp/x" ] || fail "a failed export created the output directory"
+# Output that cannot be written is a runtime failure (1), naming the path,
+# and leaves no partial file.
 : >"$tmp/file"
 expect_exit 1 "$tmp/file/sub" export --model "$good" --c "$tmp/file/sub"
+mkdir -p "$tmp/clash/model.c"
+expect_exit 1 "$tmp/clash/model.c" export --model "$good" --c "$tmp/clash"
+[ ! -e "$tmp/clash/model.h" ] || fail "a failed export left $tmp/clash/model.h behind"
+if [ -d /proc/self ]; then # not writable, even by root
+    expect_exit 1 "/proc/self/model.h" export --model "$good" --c /proc/self
+fi
 "$cgrad" export --help | grep -q -- "--prefix" || fail "export --help"
 "$cgrad" help export | grep -q -- "--model" || fail "help export"
 
@@ -174,6 +210,12 @@ else
         gunzip -c "$fm/t10k-images-idx3-ubyte.gz" >"$tmp/t10k-images"
         "$tmp/fmc/driver" idx "$tmp/t10k-images" >"$tmp/fm.txt" || fail "driver on Fashion-MNIST"
         "$build/tests/export_ref" "$ckpt" "$tmp/fm.txt" || fail "exported model != library"
+    fi
+    # A checkpoint of this format cut short: the shared reader's input error.
+    if [ -f "$ckpt" ]; then
+        head -c 5000 "$ckpt" >"$tmp/fm_cut.safetensors"
+        expect_exit 2 "$tmp/fm_cut.safetensors" export --model "$tmp/fm_cut.safetensors" --c "$tmp/y"
+        [ ! -e "$tmp/y" ] || fail "a failed export created the output directory"
     fi
 fi
 

@@ -162,7 +162,8 @@ void cli_print_markdown(FILE *out, const cli_command_flags *cmd)
 
 const cli_command_flags *const *cli_all_flags(int *n)
 {
-    static const cli_command_flags *const all[] = {&cli_train_flags, &cli_eval_flags};
+    static const cli_command_flags *const all[] = {&cli_train_flags, &cli_eval_flags,
+                                                  &cli_export_flags};
     *n = (int)(sizeof all / sizeof *all);
     return all;
 }

@@ -78,7 +78,7 @@ void cli_print_markdown(FILE *f, const cli_command_flags *cmd);
 void cli_print_reference(FILE *f);
 
 /* Every command's table, for `cgrad help --markdown` and the tests. */
-extern const cli_command_flags cli_train_flags, cli_eval_flags;
+extern const cli_command_flags cli_train_flags, cli_eval_flags, cli_export_flags;
 const cli_command_flags *const *cli_all_flags(int *n);
 
 #endif

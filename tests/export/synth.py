@@ -96,18 +96,20 @@ w3, b3 = rand_vec(H2 * H2, -2, 2), rand_vec(H2)
 w4, b4 = rand_vec(H2 * C, -3, 3), rand_vec(C)
 names = ["T-shirt/top", 'say "hi"\\??=', "caf\u00e9"]
 eps = 1e-5
+# Layer names as cgrad gives them (activations are numbered together):
+# the library names the layers of a model it loads, the spec's are not read.
 spec = {"n_inputs": D, "n_classes": C, "seed": "42", "layers": [
     {"type": "dense", "name": "dense1", "units": H1, "bias": False},
     {"type": "batch_norm", "name": "bn1", "momentum": 0.1, "eps": eps},
     {"type": "activation", "name": "relu1", "activation": "relu"},
     {"type": "dropout", "name": "dropout1", "rate": 0.5},
     {"type": "dense", "name": "dense2", "units": H2, "bias": True},
-    {"type": "activation", "name": "tanh1", "activation": "tanh"},
+    {"type": "activation", "name": "tanh2", "activation": "tanh"},
     {"type": "batch_norm", "name": "bn2", "momentum": 0.1, "eps": eps},
     {"type": "batch_norm", "name": "bn3", "momentum": 0.1, "eps": 1e-3},
     {"type": "dense", "name": "dense3", "units": H2, "bias": True},
-    {"type": "activation", "name": "linear1", "activation": "linear"},
-    {"type": "activation", "name": "sigmoid1", "activation": "sigmoid"},
+    {"type": "activation", "name": "linear3", "activation": "linear"},
+    {"type": "activation", "name": "sigmoid4", "activation": "sigmoid"},
     {"type": "dense", "name": "dense4", "units": C, "bias": True, "output": True}]}
 scale = f32(0.5)
 meta = {"format": "cgrad", "format_version": "1", "model": json.dumps(spec),

@@ -1,33 +1,26 @@
-/* export_emit.c: print an ex_net (export.h) as C99 inference code: a
+/* export_c_emit.c: print an ex_net (export_c.h) as C99 inference code: a
  * header with the sizes, the class names and NAME_predict, and a source
  * file with the weights as static const float arrays and one straight-line
  * function over them. The generated code needs only <math.h>. */
+#include "internal.h"
+#include "nn/export_c.h"
+
 #include <ctype.h>
-#include <float.h>
-#include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "cgrad.h"
-#include "cli/cli.h"
-#include "cli/export.h"
 
 typedef struct emitter {
     FILE *f;
     const char *prefix;
     char upper[64];     /* prefix upper-cased, for macros */
-    int bad_value;      /* a value outside float's range was met */
 } emitter;
 
 /* A float literal that reads back as exactly the float nearest v: 9
  * significant digits always suffice (FLT_DECIMAL_DIG), and the suffix
  * keeps the compiler from rounding through double. Returns its length. */
-static int float_literal(emitter *e, double v, char *s, size_t size)
+static int float_literal(double v, char *s, size_t size)
 {
-    if (!(fabs(v) <= FLT_MAX)) {
-        e->bad_value = 1;
-        v = 0;
-    }
     int n = snprintf(s, size, "%.9g", (double)(float)v);
     if (!strpbrk(s, ".e")) n += snprintf(s + n, size - (size_t)n, ".0"); /* "1f" is no literal */
     return n + snprintf(s + n, size - (size_t)n, "f");
@@ -36,7 +29,7 @@ static int float_literal(emitter *e, double v, char *s, size_t size)
 static void put_float(emitter *e, double v)
 {
     char s[48];
-    float_literal(e, v, s, sizeof s);
+    float_literal(v, s, sizeof s);
     fputs(s, e->f);
 }
 
@@ -46,7 +39,7 @@ static void put_array(emitter *e, const char *name, const double *v, size_t n)
     int col = 80;
     for (size_t i = 0; i < n; i++) {
         char s[48];
-        int len = float_literal(e, v[i], s, sizeof s) + 2; /* space, comma */
+        int len = float_literal(v[i], s, sizeof s) + 2; /* space, comma */
         if (col + len > 80) {
             fputs("\n   ", e->f);
             col = 3;
@@ -82,6 +75,17 @@ static void put_comment_text(FILE *f, const char *s)
     }
 }
 
+/* "`cgrad export` from PATH", or "cgrad" when the model has no source. */
+static void put_source(FILE *f, const char *source)
+{
+    if (!source) {
+        fputs("cgrad", f);
+        return;
+    }
+    fputs("`cgrad export` from ", f);
+    put_comment_text(f, source);
+}
+
 static int max_width(const ex_net *net)
 {
     int w = net->n_inputs;
@@ -103,8 +107,8 @@ static void emit_header(emitter *e, const ex_net *net)
 {
     FILE *f = e->f;
     const char *p = e->prefix, *P = e->upper;
-    fprintf(f, "/* %s.h: a classifier exported by `cgrad export` from ", p);
-    put_comment_text(f, net->source);
+    fprintf(f, "/* %s.h: a classifier exported by ", p);
+    put_source(f, net->source);
     fprintf(f,
             ".\n * Standalone C99 (link with -lm); see %s.c. */\n"
             "#ifndef %s_H\n#define %s_H\n\n"
@@ -146,8 +150,8 @@ static void emit_source(emitter *e, const ex_net *net)
     const char *p = e->prefix, *P = e->upper;
     int has_scale = 0;
     for (int i = 0; i < net->n_layers; i++) has_scale |= net->layers[i].kind == EX_SCALE;
-    fprintf(f, "/* %s.c: a classifier exported by `cgrad export` from ", p);
-    put_comment_text(f, net->source);
+    fprintf(f, "/* %s.c: a classifier exported by ", p);
+    put_source(f, net->source);
     fprintf(f,
             ".\n"
             " * Weights are floats printed with 9 significant digits, so each reads\n"
@@ -271,28 +275,18 @@ static int write_file(emitter *e, const ex_net *net, const char *path,
                       void (*fn)(emitter *, const ex_net *))
 {
     e->f = fopen(path, "w");
-    if (!e->f) {
-        fprintf(stderr, "cgrad export: cannot write '%s': ", path);
-        perror(NULL);
-        return CLI_FAIL;
-    }
-    e->bad_value = 0;
+    if (!e->f) return cg_error(CG_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
     fn(e, net);
-    int bad_write = ferror(e->f);
-    bad_write |= fclose(e->f) != 0;
-    if (bad_write || e->bad_value) {
+    int failed = ferror(e->f);
+    failed |= fclose(e->f) != 0;
+    if (failed) {
         remove(path);
-        if (e->bad_value)
-            fprintf(stderr, "cgrad export: %s: a weight (after folding batch norm) is outside "
-                            "float's range\n", path);
-        else
-            fprintf(stderr, "cgrad export: writing '%s' failed\n", path);
-        return CLI_FAIL;
+        return cg_error(CG_ERR_IO, "writing '%s' failed", path);
     }
-    return CLI_OK;
+    return CG_OK;
 }
 
-int export_emit(const ex_net *net, const char *dir, const char *prefix)
+int ex_emit(const ex_net *net, const char *dir, const char *prefix)
 {
     emitter e;
     memset(&e, 0, sizeof e);
@@ -300,13 +294,16 @@ int export_emit(const ex_net *net, const char *dir, const char *prefix)
     size_t n = strlen(prefix);
     if (n >= sizeof e.upper) n = sizeof e.upper - 1;
     for (size_t i = 0; i < n; i++) e.upper[i] = (char)toupper((unsigned char)prefix[i]);
-    char h[4200], c[4200];
-    snprintf(h, sizeof h, "%s/%s.h", dir, prefix);
-    snprintf(c, sizeof c, "%s/%s.c", dir, prefix);
-    if (write_file(&e, net, h, emit_header)) return CLI_FAIL;
-    if (write_file(&e, net, c, emit_source)) {
-        remove(h);
-        return CLI_FAIL;
+    size_t len = strlen(dir) + n + 4; /* '/', ".h", NUL */
+    char *h = cg_malloc(len), *c = cg_malloc(len);
+    int rc = h && c ? CG_OK : cg_error(CG_ERR_MEMORY, "cg_export_c: out of memory");
+    if (!rc) {
+        snprintf(h, len, "%s/%s.h", dir, prefix);
+        snprintf(c, len, "%s/%s.c", dir, prefix);
+        rc = write_file(&e, net, h, emit_header);
     }
-    return CLI_OK;
+    if (!rc && (rc = write_file(&e, net, c, emit_source))) remove(h);
+    cg_free(h);
+    cg_free(c);
+    return rc;
 }
