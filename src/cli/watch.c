@@ -1,13 +1,12 @@
 /* watch.c: `cgrad watch DIR`: follow a running `cgrad train --out DIR`
  * ("panda" mode): print each epoch of DIR/metrics.jsonl as it is written. */
-#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/tune_run.h"
 
 void cli_watch_help(FILE *f)
 {
@@ -23,11 +22,18 @@ void cli_watch_help(FILE *f)
                "  --help         this text\n");
 }
 
-static void print_epoch(const tune_epoch *e)
+static void print_epoch(const cg_tune_epoch *e)
 {
     printf("%5d  %10.4f  %9.4f  %8.4f  %7.4f  %9.3g  %7.1f\n", e->epoch, e->train_loss,
            e->train_acc, e->val_loss, e->val_acc, e->lr, e->seconds);
     fflush(stdout);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int cli_watch(int argc, char **argv)
@@ -60,9 +66,14 @@ int cli_watch(int argc, char **argv)
         fprintf(stderr, "cgrad watch: which run? `cgrad watch DIR` (see `cgrad watch --help`)\n");
         return CLI_USAGE;
     }
-    /* A tune_trial reads the file incrementally, whole lines only. */
-    tune_trial t;
+    /* cg_metrics_poll reads the file incrementally, whole lines only. */
+    struct {
+        char dir[CG_PATH_LEN + 8];
+        cg_tune_record rec;
+    } t;
     memset(&t, 0, sizeof t);
+    long offset = 0;
+    char path[CG_PATH_LEN + 32];
     size_t n = strlen(dir);
     if (n > 6 && strcmp(dir + n - 6, ".jsonl") == 0) {
         const char *slash = strrchr(dir, '/');
@@ -76,17 +87,18 @@ int cli_watch(int argc, char **argv)
         snprintf(t.dir, sizeof t.dir, "%s", dir);
     }
     printf("epoch  train_loss  train_acc  val_loss  val_acc         lr  seconds\n");
-    double last = tune_now();
+    snprintf(path, sizeof path, "%s/metrics.jsonl", t.dir);
+    double last = now();
     struct timespec nap = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
     for (;;) {
         int shown = t.rec.n_epochs;
-        if (tune_trial_poll_metrics(&t)) last = tune_now();
+        if (cg_metrics_poll(path, &offset, &t.rec)) last = now();
         for (int i = shown; i < t.rec.n_epochs; i++) print_epoch(&t.rec.epochs[i]);
-        if (once || (idle > 0 && tune_now() - last > idle)) break;
+        if (once || (idle > 0 && now() - last > idle)) break;
         nanosleep(&nap, NULL);
     }
     int rc = t.rec.n_epochs > 0 ? CLI_OK : CLI_FAIL;
     if (rc) fprintf(stderr, "cgrad watch: no epochs in %s/metrics.jsonl yet\n", t.dir);
-    tune_record_free(&t.rec);
+    cg_tune_record_free(&t.rec);
     return rc;
 }
