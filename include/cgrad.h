@@ -1104,6 +1104,179 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
  * CG_ERR_FORMAT when it keeps none (format 1). */
 int cg_checkpoint_config(const char *path, cg_run_config *config, int *epochs_done);
 
+/* ---------------------------------------------------------------------- */
+/* Part 2: hyperparameter search                                            */
+/* ---------------------------------------------------------------------- */
+
+/* What `cgrad tune` does, as one call: trials are run configurations made
+ * from a base configuration and a point of a search space; each runs as
+ * cg_train in a forked child process (no path to a binary is needed), a
+ * few at a time; results are data (cg_tune_record) and, in the output
+ * directory, results.jsonl (one JSON object per finished trial, read back
+ * by a resumed search) and tune.json (each round's ranges). */
+#define CG_TUNE_MAX_PARAMS 32
+#define CG_TUNE_MAX_CHOICES 32
+#define CG_TUNE_NAME_LEN 32
+#define CG_TUNE_CHOICE_LEN 64
+
+/* How a parameter is drawn. */
+typedef enum cg_tune_dist {
+    CG_TUNE_UNIFORM,       /* uniform:a:b            value ~ U(a, b) */
+    CG_TUNE_LOGUNIFORM,    /* loguniform:a:b         log10(value) ~ U */
+    CG_TUNE_ONE_MINUS_LOG, /* one_minus_log:a:b      value = 1 - 10^u, 1 - value in [a, b] */
+    CG_TUNE_INT,           /* int:a:b                integers a..b, equally likely */
+    CG_TUNE_INTLOG,        /* intlog:a:b             integers a..b, uniform in log */
+    CG_TUNE_CHOICE         /* choice:x,y,z (or x|y|z) one of the strings */
+} cg_tune_dist;
+
+typedef struct cg_tune_param {
+    char name[CG_TUNE_NAME_LEN];
+    cg_tune_dist dist;
+    double lo, hi;             /* bounds in value units (for one_minus_log: of 1 - value) */
+    int n_choices;
+    char choices[CG_TUNE_MAX_CHOICES][CG_TUNE_CHOICE_LEN];
+    unsigned char active[CG_TUNE_MAX_CHOICES]; /* choices still sampled (coarse to fine) */
+} cg_tune_param;
+
+/* A search space: plain data, zero-initialise it ({0}) and add parameters. */
+typedef struct cg_tune_space {
+    int n;
+    cg_tune_param p[CG_TUNE_MAX_PARAMS];
+} cg_tune_space;
+
+/* One point of a space: v[i] is parameter i's value, or for a choice the
+ * index of the chosen string. */
+typedef struct cg_tune_point {
+    double v[CG_TUNE_MAX_PARAMS];
+} cg_tune_point;
+
+/* Parse "name=dist:args" (e.g. "lr=loguniform:1e-4:1") and add it to the
+ * space, replacing a parameter of the same name. Names (cg_tune_param_names):
+ * lr optimizer momentum beta1 beta2 eps batch weight_decay dropout lr_decay
+ * activation epochs bn hidden units layers, each setting its field of the
+ * run configuration. CG_ERR_ARG with a message naming the spec on error
+ * (the space is then unchanged). */
+int cg_tune_space_add(cg_tune_space *s, const char *spec);
+/* Every parameter of a JSON object {"lr": "loguniform:1e-4:1", "optimizer":
+ * ["adam", "rmsprop"], "hidden": {"choice": ["256,256", "512"]}}. */
+int cg_tune_space_add_json(cg_tune_space *s, const char *json);
+const char *cg_tune_param_names(void);
+/* The parameter named `name`, or -1. */
+int cg_tune_space_find(const cg_tune_space *s, const char *name);
+/* A parameter's value as text (choice string, integer, or %.10g), and a
+ * range as its spec ("loguniform:0.0001:1", "choice:adam,rmsprop"). */
+void cg_tune_format_value(const cg_tune_param *p, double v, char *buf, int size);
+void cg_tune_describe(const cg_tune_param *p, char *buf, int size);
+/* A trial's configuration: `base` with the point's values in their fields
+ * (units/layers make one hidden list; with the optimizer sampled, momentum,
+ * beta1, beta2 and eps only where that optimizer uses them). CG_ERR_ARG if
+ * a value does not fit its field. */
+int cg_tune_point_config(const cg_tune_space *s, const cg_tune_point *pt,
+                         const cg_run_config *base, cg_run_config *out);
+
+/* One epoch of a trial (a line of its metrics.jsonl); NaN when unknown. */
+typedef struct cg_tune_epoch {
+    int epoch;
+    double train_loss, train_acc, val_loss, val_acc, seconds, lr;
+} cg_tune_epoch;
+
+enum { CG_TRIAL_OK, CG_TRIAL_FAILED, CG_TRIAL_STOPPED };
+
+/* One trial: finished (status), or running (in events). */
+typedef struct cg_tune_record {
+    int id, round, index;      /* id counts trials over all rounds        */
+    int rank;                  /* the MPI rank that ran it                */
+    uint64_t seed;             /* its loop.seed, from (search seed, round, index) */
+    cg_tune_point point;
+    cg_run_config config;      /* what it ran (not resolved)              */
+    int status;                /* CG_TRIAL_*                              */
+    char reason[512];          /* why it failed or stopped, or ""         */
+    cg_tune_epoch *epochs;     /* malloc'd, n_epochs of them              */
+    int n_epochs, cap_epochs;
+    double val_acc, test_acc, seconds; /* NaN when unknown                */
+} cg_tune_record;
+
+void cg_tune_record_free(cg_tune_record *r);
+/* Append the whole lines added to a metrics.jsonl since *offset (bytes
+ * read so far, 0 at first) to r's epochs; 1 if an epoch came, 0 if none
+ * (or no file yet). For following a run as it is written. */
+int cg_metrics_poll(const char *path, long *offset, cg_tune_record *r);
+
+/* What a search reports while it runs (instead of printing). */
+enum {
+    CG_TUNE_ROUND,   /* a round starts: round, ranges, n_trials, n_done     */
+    CG_TUNE_RUNNING, /* the running trials (on a change, or each second)     */
+    CG_TUNE_DONE     /* record finished (its own or another rank's)          */
+};
+typedef struct cg_tune_running {
+    const cg_tune_record *record; /* epochs so far                         */
+    int epochs;                   /* of how many                           */
+    double seconds;               /* since it started                      */
+    int stopping;                 /* early stopping asked it to stop       */
+} cg_tune_running;
+typedef struct cg_tune_event {
+    int kind;
+    int round;
+    const cg_tune_space *ranges;  /* ROUND: this round's ranges            */
+    long n_trials, n_done;        /* ROUND: its trials, how many resumed   */
+    const cg_tune_running *running; /* RUNNING: n_running of them          */
+    int n_running;
+    const cg_tune_record *record; /* DONE                                  */
+} cg_tune_event;
+
+typedef struct cg_tune_options {
+    cg_run_config base;    /* every trial's configuration before its point */
+    cg_tune_space space;   /* at least one parameter                       */
+    int trials;            /* random trials per round (default 20)         */
+    int grid;              /* > 0: grid search instead, this many points per
+                              numeric parameter times every choice         */
+    uint64_t seed;         /* trial i of round r: its point and loop.seed
+                              come from (seed, r, i) alone (default 1)     */
+    int rounds;            /* coarse to fine (default 1): after a round,
+                              numeric ranges shrink to the span of the keep
+                              best so far, widened by margin of it each side */
+    int keep;              /* default 5                                    */
+    double margin;         /* default 0.1                                  */
+    int early_median;      /* stop a trial below the median of finished
+                              ones at the same epoch (once 3 reached it)   */
+    int jobs;              /* trials at once, each a process (default 1)   */
+    int threads;           /* cg_set_threads of each trial (0 = all cores) */
+    const char *out;       /* the search's directory (required): results.jsonl,
+                              tune.json, trials/rR-IIII/ (each trial's
+                              run directory, stdout.txt: its result line,
+                              stderr.txt: its error)                       */
+    int resume;            /* continue `out`: trials in its results.jsonl
+                              are kept, not run again; 0 = out must not
+                              hold a search                               */
+    cg_dist *dist;         /* under MPI, rank r runs every size-th trial of
+                              a round; the ranks swap records after each
+                              round; rank 0 writes the files. Every rank
+                              calls cg_tune with the same options.         */
+    void (*on_event)(const cg_tune_event *e, void *user); /* may be NULL */
+    void *user;
+    volatile int *stop;    /* non-zero (e.g. set by a signal handler): stop
+                              the running trials and return; may be NULL  */
+} cg_tune_options;
+
+typedef struct cg_tune_result {
+    cg_tune_record *records; /* every finished trial, resumed ones too     */
+    int n_records;
+    int *ranking;          /* indices into records, best first (val accuracy;
+                              failed last; ties by id), n_records of them   */
+    int best;              /* index of the best finished trial, or -1      */
+    int n_ok, n_failed, n_stopped;
+    int interrupted;       /* *stop's value when it stopped the search     */
+} cg_tune_result;
+
+void cg_tune_options_init(cg_tune_options *o);
+/* Run the search. CG_OK (also when interrupted or no trial finished: see
+ * the result), or an error: CG_ERR_ARG for options that do not fit (an
+ * empty space, out holding a search without resume, a resumed trial whose
+ * parameters differ), CG_ERR_IO for the directory. The result is to be
+ * freed with cg_tune_result_free either way. */
+int cg_tune(const cg_tune_options *o, cg_tune_result *res);
+void cg_tune_result_free(cg_tune_result *res);
+
 #ifdef __cplusplus
 }
 #endif

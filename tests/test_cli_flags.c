@@ -57,9 +57,15 @@ static void walk(const cli_command_flags *cmd, const char *docs)
         CHECK(!f->value || f->set);
 
         /* The flag parses (a value flag its example). */
-        train_opts t;
-        memset(&t, 0, sizeof t);
-        cg_run_config_init(&t.cfg);
+        /* Room for any command's options (tune's hold a search space);
+         * each begins with what it shares with train. */
+        static union {
+            train_opts t;
+            unsigned char any[1 << 18];
+        } target;
+        train_opts *t = &target.t;
+        memset(&target, 0, sizeof target);
+        cg_run_config_init(&t->cfg);
         unsigned char given[64];
         char *argv[16];
         int argc = 0;
@@ -69,19 +75,19 @@ static void walk(const cli_command_flags *cmd, const char *docs)
             CHECK(f->example != NULL || !strcmp(f->name, "--resume"));
             argv[argc++] = (char *)(f->example ? f->example : "x");
         }
-        int rc = cli_parse_flags(cmd, argc, argv, &t, given, NULL);
+        int rc = cli_parse_flags(cmd, argc, argv, t, given, NULL);
         if (rc) fprintf(stderr, "%s %s: does not parse its example\n", cmd->command, f->name);
         CHECK(rc == 0 && given[i]);
 
         if (!f->unused_example) continue;
         /* Where it is not used, the library's check names it. */
         char store[256];
-        memset(&t, 0, sizeof t);
-        cg_run_config_init(&t.cfg);
+        memset(&target, 0, sizeof target);
+        cg_run_config_init(&t->cfg);
         argc = split_words(cmd->command, f->unused_example, store, sizeof store, argv);
-        rc = cli_parse_flags(cmd, argc, argv, &t, given, NULL);
+        rc = cli_parse_flags(cmd, argc, argv, t, given, NULL);
         CHECK(rc == 0);
-        int resolved = cg_run_config_resolve(&t.cfg);
+        int resolved = cg_run_config_resolve(&t->cfg);
         const cli_flag *named = resolved ? cli_flag_for_message(cmd, cg_last_error()) : NULL;
         if (named != f)
             fprintf(stderr, "%s %s: '%s' is %s (%s)\n", cmd->command, f->name, f->unused_example,

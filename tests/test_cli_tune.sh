@@ -72,7 +72,7 @@ assert len(rows) == 10, len(rows)
 assert sorted(r["id"] for r in rows) == list(range(10)), [r["id"] for r in rows]
 for r in rows:
     for k in ("id", "round", "index", "seed", "params", "status", "reason", "val_accuracy",
-              "test_accuracy", "seconds", "epochs", "command"):
+              "test_accuracy", "seconds", "epochs", "config"):
         assert k in r, (k, r)
     assert set(r["params"]) == {"lr", "units", "optimizer"}, r["params"]
     assert r["round"] == r["id"] // 5 and r["index"] == r["id"] % 5, r
@@ -130,7 +130,9 @@ PY
 # An existing search is not overwritten; --resume with another seed refuses.
 expect_usage "--resume" "${common[@]}" --out "$tmp/a"
 cp -r "$tmp/a" "$tmp/c"
-expect_usage "other parameters" "${common[@]}" --seed 4 --out "$tmp/c" --resume
+seed4=("${common[@]}")
+for i in "${!seed4[@]}"; do [ "${seed4[i]}" = --seed ] && seed4[i+1]=4; done
+expect_usage "other parameters" "${seed4[@]}" --out "$tmp/c" --resume
 
 # Ctrl-C: the running trial stops, finished ones stay; --resume runs only
 # the rest. Trials of 100 epochs (a checkpoint each) last long enough to be

@@ -2,7 +2,7 @@
  * in log for loguniform, in log(1 - beta) for one_minus_log), integers and
  * choices covering their range, order-independent trial seeds, coarse-to-
  * fine ranges that keep the best points and shrink, grid points, spec
- * validation, and the train flags a point becomes. */
+ * validation, and the run configuration a point becomes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,15 +267,7 @@ static void test_json(void)
     CHECK_ERROR("unknown parameter 'nope'");
 }
 
-static int has_pair(char **argv, int n, const char *flag, const char *value)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(argv[i], flag) == 0 && (!value || (i + 1 < n && strcmp(argv[i + 1], value) == 0)))
-            return 1;
-    return 0;
-}
-
-static void test_train_flags(void)
+static void test_point_config(void)
 {
     cg_tune_space s = {0};
     add(&s, "lr=loguniform:1e-4:1");
@@ -285,24 +277,21 @@ static void test_train_flags(void)
     add(&s, "beta2=one_minus_log:1e-4:1e-1");
     add(&s, "lr_decay=choice:none,exp:0.9");
     cg_tune_point p = {{0.0031, 64, 3, 1, 0.9993, 1}};
-    char *argv[32], store[1024];
-    int n = cg_tune_train_flags(&s, &p, argv, 32, store, (int)sizeof store);
-    CHECK(n == 9); /* --lr, --bn, --beta2, --lr-decay, --hidden with values */
-    CHECK(has_pair(argv, n, "--lr", "0.0031"));
-    CHECK(has_pair(argv, n, "--hidden", "64,64,64"));
-    CHECK(has_pair(argv, n, "--bn", NULL));
-    CHECK(has_pair(argv, n, "--beta2", "0.9993"));
-    CHECK(has_pair(argv, n, "--lr-decay", "exp:0.9"));
+    cg_run_config base, c;
+    cg_run_config_init(&base);
+    base.loop.epochs = 7;
+    CHECK(cg_tune_point_config(&s, &p, &base, &c) == CG_OK);
+    CHECK(c.optim.lr == 0.0031 && c.optim.beta2 == 0.9993 && c.model.batch_norm == 1);
+    CHECK(c.model.n_hidden == 3 && c.model.hidden[0] == 64 && c.model.hidden[2] == 64);
+    CHECK(c.schedule.kind == CG_LR_EXPONENTIAL && fabs(c.schedule.params[0] - 0.9) < 1e-12);
+    CHECK(c.loop.epochs == 7); /* the base where no parameter says */
     p.v[2] = 0;
     p.v[3] = 0;
-    n = cg_tune_train_flags(&s, &p, argv, 32, store, (int)sizeof store);
-    CHECK(n == 8);
-    CHECK(has_pair(argv, n, "--hidden", "none"));
-    CHECK(!has_pair(argv, n, "--bn", NULL));
-    CHECK(cg_tune_train_flags(&s, &p, argv, 3, store, (int)sizeof store) == -1);
+    CHECK(cg_tune_point_config(&s, &p, &base, &c) == CG_OK);
+    CHECK(c.model.n_hidden == 0 && c.model.batch_norm == 0);
 
     /* With the optimizer sampled too, a point leaves out the
-     * hyperparameters its optimizer does not use (train refuses them). */
+     * hyperparameters its optimizer does not use (a run refuses them). */
     cg_tune_space o = {0};
     add(&o, "optimizer=choice:sgd,momentum,rmsprop,adam");
     add(&o, "momentum=uniform:0.5:0.99");
@@ -310,13 +299,20 @@ static void test_train_flags(void)
     add(&o, "beta2=one_minus_log:1e-4:1e-1");
     add(&o, "eps=loguniform:1e-9:1e-6");
     const int expect[4][4] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 1}, {0, 1, 1, 1}};
-    static const char *const flag[4] = {"--momentum", "--beta1", "--beta2", "--eps"};
     for (int k = 0; k < 4; k++) {
         cg_tune_point q = {{k, 0.9, 0.8, 0.999, 1e-7}};
-        n = cg_tune_train_flags(&o, &q, argv, 32, store, (int)sizeof store);
-        CHECK(has_pair(argv, n, "--optimizer", o.p[0].choices[k]));
-        for (int f = 0; f < 4; f++) CHECK(has_pair(argv, n, flag[f], NULL) == expect[k][f]);
+        CHECK(cg_tune_point_config(&o, &q, &base, &c) == CG_OK);
+        CHECK(strcmp(c.optim.name, o.p[0].choices[k]) == 0);
+        const double got[4] = {c.optim.momentum, c.optim.beta1, c.optim.beta2, c.optim.eps};
+        for (int f = 0; f < 4; f++) CHECK((isnan(got[f]) ? 0 : 1) == expect[k][f]);
+        CHECK(cg_run_config_resolve(&c) == CG_OK);
     }
+    /* units alone keeps two layers. */
+    cg_tune_space u = {0};
+    add(&u, "units=int:4:32");
+    cg_tune_point r = {{8}};
+    CHECK(cg_tune_point_config(&u, &r, &base, &c) == CG_OK);
+    CHECK(c.model.n_hidden == 2 && c.model.hidden[1] == 8);
 }
 
 int main(void)
@@ -332,6 +328,6 @@ int main(void)
     test_grid();
     test_validation();
     test_json();
-    test_train_flags();
+    test_point_config();
     CHECK_DONE();
 }

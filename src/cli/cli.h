@@ -33,6 +33,8 @@ void cli_export_help(FILE *f);
 int cli_tune(int argc, char **argv);
 void cli_tune_help(FILE *f);
 int cli_plot(int argc, char **argv);
+/* SVG charts of the search in dir (its results.jsonl) into dir. */
+int tune_plot_dir(const char *dir, int quiet);
 void cli_plot_help(FILE *f);
 int cli_watch(int argc, char **argv);
 void cli_watch_help(FILE *f);

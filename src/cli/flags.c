@@ -69,7 +69,7 @@ int cli_parse_flags(const cli_command_flags *cmd, int argc, char **argv, void *t
                                                                       : "unexpected argument '%s'", a);
         }
         int k = (int)(f - cmd->flags);
-        if (given[k]) return cli_usage(cmd->command, "%s is given twice", a);
+        if (given[k] && !f->repeat) return cli_usage(cmd->command, "%s is given twice", a);
         given[k] = 1;
         if (!f->value) {
             if (f->set) {
@@ -163,7 +163,7 @@ void cli_print_markdown(FILE *out, const cli_command_flags *cmd)
 const cli_command_flags *const *cli_all_flags(int *n)
 {
     static const cli_command_flags *const all[] = {&cli_train_flags, &cli_eval_flags,
-                                                  &cli_export_flags};
+                                                  &cli_export_flags, &cli_tune_flags};
     *n = (int)(sizeof all / sizeof *all);
     return all;
 }

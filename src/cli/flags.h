@@ -34,6 +34,7 @@ struct cli_flag {
     const char *unused_example; /* flags with which this one is not used: the
                               table test checks that they are an error      */
     const char *example;   /* a valid value, for the table test               */
+    int repeat;            /* may be given more than once (each adds)         */
 };
 
 typedef struct cli_command_flags {
@@ -78,7 +79,7 @@ void cli_print_markdown(FILE *f, const cli_command_flags *cmd);
 void cli_print_reference(FILE *f);
 
 /* Every command's table, for `cgrad help --markdown` and the tests. */
-extern const cli_command_flags cli_train_flags, cli_eval_flags, cli_export_flags;
+extern const cli_command_flags cli_train_flags, cli_eval_flags, cli_export_flags, cli_tune_flags;
 const cli_command_flags *const *cli_all_flags(int *n);
 
 #endif

@@ -10,7 +10,6 @@
 
 #include "cli/cli.h"
 #include "cli/svg.h"
-#include "cli/tune_run.h"
 
 void cli_plot_help(FILE *f)
 {

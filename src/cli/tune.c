@@ -1,423 +1,505 @@
-/* tune.c: `cgrad tune`: hyperparameter search over `cgrad train` runs:
- * flags, the search space, and the final report. */
-#define _POSIX_C_SOURCE 200809L /* readlink, sysconf */
+/* tune.c: `cgrad tune`: flags -> the search's options (the trials' base
+ * run configuration from train's own flags) -> cg_tune -> a live table and
+ * the report, with the best trial as a `cgrad train` command line. */
+#define _POSIX_C_SOURCE 200809L /* sigaction, sysconf, strdup, clock_gettime */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
 #include "cgrad.h"
 #include "cli/cli.h"
-#include "cli/tune_run.h"
+#include "cli/flags.h"
+#include "cli/train.h"
 
-void cli_tune_help(FILE *f)
+/* The command's options. `train` comes first: the flags passed to every
+ * trial fill train.cfg at the offsets train's own table uses. */
+typedef struct tune_opts {
+    train_opts train;
+    cg_tune_options o;
+    char out[CG_PATH_LEN];
+    int resume, plot, json, quiet, have_space, early;
+} tune_opts;
+
+#define TRAIN(f) offsetof(tune_opts, train.cfg.f)
+#define OPT(f) offsetof(tune_opts, f)
+
+static int set_param(void *target, const cli_flag *f, const char *s)
 {
-    fprintf(f,
-"usage: cgrad tune [flags] [-- cgrad-train-flags...]\n"
-"\n"
-"Search hyperparameters: run many `cgrad train` trials with sampled settings,\n"
-"keep the best by validation accuracy, and print it as a command line.\n"
-"\n"
-"search space (at least one parameter):\n"
-"  --param NAME=DIST:ARGS   add a parameter (repeatable); DIST is one of\n"
-"        uniform:A:B        uniform in [A, B]\n"
-"        loguniform:A:B     log10 uniform, A > 0 (e.g. lr=loguniform:1e-4:1)\n"
-"        one_minus_log:A:B  1 - 10^u with 1 - value log-uniform in [A, B] within\n"
-"                           (0, 1): beta2=one_minus_log:1e-4:1e-1 is 0.9 ... 0.9999\n"
-"        int:A:B            integers A..B, equally likely\n"
-"        intlog:A:B         integers A..B, uniform in log (batch=intlog:32:512)\n"
-"        choice:X,Y,Z       one of the values; separate with | when they hold\n"
-"                           commas (hidden=choice:256,256|512|none)\n"
-"  --space FILE             parameters from a JSON object, e.g.\n"
-"                           {\"lr\": \"loguniform:1e-4:1\", \"optimizer\": [\"adam\",\n"
-"                           \"rmsprop\"], \"hidden\": [\"256,256\", \"512\"]}\n"
-"  NAMEs: lr optimizer momentum beta1 beta2 eps batch weight_decay dropout\n"
-"  lr_decay activation epochs bn (choice:0,1) hidden (choice of lists), and\n"
-"  units + layers (--hidden UNITS repeated LAYERS times; alone, units keeps 2\n"
-"  layers and layers keeps 256 units). Each maps to the `cgrad train` flag;\n"
-"  with optimizer sampled, momentum/beta1/beta2/eps only where it uses them.\n"
-"\n"
-"search:\n"
-"  --trials N         random trials per round (default 20)\n"
-"  --grid K           grid search instead: K points per numeric parameter (ends\n"
-"                     included, on its scale) times every choice\n"
-"  --seed S           search seed (default 1): trial i of round r gets parameters\n"
-"                     and a train --seed from (S, r, i) alone\n"
-"  --rounds R         coarse to fine: R rounds (default 1); after each, every\n"
-"                     numeric range shrinks to the span (on its scale) of the\n"
-"                     --keep best trials so far, widened by --margin of that\n"
-"                     span each side (at least margin/2 of the original range),\n"
-"                     within the original range; a choice keeps the values the\n"
-"                     best used\n"
-"  --keep K           trials that set the next round's ranges (default 5)\n"
-"  --margin F         widening of the kept span (default 0.1)\n"
-"  --early-stop RULE  none (default) or median: stop a trial whose val accuracy\n"
-"                     after an epoch is below the median of finished trials at\n"
-"                     that epoch (once 3 have finished it)\n"
-"  --jobs J           trials run at once, as separate processes (default 1)\n"
-"  --threads T        threads per trial (default: cores / J, at least 1)\n"
-"\n"
-"passed to every trial (more after `--`, or --train-args 'FLAGS'):\n"
-"  --data SPEC --test FILE --label COL --subset N --val-split F (must be > 0)\n"
-"  --epochs N         epochs per trial (default 1)\n"
-"\n"
-"output:\n"
-"  --out DIR          DIR/results.jsonl (one object per finished trial: id,\n"
-"                     round, index, seed, rank, params, status, reason,\n"
-"                     val_accuracy, test_accuracy, seconds, epochs, command),\n"
-"                     DIR/tune.json\n"
-"                     (each round's ranges), DIR/trials/rR-IIII/ (each trial's\n"
-"                     metrics.jsonl, stdout, stderr) (default tune-out)\n"
-"  --resume           continue DIR: trials already in results.jsonl are kept\n"
-"                     and not run again (give the same flags)\n"
-"  --plot             write SVG charts into DIR at the end (as `cgrad plot DIR`)\n"
-"  --quiet            no live table, only the result\n"
-"  --json             end with one JSON line: the best trial and its command\n"
-"  --help             this text\n"
-"\n"
-"A trial that fails (bad flags, a diverged loss) is recorded with its reason and\n"
-"the search goes on. Ctrl-C stops the running trials and keeps the finished.\n"
-"\n"
-"Under MPI (mpirun -np N cgrad tune ...) each rank runs every N-th trial of a\n"
-"round (--jobs at a time, threads shared with the ranks on its node), the ranks\n"
-"swap results after each round, and rank 0 writes DIR and prints; without\n"
-"--early-stop the results equal a run without mpirun. Median stopping compares\n"
-"a trial with the earlier rounds and its own rank's finished trials. Ctrl-C\n"
-"under mpirun is best effort: trials of finished rounds and rank 0's are kept;\n"
-"--resume runs the rest.\n");
+    tune_opts *t = target;
+    if (cg_tune_space_add(&t->o.space, s)) {
+        fprintf(stderr, "cgrad tune: %s: %s\n", f->name, cg_last_error());
+        return -1;
+    }
+    t->have_space = 1;
+    return 0;
 }
 
-static int usage(const char *fmt, const char *a)
+static int set_space(void *target, const cli_flag *f, const char *path)
 {
-    fprintf(stderr, "cgrad tune: ");
-    fprintf(stderr, fmt, a);
-    fprintf(stderr, " (see `cgrad tune --help`)\n");
-    return CLI_USAGE;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
+    tune_opts *t = target;
+    if (path[0] == '{') { /* the JSON itself */
+        if (cg_tune_space_add_json(&t->o.space, path)) {
+            fprintf(stderr, "cgrad tune: %s: %s\n", f->name, cg_last_error());
+            return -1;
+        }
+        t->have_space = 1;
+        return 0;
+    }
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        fprintf(stderr, "cgrad tune: %s: cannot read '%s': %s\n", f->name, path, strerror(errno));
+        return -1;
+    }
+    char *text = NULL;
     size_t n = 0, cap = 0, got;
     do {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = p;
-        }
-        got = fread(buf + n, 1, 4096, f);
-        n += got;
+        char *p = n + 4097 > cap ? realloc(text, cap = 2 * cap + 8192) : text;
+        if (!p) break;
+        text = p;
+        n += got = fread(text + n, 1, 4096, in);
     } while (got > 0);
-    fclose(f);
-    buf[n] = 0;
-    return buf;
-}
-
-typedef struct tune_args {
-    char **train;          /* flags for every trial */
-    int n_train;
-    const char *out;
-    int resume, plot, json, threads;
-    uint64_t seed;
-} tune_args;
-
-static int push_train(tune_args *a, const char *s)
-{
-    char **p = realloc(a->train, (size_t)(a->n_train + 2) * sizeof *p);
-    if (!p) return -1;
-    a->train = p;
-    if (!(a->train[a->n_train] = strdup(s))) return -1;
-    a->train[++a->n_train] = NULL;
+    fclose(in);
+    if (text) text[n] = 0;
+    int rc = text ? cg_tune_space_add_json(&t->o.space, text) : CG_ERR_MEMORY;
+    free(text);
+    if (rc) {
+        fprintf(stderr, "cgrad tune: %s %s: %s\n", f->name, path, cg_last_error());
+        return -1;
+    }
+    t->have_space = 1;
     return 0;
 }
 
-static int push_words(tune_args *a, const char *s)
+static int set_early(void *target, const cli_flag *f, const char *s)
 {
+    if (strcmp(s, "median") && strcmp(s, "none")) {
+        fprintf(stderr, "cgrad tune: %s: '%s' is not median or none\n", f->name, s);
+        return -1;
+    }
+    ((tune_opts *)target)->o.early_median = !strcmp(s, "median");
+    return 0;
+}
+
+/* Train flags for every trial; those the search sets itself are refused. */
+static int parse_train(tune_opts *t, int argc, char **argv)
+{
+    static const char *const own[] = {"--out", "--resume", "--json", "--quiet", "--threads",
+                                      "--seed"};
+    for (int i = 1; i < argc; i++)
+        for (size_t k = 0; k < sizeof own / sizeof *own; k++)
+            if (!strcmp(argv[i], own[k]))
+                return cli_usage("tune", "%s: the search sets it for each trial", argv[i]);
+    unsigned char given[64];
+    return cli_parse_flags(&cli_train_flags, argc, argv, &t->train, given, NULL);
+}
+
+static int set_train_args(void *target, const cli_flag *f, const char *s)
+{
+    (void)f;
     char *copy = strdup(s);
-    if (!copy) return -1;
-    int rc = 0;
-    for (char *w = strtok(copy, " \t\n"); w && !rc; w = strtok(NULL, " \t\n")) rc = push_train(a, w);
+    char *argv[256] = {"train"};
+    int argc = 1;
+    for (char *w = copy ? strtok(copy, " \t\n") : NULL; w && argc < 256; w = strtok(NULL, " \t\n"))
+        argv[argc++] = w;
+    int rc = copy ? parse_train(target, argc, argv) : -1;
     free(copy);
-    return rc;
+    return rc ? -1 : 0;
 }
 
-/* 0, 1 for --help, or CLI_USAGE. */
-static int parse_args(int argc, char **argv, tune_args *a, tune_search *s)
+static const cli_flag flags[] = {
+    {.name = "--param", .repeat = 1, .value = "NAME=DIST:ARGS", .set = set_param, .example = "lr=loguniform:1e-4:1",
+     .help = "add a parameter to the search space (repeatable); DIST is one of\n"
+             "uniform:A:B, loguniform:A:B (log10 uniform, A > 0), one_minus_log:A:B\n"
+             "(1 - value log-uniform in [A, B] within (0, 1): beta2=one_minus_log:1e-4:1e-1\n"
+             "is 0.9 ... 0.9999), int:A:B, intlog:A:B (integers uniform in log),\n"
+             "choice:X,Y,Z (| instead of , when values hold commas: hidden=choice:64,64|128).\n"
+             "NAMEs: lr optimizer momentum beta1 beta2 eps batch weight_decay dropout\n"
+             "lr_decay activation epochs bn (choice:0,1) hidden (choice of lists), units +\n"
+             "layers (UNITS repeated LAYERS times; alone, units keeps 2 layers and layers\n"
+             "256 units); with optimizer sampled, momentum/beta1/beta2/eps only where it\n"
+             "uses them"},
+    {.name = "--space", .repeat = 1, .value = "FILE", .set = set_space,
+     .example = "{\"lr\":\"loguniform:1e-4:1\"}",
+     .help = "parameters from a JSON object in FILE (or given as the value), e.g. {\"lr\": \"loguniform:1e-4:1\",\n"
+             "\"optimizer\": [\"adam\", \"rmsprop\"], \"hidden\": [\"256,256\", \"512\"]}"},
+    {.name = "--trials", .value = "N", .set = cli_set_int, .offset = OPT(o.trials), .lo = 1,
+     .hi = 100000, .example = "5", .help = "random trials per round (default 20)"},
+    {.name = "--grid", .value = "K", .set = cli_set_int, .offset = OPT(o.grid), .lo = 1, .hi = 1000,
+     .field = "grid", .example = "3",
+     .help = "grid search instead: K points per numeric parameter (ends included, on\n"
+             "its scale) times every choice"},
+    {.name = "--seed", .value = "S", .set = cli_set_u64, .offset = OPT(o.seed), .example = "3",
+     .help = "search seed (default 1): trial i of round r gets parameters and a train\n"
+             "seed from (S, r, i) alone"},
+    {.name = "--rounds", .value = "R", .set = cli_set_int, .offset = OPT(o.rounds), .lo = 1,
+     .hi = 1000, .example = "2",
+     .help = "coarse to fine: R rounds (default 1); after each, every numeric range\n"
+             "shrinks to the span (on its scale) of the --keep best trials so far,\n"
+             "widened by --margin of that span each side (at least margin/2 of the\n"
+             "original range), within the original range; a choice keeps the values\n"
+             "the best used"},
+    {.name = "--keep", .value = "K", .set = cli_set_int, .offset = OPT(o.keep), .lo = 1, .hi = 256,
+     .example = "2", .help = "trials that set the next round's ranges (default 5)"},
+    {.name = "--margin", .value = "F", .set = cli_set_double, .offset = OPT(o.margin), .lo = 0,
+     .hi = 10, .example = "0.2", .help = "widening of the kept span (default 0.1)"},
+    {.name = "--early-stop", .value = "RULE", .set = set_early, .example = "median",
+     .help = "none (default) or median: stop a trial whose val accuracy after an epoch\n"
+             "is below the median of finished trials at that epoch (once 3 have\n"
+             "finished it)"},
+    {.name = "--jobs", .value = "J", .set = cli_set_int, .offset = OPT(o.jobs), .lo = 1, .hi = 1024,
+     .example = "2", .help = "trials run at once, each a process (default 1)"},
+    {.name = "--threads", .value = "T", .set = cli_set_int, .offset = OPT(o.threads), .lo = 1,
+     .hi = 4096, .example = "1", .help = "threads per trial (default: cores / J, at least 1)"},
+    {.name = "--data", .value = "SPEC", .set = cli_set_string, .offset = TRAIN(data.source),
+     .field = "data.source", .hi = CG_PATH_LEN, .example = "train.csv",
+     .help = "the trials' data (as train's --data)"},
+    {.name = "--test", .value = "FILE", .set = cli_set_string, .offset = TRAIN(data.test),
+     .field = "data.test", .hi = CG_PATH_LEN, .example = "test.csv",
+     .help = "the trials' test set (as train's --test)"},
+    {.name = "--label", .value = "COL", .set = cli_set_string, .offset = TRAIN(data.label),
+     .field = "data.label", .hi = CG_NAME_LEN * 4, .example = "3",
+     .help = "label column (as train's --label)"},
+    {.name = "--subset", .value = "N", .set = cli_set_int, .offset = TRAIN(loop.subset), .lo = 1,
+     .hi = 2147483647, .field = "loop.subset", .example = "1000",
+     .help = "train each trial on the first N examples"},
+    {.name = "--val-split", .value = "F", .set = cli_set_double, .offset = TRAIN(loop.val_split),
+     .lo = 0, .hi = 0.999999, .field = "loop.val_split", .example = "0.2",
+     .help = "fraction held out for validation, which ranks the trials: in (0, 1)\n"
+             "(default 0.1)"},
+    {.name = "--epochs", .value = "N", .set = cli_set_int, .offset = TRAIN(loop.epochs), .lo = 1,
+     .hi = 1000000, .field = "loop.epochs", .example = "2",
+     .help = "epochs per trial (default 1), unless an epochs parameter says"},
+    {.name = "--train-args", .repeat = 1, .value = "'FLAGS'", .set = set_train_args, .example = "--batch 32",
+     .help = "more `cgrad train` flags for every trial (also after `--`)"},
+    {.name = "--out", .value = "DIR", .set = cli_set_string, .offset = OPT(out), .hi = CG_PATH_LEN,
+     .field = "out", .example = "search",
+     .help = "DIR/results.jsonl (one object per finished trial: id, round, index, seed,\n"
+             "rank, params, status, reason, val_accuracy, test_accuracy, seconds,\n"
+             "epochs, config: the trial's run configuration), DIR/tune.json (each\n"
+             "round's ranges), DIR/trials/rR-IIII/ (each trial's run directory)\n"
+             "(default tune-out)"},
+    {.name = "--resume", .offset = OPT(resume),
+     .help = "continue DIR: trials already in results.jsonl are kept and not run again\n"
+             "(give the same flags)"},
+    {.name = "--plot", .offset = OPT(plot),
+     .help = "write SVG charts into DIR at the end (as `cgrad plot DIR`)"},
+    {.name = "--quiet", .offset = OPT(quiet), .help = "no live table, only the result"},
+    {.name = "--json", .offset = OPT(json),
+     .help = "end with one JSON line: the best trial and its command"},
+};
+
+const cli_command_flags cli_tune_flags = {
+    .command = "tune",
+    .usage = "cgrad tune [flags] [-- cgrad-train-flags...]",
+    .summary = "Search hyperparameters: run many training trials with sampled settings, keep\n"
+               "the best by validation accuracy, and print it as a `cgrad train` command. A\n"
+               "trial that fails (a diverged loss) is recorded with its reason and the search\n"
+               "goes on; Ctrl-C stops the running trials and keeps the finished. Under MPI\n"
+               "(mpirun -np N cgrad tune ...) each rank runs every N-th trial of a round, the\n"
+               "ranks swap results after each round, and rank 0 writes DIR and prints;\n"
+               "without --early-stop the results equal a run without mpirun. The search is\n"
+               "the library's cg_tune (cgrad.h).",
+    .flags = flags,
+    .n_flags = (int)(sizeof flags / sizeof *flags),
+};
+
+void cli_tune_help(FILE *f) { cli_print_help(f, &cli_tune_flags); }
+
+/* --- the `cgrad train` command line of a configuration --- */
+
+typedef struct words {
+    char buf[8192];
+    size_t n;
+} words;
+
+/* Quote a word for a POSIX shell only where it needs it. */
+static void add_word(words *w, const char *s)
 {
-    int epochs = 1, have_space = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) return 1;
-        if (strcmp(f, "--") == 0) {
-            for (i++; i < argc; i++)
-                if (push_train(a, argv[i])) return CLI_FAIL;
-            break;
-        }
-        if (strcmp(f, "--resume") == 0) { a->resume = 1; continue; }
-        if (strcmp(f, "--plot") == 0) { a->plot = 1; continue; }
-        if (strcmp(f, "--json") == 0) { a->json = 1; continue; }
-        if (strcmp(f, "--quiet") == 0) { s->quiet = 1; continue; }
-        static const char *const valued[] = {
-            "--param", "--space", "--trials", "--grid", "--seed", "--rounds", "--keep",
-            "--margin", "--early-stop", "--jobs", "--threads", "--data", "--test", "--label",
-            "--subset", "--val-split", "--epochs", "--out", "--train-args"};
-        int known = 0;
-        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(f, valued[k]);
-        if (!known) return usage(strncmp(f, "--", 2) ? "unexpected argument '%s'"
-                                                      : "unknown flag '%s'", f);
-        if (i + 1 >= argc) return usage("%s needs a value", f);
-        const char *v = argv[++i];
-        if (strcmp(f, "--param") == 0) {
-            if (cg_tune_space_add(&s->orig, v)) return usage("%s", cg_last_error());
-            have_space = 1;
-        } else if (strcmp(f, "--space") == 0) {
-            char *text = read_file(v);
-            if (!text) {
-                fprintf(stderr, "cgrad tune: --space: cannot read '%s': %s\n", v, strerror(errno));
-                return CLI_USAGE;
+    int quote = !*s || s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789-_.,:/=+@%")];
+    size_t room = sizeof w->buf - w->n;
+    if (room < 4 * strlen(s) + 4) return;
+    w->n += (size_t)snprintf(w->buf + w->n, room, " %s", quote ? "'" : "");
+    for (; *s; s++) {
+        if (*s == '\'' && quote) w->n += (size_t)sprintf(w->buf + w->n, "'\\''");
+        else w->buf[w->n++] = *s;
+    }
+    if (quote) w->buf[w->n++] = '\'';
+    w->buf[w->n] = 0;
+}
+
+/* The shortest %g that reads back as v: the command reproduces the run. */
+static void add_double(words *w, double v)
+{
+    char s[40];
+    for (int p = 6; p <= 17; p++) {
+        snprintf(s, sizeof s, "%.*g", p, v);
+        if (strtod(s, NULL) == v) break;
+    }
+    add_word(w, s);
+}
+
+/* Each flag of train's table whose field differs from the default. */
+static void train_command(const cg_run_config *c, words *w)
+{
+    cg_run_config d;
+    cg_run_config_init(&d);
+    snprintf(w->buf, sizeof w->buf, "cgrad train");
+    w->n = strlen(w->buf);
+    const cli_command_flags *t = &cli_train_flags;
+    for (int i = 0; i < t->n_flags; i++) {
+        const cli_flag *f = &t->flags[i];
+        const char *n = f->name;
+        const char *p = (const char *)c + f->offset, *q = (const char *)&d + f->offset;
+        if (!strcmp(n, "--hidden") && (c->model.n_hidden != d.model.n_hidden ||
+                                       memcmp(c->model.hidden, d.model.hidden, sizeof d.model.hidden))) {
+            char list[CG_MAX_HIDDEN * 12] = "none";
+            for (int k = 0, used = 0; k < c->model.n_hidden; k++)
+                used += snprintf(list + used, sizeof list - (size_t)used, "%s%d", k ? "," : "",
+                                 c->model.hidden[k]);
+            add_word(w, n);
+            add_word(w, list);
+        } else if (!strcmp(n, "--activation") && c->model.activation >= 0) {
+            add_word(w, n);
+            add_word(w, cg_activation_name(c->model.activation));
+        } else if (!strcmp(n, "--optimizer") && c->optim.name[0]) {
+            add_word(w, n);
+            add_word(w, c->optim.name);
+        } else if (!strcmp(n, "--lr") && !isnan(c->optim.lr)) {
+            add_word(w, n);
+            add_double(w, c->optim.lr);
+        } else if (!strcmp(n, "--lr-decay") && c->schedule.kind != CG_LR_DEFAULT) {
+            char spec[256];
+            cg_lr_schedule_format(c->schedule.kind, c->schedule.params, spec, sizeof spec);
+            add_word(w, n);
+            add_word(w, spec);
+        } else if (!strcmp(n, "--standardize") || !strcmp(n, "--no-standardize")) {
+            if (c->data.standardize == (n[2] == 's')) add_word(w, n);
+        } else if (!strcmp(n, "--weight-decay") || !strcmp(n, "--decoupled-weight-decay")) {
+            /* One of the two, by the form the configuration asks for. */
+            if ((c->optim.decoupled == 1) == (n[2] == 'd') && !isnan(c->optim.weight_decay)) {
+                add_word(w, n);
+                add_double(w, c->optim.weight_decay);
             }
-            int rc = cg_tune_space_add_json(&s->orig, text);
-            free(text);
-            if (rc) {
-                fprintf(stderr, "cgrad tune: --space %s: %s\n", v, cg_last_error());
-                return CLI_USAGE;
-            }
-            have_space = 1;
-        } else if (strcmp(f, "--trials") == 0) {
-            if (cli_parse_int(f, v, 1, 100000, &s->trials)) return CLI_USAGE;
-        } else if (strcmp(f, "--grid") == 0) {
-            if (cli_parse_int(f, v, 1, 1000, &s->grid)) return CLI_USAGE;
-        } else if (strcmp(f, "--rounds") == 0) {
-            if (cli_parse_int(f, v, 1, 1000, &s->rounds)) return CLI_USAGE;
-        } else if (strcmp(f, "--keep") == 0) {
-            if (cli_parse_int(f, v, 1, 256, &s->keep)) return CLI_USAGE;
-        } else if (strcmp(f, "--jobs") == 0) {
-            if (cli_parse_int(f, v, 1, 1024, &s->jobs)) return CLI_USAGE;
-        } else if (strcmp(f, "--threads") == 0) {
-            if (cli_parse_int(f, v, 1, 4096, &a->threads)) return CLI_USAGE;
-        } else if (strcmp(f, "--margin") == 0) {
-            if (cli_parse_double(f, v, 0, 10, &s->margin)) return CLI_USAGE;
-        } else if (strcmp(f, "--seed") == 0) {
-            char *end;
-            errno = 0;
-            unsigned long long x = strtoull(v, &end, 10);
-            if (!*v || *end || errno || v[0] == '-')
-                return usage("--seed: '%s' is not a non-negative integer", v);
-            a->seed = (uint64_t)x;
-        } else if (strcmp(f, "--early-stop") == 0) {
-            if (strcmp(v, "median") == 0) s->early_median = 1;
-            else if (strcmp(v, "none") == 0) s->early_median = 0;
-            else return usage("--early-stop: '%s' is not median or none", v);
-        } else if (strcmp(f, "--epochs") == 0) {
-            if (cli_parse_int(f, v, 1, 1000000, &epochs)) return CLI_USAGE;
-        } else if (strcmp(f, "--out") == 0) {
-            a->out = v;
-        } else if (strcmp(f, "--train-args") == 0) {
-            if (push_words(a, v)) return CLI_FAIL;
-        } else { /* --data, --test, --label, --subset, --val-split: as given */
-            if (strcmp(f, "--val-split") == 0) {
-                double vs;
-                if (cli_parse_double(f, v, 0, 1, &vs)) return CLI_USAGE;
-                if (!(vs > 0 && vs < 1))
-                    return usage("--val-split: '%s': the search ranks trials by validation "
-                                 "accuracy, so it must be in (0, 1)", v);
-            }
-            if (push_train(a, f) || push_train(a, v)) return CLI_FAIL;
+        } else if (f->offset == 0 || f->offset >= sizeof *c) {
+            continue; /* set by name above, or not part of the configuration */
+        } else if (f->set == cli_set_string) {
+            if (strcmp(p, q)) add_word(w, n), add_word(w, p);
+        } else if (!f->set) {
+            if (*(const int *)p) add_word(w, n);
+        } else if (f->set == cli_set_int) {
+            char s[32];
+            snprintf(s, sizeof s, "%d", *(const int *)p);
+            if (memcmp(p, q, sizeof(int))) add_word(w, n), add_word(w, s);
+        } else if (f->set == cli_set_u64) {
+            char s[32];
+            snprintf(s, sizeof s, "%llu", (unsigned long long)*(const uint64_t *)p);
+            if (memcmp(p, q, sizeof(uint64_t))) add_word(w, n), add_word(w, s);
+        } else if (memcmp(p, q, sizeof(double))) { /* a double: cli_set_double, the betas */
+            add_word(w, n);
+            add_double(w, *(const double *)p);
         }
     }
-    if (!have_space)
-        return usage("no search space: give --param NAME=DIST:ARGS or --space FILE%s", "");
-    s->ctx.epochs = epochs;
-    if (cg_tune_space_find(&s->orig, "epochs") < 0) {
-        char e[32];
-        snprintf(e, sizeof e, "%d", epochs);
-        if (push_train(a, "--epochs") || push_train(a, e)) return CLI_FAIL;
-    }
-    return 0;
 }
 
-static int make_dir(const char *path)
+/* --- progress --- */
+
+typedef struct show {
+    const cg_tune_space *space;
+    int quiet, tty, live_lines;
+    double last_plain;
+} show;
+
+static void format_params(const cg_tune_space *sp, const cg_tune_point *pt, char *buf, size_t size)
 {
-    return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < sp->n && used < size; i++) {
+        char v[CG_TUNE_CHOICE_LEN + 32];
+        cg_tune_format_value(&sp->p[i], pt->v[i], v, (int)sizeof v);
+        used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", i ? " " : "", sp->p[i].name, v);
+    }
 }
 
-/* Rank 0 checks --out and creates it, then tells the other ranks whether
- * to go on, with the results.jsonl to resume from, in one allgather: a
- * line "STATUS" and the file. The others create --out after that (it may
- * be on another machine's disk), so they never mistake rank 0's fresh
- * directory for an earlier search. Every rank returns the same status. */
-static int open_out(tune_search *s, const tune_args *a)
+/* The live table is redrawn in place on a terminal: move up over it and
+ * clear, then print what is final above the new one. */
+static void clear_live(show *s)
 {
-    char path[4096], trials[4200];
-    snprintf(path, sizeof path, "%s/results.jsonl", a->out);
-    snprintf(trials, sizeof trials, "%s/trials", a->out);
-    char *msg = NULL;
-    int rc = CLI_OK;
-    if (s->rank == 0) {
-        struct stat st;
-        char *text = NULL;
-        if (!a->resume && stat(path, &st) == 0)
-            rc = usage("--out: '%s' holds a search already: --resume it or choose another --out",
-                       a->out);
-        else if (a->resume && !(text = read_file(path)) && errno != ENOENT)
-            rc = cli_fail("tune: --resume: cannot read '%s': %s", path, strerror(errno));
-        else if (make_dir(a->out) || make_dir(trials) || !(s->results = fopen(path, "a")))
-            rc = cli_fail("tune: --out: cannot write in '%s': %s", a->out, strerror(errno));
-        size_t n = text ? strlen(text) : 0;
-        if ((msg = malloc(n + 16))) snprintf(msg, n + 16, "%d\n%s", rc, text ? text : "");
-        free(text);
-        if (!msg) rc = cli_fail("tune: out of memory");
-    }
-    if (s->size > 1) {
-        char *all = NULL;
-        size_t n_all = 0;
-        if (cg_dist_allgather(s->dist, msg ? msg : "", msg ? strlen(msg) : 0, &all, &n_all)) {
-            free(msg);
-            return cli_fail("tune: %s", cg_last_error());
+    if (s->tty && s->live_lines) printf("\033[%dA\033[J", s->live_lines);
+    s->live_lines = 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void on_event(const cg_tune_event *e, void *user)
+{
+    show *s = user;
+    char params[2048], d[2048];
+    if (s->quiet) return;
+    if (e->kind == CG_TUNE_ROUND) {
+        clear_live(s);
+        printf("round %d: %ld trials", e->round, e->n_trials);
+        if (e->n_done) printf(" (%ld already done)", e->n_done);
+        printf("\n");
+        for (int i = 0; i < e->ranges->n; i++) {
+            cg_tune_describe(&e->ranges->p[i], d, (int)sizeof d);
+            printf("  %-12s %s\n", e->ranges->p[i].name, d);
         }
-        free(msg);
-        msg = all; /* only rank 0 sent anything */
-        rc = *msg ? atoi(msg) : CLI_FAIL;
-        if (rc == CLI_OK && s->rank != 0 && (make_dir(a->out) || make_dir(trials)))
-            rc = cli_fail("tune: --out: cannot write in '%s': %s", a->out, strerror(errno));
+    } else if (e->kind == CG_TUNE_DONE) {
+        static const char *const names[] = {"ok", "FAILED", "stopped"};
+        const cg_tune_record *r = e->record;
+        format_params(s->space, &r->point, params, sizeof params);
+        clear_live(s);
+        printf("[%4d] r%d %-7s val %.4f test %.4f %7.1fs  %s%s%s\n", r->id, r->round,
+               names[r->status], isfinite(r->val_acc) ? r->val_acc : 0.0,
+               isfinite(r->test_acc) ? r->test_acc : 0.0, r->seconds, params,
+               r->reason[0] ? "  -- " : "", r->reason);
+    } else {
+        /* Redrawn on a terminal; for logs, plain lines every 10 s at most. */
+        if (!s->tty && now() - s->last_plain < 10) return;
+        clear_live(s);
+        for (int i = 0; i < e->n_running; i++) {
+            const cg_tune_running *t = &e->running[i];
+            const cg_tune_record *r = t->record;
+            const cg_tune_epoch *ep = r->n_epochs ? &r->epochs[r->n_epochs - 1] : NULL;
+            char val[32] = "     -";
+            if (ep && isfinite(ep->val_acc)) snprintf(val, sizeof val, "%.4f", ep->val_acc);
+            format_params(s->space, &r->point, params, sizeof params);
+            printf("%s[%4d] r%d %-7s epoch %d/%d val %s %7.1fs  %s\n", s->tty ? "  " : "", r->id,
+                   r->round, t->stopping ? "stopping" : "running", ep ? ep->epoch : 0, t->epochs,
+                   val, t->seconds, params);
+        }
+        if (s->tty) s->live_lines = e->n_running;
+        else if (e->n_running) s->last_plain = now();
     }
-    if (rc == CLI_OK && a->resume) {
-        const char *text = strchr(msg, '\n') + 1;
-        if (tune_results_parse(text, path, &s->orig, s->rank == 0, &s->recs, &s->n_recs))
-            rc = CLI_USAGE;
-    }
-    s->cap_recs = s->n_recs;
-    free(msg);
-    return rc;
+    fflush(stdout);
 }
 
-static void report(tune_search *s, const tune_args *a)
+static volatile int interrupted;
+
+static void on_signal(int sig) { interrupted = sig; }
+
+static void report(const tune_opts *t, const cg_tune_result *res)
 {
-    int *rank = tune_search_ranking(s, 1 << 30);
-    if (!rank) return;
-    int n_ok = 0, n_failed = 0;
-    for (int i = 0; i < s->n_recs; i++) {
-        n_ok += s->recs[i].status == TRIAL_OK;
-        n_failed += s->recs[i].status == TRIAL_FAILED;
-    }
-    if (!s->quiet) {
-        printf("\n%d trials: %d finished, %d failed, %d stopped early\n", s->n_recs, n_ok,
-               n_failed, s->n_recs - n_ok - n_failed);
+    const cg_tune_record *best = res->best >= 0 ? &res->records[res->best] : NULL;
+    words cmd = {{0}, 0};
+    if (best) train_command(&best->config, &cmd);
+    if (!t->quiet) {
+        printf("\n%d trials: %d finished, %d failed, %d stopped early\n", res->n_records, res->n_ok,
+               res->n_failed, res->n_stopped);
         printf("rank    id  round  val_acc  test_acc  seconds  status   params\n");
         static const char *const st[] = {"ok", "failed", "stopped"};
-        for (int k = 0; rank[k] >= 0 && k < 20; k++) {
-            const tune_record *r = &s->recs[rank[k]];
+        for (int k = 0; k < res->n_records && k < 20; k++) {
+            const cg_tune_record *r = &res->records[res->ranking[k]];
             char params[2048];
-            tune_format_params(&s->orig, &r->point, params, sizeof params);
+            format_params(&t->o.space, &r->point, params, sizeof params);
             printf("%4d  %4d  %5d  %7.4f  %8.4f  %7.1f  %-7s  %s\n", k + 1, r->id, r->round,
                    isfinite(r->val_acc) ? r->val_acc : 0.0,
                    isfinite(r->test_acc) ? r->test_acc : 0.0, r->seconds, st[r->status], params);
         }
-        if (s->n_recs > 20) printf("... %d more in %s/results.jsonl\n", s->n_recs - 20, a->out);
+        if (res->n_records > 20)
+            printf("... %d more in %s/results.jsonl\n", res->n_records - 20, t->out);
+        if (best)
+            printf("\nbest: trial %d (round %d): val accuracy %.4f, test accuracy %.4f\n%s\n",
+                   best->id, best->round, best->val_acc, best->test_acc, cmd.buf);
     }
-    const tune_record *best = rank[0] >= 0 && s->recs[rank[0]].status == TRIAL_OK
-                                  ? &s->recs[rank[0]] : NULL;
-    s->ctx.space = &s->orig;
-    char *cmd = best ? tune_trial_command(&s->ctx, best) : NULL;
-    if (best && !s->quiet)
-        printf("\nbest: trial %d (round %d): val accuracy %.4f, test accuracy %.4f\n%s\n",
-               best->id, best->round, best->val_acc, best->test_acc, cmd ? cmd : "");
-    else if (!best)
-        fprintf(stderr, "cgrad tune: no trial finished\n");
-    if (a->json) {
-        cJSON *o = cJSON_CreateObject();
-        if (o) {
-            cJSON_AddNumberToObject(o, "trials", s->n_recs);
-            cJSON_AddNumberToObject(o, "failed", n_failed);
-            if (best) {
-                cJSON_AddNumberToObject(o, "best_id", best->id);
-                cJSON_AddNumberToObject(o, "val_accuracy", best->val_acc);
-                if (isfinite(best->test_acc)) cJSON_AddNumberToObject(o, "test_accuracy", best->test_acc);
-                if (cmd) cJSON_AddStringToObject(o, "command", cmd);
-            }
-            char *text = cJSON_PrintUnformatted(o);
-            if (text) printf("%s\n", text);
-            free(text);
-            cJSON_Delete(o);
-        }
+    if (!best) fprintf(stderr, "cgrad tune: no trial finished\n");
+    if (!t->json) return;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return;
+    cJSON_AddNumberToObject(o, "trials", res->n_records);
+    cJSON_AddNumberToObject(o, "failed", res->n_failed);
+    if (best) {
+        cJSON_AddNumberToObject(o, "best_id", best->id);
+        cJSON_AddNumberToObject(o, "val_accuracy", best->val_acc);
+        if (isfinite(best->test_acc)) cJSON_AddNumberToObject(o, "test_accuracy", best->test_acc);
+        cJSON_AddStringToObject(o, "command", cmd.buf);
     }
-    free(cmd);
-    free(rank);
+    char *text = cJSON_PrintUnformatted(o);
+    if (text) printf("%s\n", text);
+    free(text);
+    cJSON_Delete(o);
 }
 
 int cli_tune(int argc, char **argv)
 {
-    tune_args a;
-    memset(&a, 0, sizeof a);
-    a.out = "tune-out";
-    a.seed = 1;
-    tune_search *s = calloc(1, sizeof *s);
-    if (!s) return cli_fail("tune: out of memory");
-    s->trials = 20;
-    s->rounds = 1;
-    s->keep = 5;
-    s->jobs = 1;
-    s->margin = 0.1;
-    int rc = parse_args(argc, argv, &a, s);
+    tune_opts *t = calloc(1, sizeof *t);
+    if (!t) return cli_fail("tune: out of memory");
+    cg_tune_options_init(&t->o);
+    cg_run_config_init(&t->train.cfg);
+    t->train.cfg.loop.epochs = 1;
+    snprintf(t->out, sizeof t->out, "tune-out");
+    int n = 1;
+    while (n < argc && strcmp(argv[n], "--")) n++;
+    unsigned char given[64];
+    int rc = cli_parse_flags(&cli_tune_flags, n, argv, t, given, NULL);
+    if (rc == 0 && n < argc) {
+        argv[n] = "train"; /* the words after `--`, as train's argv */
+        rc = parse_train(t, argc - n, argv + n);
+    }
     if (rc == 1) {
         cli_tune_help(stdout);
-        rc = CLI_OK;
-        goto done;
+        free(t);
+        return CLI_OK;
+    }
+    if (rc == 0 && !t->have_space) {
+        rc = cli_usage("tune", "no search space: give --param NAME=DIST:ARGS or --space FILE");
     }
     if (rc) goto done;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0 || n >= (ssize_t)sizeof exe - 1) snprintf(exe, sizeof exe, "/proc/self/exe");
-    else exe[n] = 0;
-    s->dist = cli_dist;
-    s->rank = cg_dist_rank(cli_dist);
-    s->size = cg_dist_size(cli_dist);
-    s->ctx.rank = s->rank;
-    if (s->rank != 0) { /* rank 0 speaks for the search */
-        s->quiet = 1;
-        a.json = a.plot = 0;
+    const int rank = cg_dist_rank(cli_dist), size = cg_dist_size(cli_dist);
+    if (rank != 0) t->quiet = 1, t->json = t->plot = 0; /* rank 0 speaks for the search */
+    if (!t->o.threads) {
+        /* Ranks that share a node share its cores. */
+        const char *local = size > 1 ? getenv("OMPI_COMM_WORLD_LOCAL_SIZE") : NULL;
+        long per_node = local ? strtol(local, NULL, 10) : size;
+        long cores = sysconf(_SC_NPROCESSORS_ONLN) / (per_node > 1 ? per_node : 1);
+        t->o.threads = (int)(cores / t->o.jobs > 1 ? cores / t->o.jobs : 1);
     }
-    /* Ranks that share a node share its cores. */
-    const char *local = s->size > 1 ? getenv("OMPI_COMM_WORLD_LOCAL_SIZE") : NULL;
-    long per_node = local ? strtol(local, NULL, 10) : s->size;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN) / (per_node > 1 ? per_node : 1);
-    s->ctx.exe = exe;
-    s->ctx.out = a.out;
-    s->ctx.seed = a.seed;
-    s->ctx.train_argv = a.train;
-    s->ctx.train_argc = a.n_train;
-    s->ctx.threads = a.threads ? a.threads : (int)(cores / s->jobs > 1 ? cores / s->jobs : 1);
-    s->ctx.space = &s->orig;
-    s->tty = isatty(STDOUT_FILENO);
-
-    rc = open_out(s, &a);
-    if (rc) goto done;
-    rc = tune_search_run(s);
-    if (s->results) fclose(s->results);
-    s->results = NULL;
-    if ((rc == CLI_OK || rc == CLI_FAIL) && s->rank == 0) report(s, &a);
-    if (rc == CLI_OK && a.plot) rc = tune_plot_dir(a.out, s->quiet);
-    if (rc == CLI_OK && s->n_recs > 0) {
-        int any = 0;
-        for (int i = 0; i < s->n_recs; i++) any |= s->recs[i].status == TRIAL_OK;
-        if (!any) rc = CLI_FAIL;
+    t->o.base = t->train.cfg;
+    t->o.out = t->out;
+    t->o.resume = t->resume;
+    t->o.dist = cli_dist;
+    show s = {.space = &t->o.space, .quiet = t->quiet, .tty = isatty(STDOUT_FILENO)};
+    t->o.on_event = on_event;
+    t->o.user = &s;
+    t->o.stop = &interrupted;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    cg_tune_result res;
+    int code = cg_tune(&t->o, &res);
+    clear_live(&s);
+    if (code) {
+        const char *msg = cg_last_error();
+        rc = code != CG_ERR_ARG ? cli_fail("tune: %s", msg)
+             : strstr(msg, "holds a search") ? cli_usage("tune", "--out: %s (--resume continues it)",
+                                                         msg + 5)
+             : cli_config_error(&cli_tune_flags, msg);
+    } else if (res.interrupted) {
+        if (rank == 0)
+            fprintf(stderr, "cgrad tune: interrupted; finished trials are in %s/results.jsonl "
+                            "(continue with --resume)\n", t->out);
+        rc = 128 + res.interrupted;
     }
+    if ((code == CG_OK || res.n_records) && rank == 0) report(t, &res);
+    if (rc == CLI_OK && t->plot) rc = tune_plot_dir(t->out, t->quiet);
+    if (rc == CLI_OK && res.n_records > 0 && res.n_ok == 0) rc = CLI_FAIL;
+    cg_tune_result_free(&res);
 done:
-    if (s->results) fclose(s->results);
-    for (int i = 0; i < s->n_recs; i++) tune_record_free(&s->recs[i]);
-    free(s->recs);
-    free(s);
-    for (int i = 0; i < a.n_train; i++) free(a.train[i]);
-    free(a.train);
+    free(t);
     return rc;
 }

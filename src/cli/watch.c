@@ -1,7 +1,7 @@
 /* watch.c: `cgrad watch DIR`: follow a running `cgrad train --out DIR`
  * ("panda" mode): print each epoch of DIR/metrics.jsonl as it is written,
  * and stop when the run ends (its writer's lock on DIR is released). */
-#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/tune_run.h"
 
 void cli_watch_help(FILE *f)
 {
@@ -29,11 +28,18 @@ void cli_watch_help(FILE *f)
                "  --help         this text\n");
 }
 
-static void print_epoch(const tune_epoch *e)
+static void print_epoch(const cg_tune_epoch *e)
 {
     printf("%5d  %10.4f  %9.4f  %8.4f  %7.4f  %9.3g  %7.1f\n", e->epoch, e->train_loss,
            e->train_acc, e->val_loss, e->val_acc, e->lr, e->seconds);
     fflush(stdout);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int cli_watch(int argc, char **argv)
@@ -66,9 +72,14 @@ int cli_watch(int argc, char **argv)
         fprintf(stderr, "cgrad watch: which run? `cgrad watch DIR` (see `cgrad watch --help`)\n");
         return CLI_USAGE;
     }
-    /* A tune_trial reads the file incrementally, whole lines only. */
-    tune_trial t;
+    /* cg_metrics_poll reads the file incrementally, whole lines only. */
+    struct {
+        char dir[CG_PATH_LEN + 8];
+        cg_tune_record rec;
+    } t;
     memset(&t, 0, sizeof t);
+    long offset = 0;
+    char path[CG_PATH_LEN + 32];
     size_t n = strlen(dir);
     if (n > 6 && strcmp(dir + n - 6, ".jsonl") == 0) {
         const char *slash = strrchr(dir, '/');
@@ -89,7 +100,8 @@ int cli_watch(int argc, char **argv)
     }
     printf("epoch  train_loss  train_acc  val_loss  val_acc         lr  seconds\n");
     fflush(stdout);
-    double last = tune_now();
+    snprintf(path, sizeof path, "%s/metrics.jsonl", t.dir);
+    double last = now();
     struct timespec nap = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
     int seen_writer = 0, said_waiting = 0;
     for (;;) {
@@ -98,14 +110,14 @@ int cli_watch(int argc, char **argv)
         int held = cg_run_dir_holder(t.dir, NULL);
         if (held < 0) {
             fprintf(stderr, "cgrad watch: %s\n", cg_last_error());
-            tune_record_free(&t.rec);
+            cg_tune_record_free(&t.rec);
             return CLI_FAIL;
         }
         seen_writer |= held;
         int shown = t.rec.n_epochs;
-        if (tune_trial_poll_metrics(&t)) last = tune_now();
+        if (cg_metrics_poll(path, &offset, &t.rec)) last = now();
         for (int i = shown; i < t.rec.n_epochs; i++) print_epoch(&t.rec.epochs[i]);
-        if (once || (idle > 0 && tune_now() - last > idle)) break;
+        if (once || (idle > 0 && now() - last > idle)) break;
         /* The run has ended: its writer was seen, or it left epochs. */
         if (!held && (seen_writer || t.rec.n_epochs > 0)) break;
         if (!held && !said_waiting) {
@@ -117,6 +129,6 @@ int cli_watch(int argc, char **argv)
     int rc = t.rec.n_epochs > 0 ? CLI_OK : CLI_FAIL;
     if (rc) fprintf(stderr, "cgrad watch: no epochs in %s/metrics.jsonl%s\n", t.dir,
                     seen_writer ? ": the run ended without one" : " yet");
-    tune_record_free(&t.rec);
+    cg_tune_record_free(&t.rec);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* tune.h: hyperparameter search spaces, their sampling on the right scale,
- * grid points, derived seeds and coarse-to-fine refinement. Pure functions
- * (no processes, no files) so that the CLI and an MPI driver share them and
- * the tests can check them; not part of the public cgrad.h. */
+ * grid points, derived seeds and coarse-to-fine refinement: pure functions
+ * (no processes, no files) that the tests check. The space's types and the
+ * search itself (cg_tune) are public, in cgrad.h. */
 #ifndef CG_TUNE_H
 #define CG_TUNE_H
 
@@ -9,55 +9,6 @@
 
 #include "cgrad.h"
 
-#define CG_TUNE_MAX_PARAMS 32
-#define CG_TUNE_MAX_CHOICES 32
-#define CG_TUNE_NAME_LEN 32
-#define CG_TUNE_CHOICE_LEN 64
-
-/* How a parameter is drawn. */
-typedef enum cg_tune_dist {
-    CG_TUNE_UNIFORM,       /* uniform:a:b            value ~ U(a, b) */
-    CG_TUNE_LOGUNIFORM,    /* loguniform:a:b         log10(value) ~ U */
-    CG_TUNE_ONE_MINUS_LOG, /* one_minus_log:a:b      value = 1 - 10^u, 1 - value in [a, b] */
-    CG_TUNE_INT,           /* int:a:b                integers a..b, equally likely */
-    CG_TUNE_INTLOG,        /* intlog:a:b             integers a..b, uniform in log */
-    CG_TUNE_CHOICE         /* choice:x,y,z (or x|y|z) one of the strings */
-} cg_tune_dist;
-
-typedef struct cg_tune_param {
-    char name[CG_TUNE_NAME_LEN];
-    cg_tune_dist dist;
-    double lo, hi;             /* bounds in value units (for one_minus_log: of 1 - value) */
-    int n_choices;
-    char choices[CG_TUNE_MAX_CHOICES][CG_TUNE_CHOICE_LEN];
-    unsigned char active[CG_TUNE_MAX_CHOICES]; /* choices still sampled (coarse to fine) */
-} cg_tune_param;
-
-typedef struct cg_tune_space {
-    int n;
-    cg_tune_param p[CG_TUNE_MAX_PARAMS];
-} cg_tune_space;
-
-/* One point of a space: values[i] is parameter i's value, or for a choice
- * the index of the chosen string. */
-typedef struct cg_tune_point {
-    double v[CG_TUNE_MAX_PARAMS];
-} cg_tune_point;
-
-/* Parse "name=dist:args" (e.g. "lr=loguniform:1e-4:1") and add it to the
- * space, replacing a parameter of the same name. Validates the name (one of
- * cg_tune_param_names), the distribution, the bounds (lo < hi, positive for
- * log scales, betas in (0, 1), ...). CG_ERR_ARG with a message naming the
- * spec on error; the space is unchanged then. */
-int cg_tune_space_add(cg_tune_space *s, const char *spec);
-/* Add every parameter of a JSON object {"lr": "loguniform:1e-4:1",
- * "optimizer": ["adam", "rmsprop"], "hidden": {"choice": ["256,256", "512"]}}
- * (a string is the spec after "name="; an array is a choice). */
-int cg_tune_space_add_json(cg_tune_space *s, const char *json);
-/* The known parameter names, space-separated, for help and errors. */
-const char *cg_tune_param_names(void);
-/* The parameter named `name`, or -1. */
-int cg_tune_space_find(const cg_tune_space *s, const char *name);
 /* 1 if the parameter is sampled on a log scale (loguniform, one_minus_log,
  * intlog). */
 int cg_tune_param_is_log(const cg_tune_param *p);
@@ -95,20 +46,8 @@ void cg_tune_grid_point(const cg_tune_space *s, int k, long index, cg_tune_point
 void cg_tune_space_refine(cg_tune_space *s, const cg_tune_space *orig,
                           const cg_tune_point *best, int n, double margin);
 
-/* Parameter i's value of a point as a string for the command line (choice
- * string, integer, or %.10g). */
-void cg_tune_format_value(const cg_tune_param *p, double v, char *buf, int size);
 /* Parameter i's value from its string (inverse of format; a choice string
  * gives its index): CG_OK, or CG_ERR_ARG if not a value of the space. */
 int cg_tune_parse_value(const cg_tune_param *p, const char *str, double *out);
-/* Describe a parameter's current range ("loguniform:0.0001:1",
- * "choice:adam,rmsprop") into buf. */
-void cg_tune_describe(const cg_tune_param *p, char *buf, int size);
-
-/* The `cgrad train` flags for a point: appends up to `max` strings to argv
- * (pointers into `store`, `store_size` bytes) and returns how many, or -1 if
- * they do not fit. units/layers become one --hidden list; bn=1 gives --bn. */
-int cg_tune_train_flags(const cg_tune_space *s, const cg_tune_point *pt, char **argv, int max,
-                        char *store, int store_size);
 
 #endif

@@ -1,13 +1,15 @@
-/* tune_results.c: results.jsonl, one JSON object per finished trial:
- * writing a record, and reading them back (for --resume, and from the
- * other MPI ranks). */
+/* results.c: results.jsonl, one JSON object per finished trial: writing a
+ * record, and reading them back (for a resumed search, and from the other
+ * MPI ranks). A record keeps its run configuration ("config") so that a
+ * trial can be run again from the file alone. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "cli/tune_run.h"
+#include "internal.h"
+#include "tune/engine.h"
 
 static const char *const status_names[] = {"ok", "failed", "stopped"};
 
@@ -17,7 +19,7 @@ static void add_number_or_null(cJSON *o, const char *key, double v)
     else cJSON_AddNullToObject(o, key);
 }
 
-char *tune_record_json(const tune_ctx *c, const tune_record *r)
+char *tune_record_json(const tune_search *s, const cg_tune_record *r)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
@@ -27,8 +29,8 @@ char *tune_record_json(const tune_ctx *c, const tune_record *r)
     cJSON_AddNumberToObject(o, "seed", (double)r->seed);
     cJSON_AddNumberToObject(o, "rank", r->rank);
     cJSON *params = cJSON_AddObjectToObject(o, "params");
-    for (int i = 0; params && i < c->space->n; i++) {
-        const cg_tune_param *p = &c->space->p[i];
+    for (int i = 0; params && i < s->orig.n; i++) {
+        const cg_tune_param *p = &s->orig.p[i];
         if (p->dist == CG_TUNE_CHOICE) {
             char v[CG_TUNE_CHOICE_LEN];
             cg_tune_format_value(p, r->point.v[i], v, (int)sizeof v);
@@ -45,7 +47,7 @@ char *tune_record_json(const tune_ctx *c, const tune_record *r)
     add_number_or_null(o, "seconds", r->seconds);
     cJSON *eps = cJSON_AddArrayToObject(o, "epochs");
     for (int i = 0; eps && i < r->n_epochs; i++) {
-        const tune_epoch *e = &r->epochs[i];
+        const cg_tune_epoch *e = &r->epochs[i];
         cJSON *x = cJSON_CreateObject();
         if (!x) break;
         cJSON_AddNumberToObject(x, "epoch", e->epoch);
@@ -57,15 +59,17 @@ char *tune_record_json(const tune_ctx *c, const tune_record *r)
         add_number_or_null(x, "lr", e->lr);
         cJSON_AddItemToArray(eps, x);
     }
-    char *cmd = tune_trial_command(c, r);
-    if (cmd) cJSON_AddStringToObject(o, "command", cmd);
-    free(cmd);
-    char *s = cJSON_PrintUnformatted(o);
+    char *cfg = cg_run_config_to_json(&r->config);
+    cJSON *c = cfg ? cJSON_Parse(cfg) : NULL;
+    cg_free_string(cfg);
+    char *text = NULL;
+    if (c && cJSON_AddItemToObject(o, "config", c)) text = cJSON_PrintUnformatted(o);
+    else cJSON_Delete(c);
     cJSON_Delete(o);
-    return s;
+    return text;
 }
 
-double tune_json_number(const cJSON *o, const char *key)
+static double number(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -75,25 +79,14 @@ double tune_json_number(const cJSON *o, const char *key)
  * (casting NaN, or a value the type cannot hold, is undefined). */
 static double whole(const cJSON *o, const char *key, double max, double dflt)
 {
-    double v = tune_json_number(o, key);
+    double v = number(o, key);
     return isfinite(v) && v >= 0 && v < max ? v : dflt;
 }
 
-int tune_epoch_from_json(const cJSON *o, tune_epoch *e)
-{
-    e->epoch = (int)whole(o, "epoch", 1e9, 0);
-    e->train_loss = tune_json_number(o, "train_loss");
-    e->train_acc = tune_json_number(o, "train_accuracy");
-    e->val_loss = tune_json_number(o, "val_loss");
-    e->val_acc = tune_json_number(o, "val_accuracy");
-    e->seconds = tune_json_number(o, "seconds");
-    e->lr = tune_json_number(o, "lr");
-    return e->epoch > 0 ? 0 : -1;
-}
-
 /* One object into a record; -1 with the offending parameter in `err` if it
- * does not fit the space. */
-static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, char *err,
+ * does not fit the space. The configuration is the search's for the point
+ * (the same as the stored one unless the base changed under resume). */
+static int parse_record(const tune_search *s, const cJSON *o, cg_tune_record *r, char *err,
                         size_t err_size)
 {
     memset(r, 0, sizeof *r);
@@ -102,27 +95,31 @@ static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, 
     r->index = (int)whole(o, "index", INT_MAX, -1);
     r->seed = (uint64_t)whole(o, "seed", 9e15, 0);
     r->rank = (int)whole(o, "rank", INT_MAX, 0);
-    r->val_acc = tune_json_number(o, "val_accuracy");
-    r->test_acc = tune_json_number(o, "test_accuracy");
-    r->seconds = tune_json_number(o, "seconds");
+    r->val_acc = number(o, "val_accuracy");
+    r->test_acc = number(o, "test_accuracy");
+    r->seconds = number(o, "seconds");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
-    r->status = TRIAL_FAILED;
+    r->status = CG_TRIAL_FAILED;
     for (int i = 0; i < 3; i++)
         if (cJSON_IsString(st) && strcmp(st->valuestring, status_names[i]) == 0) r->status = i;
     const cJSON *reason = cJSON_GetObjectItemCaseSensitive(o, "reason");
     if (cJSON_IsString(reason)) snprintf(r->reason, sizeof r->reason, "%s", reason->valuestring);
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(o, "params");
-    for (int i = 0; i < s->n; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, s->p[i].name);
+    for (int i = 0; i < s->orig.n; i++) {
+        const cg_tune_param *p = &s->orig.p[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, p->name);
         int bad = 0;
-        if (cJSON_IsNumber(v) && s->p[i].dist != CG_TUNE_CHOICE) r->point.v[i] = v->valuedouble;
-        else if (cJSON_IsString(v)) bad = cg_tune_parse_value(&s->p[i], v->valuestring, &r->point.v[i]);
+        if (cJSON_IsNumber(v) && p->dist != CG_TUNE_CHOICE) r->point.v[i] = v->valuedouble;
+        else if (cJSON_IsString(v)) bad = cg_tune_parse_value(p, v->valuestring, &r->point.v[i]);
         else bad = 1;
         if (bad) {
-            snprintf(err, err_size, "parameter '%s' missing or not of this search space",
-                     s->p[i].name);
+            snprintf(err, err_size, "parameter '%s' missing or not of this search space", p->name);
             return -1;
         }
+    }
+    if (tune_trial_config(s, &r->point, r->seed, &r->config)) {
+        snprintf(err, err_size, "%s", cg_last_error());
+        return -1;
     }
     const cJSON *eps = cJSON_GetObjectItemCaseSensitive(o, "epochs"), *e;
     int n = cJSON_GetArraySize(eps);
@@ -133,7 +130,7 @@ static int parse_record(const cJSON *o, const cg_tune_space *s, tune_record *r, 
     return 0;
 }
 
-int tune_record_parse(const char *line, const cg_tune_space *s, tune_record *r, char *err,
+int tune_record_parse(const tune_search *s, const char *line, cg_tune_record *r, char *err,
                       size_t err_size)
 {
     cJSON *o = cJSON_Parse(line);
@@ -142,61 +139,48 @@ int tune_record_parse(const char *line, const cg_tune_space *s, tune_record *r, 
         snprintf(err, err_size, "not a JSON object");
         return 1;
     }
-    int rc = parse_record(o, s, r, err, err_size);
+    int rc = parse_record(s, o, r, err, err_size);
     cJSON_Delete(o);
     return rc;
 }
 
-int tune_results_parse(const char *text, const char *path, const cg_tune_space *s, int verbose,
-                       tune_record **recs, int *n)
+int tune_add_record(tune_search *s, const cg_tune_record *r)
 {
-    *recs = NULL;
-    *n = 0;
-    int cap = 0, lineno = 0, rc = 0;
-    char *line = NULL;
-    size_t lcap = 0;
-    for (const char *p = text; *p && rc == 0;) {
+    if (s->n_recs == s->cap_recs) {
+        int cap = s->cap_recs ? 2 * s->cap_recs : 64;
+        cg_tune_record *p = realloc(s->recs, (size_t)cap * sizeof *p);
+        if (!p) return cg_error(CG_ERR_MEMORY, "cg_tune: out of memory");
+        s->recs = p;
+        s->cap_recs = cap;
+    }
+    s->recs[s->n_recs++] = *r;
+    return CG_OK;
+}
+
+int tune_results_parse(tune_search *s, const char *text, const char *path)
+{
+    int lineno = 0;
+    for (const char *p = text; *p;) {
         const char *end = strchr(p, '\n');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         lineno++;
-        if (len + 1 > lcap) {
-            char *l = realloc(line, len + 1);
-            if (!l) {
-                rc = -1;
-                break;
-            }
-            line = l;
-            lcap = len + 1;
-        }
+        char *line = malloc(len + 1);
+        if (!line) return cg_error(CG_ERR_MEMORY, "cg_tune: out of memory");
         memcpy(line, p, len);
         line[len] = 0;
         p += len + (end != NULL);
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            tune_record *q = realloc(*recs, (size_t)cap * sizeof *q);
-            if (!q) {
-                rc = -1;
-                break;
-            }
-            *recs = q;
+        char err[600];
+        cg_tune_record r;
+        int got = tune_record_parse(s, line, &r, err, sizeof err);
+        free(line);
+        /* got > 0: a line cut short by a crash: that trial simply runs again. */
+        if (got == 0 && tune_add_record(s, &r)) {
+            cg_tune_record_free(&r);
+            return CG_ERR_MEMORY;
         }
-        char err[256];
-        int got = tune_record_parse(line, s, &(*recs)[*n], err, sizeof err);
-        if (got == 0) {
-            (*n)++;
-        } else if (got > 0) {
-            /* A line cut short by a crash: that trial simply runs again. */
-            if (verbose && len > 0)
-                fprintf(stderr, "cgrad tune: --resume: %s:%d: not a JSON object; ignored\n",
-                        path, lineno);
-        } else {
-            tune_record_free(&(*recs)[*n]);
-            if (verbose)
-                fprintf(stderr, "cgrad tune: --resume: %s:%d: %s (resume with the same flags)\n",
-                        path, lineno, err);
-            rc = -1;
-        }
+        if (got < 0)
+            return cg_error(CG_ERR_ARG, "resume: %s:%d: %s (resume with the same options)", path,
+                            lineno, err);
     }
-    free(line);
-    return rc;
+    return CG_OK;
 }
