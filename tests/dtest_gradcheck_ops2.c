@@ -293,8 +293,9 @@ static cg_node *build_loss(cg_graph *g, cg_rng *r, int arg)
     int kind = arg / 10, tvar = arg % 10 == 0;
     cg_node *p = var(g, r, U_WIDE, 2, SH(3, 4));
     cg_node *t = tvar ? var(g, r, U_ANY, 2, SH(3, 4)) : cst(g, r, U_ANY, 2, SH(3, 4));
-    cg_node *l = kind == L_MSE ? cg_mse_loss(p, t) : kind == L_L1 ? cg_l1_loss(p, t)
-                                                                 : cg_huber_loss(p, t, (cg_real)0.8);
+    cg_node *l = kind == L_MSE ? cg_mse_loss(p, t)
+               : kind == L_L1  ? cg_l1_loss(p, t)
+                               : cg_huber_loss(p, t, (cg_real)0.8);
     return cg_mul(l, cg_scalar(g, (cg_real)1.7));
 }
 

@@ -306,12 +306,15 @@ static void forward_hardmax(cg_node *n)
 
 const cg_op_def cg_op_softmax = {"softmax", 1, infer_rows, NULL, forward_softmax, backward_softmax,
                                  0, NULL, NULL, 0, NULL, NULL, 0, NULL};
-const cg_op_def cg_op_log_softmax = {"log_softmax", 1, infer_log_softmax, NULL, forward_log_softmax,
-                                     backward_log_softmax, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
+const cg_op_def cg_op_log_softmax = {"log_softmax", 1, infer_log_softmax, NULL,
+                                     forward_log_softmax, backward_log_softmax, 0, NULL, NULL, 0,
+                                     NULL, NULL, 0, NULL};
 const cg_op_def cg_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, infer_sce, scratch_sce,
-                                               forward_sce, backward_sce, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
+                                               forward_sce, backward_sce, 0, NULL, NULL, 0, NULL,
+                                               NULL, 0, NULL};
 const cg_op_def cg_op_sigmoid_cross_entropy = {"sigmoid_cross_entropy", 2, infer_bce, NULL,
-                                               forward_bce, backward_bce, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
+                                               forward_bce, backward_bce, 0, NULL, NULL, 0, NULL,
+                                               NULL, 0, NULL};
 const cg_op_def cg_op_argmax = {"argmax", 1, infer_argmax, NULL, forward_argmax,
                                 NULL,     0, NULL,         NULL, 0,
                                 NULL, NULL, 0, NULL};
