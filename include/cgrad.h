@@ -276,7 +276,7 @@ int cg_op_differentiable(int i);
 
 /* Elementwise maximum / minimum of a and b, broadcast like cg_add. At a
  * tie (a == b) each side gets half the gradient (PyTorch's
- * torch.maximum convention). cg_add, cg_sub, cg_mul, cg_div, cg_maximum
+ * torch.maximum convention); a NaN on either side gives NaN. cg_add, cg_sub, cg_mul, cg_div, cg_maximum
  * and cg_minimum all broadcast any pair of shapes NumPy does: aligned at
  * the last dimension, a missing or size-1 dimension stretches (the open
  * batch dimension matches only itself or 1); the gradient of a stretched
@@ -286,7 +286,8 @@ cg_node *cg_minimum(cg_node *a, cg_node *b);
 
 /* Sum / mean / max over one axis; keepdim = 1 keeps it with size 1 (so
  * the result broadcasts against a), 0 removes it. cg_max_dim's gradient
- * goes to the first largest element along the axis. For the max of all
+ * goes to the first largest element along the axis (a NaN in the line is
+ * the maximum, as in torch.max). For the max of all
  * elements: cg_max_dim(cg_reshape(a, 1, (int[]){-1}), 0, 0). */
 cg_node *cg_sum_dim(cg_node *a, int axis, int keepdim);
 cg_node *cg_mean_dim(cg_node *a, int axis, int keepdim);

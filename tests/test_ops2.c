@@ -134,6 +134,14 @@ static void test_ties(void)
         const cg_real want[6] = {0, 1, 0, 1, 0, 0};
         for (int i = 0; i < 6; i++) CHECK(gx[i] == want[i]);
     }
+    /* A NaN propagates through max and maximum, as in PyTorch. */
+    cg_node *xn = cg_constant(g, 1, SH(3), (const cg_real[]){1, NAN, 3});
+    cg_node *mn = cg_max_dim(xn, 0, 0);
+    CHECK(mn && cg_forward(mn) == CG_OK && isnan(cg_node_value(mn)[0]));
+    cg_node *mx = cg_maximum(xn, cg_scalar(g, 2)), *mi = cg_minimum(cg_scalar(g, 2), xn);
+    CHECK(mx && cg_forward(mx) == CG_OK && isnan(cg_node_value(mx)[1]));
+    CHECK(cg_node_value(mx)[0] == 2 && cg_node_value(mx)[2] == 3);
+    CHECK(mi && cg_forward(mi) == CG_OK && isnan(cg_node_value(mi)[1]));
     cg_node *m0 = cg_max_dim(x, 0, 1);
     CHECK(dims_are(m0, 2, SH(1, 3)));
     VALUES(m0, 0, 4, 7, 7);

@@ -13,7 +13,7 @@
  *
  * maximum/minimum at a tie (a == b) give each side half the gradient, as
  * PyTorch's torch.maximum does; that is also what a central difference
- * measures there. */
+ * measures there. A NaN on either side gives NaN, as there too. */
 #include "ops.h"
 
 #include <omp.h>
@@ -90,8 +90,9 @@ static inline cg_real apply(int op, cg_real x, cg_real y)
     case OP_SUB: return x - y;
     case OP_MUL: return x * y;
     case OP_DIV: return x / y;
-    case OP_MAX: return x >= y ? x : y;
-    default: return x <= y ? x : y;
+    /* A NaN on either side wins, as in torch.maximum. */
+    case OP_MAX: return x >= y || x != x ? x : y;
+    default: return x <= y || x != x ? x : y;
     }
 }
 

@@ -96,13 +96,14 @@ static void backward_reduce_axis(cg_node *n)
     }
 }
 
-/* max: out[o, i] = x[o, j*, i], j* the first j where it is largest; the
- * backward finds j* again rather than storing it. */
+/* max: out[o, i] = x[o, j*, i], j* the first j where it is largest (or
+ * the first NaN: a NaN propagates, as in torch.max); the backward finds
+ * j* again rather than storing it. */
 static inline size_t max_index(const cg_real *x, size_t len, size_t inner)
 {
     size_t k = 0;
-    for (size_t j = 1; j < len; j++)
-        if (x[j * inner] > x[k * inner]) k = j;
+    for (size_t j = 1; j < len && x[k * inner] == x[k * inner]; j++)
+        if (x[j * inner] > x[k * inner] || x[j * inner] != x[j * inner]) k = j;
     return k;
 }
 
