@@ -271,6 +271,96 @@ const char *cg_op_name(int i);
 /* 1 if the op has a backward (argmax/hardmax do not). */
 int cg_op_differentiable(int i);
 
+/* --- More ops (issue 24): broadcasting, layout, lookup, activations,
+ * reductions over any axis, regression losses. docs/ops.md lists every op
+ * with its shape rule and gradient convention. Axes may be negative,
+ * counting from the last (-1 = the last), as in NumPy. --- */
+
+/* Elementwise maximum / minimum of a and b, broadcast like cg_add. At a
+ * tie (a == b) each side gets half the gradient (PyTorch's
+ * torch.maximum convention); a NaN on either side gives NaN. cg_add, cg_sub, cg_mul, cg_div, cg_maximum
+ * and cg_minimum all broadcast any pair of shapes NumPy does: aligned at
+ * the last dimension, a missing or size-1 dimension stretches (the open
+ * batch dimension matches only itself or 1); the gradient of a stretched
+ * input is summed over what it was stretched across. */
+cg_node *cg_maximum(cg_node *a, cg_node *b);
+cg_node *cg_minimum(cg_node *a, cg_node *b);
+
+/* Sum / mean / max over one axis; keepdim = 1 keeps it with size 1 (so
+ * the result broadcasts against a), 0 removes it. cg_max_dim's gradient
+ * goes to the first largest element along the axis (a NaN in the line is
+ * the maximum, as in torch.max). For the max of all
+ * elements: cg_max_dim(cg_reshape(a, 1, (int[]){-1}), 0, 0). */
+cg_node *cg_sum_dim(cg_node *a, int axis, int keepdim);
+cg_node *cg_mean_dim(cg_node *a, int axis, int keepdim);
+cg_node *cg_max_dim(cg_node *a, int axis, int keepdim);
+
+/* log_softmax over any axis of a node of any rank (cg_log_softmax is the
+ * 2-D, per-row case). */
+cg_node *cg_log_softmax_axis(cg_node *z, int axis);
+
+/* Concatenate n nodes (1..5) along axis: all dimensions but that one
+ * equal. Not along the open batch dimension. For more than 5 inputs,
+ * concatenate results again. */
+cg_node *cg_concat(int n, cg_node *const *nodes, int axis);
+/* Entries [start, start + len) of axis, every other axis whole. A view of
+ * a's memory (no copy) when only 1s precede the axis. */
+cg_node *cg_slice_axis(cg_node *a, int axis, int start, int len);
+/* Split a along axis into n pieces: sizes[k] entries each (sizes must sum
+ * to the axis length), or equal pieces when sizes is NULL. out[0..n-1]
+ * receives one cg_slice_axis node per piece. Returns CG_OK, or an error
+ * code with out[] set to NULL from the failing piece on (earlier pieces
+ * stay in the graph). */
+int cg_split(cg_node *a, int axis, int n, const int *sizes, cg_node **out);
+
+/* Permute axes: the result's axis k is a's axis perm[k] (torch.permute);
+ * ndim must be a's rank and perm a permutation of 0..ndim-1. The data is
+ * copied into the new order. cg_transpose swaps the last two axes. */
+cg_node *cg_permute(cg_node *a, int ndim, const int *perm);
+cg_node *cg_transpose(cg_node *a);
+
+/* Embedding lookup: table [V, D...] gathered by indices [I...] (integers
+ * stored as cg_real, like class labels) is [I..., D...], row k the table's
+ * row indices[k]. The table's gradient is scatter-added (a row picked
+ * twice gets both contributions); indices get none. An index that is not
+ * an integer in [0, V) makes cg_forward/cg_backward fail with CG_ERR_ARG
+ * and a message naming the index and its position. */
+cg_node *cg_gather(cg_node *table, cg_node *indices);
+
+/* Activations, PyTorch's definitions and derivatives:
+ * leaky_relu: x > 0 ? x : slope * x (derivative at 0: slope);
+ * elu: x > 0 ? x : alpha * (exp(x) - 1) (derivative at 0: alpha);
+ * gelu: x * Phi(x), Phi the normal CDF through erf (approximate='none');
+ * gelu_tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+ *   (approximate='tanh');
+ * softplus: log(1 + exp(x)), x itself where x > 20 (beta 1, threshold 20);
+ *   stable for any x;
+ * abs: |x| (derivative at 0: 0);
+ * clip: min(max(x, lo), hi), derivative 1 for lo <= x <= hi (both ends
+ *   included, as torch.clamp) and 0 outside; lo > hi is CG_ERR_ARG. */
+cg_node *cg_leaky_relu(cg_node *a, cg_real slope);
+cg_node *cg_elu(cg_node *a, cg_real alpha);
+cg_node *cg_gelu(cg_node *a);
+cg_node *cg_gelu_tanh(cg_node *a);
+cg_node *cg_softplus(cg_node *a);
+cg_node *cg_abs(cg_node *a);
+cg_node *cg_clip(cg_node *a, cg_real lo, cg_real hi);
+
+/* Regression losses: the mean over every element of d = pred - target
+ * (same shape, no broadcasting: a [m, 1] prediction against an [m] target
+ * is CG_ERR_SHAPE, not an [m, m] loss). Scalar results; PyTorch's
+ * MSELoss, L1Loss and HuberLoss with reduction='mean':
+ * mse: d^2; l1: |d| (gradient sign(d), 0 at d = 0);
+ * huber: d^2 / 2 where |d| <= delta, else delta (|d| - delta / 2)
+ *   (delta > 0, else CG_ERR_ARG). The target gets a gradient too. */
+cg_node *cg_mse_loss(cg_node *pred, cg_node *target);
+cg_node *cg_l1_loss(cg_node *pred, cg_node *target);
+cg_node *cg_huber_loss(cg_node *pred, cg_node *target, cg_real delta);
+/* Binary cross-entropy on logits, per output (multi-label), mean over all
+ * elements: PyTorch's BCEWithLogitsLoss. The same op as
+ * cg_sigmoid_cross_entropy (targets in [0, 1], same shape as logits). */
+cg_node *cg_bce_with_logits_loss(cg_node *logits, cg_node *targets);
+
 /* ---------------------------------------------------------------------- */
 /* Part 2: data sets                                                        */
 /* ---------------------------------------------------------------------- */

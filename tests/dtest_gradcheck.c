@@ -16,8 +16,10 @@
  * stay below 1e-6.
  *
  * The suite walks the op table: an op with a backward and no case here,
- * or without a backward and no forward check here, fails it. */
+ * or without a backward and no forward check here, fails it (the ops
+ * listed in gradcheck_ops2.h have theirs in dtest_gradcheck_ops2.c). */
 #include "check.h"
+#include "gradcheck_ops2.h"
 
 #include <cgrad.h>
 #include <stdlib.h>
@@ -681,6 +683,8 @@ int main(int argc, char **argv)
         if (cg_op_differentiable(i)) {
             for (int k = 0; k < N_CASES; k++)
                 if (strcmp(cases[k].op, name) == 0) have++;
+            for (int k = 0; k < N_GRADCHECK_OPS2; k++) /* checked there */
+                if (strcmp(gradcheck_ops2[k], name) == 0) have++;
         } else {
             for (int k = 0; k < N_FORWARD; k++)
                 if (strcmp(forward_checks[k].op, name) == 0) {

@@ -58,7 +58,15 @@ typedef struct cg_op_def {
     /* The op's backward calls cg_run_bfused on every block of columns of
      * in[0]'s gradient it writes. */
     int runs_bfused;
+    /* Views (plan.c): an op whose output is a contiguous run of in[0]'s
+     * values (a reshape, a slice along the first axis) returns the offset
+     * of that run, and the node's value then points into in[0]'s instead
+     * of getting memory of its own; its forward finds nothing to copy.
+     * CG_NOT_A_VIEW: this node needs its own copy. NULL: never a view. */
+    size_t (*view)(const cg_node *n);
 } cg_op_def;
+
+#define CG_NOT_A_VIEW ((size_t)-1)
 
 enum cg_node_kind {
     CG_KIND_OP,

@@ -21,6 +21,12 @@ static void resolve_placeholder(cg_graph *g, cg_node *n)
 
 static int unresolved(const cg_node *n) { return n->size == (size_t)-1; }
 
+/* Where n's value starts inside in[0]'s when n is a view (node.h). */
+static size_t view_offset(const cg_node *n)
+{
+    return n->op->view && n->n_in ? n->op->view(n) : CG_NOT_A_VIEW;
+}
+
 void cg_threads_default(void); /* threads.c */
 
 /* Fusion: after an op that writes its [rows, cols] output block by block
@@ -131,7 +137,9 @@ int cg_graph_plan(cg_graph *g)
                 if (unresolved(n->in[j])) n->size = (size_t)-1;
             if (unresolved(n)) continue;
             n->scratch_len = n->op->scratch_size ? n->op->scratch_size(n) : 0;
-            total += round_up(n->size) * (n->needs_grad ? 2 : 1) + round_up(n->scratch_len);
+            total += round_up(n->size) * ((n->needs_grad ? 1 : 0) +
+                                          (view_offset(n) == CG_NOT_A_VIEW ? 1 : 0)) +
+                     round_up(n->scratch_len);
         }
     }
     if (total > g->arena_cap) {
@@ -157,8 +165,13 @@ int cg_graph_plan(cg_graph *g)
                 n->scratch_len = 0;
                 continue;
             }
-            n->val = p;
-            p += round_up(n->size);
+            size_t at = view_offset(n);
+            if (at != CG_NOT_A_VIEW) {
+                n->val = n->in[0]->val + at;
+            } else {
+                n->val = p;
+                p += round_up(n->size);
+            }
             n->grad = NULL;
             if (n->needs_grad) {
                 n->grad = p;

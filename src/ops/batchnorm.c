@@ -313,7 +313,7 @@ static void backward_block_bn(cg_node *n, int c0, int c1)
 
 const cg_op_def cg_op_batch_norm = {"batch_norm", 5, infer_bn, scratch_bn, forward_bn,
                                      backward_bn, 1, blockwise_bn, NULL, 1, NULL,
-                                     backward_block_bn, 0};
+                                     backward_block_bn, 0, NULL};
 
 cg_node *cg_batch_norm(cg_node *x, cg_node *gamma, cg_node *beta, cg_node *running_mean,
                        cg_node *running_var, cg_real momentum, cg_real eps)

@@ -1,18 +1,28 @@
-/* binary.c: add, sub, mul, div with broadcasting.
+/* binary.c: add, sub, mul, div, maximum, minimum with NumPy broadcasting.
  *
- * Broadcast modes of an input against the output [rows, cols]:
+ * Fast broadcast modes of an input against the output [rows, cols]:
  *   SAME   the same shape;       element (r, c) is x[r*cols + c]
  *   SCALAR one element;          always x[0]
  *   ROW    [cols] or [1, cols];  x[c]   (a bias added to every row)
  *   COL    [rows, 1];            x[r]   (e.g. a per-row max)
- * Each row of an input is then a base pointer plus a stride of 0 or 1. In
- * backward, a broadcast input sums the gradient over what it was spread. */
+ * Each row of an input is then a base pointer plus a stride of 0 or 1.
+ * Any other pair of shapes that NumPy broadcasts (trailing dimensions
+ * aligned, a size-1 or missing dimension stretched) is GENERAL: a strided
+ * loop (broadcast.c). In backward, a broadcast input sums the gradient
+ * over what it was spread.
+ *
+ * maximum/minimum at a tie (a == b) give each side half the gradient, as
+ * PyTorch's torch.maximum does; that is also what a central difference
+ * measures there. A NaN on either side gives NaN, as there too. */
 #include "ops.h"
 
 #include <omp.h>
 
-enum { BC_SAME, BC_SCALAR, BC_ROW, BC_COL };
-enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+enum { BC_SAME, BC_SCALAR, BC_ROW, BC_COL, BC_GENERAL };
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MAX, OP_MIN };
+
+static void forward_general(cg_node *n);
+static void backward_general(cg_node *n);
 
 static int is_row_of(const cg_node *v, const cg_node *m)
 {
@@ -27,24 +37,28 @@ static int is_col_of(const cg_node *v, const cg_node *m)
     return m->ndim == 2 && v->ndim == 2 && v->shape[1] == 1 && v->shape[0] == m->shape[0];
 }
 
+/* A one-element s against x: the output has x's shape only when s has no
+ * more dimensions than x (NumPy: [4] + [1, 1, 1] is [1, 1, 4]). */
+static int is_scalar_of(const cg_node *s, const cg_node *x)
+{
+    return s->ndim <= x->ndim && cg_shape_size(s->ndim, s->shape) == 1;
+}
+
 static int infer_binary(cg_node *n)
 {
     const cg_node *a = n->in[0], *b = n->in[1];
     int ma, mb;
     const cg_node *big;
     if (cg_dims_equal(a, b)) { ma = mb = BC_SAME; big = a; }
-    else if (cg_shape_size(b->ndim, b->shape) == 1) { ma = BC_SAME; mb = BC_SCALAR; big = a; }
-    else if (cg_shape_size(a->ndim, a->shape) == 1) { ma = BC_SCALAR; mb = BC_SAME; big = b; }
+    else if (is_scalar_of(b, a)) { ma = BC_SAME; mb = BC_SCALAR; big = a; }
+    else if (is_scalar_of(a, b)) { ma = BC_SCALAR; mb = BC_SAME; big = b; }
     else if (is_row_of(b, a)) { ma = BC_SAME; mb = BC_ROW; big = a; }
     else if (is_row_of(a, b)) { ma = BC_ROW; mb = BC_SAME; big = b; }
     else if (is_col_of(b, a)) { ma = BC_SAME; mb = BC_COL; big = a; }
     else if (is_col_of(a, b)) { ma = BC_COL; mb = BC_SAME; big = b; }
     else {
-        char sa[96], sb[96];
-        return cg_error(CG_ERR_SHAPE,
-                        "%s: shapes %s and %s do not broadcast (need the same shape, a "
-                        "scalar, a row [n] or a column [m, 1] against [m, n])",
-                        n->op->name, cg_shape_str(a, sa, sizeof sa), cg_shape_str(b, sb, sizeof sb));
+        n->ip[0] = n->ip[1] = BC_GENERAL;
+        return cg_broadcast_shape(n, a, b);
     }
     n->ip[0] = ma;
     n->ip[1] = mb;
@@ -75,7 +89,10 @@ static inline cg_real apply(int op, cg_real x, cg_real y)
     case OP_ADD: return x + y;
     case OP_SUB: return x - y;
     case OP_MUL: return x * y;
-    default: return x / y;
+    case OP_DIV: return x / y;
+    /* A NaN on either side wins, as in torch.maximum. */
+    case OP_MAX: return x >= y || x != x ? x : y;
+    default: return x <= y || x != x ? x : y;
     }
 }
 
@@ -172,6 +189,10 @@ static void forward_binary(cg_node *n)
         forward_bias_add(n);
         return;
     }
+    if (n->ip[0] == BC_GENERAL) {
+        forward_general(n);
+        return;
+    }
     if (n->ip[0] == BC_SAME && n->ip[1] == BC_SAME) {
         const long N = (long)n->size;
 #pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
@@ -191,10 +212,17 @@ static void forward_binary(cg_node *n)
     }
 }
 
-/* d(out)/d(a) and d(out)/d(b) times the upstream gradient g. */
-static inline cg_real partial_a(int op, cg_real g, cg_real b)
+/* d(out)/d(a) and d(out)/d(b) times the upstream gradient g; a tie of
+ * maximum/minimum splits g evenly. */
+static inline cg_real partial_a(int op, cg_real g, cg_real a, cg_real b)
 {
-    return op == OP_MUL ? g * b : op == OP_DIV ? g / b : g;
+    switch (op) {
+    case OP_MUL: return g * b;
+    case OP_DIV: return g / b;
+    case OP_MAX: return a > b ? g : a == b ? g / 2 : 0;
+    case OP_MIN: return a < b ? g : a == b ? g / 2 : 0;
+    default: return g;
+    }
 }
 
 static inline cg_real partial_b(int op, cg_real g, cg_real a, cg_real b)
@@ -203,7 +231,67 @@ static inline cg_real partial_b(int op, cg_real g, cg_real a, cg_real b)
     case OP_ADD: return g;
     case OP_SUB: return -g;
     case OP_MUL: return g * a;
-    default: return -g * a / (b * b);
+    case OP_DIV: return -g * a / (b * b);
+    case OP_MAX: return b > a ? g : a == b ? g / 2 : 0;
+    default: return b < a ? g : a == b ? g / 2 : 0;
+    }
+}
+
+/* ---- the general case: any NumPy-compatible pair of shapes ---- */
+
+/* Offsets into a and b of the first element of output row r (the output
+ * seen as [rows, last dim]), from the broadcast strides sa, sb. */
+static void row_offsets(const cg_node *n, const size_t *sa, const size_t *sb, size_t r,
+                        size_t *oa, size_t *ob)
+{
+    *oa = *ob = 0;
+    for (int d = n->ndim - 2; d >= 0; d--) {
+        size_t i = r % (size_t)n->shape[d];
+        r /= (size_t)n->shape[d];
+        *oa += i * sa[d];
+        *ob += i * sb[d];
+    }
+}
+
+static void forward_general(cg_node *n)
+{
+    size_t sa[CG_MAX_DIMS], sb[CG_MAX_DIMS];
+    cg_broadcast_strides(n->in[0], n, sa);
+    cg_broadcast_strides(n->in[1], n, sb);
+    const int op = n->ip[2], last = n->ndim - 1;
+    const size_t cols = (size_t)n->shape[last], ca = sa[last], cb = sb[last];
+    const cg_real *a = n->in[0]->val, *b = n->in[1]->val;
+    const long R = cols ? (long)(n->size / cols) : 0;
+#pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
+    for (long r = 0; r < R; r++) {
+        size_t oa, ob;
+        row_offsets(n, sa, sb, (size_t)r, &oa, &ob);
+        cg_real *y = n->val + (size_t)r * cols;
+        for (size_t c = 0; c < cols; c++) y[c] = apply(op, a[oa + c * ca], b[ob + c * cb]);
+    }
+}
+
+/* Serial: rows of a broadcast input's gradient receive from many output
+ * rows. The inputs' gradients were zeroed (or hold earlier terms). */
+static void backward_general(cg_node *n)
+{
+    size_t sa[CG_MAX_DIMS], sb[CG_MAX_DIMS];
+    cg_broadcast_strides(n->in[0], n, sa);
+    cg_broadcast_strides(n->in[1], n, sb);
+    const int op = n->ip[2], last = n->ndim - 1;
+    const size_t cols = (size_t)n->shape[last], ca = sa[last], cb = sb[last];
+    const cg_real *a = n->in[0]->val, *b = n->in[1]->val;
+    cg_real *ga = n->in[0]->grad, *gb = n->in[1]->grad;
+    const size_t R = cols ? n->size / cols : 0;
+    for (size_t r = 0; r < R; r++) {
+        size_t oa, ob;
+        row_offsets(n, sa, sb, r, &oa, &ob);
+        const cg_real *g = n->grad + r * cols;
+        for (size_t c = 0; c < cols; c++) {
+            cg_real x = a[oa + c * ca], y = b[ob + c * cb];
+            if (ga) ga[oa + c * ca] += partial_a(op, g[c], x, y);
+            if (gb) gb[ob + c * cb] += partial_b(op, g[c], x, y);
+        }
     }
 }
 
@@ -217,6 +305,10 @@ static void backward_binary(cg_node *n)
     cg_node *A = n->in[0], *B = n->in[1];
     cg_grad_prepare(A);
     cg_grad_prepare(B);
+    if (n->ip[0] == BC_GENERAL) {
+        backward_general(n);
+        return;
+    }
     const cg_real *a = A->val, *b = B->val, *g = n->grad;
     cg_real *ga = A->grad, *gb = B->grad;
     size_t rows, cols;
@@ -235,7 +327,7 @@ static void backward_binary(cg_node *n)
         if (ga) {
             cg_real *gar = (cg_real *)row_base(ga, n->ip[0], (size_t)r, cols, &sa);
             for (size_t c = 0; c < cols; c++)
-                gar[c * (size_t)sa] += partial_a(op, gr[c], br[c * (size_t)sb]);
+                gar[c * (size_t)sa] += partial_a(op, gr[c], ar[c * (size_t)sa], br[c * (size_t)sb]);
         }
         if (gb) {
             cg_real *gbr = (cg_real *)row_base(gb, n->ip[1], (size_t)r, cols, &sb);
@@ -246,13 +338,18 @@ static void backward_binary(cg_node *n)
 }
 
 #define BINARY_OP(NAME, KIND)                                                      \
-    const cg_op_def cg_op_##NAME = {#NAME,          2,                             \
-                                    infer_binary,   NULL,                          \
-                                    forward_binary, backward_binary,               \
-                                    1,              blockwise_binary,              \
-                                    block_bias_add, 0,                             \
-                                    grad_passes_binary, backward_block_bias_add,   \
-                                    0};                                            \
+    const cg_op_def cg_op_##NAME = {                                               \
+        .name = #NAME,                                                             \
+        .arity = 2,                                                                \
+        .infer_shape = infer_binary,                                               \
+        .forward = forward_binary,                                                 \
+        .backward = backward_binary,                                               \
+        .grad_overwrite = 1,                                                       \
+        .blockwise = blockwise_binary,                                             \
+        .forward_block = block_bias_add,                                           \
+        .grad_passes = grad_passes_binary,                                         \
+        .backward_block = backward_block_bias_add,                                 \
+    };                                                                             \
     cg_node *cg_##NAME(cg_node *a, cg_node *b)                                     \
     {                                                                              \
         cg_node *in[2] = {a, b};                                                   \
@@ -264,3 +361,5 @@ BINARY_OP(add, OP_ADD)
 BINARY_OP(sub, OP_SUB)
 BINARY_OP(mul, OP_MUL)
 BINARY_OP(div, OP_DIV)
+BINARY_OP(maximum, OP_MAX)
+BINARY_OP(minimum, OP_MIN)

@@ -40,7 +40,7 @@ static void backward_dropout(cg_node *n)
 }
 
 const cg_op_def cg_op_dropout = {"dropout", 1, infer_dropout, scratch_dropout, forward_dropout,
-                                 backward_dropout, 0, NULL, NULL, 0, NULL, NULL, 0};
+                                 backward_dropout, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
 
 cg_node *cg_dropout(cg_node *x, cg_real p)
 {

@@ -220,7 +220,7 @@ static void backward_matmul(cg_node *n)
 }
 
 const cg_op_def cg_op_matmul = {"matmul", 2, infer_matmul, scratch_matmul, forward_matmul,
-                                 backward_matmul, 1, NULL, NULL, 1, NULL, NULL, 1};
+                                 backward_matmul, 1, NULL, NULL, 1, NULL, NULL, 1, NULL};
 
 cg_node *cg_matmul(cg_node *a, cg_node *b, int trans_a, int trans_b)
 {

@@ -6,7 +6,10 @@
     X(add) X(sub) X(mul) X(div) X(neg) X(square) X(pow) X(exp) X(log) X(sqrt) X(relu)   \
     X(sigmoid) X(tanh) X(matmul) X(sum) X(mean) X(sum_axis) X(mean_axis) X(reshape)     \
     X(index) X(slice) X(softmax) X(log_softmax) X(softmax_cross_entropy)                \
-    X(sigmoid_cross_entropy) X(argmax) X(hardmax) X(batch_norm) X(dropout)
+    X(sigmoid_cross_entropy) X(argmax) X(hardmax) X(batch_norm) X(dropout) X(maximum)   \
+    X(minimum) X(max_axis) X(concat) X(slice_axis) X(permute) X(gather) X(leaky_relu)   \
+    X(elu) X(gelu) X(gelu_tanh) X(softplus) X(abs) X(clip) X(mse_loss) X(l1_loss)       \
+    X(huber_loss)
 
 #define DECLARE(name) extern const cg_op_def cg_op_##name;
 OPS(DECLARE)

@@ -27,6 +27,13 @@
 #define CG_POW powf
 #define CG_FABS fabsf
 #define CG_LOG1P log1pf
+/* NumPy broadcasting (broadcast.c). Set n's shape to that of a and b
+ * broadcast together, or return CG_ERR_SHAPE naming both. */
+int cg_broadcast_shape(cg_node *n, const cg_node *a, const cg_node *b);
+/* Strides of x's elements along each axis of out (x broadcasts to out):
+ * 0 where x's dimension is 1 or missing. */
+void cg_broadcast_strides(const cg_node *x, const cg_node *out, size_t *strides);
+
 #endif
 
 /* Dimensions equal, where -1 (open batch) only equals -1. */
@@ -45,6 +52,13 @@ static inline int cg_dims_equal(const cg_node *a, const cg_node *b)
 #define CG_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define CG_AVX2_CLONES
+/* NumPy broadcasting (broadcast.c). Set n's shape to that of a and b
+ * broadcast together, or return CG_ERR_SHAPE naming both. */
+int cg_broadcast_shape(cg_node *n, const cg_node *a, const cg_node *b);
+/* Strides of x's elements along each axis of out (x broadcasts to out):
+ * 0 where x's dimension is 1 or missing. */
+void cg_broadcast_strides(const cg_node *x, const cg_node *out, size_t *strides);
+
 #endif
 
 /* Thread t of T's block [*lo, *hi) of `len` columns: whole multiples of
@@ -78,5 +92,12 @@ static inline void cg_copy_shape(cg_node *dst, const cg_node *src)
     dst->ndim = src->ndim;
     for (int i = 0; i < CG_MAX_DIMS; i++) dst->shape[i] = src->shape[i];
 }
+
+/* NumPy broadcasting (broadcast.c). Set n's shape to that of a and b
+ * broadcast together, or return CG_ERR_SHAPE naming both. */
+int cg_broadcast_shape(cg_node *n, const cg_node *a, const cg_node *b);
+/* Strides of x's elements along each axis of out (x broadcasts to out):
+ * 0 where x's dimension is 1 or missing. */
+void cg_broadcast_strides(const cg_node *x, const cg_node *out, size_t *strides);
 
 #endif

@@ -1,9 +1,12 @@
-/* reduce.c: sum and mean, over everything (a scalar) or over one axis
- * (which is removed from the shape). For an axis, the input is viewed as
- * [outer, len, inner]: out[o, i] = sum_j x[o, j, i]. */
+/* reduce.c: sum and mean over everything (a scalar); sum, mean and max
+ * over any one axis (negative counts from the last, as in NumPy), which
+ * is removed from the shape or, with keepdim, kept with size 1. For an
+ * axis, the input is viewed as [outer, len, inner]:
+ * out[o, i] = sum_j x[o, j, i]. max's gradient goes to the first maximal
+ * element along the axis (as argmax picks it), not split among ties. */
 #include "ops.h"
 
-enum { R_SUM, R_MEAN };
+enum { R_SUM, R_MEAN, R_MAX };
 
 static int infer_reduce_all(cg_node *n)
 {
@@ -39,14 +42,21 @@ static void axis_dims(const cg_node *x, int axis, size_t *outer, size_t *len, si
     for (int i = axis + 1; i < x->ndim; i++) *inner *= (size_t)x->shape[i];
 }
 
+/* ip[1] = axis (normalised here to 0..ndim-1), ip[2] = keepdim. */
 static int infer_reduce_axis(cg_node *n)
 {
     const cg_node *x = n->in[0];
     int axis = n->ip[1];
-    if (axis < 0 || axis >= x->ndim) {
+    if (axis < -x->ndim || axis >= x->ndim) {
         char s[96];
         return cg_error(CG_ERR_SHAPE, "%s: axis %d out of range for shape %s", n->op->name, axis,
                         cg_shape_str(x, s, sizeof s));
+    }
+    if (axis < 0) n->ip[1] = axis += x->ndim;
+    if (n->ip[2]) {
+        cg_copy_shape(n, x);
+        n->shape[axis] = 1;
+        return CG_OK;
     }
     n->ndim = x->ndim - 1;
     for (int i = 0, j = 0; i < x->ndim; i++)
@@ -86,14 +96,58 @@ static void backward_reduce_axis(cg_node *n)
     }
 }
 
+/* max: out[o, i] = x[o, j*, i], j* the first j where it is largest (or
+ * the first NaN: a NaN propagates, as in torch.max); the backward finds
+ * j* again rather than storing it. */
+static inline size_t max_index(const cg_real *x, size_t len, size_t inner)
+{
+    size_t k = 0;
+    for (size_t j = 1; j < len && x[k * inner] == x[k * inner]; j++)
+        if (x[j * inner] > x[k * inner] || x[j * inner] != x[j * inner]) k = j;
+    return k;
+}
+
+static void forward_max_axis(cg_node *n)
+{
+    size_t outer, len, inner;
+    axis_dims(n->in[0], n->ip[1], &outer, &len, &inner);
+    const cg_real *x = n->in[0]->val;
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            const cg_real *xs = x + o * len * inner + i;
+            n->val[o * inner + i] = xs[max_index(xs, len, inner) * inner];
+        }
+}
+
+static void backward_max_axis(cg_node *n)
+{
+    size_t outer, len, inner;
+    axis_dims(n->in[0], n->ip[1], &outer, &len, &inner);
+    const cg_real *x = n->in[0]->val;
+    cg_real *gx = n->in[0]->grad;
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            size_t at = o * len * inner + i;
+            gx[at + max_index(x + at, len, inner) * inner] += n->grad[o * inner + i];
+        }
+}
+
+const cg_op_def cg_op_max_axis = {
+    .name = "max_axis",
+    .arity = 1,
+    .infer_shape = infer_reduce_axis,
+    .forward = forward_max_axis,
+    .backward = backward_max_axis,
+};
+
 const cg_op_def cg_op_sum = {"sum", 1, infer_reduce_all, NULL, forward_reduce_all,
-                             backward_reduce_all, 0, NULL, NULL, 0, NULL, NULL, 0};
+                             backward_reduce_all, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
 const cg_op_def cg_op_mean = {"mean", 1, infer_reduce_all, NULL, forward_reduce_all,
-                              backward_reduce_all, 0, NULL, NULL, 0, NULL, NULL, 0};
+                              backward_reduce_all, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
 const cg_op_def cg_op_sum_axis = {"sum_axis", 1, infer_reduce_axis, NULL, forward_reduce_axis,
-                                  backward_reduce_axis, 0, NULL, NULL, 0, NULL, NULL, 0};
+                                  backward_reduce_axis, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
 const cg_op_def cg_op_mean_axis = {"mean_axis", 1, infer_reduce_axis, NULL, forward_reduce_axis,
-                                   backward_reduce_axis, 0, NULL, NULL, 0, NULL, NULL, 0};
+                                   backward_reduce_axis, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
 
 cg_node *cg_sum(cg_node *a)
 {
@@ -107,14 +161,40 @@ cg_node *cg_mean(cg_node *a)
     return cg_node_new_op(&cg_op_mean, &a, 1, ip, 1, NULL, 0);
 }
 
+/* The original constructors take axes from 0 only, as they always did. */
+static int negative_axis(const char *op, const cg_node *a, int axis)
+{
+    if (!a || axis >= 0) return 0;
+    char s[96];
+    cg_error(CG_ERR_SHAPE, "%s: axis %d out of range for shape %s (the _dim forms count "
+             "negative axes from the last)", op, axis, cg_shape_str(a, s, sizeof s));
+    return 1;
+}
+
 cg_node *cg_sum_axis(cg_node *a, int axis)
 {
-    int ip[2] = {R_SUM, axis};
-    return cg_node_new_op(&cg_op_sum_axis, &a, 1, ip, 2, NULL, 0);
+    return negative_axis("sum_axis", a, axis) ? NULL : cg_sum_dim(a, axis, 0);
 }
 
 cg_node *cg_mean_axis(cg_node *a, int axis)
 {
-    int ip[2] = {R_MEAN, axis};
-    return cg_node_new_op(&cg_op_mean_axis, &a, 1, ip, 2, NULL, 0);
+    return negative_axis("mean_axis", a, axis) ? NULL : cg_mean_dim(a, axis, 0);
+}
+
+cg_node *cg_sum_dim(cg_node *a, int axis, int keepdim)
+{
+    int ip[3] = {R_SUM, axis, keepdim != 0};
+    return cg_node_new_op(&cg_op_sum_axis, &a, 1, ip, 3, NULL, 0);
+}
+
+cg_node *cg_mean_dim(cg_node *a, int axis, int keepdim)
+{
+    int ip[3] = {R_MEAN, axis, keepdim != 0};
+    return cg_node_new_op(&cg_op_mean_axis, &a, 1, ip, 3, NULL, 0);
+}
+
+cg_node *cg_max_dim(cg_node *a, int axis, int keepdim)
+{
+    int ip[3] = {R_MAX, axis, keepdim != 0};
+    return cg_node_new_op(&cg_op_max_axis, &a, 1, ip, 3, NULL, 0);
 }

@@ -1,4 +1,9 @@
-/* shape.c: reshape, index and slice — ops that only move data. */
+/* shape.c: reshape, index and slice — ops that only move data. All three
+ * are views (node.h, plan.c): their value is a contiguous run of their
+ * input's, so their forward copies nothing. Their gradients are not
+ * views: the input may have other consumers adding to its gradient, so
+ * the backward adds (or, for reshape as the first writer, copies) the
+ * output gradient into it. */
 #include "ops.h"
 
 #include <string.h>
@@ -47,19 +52,35 @@ static int infer_reshape(cg_node *n)
     return CG_OK;
 }
 
+/* A reshape is always a view. */
+static size_t view_whole(const cg_node *n)
+{
+    (void)n;
+    return 0;
+}
+
 static void forward_copy(cg_node *n)
 {
-    memcpy(n->val, n->in[0]->val, n->size * sizeof(cg_real));
+    if (n->val != n->in[0]->val) memcpy(n->val, n->in[0]->val, n->size * sizeof(cg_real));
 }
 
 static void backward_copy(cg_node *n)
 {
     cg_real *gx = n->in[0]->grad;
-    for (size_t i = 0; i < n->size; i++) gx[i] += n->grad[i];
+    if (cg_grad_first(n->in[0])) memcpy(gx, n->grad, n->size * sizeof(cg_real));
+    else
+        for (size_t i = 0; i < n->size; i++) gx[i] += n->grad[i];
 }
 
-const cg_op_def cg_op_reshape = {"reshape", 1, infer_reshape, NULL, forward_copy, backward_copy,
-                                 0, NULL, NULL, 0, NULL, NULL, 0};
+const cg_op_def cg_op_reshape = {
+    .name = "reshape",
+    .arity = 1,
+    .infer_shape = infer_reshape,
+    .forward = forward_copy,
+    .backward = backward_copy,
+    .grad_overwrite = 1,
+    .view = view_whole,
+};
 
 cg_node *cg_reshape(cg_node *a, int ndim, const int *shape)
 {
@@ -104,10 +125,12 @@ static size_t row_size(const cg_node *x)
     return cg_shape_size(x->ndim - 1, x->shape + 1);
 }
 
+static size_t view_slice(const cg_node *n) { return (size_t)n->ip[0] * row_size(n->in[0]); }
+
 static void forward_slice(cg_node *n)
 {
-    memcpy(n->val, n->in[0]->val + (size_t)n->ip[0] * row_size(n->in[0]),
-           n->size * sizeof(cg_real));
+    const cg_real *src = n->in[0]->val + view_slice(n);
+    if (n->val != src) memcpy(n->val, src, n->size * sizeof(cg_real));
 }
 
 static void backward_slice(cg_node *n)
@@ -118,10 +141,10 @@ static void backward_slice(cg_node *n)
 
 const cg_op_def cg_op_slice = {"slice",        1,    infer_slice, NULL, forward_slice,
                                backward_slice, 0,    NULL,        NULL, 0,
-                               NULL, NULL, 0};
+                               NULL, NULL, 0, view_slice};
 const cg_op_def cg_op_index = {"index",        1,    infer_slice, NULL, forward_slice,
                                backward_slice, 0,    NULL,        NULL, 0,
-                               NULL, NULL, 0};
+                               NULL, NULL, 0, view_slice};
 
 cg_node *cg_slice(cg_node *a, int start, int len)
 {

@@ -71,30 +71,76 @@ static void backward_softmax(cg_node *n)
     }
 }
 
-/* ---- log_softmax: y = z - lse; dz = g - exp(y) * sum(g) ---- */
+/* ---- log_softmax: y = z - lse; dz = g - exp(y) * sum(g) ----
+ * Over the rows of a 2-D node (cg_log_softmax), or over any axis
+ * (cg_log_softmax_axis: ip[1] = 1, ip[0] = the axis): the input seen as
+ * [outer, len, inner], each of the outer * inner lines of len values,
+ * inner apart, normalised on its own. Rows are the case inner = 1. */
+
+static int infer_log_softmax(cg_node *n)
+{
+    if (!n->ip[1]) {
+        n->ip[0] = 1;
+        return infer_rows(n);
+    }
+    const cg_node *z = n->in[0];
+    int axis = n->ip[0];
+    if (axis < -z->ndim || axis >= z->ndim) {
+        char s[96];
+        return cg_error(CG_ERR_SHAPE, "log_softmax: axis %d out of range for shape %s", axis,
+                        cg_shape_str(z, s, sizeof s));
+    }
+    if (axis < 0) n->ip[0] = axis + z->ndim;
+    cg_copy_shape(n, z);
+    return CG_OK;
+}
+
+static void lines(const cg_node *n, size_t *outer, size_t *len, size_t *inner)
+{
+    const int axis = n->ip[0];
+    *outer = *inner = 1;
+    for (int i = 0; i < axis; i++) *outer *= (size_t)n->shape[i];
+    *len = (size_t)n->shape[axis];
+    for (int i = axis + 1; i < n->ndim; i++) *inner *= (size_t)n->shape[i];
+}
 
 static void forward_log_softmax(cg_node *n)
 {
-    const int m = n->shape[0], C = n->shape[1];
+    size_t outer, len, inner;
+    lines(n, &outer, &len, &inner);
+    const long L = (long)(outer * inner);
 #pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
-    for (int i = 0; i < m; i++) {
-        const cg_real *z = n->in[0]->val + (size_t)i * C;
-        cg_real *y = n->val + (size_t)i * C;
-        cg_real lse = log_sum_exp(z, C);
-        for (int c = 0; c < C; c++) y[c] = z[c] - lse;
+    for (long l = 0; l < L; l++) {
+        const size_t base = (size_t)l / inner * len * inner + (size_t)l % inner;
+        const cg_real *z = n->in[0]->val + base;
+        cg_real *y = n->val + base;
+        if (inner == 1) {
+            cg_real lse = log_sum_exp(z, (int)len);
+            for (size_t c = 0; c < len; c++) y[c] = z[c] - lse;
+            continue;
+        }
+        cg_real mx = z[0], s = 0;
+        for (size_t c = 1; c < len; c++)
+            if (z[c * inner] > mx) mx = z[c * inner];
+        for (size_t c = 0; c < len; c++) s += CG_EXP(z[c * inner] - mx);
+        cg_real lse = mx + CG_LOG(s);
+        for (size_t c = 0; c < len; c++) y[c * inner] = z[c * inner] - lse;
     }
 }
 
 static void backward_log_softmax(cg_node *n)
 {
-    const int m = n->shape[0], C = n->shape[1];
+    size_t outer, len, inner;
+    lines(n, &outer, &len, &inner);
+    const long L = (long)(outer * inner);
 #pragma omp parallel for if (n->size > CG_OMP_MIN) schedule(static)
-    for (int i = 0; i < m; i++) {
-        const cg_real *y = n->val + (size_t)i * C, *g = n->grad + (size_t)i * C;
-        cg_real *gz = n->in[0]->grad + (size_t)i * C;
+    for (long l = 0; l < L; l++) {
+        const size_t base = (size_t)l / inner * len * inner + (size_t)l % inner;
+        const cg_real *y = n->val + base, *g = n->grad + base;
+        cg_real *gz = n->in[0]->grad + base;
         cg_real s = 0;
-        for (int c = 0; c < C; c++) s += g[c];
-        for (int c = 0; c < C; c++) gz[c] += g[c] - CG_EXP(y[c]) * s;
+        for (size_t c = 0; c < len; c++) s += g[c * inner];
+        for (size_t c = 0; c < len; c++) gz[c * inner] += g[c * inner] - CG_EXP(y[c * inner]) * s;
     }
 }
 
@@ -259,25 +305,35 @@ static void forward_hardmax(cg_node *n)
 }
 
 const cg_op_def cg_op_softmax = {"softmax", 1, infer_rows, NULL, forward_softmax, backward_softmax,
-                                 0, NULL, NULL, 0, NULL, NULL, 0};
-const cg_op_def cg_op_log_softmax = {"log_softmax", 1, infer_rows, NULL, forward_log_softmax,
-                                     backward_log_softmax, 0, NULL, NULL, 0, NULL, NULL, 0};
+                                 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
+const cg_op_def cg_op_log_softmax = {"log_softmax", 1, infer_log_softmax, NULL,
+                                     forward_log_softmax, backward_log_softmax, 0, NULL, NULL, 0,
+                                     NULL, NULL, 0, NULL};
 const cg_op_def cg_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, infer_sce, scratch_sce,
-                                               forward_sce, backward_sce, 0, NULL, NULL, 0, NULL, NULL, 0};
+                                               forward_sce, backward_sce, 0, NULL, NULL, 0, NULL,
+                                               NULL, 0, NULL};
 const cg_op_def cg_op_sigmoid_cross_entropy = {"sigmoid_cross_entropy", 2, infer_bce, NULL,
-                                               forward_bce, backward_bce, 0, NULL, NULL, 0, NULL, NULL, 0};
+                                               forward_bce, backward_bce, 0, NULL, NULL, 0, NULL,
+                                               NULL, 0, NULL};
 const cg_op_def cg_op_argmax = {"argmax", 1, infer_argmax, NULL, forward_argmax,
                                 NULL,     0, NULL,         NULL, 0,
-                                NULL, NULL, 0};
+                                NULL, NULL, 0, NULL};
 const cg_op_def cg_op_hardmax = {"hardmax", 1, infer_rows, NULL, forward_hardmax,
                                  NULL,      0, NULL,       NULL, 0,
-                                 NULL, NULL, 0};
+                                 NULL, NULL, 0, NULL};
 
 cg_node *cg_softmax(cg_node *z) { return cg_node_new_op(&cg_op_softmax, &z, 1, NULL, 0, NULL, 0); }
 
 cg_node *cg_log_softmax(cg_node *z)
 {
-    return cg_node_new_op(&cg_op_log_softmax, &z, 1, NULL, 0, NULL, 0);
+    int ip[2] = {1, 0};
+    return cg_node_new_op(&cg_op_log_softmax, &z, 1, ip, 2, NULL, 0);
+}
+
+cg_node *cg_log_softmax_axis(cg_node *z, int axis)
+{
+    int ip[2] = {axis, 1};
+    return cg_node_new_op(&cg_op_log_softmax, &z, 1, ip, 2, NULL, 0);
 }
 
 cg_node *cg_softmax_cross_entropy(cg_node *logits, cg_node *labels)

@@ -143,7 +143,7 @@ static void backward_block_unary(cg_node *n, int c0, int c1)
                                     1,              blockwise_unary,             \
                                     block_unary,    0,                           \
                                     NULL,           backward_block_unary,        \
-                                    0};                                          \
+                                    0, NULL};                                    \
     cg_node *cg_##NAME(cg_node *a)                                               \
     {                                                                            \
         int ip[1] = {KIND};                                                      \
@@ -161,7 +161,7 @@ UNARY_OP(tanh, U_TANH)
 
 const cg_op_def cg_op_pow = {"pow",          1,           infer_unary, NULL, forward_unary,
                              backward_unary, 1, blockwise_unary, block_unary, 0, NULL,
-                             backward_block_unary, 0};
+                             backward_block_unary, 0, NULL};
 
 cg_node *cg_pow(cg_node *a, cg_real exponent)
 {
