@@ -6,7 +6,8 @@
     X(add) X(sub) X(mul) X(div) X(neg) X(square) X(pow) X(exp) X(log) X(sqrt) X(relu)   \
     X(sigmoid) X(tanh) X(matmul) X(sum) X(mean) X(sum_axis) X(mean_axis) X(reshape)     \
     X(index) X(slice) X(softmax) X(log_softmax) X(softmax_cross_entropy)                \
-    X(sigmoid_cross_entropy) X(argmax) X(hardmax) X(batch_norm) X(dropout)
+    X(sigmoid_cross_entropy) X(argmax) X(hardmax) X(batch_norm) X(dropout)      \
+    X(conv2d) X(max_pool2d) X(avg_pool2d) X(global_avg_pool2d) X(batch_norm2d)
 
 #define DECLARE(name) extern const cg_op_def cg_op_##name;
 OPS(DECLARE)
