@@ -80,28 +80,56 @@ static size_t scratch_pool(const cg_node *n)
     return (n->size * sizeof(int32_t) + sizeof(cg_real) - 1) / sizeof(cg_real);
 }
 
-static void max_plane(const pool_geom *q, const cg_real *restrict x, cg_real *restrict y,
+/* The common 2x2 window at stride 2 without padding: no clipping, two
+ * rows read side by side. */
+static void max_plane_2x2(int OH, int OW, int W, const cg_real *restrict x, cg_real *restrict y,
+                          int32_t *restrict arg)
+{
+    for (int oh = 0; oh < OH; oh++) {
+        const cg_real *restrict r0 = x + (size_t)(2 * oh) * W, *restrict r1 = r0 + W;
+        cg_real *restrict yr = y + (size_t)oh * OW;
+        int32_t *restrict ar = arg + (size_t)oh * OW;
+        for (int ow = 0; ow < OW; ow++) {
+            const int j = 2 * ow;
+            /* The first largest in row order, a NaN winning (as below). */
+            int best = j;
+            cg_real m = r0[j];
+            if (r0[j + 1] > m || (r0[j + 1] != r0[j + 1] && m == m)) m = r0[best = j + 1];
+            if (r1[j] > m || (r1[j] != r1[j] && m == m)) m = r1[j], best = W + j;
+            if (r1[j + 1] > m || (r1[j + 1] != r1[j + 1] && m == m)) m = r1[j + 1], best = W + j + 1;
+            yr[ow] = m;
+            ar[ow] = 2 * oh * W + best;
+        }
+    }
+}
+
+static void max_plane(const pool_geom *qp, const cg_real *restrict x, cg_real *restrict y,
                       int32_t *restrict arg)
 {
-    for (int oh = 0; oh < q->OH; oh++) {
+    const pool_geom q = *qp; /* locals: the int32 stores below could alias *qp */
+    if (q.kh == 2 && q.kw == 2 && q.sh == 2 && q.sw == 2 && q.ph == 0 && q.pw == 0) {
+        max_plane_2x2(q.OH, q.OW, q.W, x, y, arg);
+        return;
+    }
+    for (int oh = 0; oh < q.OH; oh++) {
         int h0, h1;
-        window(oh, q->sh, q->ph, q->kh, q->H, &h0, &h1);
-        for (int ow = 0; ow < q->OW; ow++) {
+        window(oh, q.sh, q.ph, q.kh, q.H, &h0, &h1);
+        for (int ow = 0; ow < q.OW; ow++) {
             int w0, w1;
-            window(ow, q->sw, q->pw, q->kw, q->W, &w0, &w1);
-            int best = h0 * q->W + w0;
+            window(ow, q.sw, q.pw, q.kw, q.W, &w0, &w1);
+            int best = h0 * q.W + w0;
             cg_real m = x[best];
             for (int h = h0; h < h1; h++)
                 for (int w = w0; w < w1; w++) {
-                    const cg_real v = x[h * q->W + w];
+                    const cg_real v = x[h * q.W + w];
                     /* A NaN wins, so it propagates as in PyTorch. */
                     if (v > m || (v != v && m == m)) {
                         m = v;
-                        best = h * q->W + w;
+                        best = h * q.W + w;
                     }
                 }
-            y[oh * q->OW + ow] = m;
-            arg[oh * q->OW + ow] = best;
+            y[oh * q.OW + ow] = m;
+            arg[oh * q.OW + ow] = best;
         }
     }
 }
