@@ -273,10 +273,12 @@ static size_t scratch_conv(const cg_node *n)
     return (size_t)plan_threads(q.N) * per_thread(&q);
 }
 
-/* Thread slots the plan made room for. */
+/* Threads to run: those the plan made room for, no more than a parallel
+ * region would get now (cg_set_threads may have lowered it since). */
 static int slots(const cg_node *n, const conv_geom *q)
 {
-    return (int)(n->scratch_len / per_thread(q));
+    const int planned = (int)(n->scratch_len / per_thread(q)), now = omp_get_max_threads();
+    return planned < now ? planned : now;
 }
 
 /* ---- forward ---- */
