@@ -255,8 +255,8 @@ cg_node *cg_flatten(cg_node *x);
  * beta [C] variables, running_mean, running_var [C] state, with
  * cg_batch_norm's conventions (biased batch variance normalises; running
  * values updated with momentum, the variance unbiased by M / (M - 1), M =
- * N H W; inference mode normalises with them). Statistics are each
- * process's own (no sync_bn over MPI). */
+ * N H W; inference mode normalises with them). Synchronised over MPI
+ * ranks under cg_fit's sync_bn, as cg_batch_norm. */
 cg_node *cg_batch_norm2d(cg_node *x, cg_node *gamma, cg_node *beta,
                          cg_node *running_mean, cg_node *running_var,
                          cg_real momentum, cg_real eps);
