@@ -22,7 +22,8 @@
  *
  * Threads take whole images (the batch split in contiguous blocks); each
  * has its own col buffer and its own partial dW and dbias, summed in
- * thread order at the end. All of it is the node's scratch, planned with
+ * thread order at the end. A batch smaller than the thread count shares
+ * each image's work instead (forward only: single-image inference). All of it is the node's scratch, planned with
  * the graph's memory for the thread count at plan time (scratch_conv), so
  * a step allocates nothing. The partial sums make dW's last bits depend on
  * that thread count (not on anything else).
@@ -186,35 +187,38 @@ static void valid_range(int n_out, int s, int off, int size, int *lo, int *hi)
     *hi = h;
 }
 
-/* col [C kh kw, P] of image x [C, H, W]. */
-static void im2col(const conv_geom *q, const cg_real *restrict x, cg_real *restrict col)
+/* Rows [r0, r1) of col [C kh kw, P] of image x [C, H, W]; row r is tap
+ * (ki, kj) of channel c, r = (c kh + ki) kw + kj. */
+static void im2col_rows(const conv_geom *q, const cg_real *restrict x, cg_real *restrict col,
+                        int r0, int r1)
 {
     const int OW = q->OW;
-    for (int c = 0; c < q->C; c++)
-        for (int ki = 0; ki < q->kh; ki++) {
-            const int ioff = ki * q->dh - q->ph;
-            int h0, h1;
-            valid_range(q->OH, q->sh, ioff, q->H, &h0, &h1);
-            for (int kj = 0; kj < q->kw; kj++) {
-                const int joff = kj * q->dw - q->pw;
-                int w0, w1;
-                valid_range(OW, q->sw, joff, q->W, &w0, &w1);
-                cg_real *restrict row = col + ((size_t)(c * q->kh + ki) * q->kw + kj) * q->P;
-                memset(row, 0, (size_t)h0 * OW * sizeof *row);
-                memset(row + (size_t)h1 * OW, 0, (size_t)(q->OH - h1) * OW * sizeof *row);
-                for (int oh = h0; oh < h1; oh++) {
-                    const cg_real *restrict xr =
-                        x + (size_t)c * q->HW + (size_t)(oh * q->sh + ioff) * q->W + joff;
-                    cg_real *restrict out = row + (size_t)oh * OW;
-                    for (int ow = 0; ow < w0; ow++) out[ow] = 0;
-                    if (q->sw == 1)
-                        memcpy(out + w0, xr + w0, (size_t)(w1 - w0) * sizeof *out);
-                    else
-                        for (int ow = w0; ow < w1; ow++) out[ow] = xr[ow * q->sw];
-                    for (int ow = w1; ow < OW; ow++) out[ow] = 0;
-                }
-            }
+    for (int r = r0; r < r1; r++) {
+        const int kj = r % q->kw, ki = r / q->kw % q->kh, c = r / (q->kw * q->kh);
+        const int ioff = ki * q->dh - q->ph, joff = kj * q->dw - q->pw;
+        int h0, h1, w0, w1;
+        valid_range(q->OH, q->sh, ioff, q->H, &h0, &h1);
+        valid_range(OW, q->sw, joff, q->W, &w0, &w1);
+        cg_real *restrict row = col + (size_t)r * q->P;
+        memset(row, 0, (size_t)h0 * OW * sizeof *row);
+        memset(row + (size_t)h1 * OW, 0, (size_t)(q->OH - h1) * OW * sizeof *row);
+        for (int oh = h0; oh < h1; oh++) {
+            const cg_real *restrict xr =
+                x + (size_t)c * q->HW + (size_t)(oh * q->sh + ioff) * q->W + joff;
+            cg_real *restrict out = row + (size_t)oh * OW;
+            for (int ow = 0; ow < w0; ow++) out[ow] = 0;
+            if (q->sw == 1)
+                memcpy(out + w0, xr + w0, (size_t)(w1 - w0) * sizeof *out);
+            else
+                for (int ow = w0; ow < w1; ow++) out[ow] = xr[ow * q->sw];
+            for (int ow = w1; ow < OW; ow++) out[ow] = 0;
         }
+    }
+}
+
+static void im2col(const conv_geom *q, const cg_real *x, cg_real *col)
+{
+    im2col_rows(q, x, col, 0, q->C * q->kh * q->kw);
 }
 
 /* dx [C, H, W] += what col [C kh kw, P] says each tap saw (the adjoint of
@@ -283,22 +287,51 @@ static int slots(const cg_node *n, const conv_geom *q)
 
 /* ---- forward ---- */
 
-/* y [K, P] of one image x [C, H, W]. */
-static void forward_image(const conv_geom *q, const cg_real *x, const cg_real *w,
-                          const cg_real *bias, cg_real *col, cg_real *y)
+/* Columns [p0, p1) of one image's y [K, P] from its col B [C kh kw, P]. */
+static void forward_cols(const conv_geom *q, const cg_real *B, const cg_real *w,
+                         const cg_real *bias, cg_real *y, int p0, int p1)
 {
-    if (!q->pointwise) im2col(q, x, col);
-    const cg_real *B = q->pointwise ? x : col;
+    const int P = (int)q->P;
     /* The output starts as the bias and the product adds to it: no
      * separate pass for the bias, and no beta = 0 clearing pass. */
     for (int k = 0; k < q->K; k++) {
-        cg_real *restrict yk = y + (size_t)k * q->P, bk = bias ? bias[k] : 0;
-        for (size_t p = 0; p < q->P; p++) yk[p] = bk;
+        cg_real *restrict yk = y + (size_t)k * P, bk = bias ? bias[k] : 0;
+        for (int p = p0; p < p1; p++) yk[p] = bk;
     }
     for (int g = 0; g < q->G; g++)
-        conv_gemm(0, 0, q->Kg, (int)q->P, q->ckk, w + (size_t)g * q->Kg * q->ckk, q->ckk,
-                  B + (size_t)g * q->ckk * q->P, (int)q->P, 1, y + (size_t)g * q->Kg * q->P,
-                  (int)q->P);
+        conv_gemm(0, 0, q->Kg, p1 - p0, q->ckk, w + (size_t)g * q->Kg * q->ckk, q->ckk,
+                  B + (size_t)g * q->ckk * P + p0, P, 1, y + (size_t)g * q->Kg * P + p0, P);
+}
+
+/* Below this many multiply-adds an image runs on one thread. */
+#define CONV_SPLIT_MIN (1L << 18)
+
+/* A batch smaller than the thread count (single-image inference): the
+ * threads share each image instead, im2col split by rows of col, then the
+ * products by blocks of output positions. Uses the first col buffer. */
+static void forward_shared(cg_node *n, const conv_geom *q, int T)
+{
+    const cg_real *w = n->in[1]->val, *bias = n->n_in > 2 ? n->in[2]->val : NULL;
+    const size_t xs = (size_t)q->C * q->HW, ys = (size_t)q->K * q->P;
+    const int rows = q->C * q->kh * q->kw;
+    cg_real *col = n->scratch;
+    for (int i = 0; i < q->N; i++) {
+        const cg_real *x = n->in[0]->val + (size_t)i * xs;
+        const cg_real *B = q->pointwise ? x : col;
+        cg_real *y = n->val + (size_t)i * ys;
+#pragma omp parallel num_threads(T)
+        {
+            const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+            int lo, hi;
+            if (!q->pointwise) {
+                cg_block_aligned(rows, nt, t, 1, &lo, &hi);
+                im2col_rows(q, x, col, lo, hi);
+#pragma omp barrier
+            }
+            cg_block((int)q->P, nt, t, &lo, &hi);
+            if (lo < hi) forward_cols(q, B, w, bias, y, lo, hi);
+        }
+    }
 }
 
 static void forward_conv(cg_node *n)
@@ -307,7 +340,12 @@ static void forward_conv(cg_node *n)
     conv_geometry(n, &q);
     const cg_real *x = n->in[0]->val, *w = n->in[1]->val;
     const cg_real *bias = n->n_in > 2 ? n->in[2]->val : NULL;
-    const int T = slots(n, &q);
+    const int T = slots(n, &q), now = omp_get_max_threads();
+    if (q.N < now && !omp_in_parallel() && q.P >= 2 * CG_BLOCK_ALIGN &&
+        (long)q.K * q.ckk * (long)q.P >= CONV_SPLIT_MIN) {
+        forward_shared(n, &q, now);
+        return;
+    }
     const size_t xs = (size_t)q.C * q.HW, ys = (size_t)q.K * q.P, pt = per_thread(&q);
 #pragma omp parallel num_threads(T) if (T > 1)
     {
@@ -315,8 +353,12 @@ static void forward_conv(cg_node *n)
         int lo, hi;
         cg_block_aligned(q.N, omp_get_num_threads(), t, 1, &lo, &hi);
         cg_real *col = n->scratch + (size_t)t * pt;
-        for (int i = lo; i < hi; i++)
-            forward_image(&q, x + (size_t)i * xs, w, bias, col, n->val + (size_t)i * ys);
+        for (int i = lo; i < hi; i++) {
+            const cg_real *xi = x + (size_t)i * xs;
+            if (!q.pointwise) im2col(&q, xi, col);
+            forward_cols(&q, q.pointwise ? xi : col, w, bias, n->val + (size_t)i * ys, 0,
+                         (int)q.P);
+        }
     }
 }
 
