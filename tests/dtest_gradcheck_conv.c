@@ -9,7 +9,8 @@
  *    |a - n| / max(|a|, |n|, 1e-3) below 1e-6 for every parameter;
  *  - conv2d both through BLAS and through the portable loops;
  *  - every stride, padding (explicit and "same"), dilation and groups case,
- *    the 1x1 fast path, batch sizes below and above the thread count, a
+ *    the 1x1 fast path, batch sizes below and above the thread count (a
+ *    batch of 5 large enough to run on several threads), a
  *    deeper net where gradients meet, and an open batch fed several sizes.
  * dtest_gradcheck.c leaves these ops to this file; the end of main checks
  * that each has a case here. */
@@ -159,7 +160,7 @@ static const struct conv_case conv_cases[] = {
     {"same, 3x3 dilation 2",             2, 2, 5, 5, 2, 3, 3, 1, 1, CG_PAD_SAME, CG_PAD_SAME, 2, 2, 1, 0, 5, 5},
     {"5x5 kernel larger than input",     2, 1, 3, 4, 2, 5, 5, 1, 1, 2, 2, 1, 1, 1, 1, 3, 4},
     {"batch 1",                          1, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, 5},
-    {"batch 5 (uneven thread split)",    5, 1, 4, 4, 2, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, 2, 2},
+    {"batch 5 (uneven thread split)",    5, 3,10,10, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, 8, 8},
 };
 #define N_CONV ((int)(sizeof conv_cases / sizeof conv_cases[0]))
 

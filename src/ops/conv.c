@@ -277,11 +277,16 @@ static size_t scratch_conv(const cg_node *n)
     return (size_t)plan_threads(q.N) * per_thread(&q);
 }
 
+/* Below this many multiply-adds in a batch, one thread does it: waking
+ * the others costs more (and on a loaded machine, far more). */
+#define CONV_PARALLEL_MIN (1L << 16)
+
 /* Threads to run: those the plan made room for, no more than a parallel
  * region would get now (cg_set_threads may have lowered it since). */
 static int slots(const cg_node *n, const conv_geom *q)
 {
     const int planned = (int)(n->scratch_len / per_thread(q)), now = omp_get_max_threads();
+    if ((long)q->N * q->K * q->ckk * (long)q->P < CONV_PARALLEL_MIN) return 1;
     return planned < now ? planned : now;
 }
 
