@@ -210,6 +210,59 @@ cg_node *cg_batch_norm(cg_node *x, cg_node *gamma, cg_node *beta,
  * mode. Masks come from the graph's PRNG. */
 cg_node *cg_dropout(cg_node *x, cg_real p);
 
+/* --- Convolutional networks: ops on NCHW tensors [batch, channels,
+ * height, width]. Spatial sizes follow PyTorch (floor division, no
+ * ceil_mode). A 4-D placeholder may leave its batch dimension open. --- */
+
+/* conv2d's padding that keeps the size at stride 1 ("same"): for each
+ * axis, out = ceil(in / stride) and the padding that needs is split
+ * evenly, the odd one after (TensorFlow's rule; PyTorch's padding="same"
+ * at stride 1 is the same), so even kernels work too. */
+#define CG_PAD_SAME (-1)
+
+/* 2-D convolution (cross-correlation, like every framework) of x [N, C,
+ * H, W] with w [K, C / groups, kh, kw] plus bias [K] (NULL: no bias):
+ *   y [N, K, OH, OW],  OH = (H + 2 pad_h - dilation_h (kh - 1) - 1) / stride_h + 1
+ * (likewise OW), zero padding of pad_h rows above and below (pad_w
+ * columns left and right) or CG_PAD_SAME. groups >= 1 must divide C and
+ * K: input channels are split into `groups` blocks, each convolved with
+ * its K / groups filters (groups = C is a depthwise convolution). stride
+ * and dilation >= 1; any kernel size. Runs as im2col + GEMM, threads over
+ * the batch; its workspace is planned with the graph (no allocation per
+ * step). Initialise w with cg_init_he_normal(r, w, C / groups * kh * kw,
+ * K): fan_in is C / groups * kh * kw. CG_ERR_ARG for a parameter out of
+ * range, CG_ERR_SHAPE when shapes disagree or no window fits. */
+cg_node *cg_conv2d(cg_node *x, cg_node *w, cg_node *bias, int stride_h, int stride_w,
+                   int pad_h, int pad_w, int dilation_h, int dilation_w, int groups);
+
+/* Max and average pooling of x [N, C, H, W] over kernel_h x kernel_w
+ * windows moved by stride (>= 1), with pad_h / pad_w (0 .. half the
+ * kernel) on each side: [N, C, (H + 2 pad_h - kernel_h) / stride_h + 1,
+ * likewise W]. Max ignores padding; its gradient goes to the first largest
+ * value of each window. Average divides by kernel_h kernel_w, counting
+ * padding as zeros (PyTorch's count_include_pad=True default). The usual
+ * 2x2 max pool: cg_max_pool2d(x, 2, 2, 2, 2, 0, 0). */
+cg_node *cg_max_pool2d(cg_node *x, int kernel_h, int kernel_w, int stride_h, int stride_w,
+                       int pad_h, int pad_w);
+cg_node *cg_avg_pool2d(cg_node *x, int kernel_h, int kernel_w, int stride_h, int stride_w,
+                       int pad_h, int pad_w);
+/* Mean of each plane: [N, C, H, W] -> [N, C]. */
+cg_node *cg_global_avg_pool2d(cg_node *x);
+/* [N, d1, d2, ...] -> [N, d1 d2 ...] (a reshape; op "reshape"), e.g.
+ * between the last pooling and a dense layer. */
+cg_node *cg_flatten(cg_node *x);
+
+/* Batch normalisation over the channels of x [N, C, H, W] (PyTorch's
+ * BatchNorm2d): per channel, statistics over the N H W values; gamma,
+ * beta [C] variables, running_mean, running_var [C] state, with
+ * cg_batch_norm's conventions (biased batch variance normalises; running
+ * values updated with momentum, the variance unbiased by M / (M - 1), M =
+ * N H W; inference mode normalises with them). Synchronised over MPI
+ * ranks under cg_fit's sync_bn, as cg_batch_norm. */
+cg_node *cg_batch_norm2d(cg_node *x, cg_node *gamma, cg_node *beta,
+                         cg_node *running_mean, cg_node *running_var,
+                         cg_real momentum, cg_real eps);
+
 /* Non-trainable state (e.g. batch-norm running statistics): kept with the
  * model, never touched by an optimizer. `init` may be NULL (zeros). */
 cg_node *cg_state(cg_graph *g, const char *name, int ndim, const int *shape,

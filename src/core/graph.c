@@ -327,7 +327,7 @@ cg_real *cg_graph_state(cg_graph *g) { return g ? g->state : NULL; }
 void cg_graph_set_collective(cg_graph *g, const cg_collective *c)
 {
     if (!g) return;
-    cg_collective next = {NULL, NULL};
+    cg_collective next = {.sum = NULL};
     if (c && c->sum) next = *c;
     if (next.sum == g->sync.sum && next.ctx == g->sync.ctx) return;
     g->sync = next;

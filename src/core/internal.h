@@ -30,6 +30,7 @@ int cg_backward_seeded(cg_node *cost, cg_real seed);
  * layer (src/dist) provides it, so nothing below it includes MPI. */
 typedef struct cg_collective {
     int (*sum)(void *ctx, cg_real *buf, size_t n);
+    int (*sum_double)(void *ctx, double *buf, size_t n); /* sums kept in double */
     void *ctx;
 } cg_collective;
 

@@ -132,9 +132,15 @@ static int collective_sum(void *ctx, cg_real *buf, size_t n)
     return cg_dist_sum(ctx, buf, n);
 }
 
+static int collective_sum_double(void *ctx, double *buf, size_t n)
+{
+    return cg_dist_sum_double(ctx, buf, n);
+}
+
 void cg_dist_collective(cg_dist *d, cg_collective *out)
 {
     out->sum = collective_sum;
+    out->sum_double = collective_sum_double;
     out->ctx = d;
 }
 

@@ -9,7 +9,8 @@
     X(sigmoid_cross_entropy) X(argmax) X(hardmax) X(batch_norm) X(dropout) X(maximum)   \
     X(minimum) X(max_axis) X(concat) X(slice_axis) X(permute) X(gather) X(leaky_relu)   \
     X(elu) X(gelu) X(gelu_tanh) X(softplus) X(abs) X(clip) X(mse_loss) X(l1_loss)       \
-    X(huber_loss)
+    X(huber_loss) X(conv2d) X(max_pool2d) X(avg_pool2d) X(global_avg_pool2d)            \
+    X(batch_norm2d)
 
 #define DECLARE(name) extern const cg_op_def cg_op_##name;
 OPS(DECLARE)
