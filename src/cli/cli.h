@@ -55,10 +55,6 @@ void cli_predict_help(FILE *f);
  * CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) CLI_PRINTF_2;
 
-/* mkdir -p; -1 with errno set on failure (or when path is not a
- * directory). */
-int cli_make_dirs(const char *path);
-
 /* "cgrad: <message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) CLI_PRINTF;
 /* Parse a flag's value; on error print one line naming the flag, return -1. */

@@ -40,6 +40,10 @@ typedef struct cg_collective {
  * batch. */
 void cg_graph_set_collective(cg_graph *g, const cg_collective *c);
 
+/* mkdir -p (src/io/rundir.c): CG_ERR_IO naming dir when it cannot be made
+ * or is not a directory. */
+int cg_make_dirs(const char *dir);
+
 /* The library's allocator: counts every allocation (see cg_alloc_count). */
 void *cg_malloc(size_t n);
 void *cg_calloc(size_t count, size_t size);

@@ -184,3 +184,27 @@ int cg_run_dir_clean_stale(const char *dir, int *removed)
     closedir(d);
     return rc;
 }
+
+/* mkdir -p. */
+int cg_make_dirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *buf = cg_malloc(n + 1);
+    if (!buf) return cg_error(CG_ERR_MEMORY, "cannot create directory '%s': out of memory", dir);
+    memcpy(buf, dir, n + 1);
+    int rc = CG_OK;
+    for (size_t i = 1; i <= n && !rc; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            rc = cg_error(CG_ERR_IO, "cannot create directory '%s': %s", dir, strerror(errno));
+        buf[i] = c;
+    }
+    cg_free(buf);
+    struct stat st;
+    if (!rc && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = cg_error(CG_ERR_IO, "cannot create directory '%s': %s", dir,
+                      stat(dir, &st) != 0 ? strerror(errno) : strerror(ENOTDIR));
+    return rc;
+}

@@ -205,30 +205,6 @@ static int check_net(const ex_net *net)
     return rc;
 }
 
-/* mkdir -p. */
-static int make_dirs(const char *dir)
-{
-    size_t n = strlen(dir);
-    char *buf = cg_malloc(n + 1);
-    if (!buf) return cg_error(CG_ERR_MEMORY, "cg_export_c: out of memory");
-    memcpy(buf, dir, n + 1);
-    int rc = CG_OK;
-    for (size_t i = 1; i <= n && !rc; i++) {
-        if (buf[i] != '/' && buf[i] != 0) continue;
-        char c = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            rc = cg_error(CG_ERR_IO, "cannot create directory '%s': %s", dir, strerror(errno));
-        buf[i] = c;
-    }
-    cg_free(buf);
-    struct stat st;
-    if (!rc && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-        rc = cg_error(CG_ERR_IO, "cannot create directory '%s': %s", dir,
-                      stat(dir, &st) != 0 ? strerror(errno) : strerror(ENOTDIR));
-    return rc;
-}
-
 int cg_export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const char *prefix,
                 const char *source)
 {
@@ -250,7 +226,7 @@ int cg_export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const cha
     int rc = add_normalizer(&net, nz);
     if (!rc) rc = add_layers(&net, m);
     if (!rc) rc = check_net(&net);
-    if (!rc) rc = make_dirs(dir);
+    if (!rc) rc = cg_make_dirs(dir);
     if (!rc) rc = ex_emit(&net, dir, prefix);
     free_net(&net);
     return rc;

@@ -48,27 +48,6 @@ static void note_summary(const cg_train_options *o, cg_model *m)
     free(text);
 }
 
-/* mkdir -p. */
-static int make_dirs(const char *path)
-{
-    char buf[CG_PATH_LEN];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf) return cg_error(CG_ERR_IO, "out: directory name too long");
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++)
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return cg_error(CG_ERR_IO, "out: cannot create directory '%s': %s", buf, strerror(errno));
-            buf[i] = c;
-        }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return cg_error(CG_ERR_IO, "out: '%s' is not a directory", path);
-    return CG_OK;
-}
-
 /* The class names of the data sets cgrad knows by name. */
 static const char *const *known_class_names(const char *spec, int n_classes)
 {
@@ -264,7 +243,10 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
 
     if (opt->out && rank == 0) {
         char path[CG_PATH_LEN + 32];
-        if ((rc = make_dirs(opt->out))) goto done;
+        if ((rc = cg_make_dirs(opt->out))) {
+            rc = cg_error(rc, "out: %s", cg_last_error());
+            goto done;
+        }
         /* One writer per run directory, for the whole run; temporary files
          * of writers killed before are removed. */
         if (cg_run_dir_lock(opt->out, &s.lock) || cg_run_dir_clean_stale(opt->out, NULL)) {
