@@ -19,7 +19,7 @@
 #include "ops.h"
 #include "dist/dist.h"
 
-#include <omp.h>
+#include "omp_compat.h"
 
 static int infer_bn(cg_node *n)
 {

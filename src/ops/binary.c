@@ -9,7 +9,7 @@
  * backward, a broadcast input sums the gradient over what it was spread. */
 #include "ops.h"
 
-#include <omp.h>
+#include "omp_compat.h"
 
 enum { BC_SAME, BC_SCALAR, BC_ROW, BC_COL };
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
