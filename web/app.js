@@ -1,0 +1,308 @@
+// app.js: the playground page. Its whole state is one object that lives in
+// the URL (a link reproduces the run, seed included); the worker trains
+// (worker.js), this file only draws what it reports.
+'use strict';
+
+const ACTIVATIONS = {linear: 0, relu: 1, tanh: 2, sigmoid: 3}; // cgrad.h's CG_*
+const COLORS = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
+                [140, 86, 75]];
+const GRID = 64; // decision regions: GRID x GRID predictions
+
+// Defaults, from principle: a 2-16-16-C tanh network (smooth boundaries for
+// curved classes; two layers bend the plane enough for a 3-arm spiral) with
+// Adam at 0.01 (its usual safe rate for a small net) on batches of 32.
+const DEFAULTS = {dataset: 'spiral', classes: 3, noise: 0.03, ratio: 0.5, seed: 1,
+                  layers: '16,16', act: 'tanh', bn: 0, dropout: 0, l2: 0, opt: 'adam',
+                  lr: 0.01, batch: 32, autorun: 0};
+const NUMERIC = ['classes', 'noise', 'ratio', 'seed', 'bn', 'dropout', 'l2', 'lr', 'batch',
+                 'autorun'];
+
+function readState() {
+  const q = new URLSearchParams(location.search), s = Object.assign({}, DEFAULTS);
+  for (const k of Object.keys(DEFAULTS)) {
+    if (!q.has(k)) continue;
+    const v = q.get(k);
+    if (NUMERIC.includes(k)) { const x = Number(v); if (Number.isFinite(x)) s[k] = x; }
+    else s[k] = v;
+  }
+  if (!cgData.names.includes(s.dataset)) s.dataset = DEFAULTS.dataset;
+  if (!(s.act in ACTIVATIONS)) s.act = DEFAULTS.act;
+  if (!['sgd', 'momentum', 'rmsprop', 'adam', 'adamw'].includes(s.opt)) s.opt = DEFAULTS.opt;
+  s.classes = Math.max(2, Math.min(6, Math.round(s.classes)));
+  s.batch = Math.max(1, Math.min(256, Math.round(s.batch)));
+  s.seed = Math.max(0, Math.round(s.seed));
+  s.ratio = Math.max(0.1, Math.min(0.9, s.ratio));
+  s.noise = Math.max(0, Math.min(0.3, s.noise));
+  s.dropout = Math.max(0, Math.min(0.5, s.dropout));
+  s.lr = Math.max(1e-4, Math.min(1, s.lr));
+  return s;
+}
+
+// The state in the URL: only what differs from the defaults (short links).
+function writeState() {
+  const q = new URLSearchParams();
+  for (const k of Object.keys(DEFAULTS))
+    if (k !== 'autorun' && String(state[k]) !== String(DEFAULTS[k])) q.set(k, state[k]);
+  if (state.autorun) q.set('autorun', state.autorun);
+  const url = location.pathname + (q.toString() ? '?' + q : '');
+  history.replaceState(null, '', url);
+}
+
+function widths(s) {
+  return s.layers.split(/[ ,]+/).filter(w => w !== '').map(Number)
+    .filter(w => Number.isInteger(w) && w > 0).map(w => Math.min(w, 256)).slice(0, 8);
+}
+
+const $ = id => document.getElementById(id);
+let state = readState(), data = null, history_ = [], running = false, lastReport = null;
+const worker = new Worker('worker.js');
+
+function fmtLr(x) { return x >= 0.01 ? x.toPrecision(2) : x.toExponential(1); }
+
+// Controls <-> state.
+function showState() {
+  $('dataset').value = state.dataset;
+  $('classes').value = state.classes;
+  $('classes').disabled = state.dataset === 'circle' || state.dataset === 'xor';
+  $('classes-out').textContent = $('classes').disabled ? 2 : state.classes;
+  $('noise').value = state.noise; $('noise-out').textContent = state.noise.toFixed(2);
+  $('ratio').value = state.ratio; $('ratio-out').textContent = Math.round(state.ratio * 100) + '%';
+  $('seed').value = state.seed;
+  $('layers').value = state.layers;
+  $('act').value = state.act;
+  $('bn').checked = !!state.bn;
+  $('dropout').value = state.dropout; $('dropout-out').textContent = state.dropout.toFixed(2);
+  const l2exp = state.l2 > 0 ? Math.round(Math.log10(state.l2)) : -6;
+  $('l2').value = l2exp; $('l2-out').textContent = state.l2 > 0 ? state.l2.toExponential(0) : 'none';
+  $('opt').value = state.opt;
+  $('lr').value = Math.log10(state.lr); $('lr-out').textContent = fmtLr(state.lr);
+  $('batch').value = Math.round(Math.log2(state.batch)); $('batch-out').textContent = state.batch;
+}
+
+function bind() {
+  const rebuildOn = {dataset: e => e.value, classes: e => Number(e.value),
+                     noise: e => Number(e.value), ratio: e => Number(e.value),
+                     seed: e => Math.max(0, Math.round(Number(e.value) || 0)),
+                     layers: e => e.value, act: e => e.value, bn: e => e.checked ? 1 : 0,
+                     dropout: e => Number(e.value),
+                     l2: e => Number(e.value) <= -6 ? 0 : Math.pow(10, Number(e.value)),
+                     opt: e => e.value};
+  for (const [id, get] of Object.entries(rebuildOn))
+    $(id).addEventListener('change', e => { state[id] = get(e.target); changed(true); });
+  // Live: the learning rate and batch size change without a restart.
+  $('lr').addEventListener('input', e => {
+    state.lr = Number(Math.pow(10, Number(e.target.value)).toPrecision(2));
+    changed(false); worker.postMessage({cmd: 'set', lr: state.lr});
+  });
+  $('batch').addEventListener('input', e => {
+    state.batch = Math.pow(2, Number(e.target.value));
+    changed(false); worker.postMessage({cmd: 'set', batch: state.batch});
+  });
+  for (const id of ['classes', 'noise', 'ratio', 'dropout', 'l2'])
+    $(id).addEventListener('input', e => {
+      const out = $(id + '-out'), v = Number(e.target.value);
+      out.textContent = id === 'ratio' ? Math.round(v * 100) + '%' :
+        id === 'l2' ? (v <= -6 ? 'none' : '1e' + v) : id === 'classes' ? v : v.toFixed(2);
+    });
+  $('play').addEventListener('click', () => worker.postMessage({cmd: running ? 'pause' : 'play'}));
+  $('step').addEventListener('click', () => worker.postMessage({cmd: 'step'}));
+  $('reset').addEventListener('click', () => setup());
+  $('save').addEventListener('click', () => worker.postMessage({cmd: 'save'}));
+  $('save-data').addEventListener('click', () => download(testCsv(), 'playground-test.csv', 'text/csv'));
+}
+
+function changed(rebuild) {
+  state.autorun = 0;
+  writeState();
+  showState();
+  if (rebuild) setup();
+}
+
+function setup() {
+  data = cgData.make(state.dataset, state.classes, state.noise, state.ratio, state.seed);
+  history_ = [];
+  running = false;
+  $('play').textContent = 'Play';
+  worker.postMessage({cmd: 'setup', data, batch: state.batch, grid: {size: GRID},
+                      model: {seed: state.seed, layers: widths(state),
+                              activation: ACTIVATIONS[state.act], batchNorm: !!state.bn,
+                              dropout: state.dropout, optimizer: state.opt, lr: state.lr,
+                              l2: state.l2}});
+}
+
+function download(blobPart, name, type) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([blobPart], {type}));
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+function testCsv() {
+  const t = data.test, lines = ['x1,x2,label'];
+  for (let i = 0; i < t.n; i++) lines.push(t.x[2 * i] + ',' + t.x[2 * i + 1] + ',' + t.y[i]);
+  return lines.join('\n') + '\n';
+}
+
+// --- drawing ---
+
+function drawRegions(probs) {
+  const cv = $('regions'), ctx = cv.getContext('2d'), C = data.classes;
+  const img = new ImageData(GRID, GRID);
+  for (let k = 0; k < GRID * GRID; k++) {
+    let r = 0, g = 0, b = 0;
+    for (let c = 0; c < C; c++) {
+      const p = probs[k * C + c];
+      r += p * COLORS[c][0]; g += p * COLORS[c][1]; b += p * COLORS[c][2];
+    }
+    // Lightened towards white, so the points stand out.
+    img.data[4 * k] = 255 - 0.55 * (255 - r);
+    img.data[4 * k + 1] = 255 - 0.55 * (255 - g);
+    img.data[4 * k + 2] = 255 - 0.55 * (255 - b);
+    img.data[4 * k + 3] = 255;
+  }
+  const off = document.createElement('canvas');
+  off.width = off.height = GRID;
+  off.getContext('2d').putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, cv.width, cv.height);
+  const X = v => (v + 1) / 2 * cv.width, Y = v => (1 - v) / 2 * cv.height;
+  for (const [part, test] of [[data.train, false], [data.test, true]])
+    for (let i = 0; i < part.n; i++) {
+      const col = COLORS[part.y[i]];
+      ctx.beginPath();
+      ctx.arc(X(part.x[2 * i]), Y(part.x[2 * i + 1]), 3, 0, 2 * Math.PI);
+      ctx.fillStyle = `rgb(${col[0]},${col[1]},${col[2]})`;
+      ctx.strokeStyle = test ? '#000' : '#fff';
+      ctx.lineWidth = test ? 1.2 : 0.8;
+      ctx.fill();
+      ctx.stroke();
+    }
+}
+
+function drawCurve(id, keys, fixedMax) {
+  const cv = $(id), ctx = cv.getContext('2d'), W = cv.width, H = cv.height, pad = 28;
+  ctx.clearRect(0, 0, W, H);
+  const pts = history_;
+  let max = fixedMax || 0;
+  if (!fixedMax) for (const p of pts) for (const k of keys) max = Math.max(max, p[k] || 0);
+  if (!(max > 0)) max = 1;
+  const last = pts.length ? pts[pts.length - 1].step : 1;
+  ctx.strokeStyle = '#bbb'; ctx.lineWidth = 1;
+  ctx.strokeRect(pad, 4, W - pad - 4, H - 20);
+  ctx.fillStyle = '#555'; ctx.font = '10px sans-serif';
+  ctx.fillText(max.toPrecision(2), 2, 12);
+  ctx.fillText('0', 2, H - 16);
+  ctx.fillText('step ' + last, W - 70, H - 4);
+  const X = s => pad + (W - pad - 4) * s / Math.max(last, 1), Y = v => 4 + (H - 20) * (1 - v / max);
+  keys.forEach((k, i) => {
+    ctx.beginPath();
+    ctx.strokeStyle = i === 0 ? '#1f77b4' : '#d62728';
+    ctx.lineWidth = 1.5;
+    pts.forEach((p, j) => { if (j === 0) ctx.moveTo(X(p.step), Y(p[k])); else ctx.lineTo(X(p.step), Y(p[k])); });
+    ctx.stroke();
+  });
+}
+
+function drawConfusion(conf) {
+  const C = data.classes, t = $('confusion');
+  let max = 1;
+  for (const v of conf) max = Math.max(max, v);
+  let html = '<tr><th></th>' + Array.from({length: C}, (_, c) => `<th>${c}</th>`).join('') + '</tr>';
+  for (let i = 0; i < C; i++) {
+    html += `<tr><th>${i}</th>`;
+    for (let j = 0; j < C; j++) {
+      const v = conf[i * C + j], a = (v / max * 0.8).toFixed(2), col = COLORS[j];
+      html += `<td style="background: rgba(${col[0]},${col[1]},${col[2]},${a})">${v}</td>`;
+    }
+    html += '</tr>';
+  }
+  t.innerHTML = html;
+}
+
+function drawNeurons(hidden) {
+  const box = $('neurons');
+  const want = hidden.map(l => l.length).join(',');
+  if (box.dataset.shape !== want) {
+    box.innerHTML = '';
+    hidden.forEach((units, l) => {
+      const row = document.createElement('div');
+      row.className = 'layer';
+      row.innerHTML = `<span>layer ${l + 1}</span>`;
+      units.forEach(() => { const c = document.createElement('canvas'); c.width = c.height = GRID; row.appendChild(c); });
+      box.appendChild(row);
+    });
+    box.dataset.shape = want;
+  }
+  hidden.forEach((units, l) => {
+    const canvases = box.children[l].querySelectorAll('canvas');
+    units.forEach((v, u) => {
+      let m = 1e-6;
+      for (const x of v) m = Math.max(m, Math.abs(x));
+      const img = new ImageData(GRID, GRID);
+      for (let k = 0; k < v.length; k++) {
+        const t = v[k] / m; // -1..1: blue .. white .. orange
+        const c = t > 0 ? [255, 127, 14] : [31, 119, 180], a = Math.abs(t);
+        img.data[4 * k] = 255 - a * (255 - c[0]);
+        img.data[4 * k + 1] = 255 - a * (255 - c[1]);
+        img.data[4 * k + 2] = 255 - a * (255 - c[2]);
+        img.data[4 * k + 3] = 255;
+      }
+      canvases[u].getContext('2d').putImageData(img, 0, 0);
+    });
+  });
+}
+
+function legend() {
+  $('legend').innerHTML = Array.from({length: data.classes}, (_, c) =>
+    `<span><i style="background: rgb(${COLORS[c].join(',')})"></i>class ${c}</span>`).join(' ');
+}
+
+function metricsOf(r) {
+  return {steps: r.point.step, train_loss: r.point.trainLoss, train_accuracy: r.point.trainAcc,
+          test_loss: r.point.testLoss, test_accuracy: r.point.testAcc,
+          steps_per_second: r.stepsPerSecond, train_seconds: r.trainSeconds,
+          dataset: state.dataset, classes: data.classes, seed: state.seed};
+}
+
+worker.onmessage = e => {
+  const r = e.data;
+  if (r.type === 'ready') {
+    setup();
+    if (state.autorun > 0) {
+      document.body.dataset.state = 'running';
+      worker.postMessage({cmd: 'run', steps: state.autorun});
+    } else {
+      document.body.dataset.state = 'ready';
+    }
+    return;
+  }
+  if (r.type === 'error') {
+    $('error').textContent = r.message;
+    document.body.dataset.state = 'error';
+    running = false;
+    $('play').textContent = 'Play';
+    return;
+  }
+  if (r.type === 'checkpoint') { download(r.bytes, 'playground.safetensors', 'application/octet-stream'); return; }
+  running = r.running;
+  $('play').textContent = running ? 'Pause' : 'Play';
+  if (history_.length && history_[history_.length - 1].step === r.point.step) history_.pop();
+  history_.push(r.point);
+  lastReport = r;
+  $('steps').textContent = r.point.step;
+  $('speed').textContent = Math.round(r.stepsPerSecond);
+  legend();
+  drawRegions(r.probs);
+  drawCurve('loss', ['trainLoss', 'testLoss']);
+  drawCurve('acc', ['trainAcc', 'testAcc'], 1);
+  drawConfusion(r.confusion);
+  drawNeurons(r.hidden);
+  $('metrics').textContent = JSON.stringify(metricsOf(r));
+  if (r.type === 'done') document.body.dataset.state = 'done';
+};
+worker.onerror = e => { $('error').textContent = 'worker: ' + e.message; document.body.dataset.state = 'error'; };
+
+showState();
+bind();
