@@ -181,38 +181,52 @@ PG_EXPORT int pg_evaluate(int which, double *loss, double *acc, int *confusion)
     return rc;
 }
 
-/* Class probabilities probs [n, classes] of n rows x [n, d] (inference). */
+/* Class probabilities probs [n, classes] of n rows x [n, d], in inference
+ * mode and in one forward pass, so that every hidden layer then holds its
+ * values for all n rows (pg_hidden). */
 PG_EXPORT int pg_predict(const float *x, int n, float *probs)
 {
     own_error[0] = 0;
     if (!model) return fail(CG_ERR_STATE, "pg_predict: no model");
     const int d = train_set.d, C = train_set.n_classes;
-    int rc = ensure_batch(n);
-    if (rc != CG_OK) return rc;
-    for (size_t i = 0; i < (size_t)n * d; i++) batch_x[i] = x[i];
-    cg_real *p = malloc(sizeof *p * (size_t)n * C);
-    if (!p) return CG_ERR_MEMORY;
-    rc = cg_predict(model, batch_x, n, p, NULL);
+    cg_graph_set_training(cg_model_graph(model), 0);
+    cg_real *in = cg_feed_buffer(cg_model_input(model), n);
+    if (!in) return -1;
+    for (size_t i = 0; i < (size_t)n * d; i++) in[i] = x[i];
+    int rc = cg_forward(cg_model_probs(model));
+    const cg_real *p = cg_node_value(cg_model_probs(model));
     for (size_t i = 0; rc == CG_OK && i < (size_t)n * C; i++) probs[i] = (float)p[i];
-    free(p);
     return rc;
 }
 
-/* The output of hidden unit `unit` of hidden layer `layer` (its activation,
- * after batch norm) for the rows last given to pg_predict: out [n]. */
+/* Hidden layer `layer`'s output node: the last node computed before the
+ * next dense layer's weights are created (nodes are created in order),
+ * leaving out dropout (the identity at inference) and parameter nodes. */
+static cg_node *hidden_node(cg_graph *g, int layer)
+{
+    char name[32];
+    snprintf(name, sizeof name, "dense%d.weight", layer + 2);
+    const cg_node *next = cg_graph_find(g, name);
+    cg_node *h = NULL;
+    for (int i = 0, n = cg_graph_node_count(g); next && i < n; i++) {
+        cg_node *v = cg_graph_node(g, i);
+        if (v == next) return h;
+        const char *op = cg_node_op(v);
+        if (strcmp(op, "variable") && strcmp(op, "state") && strcmp(op, "constant") &&
+            strcmp(op, "placeholder") && strcmp(op, "dropout"))
+            h = v;
+    }
+    return NULL;
+}
+
+/* The output of hidden unit `unit` of hidden layer `layer` (after its
+ * batch norm and activation) for the rows last given to pg_predict: out [n]. */
 PG_EXPORT int pg_hidden(int layer, int unit, int n, float *out)
 {
     own_error[0] = 0;
     if (!model) return fail(CG_ERR_STATE, "pg_hidden: no model");
-    static const char *names[] = {"relu", "tanh", "sigmoid", "linear"};
-    cg_graph *g = cg_model_graph(model);
-    char name[32];
-    cg_node *h = NULL;
-    for (size_t k = 0; !h && k < sizeof names / sizeof *names; k++) {
-        snprintf(name, sizeof name, "%s%d", names[k], layer + 1);
-        h = cg_graph_find(g, name);
-    }
-    if (!h) return fail(CG_ERR_ARG, "pg_hidden: no such hidden layer");
+    cg_node *h = hidden_node(cg_model_graph(model), layer);
+    if (!h || cg_node_ndim(h) != 2) return fail(CG_ERR_ARG, "pg_hidden: no such hidden layer");
     const int w = cg_node_dim(h, 1);
     if (unit < 0 || unit >= w || cg_node_dim(h, 0) < n)
         return fail(CG_ERR_ARG, "pg_hidden: no such unit, or fewer rows than asked");
