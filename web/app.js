@@ -6,6 +6,12 @@
 const ACTIVATIONS = {linear: 0, relu: 1, tanh: 2, sigmoid: 3}; // cgrad.h's CG_*
 const COLORS = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
                 [140, 86, 75]];
+// Classes past the palette (a CSV may have up to 20): hues around the wheel.
+for (let c = COLORS.length; c < 20; c++) {
+  const h = (c * 137.5) % 360 / 60, x = 1 - Math.abs(h % 2 - 1);
+  const rgb = [[1, x, 0], [x, 1, 0], [0, 1, x], [0, x, 1], [x, 0, 1], [1, 0, x]][Math.floor(h)];
+  COLORS.push(rgb.map(v => Math.round(60 + 150 * v)));
+}
 const GRID = 64; // decision regions: GRID x GRID predictions
 
 // Defaults, from principle: a 2-16-16-C tanh network (smooth boundaries for
@@ -42,7 +48,8 @@ function readState() {
 function writeState() {
   const q = new URLSearchParams();
   for (const k of Object.keys(DEFAULTS))
-    if (k !== 'autorun' && String(state[k]) !== String(DEFAULTS[k])) q.set(k, state[k]);
+    if (k !== 'autorun' && String(state[k]) !== String(DEFAULTS[k]) &&
+        !(k === 'dataset' && state[k] === 'csv')) q.set(k, state[k]);
   if (state.autorun) q.set('autorun', state.autorun);
   const url = location.pathname + (q.toString() ? '?' + q : '');
   history.replaceState(null, '', url);
@@ -55,6 +62,7 @@ function widths(s) {
 
 const $ = id => document.getElementById(id);
 let state = readState(), data = null, history_ = [], running = false, lastReport = null;
+let csvText = null; // the user's CSV: on this page only, not in the URL
 const worker = new Worker('worker.js');
 
 function fmtLr(x) { return x >= 0.01 ? x.toPrecision(2) : x.toExponential(1); }
@@ -63,8 +71,9 @@ function fmtLr(x) { return x >= 0.01 ? x.toPrecision(2) : x.toExponential(1); }
 function showState() {
   $('dataset').value = state.dataset;
   $('classes').value = state.classes;
-  $('classes').disabled = state.dataset === 'circle' || state.dataset === 'xor';
-  $('classes-out').textContent = $('classes').disabled ? 2 : state.classes;
+  $('classes').disabled = ['circle', 'xor', 'csv'].includes(state.dataset);
+  $('classes-out').textContent = state.dataset === 'csv' && data ? data.classes :
+    $('classes').disabled ? 2 : state.classes;
   $('noise').value = state.noise; $('noise-out').textContent = state.noise.toFixed(2);
   $('ratio').value = state.ratio; $('ratio-out').textContent = Math.round(state.ratio * 100) + '%';
   $('seed').value = state.seed;
@@ -109,6 +118,22 @@ function bind() {
   $('reset').addEventListener('click', () => setup());
   $('save').addEventListener('click', () => worker.postMessage({cmd: 'save'}));
   $('save-data').addEventListener('click', () => download(testCsv(), 'playground-test.csv', 'text/csv'));
+  $('csv').addEventListener('change', e => {
+    const f = e.target.files[0];
+    if (!f) return;
+    f.text().then(text => {
+      try {
+        cgData.fromCsv(text, state.ratio, state.seed); // throws on malformed input
+      } catch (err) {
+        $('csv-info').textContent = err.message;
+        return;
+      }
+      csvText = text;
+      $('dataset').querySelector('option[value=csv]').disabled = false;
+      state.dataset = 'csv';
+      changed(true);
+    });
+  });
 }
 
 function changed(rebuild) {
@@ -119,7 +144,15 @@ function changed(rebuild) {
 }
 
 function setup() {
-  data = cgData.make(state.dataset, state.classes, state.noise, state.ratio, state.seed);
+  if (state.dataset === 'csv' && csvText) {
+    data = cgData.fromCsv(csvText, state.ratio, state.seed);
+    $('csv-info').textContent = `${data.train.n + data.test.n} rows, ${data.d} features, ` +
+      `${data.classes} classes` + (data.d === 2 ? '' : ' (no plane to draw: curves and confusion only)');
+    showState();
+  } else {
+    if (state.dataset === 'csv') state.dataset = DEFAULTS.dataset;
+    data = cgData.make(state.dataset, state.classes, state.noise, state.ratio, state.seed);
+  }
   history_ = [];
   running = false;
   $('play').textContent = 'Play';
@@ -139,9 +172,12 @@ function download(blobPart, name, type) {
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
 }
 
+// The test rows as the model sees them (features as scaled here), label
+// as the class index: what `cgrad eval --data` reads.
 function testCsv() {
-  const t = data.test, lines = ['x1,x2,label'];
-  for (let i = 0; i < t.n; i++) lines.push(t.x[2 * i] + ',' + t.x[2 * i + 1] + ',' + t.y[i]);
+  const t = data.test, d = data.d;
+  const lines = [Array.from({length: d}, (_, f) => 'x' + (f + 1)).join(',') + ',label'];
+  for (let i = 0; i < t.n; i++) lines.push(Array.from(t.x.subarray(d * i, d * i + d)).join(',') + ',' + t.y[i]);
   return lines.join('\n') + '\n';
 }
 
@@ -149,6 +185,14 @@ function testCsv() {
 
 function drawRegions(probs) {
   const cv = $('regions'), ctx = cv.getContext('2d'), C = data.classes;
+  if (!probs) {
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, cv.width, cv.height);
+    ctx.fillStyle = '#666';
+    ctx.font = '14px sans-serif';
+    ctx.fillText(`${data.d} features: no plane to draw`, 20, cv.height / 2);
+    return;
+  }
   const img = new ImageData(GRID, GRID);
   for (let k = 0; k < GRID * GRID; k++) {
     let r = 0, g = 0, b = 0;
@@ -256,7 +300,8 @@ function drawNeurons(hidden) {
 
 function legend() {
   $('legend').innerHTML = Array.from({length: data.classes}, (_, c) =>
-    `<span><i style="background: rgb(${COLORS[c].join(',')})"></i>class ${c}</span>`).join(' ');
+    `<span><i style="background: rgb(${COLORS[c].join(',')})"></i>` +
+    `${data.classNames ? data.classNames[c] : 'class ' + c}</span>`).join(' ');
 }
 
 function metricsOf(r) {

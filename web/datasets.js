@@ -77,13 +77,10 @@
     },
   };
 
-  // The data set of a state: shuffled, then split into train and test.
-  function make(name, classes, noise, trainRatio, seed) {
-    const gen = generators[name];
-    if (!gen) throw new Error('unknown data set ' + name);
-    const r = rng(seed);
-    const all = gen(classes, noise, r);
-    const n = all.y.length, idx = [];
+  // Shuffle rows (features x: d per row, labels y) with r, split off the
+  // first share for training.
+  function split(x, y, d, classes, trainRatio, r) {
+    const n = y.length, idx = [];
     for (let i = 0; i < n; i++) idx.push(i);
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));
@@ -91,18 +88,80 @@
     }
     const nTrain = Math.max(1, Math.min(n - 1, Math.round(n * trainRatio)));
     const part = (from, to) => {
-      const x = new Float32Array(2 * (to - from)), y = new Int32Array(to - from);
+      const px = new Float32Array(d * (to - from)), py = new Int32Array(to - from);
       for (let k = from; k < to; k++) {
-        x[2 * (k - from)] = all.x[2 * idx[k]];
-        x[2 * (k - from) + 1] = all.x[2 * idx[k] + 1];
-        y[k - from] = all.y[idx[k]];
+        for (let f = 0; f < d; f++) px[d * (k - from) + f] = x[d * idx[k] + f];
+        py[k - from] = y[idx[k]];
       }
-      return {x, y, n: to - from};
+      return {x: px, y: py, n: to - from};
     };
-    return {train: part(0, nTrain), test: part(nTrain, n), d: 2, classes: all.classes};
+    return {train: part(0, nTrain), test: part(nTrain, n), d, classes};
   }
 
-  const api = {make, rng, names: Object.keys(generators)};
+  // The data set of a state: shuffled, then split into train and test.
+  function make(name, classes, noise, trainRatio, seed) {
+    const gen = generators[name];
+    if (!gen) throw new Error('unknown data set ' + name);
+    const r = rng(seed);
+    const all = gen(classes, noise, r);
+    return split(all.x, all.y, 2, all.classes, trainRatio, r);
+  }
+
+  // The user's CSV: numeric features, the label in the last column (any
+  // text; classes numbered in sorted order), an optional header. Two
+  // features are scaled into [-1, 1] (so the plane shows them); more are
+  // standardised with the training rows' mean and deviation, as cgrad
+  // train does. Throws an Error naming the line for malformed input.
+  function fromCsv(text, trainRatio, seed) {
+    const lines = text.split(/\r?\n/).filter(l => l.trim() !== '');
+    if (lines.length < 3) throw new Error('CSV: fewer than 3 rows');
+    const rows = lines.map(l => l.split(',').map(f => f.trim()));
+    const numeric = f => f !== '' && Number.isFinite(Number(f));
+    let header = null;
+    if (!rows[0].slice(0, -1).every(numeric)) header = rows.shift();
+    const cols = rows[0].length, d = cols - 1;
+    if (d < 1) throw new Error('CSV: need at least one feature and a label column');
+    const x = [], labels = [];
+    rows.forEach((row, i) => {
+      const line = i + 1 + (header ? 1 : 0);
+      if (row.length !== cols) throw new Error(`CSV line ${line}: ${row.length} fields, expected ${cols}`);
+      for (let f = 0; f < d; f++) {
+        if (!numeric(row[f])) throw new Error(`CSV line ${line}: '${row[f]}' is not a number`);
+        x.push(Number(row[f]));
+      }
+      labels.push(row[d]);
+    });
+    const names = [...new Set(labels)];
+    if (names.every(numeric)) names.sort((a, b) => Number(a) - Number(b)); else names.sort();
+    if (names.length < 2 || names.length > 20)
+      throw new Error(`CSV: ${names.length} classes in the last column (2 to 20 allowed)`);
+    const y = labels.map(l => names.indexOf(l));
+    const data = split(x, y, d, names.length, trainRatio, rng(seed));
+    const all = [data.train, data.test];
+    for (let f = 0; f < d; f++) {
+      let a, b; // x' = (x - a) * b
+      if (d === 2) {
+        let lo = Infinity, hi = -Infinity;
+        for (const p of all) for (let i = 0; i < p.n; i++) {
+          lo = Math.min(lo, p.x[d * i + f]); hi = Math.max(hi, p.x[d * i + f]);
+        }
+        a = (lo + hi) / 2; b = hi > lo ? 1.9 / (hi - lo) : 1;
+      } else {
+        const t = data.train;
+        let m = 0, v = 0;
+        for (let i = 0; i < t.n; i++) m += t.x[d * i + f];
+        m /= t.n;
+        for (let i = 0; i < t.n; i++) v += (t.x[d * i + f] - m) ** 2;
+        a = m; b = v > 0 ? 1 / Math.sqrt(v / t.n) : 1;
+      }
+      for (const p of all) for (let i = 0; i < p.n; i++) p.x[d * i + f] = (p.x[d * i + f] - a) * b;
+    }
+    data.classNames = names;
+    data.featureNames = header ? header.slice(0, d) : null;
+    return data;
+  }
+
+  const api = {make, fromCsv, rng, names: Object.keys(generators)};
   if (typeof module !== 'undefined' && module.exports) module.exports = api;
   else root.cgData = api;
 })(typeof self !== 'undefined' ? self : this);

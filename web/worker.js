@@ -45,12 +45,12 @@ function setup(msg) {
                                          'model'));
   } finally { M._free(widths); }
   state = {steps: 0, batch: msg.batch, running: false, target: 0, trainSeconds: 0,
-           grid: msg.grid, layers: m.layers, classes: d.classes};
+           grid: msg.grid, layers: m.layers, classes: d.classes, d: d.d};
   report('update');
 }
 
-// Train/test metrics (and the last chunk's mean batch loss), the decision
-// regions on the grid and every hidden unit's response on it.
+// Train/test metrics (and the last chunk's mean batch loss), and for 2-D
+// data the decision regions and hidden units on the grid.
 function report(type, batchLoss) {
   const C = state.classes;
   const out = M._malloc(8 * 2 + 4 * C * C * 2);
@@ -61,7 +61,19 @@ function report(type, batchLoss) {
   const test = {loss: M.HEAPF64[out >> 3], acc: M.HEAPF64[(out >> 3) + 1]};
   const confusion = Array.from(M.HEAP32.subarray(conf >> 2, (conf >> 2) + C * C));
   M._free(out);
-  const g = state.grid, n = g.size * g.size;
+  const point = {step: state.steps, trainLoss: train.loss, testLoss: test.loss,
+                 trainAcc: train.acc, testAcc: test.acc};
+  if (batchLoss !== undefined) point.batchLoss = batchLoss;
+  const msg = {type, point, confusion, probs: null, hidden: [], running: state.running,
+               stepsPerSecond: state.trainSeconds > 0 ? state.steps / state.trainSeconds : 0,
+               trainSeconds: state.trainSeconds};
+  if (state.d === 2) regions(msg);
+  postMessage(msg);
+}
+
+// The decision regions over [-1, 1]^2 and each hidden unit's output there.
+function regions(msg) {
+  const g = state.grid, n = g.size * g.size, C = state.classes;
   const xs = new Float32Array(2 * n);
   for (let i = 0; i < g.size; i++)
     for (let j = 0; j < g.size; j++) {
@@ -82,12 +94,8 @@ function report(type, batchLoss) {
     hidden.push(units);
   });
   M._free(ph), M._free(px), M._free(pp);
-  const point = {step: state.steps, trainLoss: train.loss, testLoss: test.loss,
-                 trainAcc: train.acc, testAcc: test.acc};
-  if (batchLoss !== undefined) point.batchLoss = batchLoss;
-  postMessage({type, point, confusion, probs, hidden, running: state.running,
-               stepsPerSecond: state.trainSeconds > 0 ? state.steps / state.trainSeconds : 0,
-               trainSeconds: state.trainSeconds});
+  msg.probs = probs;
+  msg.hidden = hidden;
 }
 
 function train(steps) {

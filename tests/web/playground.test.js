@@ -42,6 +42,7 @@ function serve() {
 // A page that records console errors and uncaught exceptions.
 async function open(browser, url, errors) {
   const page = await browser.newPage();
+  await page.setViewport({width: 1280, height: 900});
   page.on('console', m => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
   page.on('pageerror', e => errors.push('page: ' + e.message));
   page.on('requestfailed', r => errors.push('request failed: ' + r.url()));
@@ -162,6 +163,40 @@ async function autorun(browser, base, query, errors) {
     check(await c.$eval('#opt', e => e.value) === 'adamw', 'the written URL opens with the same state');
     await Promise.all([a.page.close(), b.page.close(), c.close()]);
     check(errors.length === 0, 'no console error in the URL tests' + (errors.length ? ': ' + errors.join(' | ') : ''));
+
+    // 6. The user's CSV: 3 features (no plane: curves and confusion), 4
+    // classes named by text, a header; trains from Play.
+    errors = [];
+    const csvPath = path.join(outDir, 'upload.csv');
+    const rows = ['a,b,c,kind'];
+    let seed = 5;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let i = 0; i < 400; i++) {
+      const k = i % 4;
+      rows.push([k & 1, k >> 1, 0.5].map(v => (v + 0.3 * (rnd() - 0.5)).toFixed(4)).join(',') +
+                ',' + ['ant', 'bee', 'cat', 'dog'][k]);
+    }
+    fs.writeFileSync(csvPath, rows.join('\n') + '\n');
+    const u = await open(browser, base, errors);
+    await waitState(u, ['ready', 'error'], 60000);
+    const input = await u.$('#csv');
+    await input.uploadFile(csvPath);
+    await u.waitForFunction(() => document.getElementById('csv-info').textContent.includes('rows'),
+                            {timeout: 30000, polling: 200});
+    check(/400 rows, 3 features, 4 classes/.test(await u.$eval('#csv-info', e => e.textContent)),
+          'CSV upload: 400 rows, 3 features, 4 classes');
+    check(await u.evaluate(() => document.getElementById('dataset').value) === 'csv', 'data set is the CSV');
+    await u.click('#play');
+    await u.waitForFunction(() => JSON.parse(document.getElementById('metrics').textContent || '{}').steps >= 500,
+                            {timeout: 120000, polling: 200});
+    await u.click('#play');
+    const um = JSON.parse(await u.$eval('#metrics', e => e.textContent));
+    check(um.test_accuracy >= 0.9, `CSV: test accuracy >= 0.9 after ${um.steps} steps (${um.test_accuracy})`);
+    check(await u.$$eval('#confusion td', t => t.length) === 16, 'CSV: 4 x 4 confusion matrix');
+    check(!new URLSearchParams(await u.evaluate(() => location.search)).has('dataset'),
+          'CSV data stay out of the URL');
+    await u.close();
+    check(errors.length === 0, 'no console error with a CSV' + (errors.length ? ': ' + errors.join(' | ') : ''));
   } finally {
     await browser.close();
     server.close();
