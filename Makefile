@@ -57,6 +57,12 @@ ci: test test-clang test-asan test-portable
 web: deps
 	bash scripts/build-web.sh
 
+# cgrad (wasm) vs TensorFlow.js's WASM backend in headless Chromium;
+# writes build/web-bench/result.json (bench/web/README.md). Not a test.
+.PHONY: bench-web
+bench-web: deps
+	bash bench/web/run.sh
+
 # Serve build/web/ on http://localhost:8000 (any static server will do;
 # a page opened as a file cannot start its Web Worker).
 serve: web
