@@ -311,10 +311,123 @@ function metricsOf(r) {
           dataset: state.dataset, classes: data.classes, seed: state.seed};
 }
 
+// --- the optimizer race ---
+
+// Each surface: f (the same formula as playground.c's), the view and the start.
+const SURFACES = [
+  {f: (x, y) => x * x + y ** 4 / 4 - y * y / 2, x: [-1.5, 1.5], y: [-1.5, 1.5], start: [1, 1e-3],
+   flat: 'the saddle at the centre'},
+  {f: (x, y) => 1 - Math.exp(-x * x - y * y), x: [-3, 3], y: [-3, 3], start: [2.2, 1.4],
+   flat: 'the plateau around the edges'},
+  {f: (x, y) => x * x / 20 + 2 * y * y, x: [-10, 10], y: [-2, 2], start: [-9, 1.5],
+   flat: 'the floor of the ravine'},
+];
+const RACERS = ['sgd', 'momentum', 'rmsprop', 'adam'];
+const RACE_COLORS = ['#222', '#d62728', '#2ca02c', '#1f77b4'];
+const RACE_STEPS = 1500;
+let race = {paths: [], steps: 0, running: false, loss: []};
+
+function raceLr() { return Number(Math.pow(10, Number($('race-lr').value)).toPrecision(2)); }
+
+function raceReset() {
+  const s = SURFACES[Number($('race-surface').value)];
+  race = {paths: RACERS.map(() => [s.start.slice()]), steps: 0, running: false, loss: []};
+  $('race-go').textContent = 'Race';
+  $('race-lr-out').textContent = fmtLr(raceLr());
+  worker.postMessage({cmd: 'race-init', kind: Number($('race-surface').value), x0: s.start[0],
+                      y0: s.start[1], names: RACERS, lr: raceLr()});
+  drawRace();
+}
+
+function raceTick() {
+  if (!race.running) return;
+  worker.postMessage({cmd: 'race-step', steps: 5, n: RACERS.length});
+}
+
+function onRace(r) {
+  race.steps += 5;
+  RACERS.forEach((_, i) => race.paths[i].push([r.xy[2 * i], r.xy[2 * i + 1]]));
+  race.loss = r.loss;
+  drawRace();
+  if (race.steps >= RACE_STEPS) { race.running = false; $('race-go').textContent = 'Race'; }
+  if (race.running) setTimeout(raceTick, 16);
+}
+
+function drawRace() {
+  const s = SURFACES[Number($('race-surface').value)];
+  const cv = $('race'), ctx = cv.getContext('2d'), W = cv.width, H = cv.height, N = 90;
+  const X = v => (v - s.x[0]) / (s.x[1] - s.x[0]) * W, Y = v => (s.y[1] - v) / (s.y[1] - s.y[0]) * H;
+  // f on a grid, shaded by rank of height; the flattest tenth hatched.
+  const vals = [], grads = [];
+  for (let i = 0; i < N; i++)
+    for (let j = 0; j < N; j++) {
+      const x = s.x[0] + (j + 0.5) / N * (s.x[1] - s.x[0]), y = s.y[1] - (i + 0.5) / N * (s.y[1] - s.y[0]);
+      const h = 1e-4 * (s.x[1] - s.x[0]);
+      vals.push(s.f(x, y));
+      grads.push(Math.hypot((s.f(x + h, y) - s.f(x - h, y)) / (2 * h), (s.f(x, y + h) - s.f(x, y - h)) / (2 * h)));
+    }
+  let lo = Infinity, hi = -Infinity;
+  for (const v of vals) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const flat = grads.slice().sort((a, b) => a - b)[Math.floor(grads.length / 10)];
+  const img = new ImageData(N, N);
+  vals.forEach((v, k) => {
+    const t = Math.sqrt((v - lo) / (hi - lo || 1)), g = grads[k] <= flat ? 0.85 : 1;
+    img.data[4 * k] = (235 - 120 * t) * g;
+    img.data[4 * k + 1] = (240 - 60 * t) * g;
+    img.data[4 * k + 2] = 250 * g;
+    img.data[4 * k + 3] = 255;
+  });
+  const off = document.createElement('canvas');
+  off.width = off.height = N;
+  off.getContext('2d').putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, W, H);
+  ctx.fillStyle = '#555';
+  ctx.font = '11px sans-serif';
+  ctx.fillText('darker: flattest tenth (' + s.flat + ')', 6, H - 6);
+  // Paths drawn from the last racer to the first, dashed and wider first, so
+  // one that follows another's path stays visible under it.
+  for (let i = RACERS.length - 1; i >= 0; i--) {
+    const p = race.paths[i] || [];
+    ctx.beginPath();
+    ctx.strokeStyle = RACE_COLORS[i];
+    ctx.lineWidth = 1.5 + (RACERS.length - 1 - i) * 0.8;
+    ctx.setLineDash(i === 0 ? [] : [6, 3 + i]);
+    p.forEach(([x, y], k) => k ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y)));
+    ctx.stroke();
+    if (p.length) {
+      const [x, y] = p[p.length - 1];
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      ctx.arc(X(x), Y(y), 4, 0, 2 * Math.PI);
+      ctx.fillStyle = RACE_COLORS[i];
+      ctx.fill();
+    }
+  }
+  ctx.setLineDash([]);
+  $('race-steps').textContent = race.steps;
+  $('race-table').innerHTML = RACERS.map((n, i) =>
+    `<tr><td><i style="background:${RACE_COLORS[i]}"></i>${n}</td>` +
+    `<td>${race.loss[i] !== undefined ? race.loss[i].toFixed(4) : ''}</td></tr>`).join('');
+}
+
+$('race-surface').addEventListener('change', raceReset);
+$('race-lr').addEventListener('change', raceReset);
+$('race-lr').addEventListener('input', () => { $('race-lr-out').textContent = fmtLr(raceLr()); });
+$('race-reset').addEventListener('click', raceReset);
+$('race-go').addEventListener('click', () => {
+  if (race.steps >= RACE_STEPS) raceReset();
+  race.running = !race.running;
+  $('race-go').textContent = race.running ? 'Pause' : 'Race';
+  raceTick();
+});
+
 worker.onmessage = e => {
   const r = e.data;
+  if (r.type === 'race') { onRace(r); return; }
   if (r.type === 'ready') {
     setup();
+    raceReset();
     if (state.autorun > 0) {
       document.body.dataset.state = 'running';
       worker.postMessage({cmd: 'run', steps: state.autorun});

@@ -249,3 +249,83 @@ PG_EXPORT int pg_param_count(void)
     own_error[0] = 0;
     return model ? (int)cg_graph_param_count(cg_model_graph(model)) : 0;
 }
+
+/* --- The optimizer race: several optimizers from the same start on a 2-D
+ * surface f(x, y), each on its own graph (one variable p = (x, y)), so the
+ * paths come from cgrad's own optimizers. Surfaces (web/app.js draws the
+ * same formulas):
+ *   0 saddle:  x^2 + y^4/4 - y^2/2   (saddle at 0, minima at (0, +-1))
+ *   1 plateau: 1 - exp(-(x^2 + y^2)) (almost flat far from the minimum)
+ *   2 ravine:  x^2/20 + 2 y^2        (condition number 40) */
+#define RACE_MAX 6
+
+static struct {
+    cg_graph *g[RACE_MAX];
+    cg_node *cost[RACE_MAX], *p[RACE_MAX];
+    cg_optimizer *opt[RACE_MAX];
+    int n;
+} race;
+
+static void race_free(void)
+{
+    for (int i = 0; i < race.n; i++) {
+        cg_optimizer_free(race.opt[i]);
+        cg_graph_free(race.g[i]);
+    }
+    memset(&race, 0, sizeof race);
+}
+
+static cg_node *surface(cg_graph *g, cg_node *p, int kind)
+{
+    cg_node *x = cg_index(p, 0), *y = cg_index(p, 1);
+    switch (kind) {
+    case 0:
+        return cg_add(cg_square(x), cg_sub(cg_mul(cg_scalar(g, 0.25), cg_pow(y, 4)),
+                                           cg_mul(cg_scalar(g, 0.5), cg_square(y))));
+    case 1:
+        return cg_sub(cg_scalar(g, 1), cg_exp(cg_neg(cg_add(cg_square(x), cg_square(y)))));
+    case 2:
+        return cg_add(cg_mul(cg_scalar(g, 0.05), cg_square(x)),
+                      cg_mul(cg_scalar(g, 2), cg_square(y)));
+    default:
+        return NULL;
+    }
+}
+
+/* n optimizers by name (names: n NUL-separated strings) with learning rate
+ * lr each, from (x0, y0) on surface `kind`. */
+PG_EXPORT int pg_race_init(int kind, double x0, double y0, int n, const char *names, double lr)
+{
+    own_error[0] = 0;
+    race_free();
+    if (n < 1 || n > RACE_MAX) return fail(CG_ERR_ARG, "pg_race_init: 1 to 6 optimizers");
+    for (int i = 0; i < n; i++, names += strlen(names) + 1) {
+        cg_graph *g = race.g[i] = cg_graph_new();
+        race.n = i + 1;
+        if (!g) return -1;
+        race.p[i] = cg_variable(g, "p", 1, (int[]){2}, (cg_real[]){(cg_real)x0, (cg_real)y0});
+        race.cost[i] = race.p[i] ? surface(g, race.p[i], kind) : NULL;
+        if (!race.cost[i]) return race.p[i] ? fail(CG_ERR_ARG, "pg_race_init: no such surface") : -1;
+        race.opt[i] = cg_optimizer_from_name(names, lr);
+        if (!race.opt[i]) return -1;
+    }
+    return CG_OK;
+}
+
+/* `steps` updates of every racer; then xy [2n] their positions and loss [n]
+ * their costs (a racer whose step failed, e.g. diverged, stays put). */
+PG_EXPORT int pg_race_step(int steps, float *xy, float *loss)
+{
+    own_error[0] = 0;
+    for (int i = 0; i < race.n; i++) {
+        cg_real l = 0;
+        for (int s = 0; s < steps; s++)
+            if (cg_minimize_step(race.opt[i], race.cost[i], &l) != CG_OK) break;
+        if (cg_forward(race.cost[i]) == CG_OK) l = cg_node_scalar(race.cost[i]);
+        const cg_real *v = cg_node_value(race.p[i]);
+        xy[2 * i] = (float)v[0];
+        xy[2 * i + 1] = (float)v[1];
+        loss[i] = (float)l;
+    }
+    return CG_OK;
+}

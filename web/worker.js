@@ -6,6 +6,8 @@
 //   {cmd: 'run', steps}     train until `steps` in all, then report 'done'
 //   {cmd: 'set', batch, lr} change the batch size or learning rate live
 //   {cmd: 'save'}           the model as a cgrad checkpoint (bytes)
+//   {cmd: 'race-init', kind, x0, y0, names, lr} / {cmd: 'race-step', steps, n}
+//                           the optimizer race (answers {type: 'race', xy, loss})
 // and posts {type: 'update' | 'done' | 'checkpoint' | 'error', ...}.
 'use strict';
 importScripts('playground.js');
@@ -143,6 +145,22 @@ function handle(msg) {
     if (msg.batch) state.batch = msg.batch;
     if (msg.lr) check(M._pg_set_lr(msg.lr), 'learning rate');
     break;
+  case 'race-init': {
+    const names = msg.names.join('\0') + '\0', n = M.lengthBytesUTF8(names) + 1, p = M._malloc(n);
+    M.stringToUTF8(names, p, n); // stops at no NUL: the string is copied whole
+    try { check(M._pg_race_init(msg.kind, msg.x0, msg.y0, msg.names.length, p, msg.lr), 'race'); }
+    finally { M._free(p); }
+    break;
+  }
+  case 'race-step': {
+    const k = msg.n, p = M._malloc(12 * k);
+    try {
+      check(M._pg_race_step(msg.steps, p, p + 8 * k), 'race');
+      postMessage({type: 'race', xy: Array.from(M.HEAPF32.subarray(p >> 2, (p >> 2) + 2 * k)),
+                   loss: Array.from(M.HEAPF32.subarray((p >> 2) + 2 * k, (p >> 2) + 3 * k))});
+    } finally { M._free(p); }
+    break;
+  }
   case 'save': {
     const path = '/model.safetensors';
     withString(path, p => check(M._pg_save(p), 'save'));

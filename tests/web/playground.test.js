@@ -83,6 +83,17 @@ async function autorun(browser, base, query, errors) {
     const s1 = await waitState(page, ['ready', 'error'], 60000);
     check(s1 === 'ready', `page loads and the worker starts (state ${s1})`);
     check(await page.evaluate(() => location.search) === '', 'default URL stays clean');
+    // The optimizer race on the saddle (lr 0.01, from (1, 0.001)): after 300
+    // steps Adam has left the saddle for a minimum (f = -1/4) while plain
+    // gradient descent still crawls on the plateau around it (f near 0).
+    await page.click('#race-go');
+    await page.waitForFunction(() => Number(document.getElementById('race-steps').textContent) >= 300,
+                               {timeout: 60000, polling: 200});
+    await page.click('#race-go');
+    const race = await page.$$eval('#race-table tr', rows => Object.fromEntries(rows.map(r =>
+      [r.cells[0].textContent, Number(r.cells[1].textContent)])));
+    check(race.adam < -0.2 && race.sgd > -0.05,
+          'race: Adam leaves the saddle, SGD does not yet: ' + JSON.stringify(race));
     await page.close();
     check(errors.length === 0, 'no console error on load' + (errors.length ? ': ' + errors.join(' | ') : ''));
 
