@@ -422,12 +422,123 @@ $('race-go').addEventListener('click', () => {
   raceTick();
 });
 
+// --- tuning: random or grid search, coarse to fine, in a second worker
+// (its own WebAssembly instance, so the playground's model is left alone) ---
+
+const TUNE_RANGE = {lr: [-4, 0], l2: [-6, -1]}; // log10 bounds
+let tune = {range: JSON.parse(JSON.stringify(TUNE_RANGE)), trials: [], pending: 0, round: 0};
+let tuneWorker = null, tuneReady = null;
+
+function tuneStart() {
+  if (!tuneWorker) {
+    tuneWorker = new Worker('worker.js');
+    tuneReady = new Promise(ok => { tuneWorker.onmessage = e => { if (e.data.type === 'ready') ok(); }; });
+  }
+  tuneReady.then(() => {
+    tuneWorker.onmessage = e => onTrial(e.data);
+    const n = Math.max(4, Math.min(100, Number($('tune-trials').value) || 16));
+    const steps = Math.max(50, Math.min(5000, Number($('tune-steps').value) || 500));
+    const r = tune.range, pts = [];
+    if ($('tune-mode').value === 'grid') {
+      const k = Math.max(2, Math.round(Math.sqrt(n)));
+      for (let i = 0; i < k; i++)
+        for (let j = 0; j < k; j++)
+          pts.push([r.lr[0] + (r.lr[1] - r.lr[0]) * (i + 0.5) / k, r.l2[0] + (r.l2[1] - r.l2[0]) * (j + 0.5) / k]);
+    } else {
+      const rnd = cgData.rng(state.seed * 7919 + tune.round);
+      for (let i = 0; i < n; i++)
+        pts.push([r.lr[0] + (r.lr[1] - r.lr[0]) * rnd(), r.l2[0] + (r.l2[1] - r.l2[0]) * rnd()]);
+    }
+    tune.round++;
+    const model = {seed: state.seed, layers: widths(state), activation: ACTIVATIONS[state.act],
+                   batchNorm: !!state.bn, dropout: state.dropout, optimizer: state.opt};
+    tuneWorker.postMessage({cmd: 'setup', data, batch: state.batch, grid: {size: 2},
+                            model: Object.assign({lr: state.lr, l2: state.l2}, model)});
+    tune.pending = pts.length;
+    document.body.dataset.tune = 'running';
+    pts.forEach(([lr, l2], id) => tuneWorker.postMessage({cmd: 'trial', id, steps, batch: state.batch,
+      model: Object.assign({}, model, {lr: Math.pow(10, lr), l2: Math.pow(10, l2)})}));
+  });
+}
+
+function onTrial(r) {
+  if (r.type === 'error') {
+    $('tune-best').textContent = 'error: ' + r.message;
+    document.body.dataset.tune = 'error';
+    return;
+  }
+  if (r.type !== 'trial') return;
+  tune.trials.push(r);
+  tune.pending--;
+  drawTune();
+  if (tune.pending === 0) document.body.dataset.tune = 'done';
+}
+
+// Coarse to fine: the next round searches the box around the best quarter
+// of the trials so far, widened by a third on each side (log scale).
+function tuneZoom() {
+  const best = tune.trials.slice().sort((a, b) => b.acc - a.acc || a.loss - b.loss)
+    .slice(0, Math.max(2, Math.ceil(tune.trials.length / 4)));
+  if (!best.length) return;
+  for (const k of ['lr', 'l2']) {
+    const v = best.map(t => Math.log10(t[k]));
+    let lo = Math.min(...v), hi = Math.max(...v);
+    const pad = Math.max((hi - lo) / 3, 0.1);
+    tune.range[k] = [Math.max(TUNE_RANGE[k][0], lo - pad), Math.min(TUNE_RANGE[k][1], hi + pad)];
+  }
+  drawTune();
+  tuneStart();
+}
+
+function drawTune() {
+  const cv = $('tune'), ctx = cv.getContext('2d'), W = cv.width, H = cv.height, pad = 34;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, W, H);
+  const R = TUNE_RANGE, X = v => pad + (v - R.lr[0]) / (R.lr[1] - R.lr[0]) * (W - pad - 8),
+        Y = v => H - pad - (v - R.l2[0]) / (R.l2[1] - R.l2[0]) * (H - pad - 8);
+  ctx.strokeStyle = '#ccc';
+  ctx.strokeRect(X(tune.range.lr[0]), Y(tune.range.l2[1]), X(tune.range.lr[1]) - X(tune.range.lr[0]),
+                 Y(tune.range.l2[0]) - Y(tune.range.l2[1]));
+  ctx.fillStyle = '#555';
+  ctx.font = '10px sans-serif';
+  for (let e = R.lr[0]; e <= R.lr[1]; e++) ctx.fillText('1e' + e, X(e) - 8, H - pad + 14);
+  for (let e = R.l2[0]; e <= R.l2[1]; e++) ctx.fillText('1e' + e, 2, Y(e) + 3);
+  ctx.fillText('learning rate', W / 2 - 20, H - 4);
+  ctx.save(); ctx.translate(10, H / 2); ctx.rotate(-Math.PI / 2); ctx.fillText('L2', 0, 0); ctx.restore();
+  let best = null;
+  for (const t of tune.trials) {
+    const a = Math.max(0, Math.min(1, t.acc));
+    ctx.beginPath();
+    ctx.arc(X(Math.log10(t.lr)), Y(Math.log10(t.l2)), 5, 0, 2 * Math.PI);
+    ctx.fillStyle = `hsl(${Math.round(120 * a * a)}, 70%, 45%)`; // red (0) .. green (1)
+    ctx.fill();
+    if (!best || t.acc > best.acc) best = t;
+  }
+  if (best) {
+    ctx.beginPath();
+    ctx.arc(X(Math.log10(best.lr)), Y(Math.log10(best.l2)), 9, 0, 2 * Math.PI);
+    ctx.strokeStyle = '#000';
+    ctx.stroke();
+    $('tune-best').textContent = `${tune.trials.length} trials; best: test accuracy ` +
+      `${best.acc.toFixed(3)} at lr ${best.lr.toPrecision(2)}, L2 ${best.l2.toExponential(1)}`;
+  }
+}
+
+$('tune-go').addEventListener('click', tuneStart);
+$('tune-zoom').addEventListener('click', tuneZoom);
+$('tune-reset').addEventListener('click', () => {
+  tune = {range: JSON.parse(JSON.stringify(TUNE_RANGE)), trials: [], pending: 0, round: 0};
+  $('tune-best').textContent = '';
+  drawTune();
+});
+
 worker.onmessage = e => {
   const r = e.data;
   if (r.type === 'race') { onRace(r); return; }
   if (r.type === 'ready') {
     setup();
     raceReset();
+    drawTune();
     if (state.autorun > 0) {
       document.body.dataset.state = 'running';
       worker.postMessage({cmd: 'run', steps: state.autorun});

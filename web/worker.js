@@ -6,6 +6,7 @@
 //   {cmd: 'run', steps}     train until `steps` in all, then report 'done'
 //   {cmd: 'set', batch, lr} change the batch size or learning rate live
 //   {cmd: 'save'}           the model as a cgrad checkpoint (bytes)
+//   {cmd: 'trial', id, model, steps, batch}  a tuning trial ({type: 'trial', acc...})
 //   {cmd: 'race-init', kind, x0, y0, names, lr} / {cmd: 'race-step', steps, n}
 //                           the optimizer race (answers {type: 'race', xy, loss})
 // and posts {type: 'update' | 'done' | 'checkpoint' | 'error', ...}.
@@ -145,6 +146,24 @@ function handle(msg) {
     if (msg.batch) state.batch = msg.batch;
     if (msg.lr) check(M._pg_set_lr(msg.lr), 'learning rate');
     break;
+  case 'trial': {
+    // One tuning trial on the data of the last 'setup': a fresh model with
+    // these hyperparameters, `steps` updates, then the test metrics.
+    const m = msg.model, widths = toHeap(new Int32Array(m.layers.length ? m.layers : [0]));
+    try {
+      withString(m.optimizer, opt => check(M._pg_init(m.seed, m.layers.length, widths, m.activation,
+                                                       m.batchNorm ? 1 : 0, m.dropout, opt, m.lr, m.l2),
+                                           'trial'));
+    } finally { M._free(widths); }
+    const p = M._malloc(16);
+    try {
+      let ok = M._pg_train(msg.steps, msg.batch, p) === 0;
+      if (ok) ok = M._pg_evaluate(1, p, p + 8, 0) === 0;
+      postMessage({type: 'trial', id: msg.id, lr: m.lr, l2: m.l2,
+                   loss: ok ? M.HEAPF64[p >> 3] : NaN, acc: ok ? M.HEAPF64[(p >> 3) + 1] : 0});
+    } finally { M._free(p); }
+    break;
+  }
   case 'race-init': {
     const names = msg.names.join('\0') + '\0', n = M.lengthBytesUTF8(names) + 1, p = M._malloc(n);
     M.stringToUTF8(names, p, n); // stops at no NUL: the string is copied whole

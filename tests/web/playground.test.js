@@ -94,6 +94,21 @@ async function autorun(browser, base, query, errors) {
       [r.cells[0].textContent, Number(r.cells[1].textContent)])));
     check(race.adam < -0.2 && race.sgd > -0.05,
           'race: Adam leaves the saddle, SGD does not yet: ' + JSON.stringify(race));
+    // Tuning: a 3 x 3 grid of (lr, L2), then a finer random round around
+    // the best; each trial a dot, the best named.
+    await page.select('#tune-mode', 'grid');
+    await page.$eval('#tune-trials', e => { e.value = '9'; });
+    await page.$eval('#tune-steps', e => { e.value = '300'; });
+    await page.click('#tune-go');
+    await page.waitForFunction(() => /^9 trials/.test(document.getElementById('tune-best').textContent) &&
+                               document.body.dataset.tune === 'done', {timeout: 120000, polling: 200});
+    await page.select('#tune-mode', 'random');
+    await page.click('#tune-zoom');
+    await page.waitForFunction(() => /^18 trials/.test(document.getElementById('tune-best').textContent) &&
+                               document.body.dataset.tune === 'done', {timeout: 120000, polling: 200});
+    const best = await page.$eval('#tune-best', e => e.textContent);
+    const bestAcc = Number((/test accuracy ([0-9.]+)/.exec(best) || [])[1]);
+    check(bestAcc >= 0.8, 'tuning: 9 grid + 9 zoomed random trials, best test accuracy >= 0.8: ' + best);
     await page.close();
     check(errors.length === 0, 'no console error on load' + (errors.length ? ': ' + errors.join(' | ') : ''));
 
