@@ -13,6 +13,11 @@
  * and of the engines that run WebAssembly. */
 #include "ops.h"
 
+/* A BLAS build leaves this file out (CMakeLists.txt); the guard keeps
+ * builds that compile every source (scripts/fuzz.sh) from defining cg_gemm
+ * twice. */
+#ifndef CG_HAVE_BLAS
+
 #include <string.h>
 
 #define MR 4
@@ -150,3 +155,5 @@ void cg_gemv(int trans, int m, int n, cg_real alpha, const cg_real *A, int lda, 
         }
     }
 }
+
+#endif /* !CG_HAVE_BLAS */
