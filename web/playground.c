@@ -110,7 +110,9 @@ PG_EXPORT int pg_init(int seed, int layers, const int *widths, int activation, i
         if (opt && l2 > 0 && (rc = cg_optimizer_set_weight_decay(opt, l2, 0)) != CG_OK) return rc;
     }
     if (!opt) return -1;
+    /* The same seed, the same batches: the order starts over too. */
     cg_rng_seed(&shuffle_rng, (uint64_t)seed + 2);
+    for (int i = 0; i < train_set.n; i++) order[i] = i;
     cursor = train_set.n;
     return CG_OK;
 }
