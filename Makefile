@@ -4,7 +4,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX  ?= /usr/local
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan test-clang ci install clean
+.PHONY: all deps build run test test-asan test-clang test-portable ci install clean web serve
 
 all: build
 
@@ -30,7 +30,8 @@ test: deps
 # Built without MPI: that checks the single-process build, and OpenMPI's own
 # allocations would drown LeakSanitizer's report.
 test-asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCG_SANITIZE=ON -DCG_WERROR=ON -DCG_MPI=OFF
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCG_SANITIZE=ON -DCG_WERROR=ON -DCG_MPI=OFF \
+	  -DCG_WEB_TEST=OFF
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && CG_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
@@ -39,7 +40,33 @@ test-clang: deps
 	cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang -DCG_WERROR=ON
 	cmake --build build-clang -j $(JOBS)
 
-ci: test test-clang test-asan
+# The portable build, the browser's (no BLAS: src/ops/gemm_portable.c; no
+# OpenMP, as in WebAssembly): the suite but the Fashion-MNIST accuracy runs
+# (CG_TEST_QUICK), which take the same code paths as the small runs and
+# would dominate CI time here. The browser test runs in `make test`.
+test-portable: deps
+	cmake -S . -B build-portable -DCMAKE_BUILD_TYPE=Release -DCG_BLAS=OFF -DCG_OPENMP=OFF \
+	  -DCG_WERROR=ON -DCG_WEB_TEST=OFF
+	cmake --build build-portable -j $(JOBS)
+	cd build-portable && CG_TEST_QUICK=1 ctest --output-on-failure -j $(JOBS)
+
+ci: test test-clang test-asan test-portable
+
+# The playground: build/web/ (static files: HTML, JS, CSS, the .wasm),
+# compiled by Debian's emscripten (scripts/build-web.sh).
+web: deps
+	bash scripts/build-web.sh
+
+# cgrad (wasm) vs TensorFlow.js's WASM backend in headless Chromium;
+# writes build/web-bench/result.json (bench/web/README.md). Not a test.
+.PHONY: bench-web
+bench-web: deps
+	bash bench/web/run.sh
+
+# Serve build/web/ on http://localhost:8000 (any static server will do;
+# a page opened as a file cannot start its Web Worker).
+serve: web
+	cd build/web && python3 -m http.server 8000
 
 # docs/cli.md from the commands' flag tables (a test checks it is current).
 .PHONY: docs

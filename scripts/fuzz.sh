@@ -55,7 +55,7 @@ done
 mkdir -p "$out/obj"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra $san
-        -Iinclude -Isrc -Isrc/core
+        -Iinclude -Isrc -Isrc/core -DCG_HAVE_BLAS -DCG_HAVE_ZLIB
         $(pkg-config --cflags openblas libcjson) -fopenmp"
 libs="$(pkg-config --libs openblas libcjson) -lz -lm -fopenmp"
 

@@ -1,7 +1,7 @@
 /* run.c: feeding placeholders and the forward walk. */
 #include "node.h"
 
-#include <omp.h>
+#include "omp_compat.h"
 #include <stdio.h>
 #include <string.h>
 

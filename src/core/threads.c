@@ -6,8 +6,8 @@
  * its core (PyTorch's slowdown on 2 threads). */
 #include "cgrad.h"
 
-#include <cblas.h>
-#include <omp.h>
+#include "omp_compat.h"
+#include "ops/gemm.h"
 #include <stdatomic.h>
 
 static int threads_set;
@@ -19,14 +19,14 @@ static atomic_int blas_single;
 void cg_threads_default(void)
 {
     if (atomic_load(&blas_single) || atomic_exchange(&blas_single, 1)) return;
-    openblas_set_num_threads(1);
+    cg_gemm_single_threaded();
 }
 
 void cg_set_threads(int n)
 {
     if (n <= 0) n = omp_get_num_procs();
     omp_set_num_threads(n);
-    openblas_set_num_threads(1);
+    cg_gemm_single_threaded();
     atomic_store(&blas_single, 1);
     threads_set = n;
 }

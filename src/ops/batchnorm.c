@@ -18,7 +18,7 @@
  * less (config B: 65 -> 33 us per batch norm forward, with the strips below). */
 #include "ops.h"
 
-#include <omp.h>
+#include "omp_compat.h"
 
 static int infer_bn(cg_node *n)
 {

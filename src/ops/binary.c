@@ -16,7 +16,7 @@
  * measures there. A NaN on either side gives NaN, as there too. */
 #include "ops.h"
 
-#include <omp.h>
+#include "omp_compat.h"
 
 enum { BC_SAME, BC_SCALAR, BC_ROW, BC_COL, BC_GENERAL };
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MAX, OP_MIN };

@@ -28,13 +28,13 @@
  * a step allocates nothing. The partial sums make dW's last bits depend on
  * that thread count (not on anything else).
  *
- * Every product goes through conv_gemm, the one place that names a GEMM
- * backend: BLAS by default, plain loops otherwise (cg_conv_use_portable_gemm,
- * and the build without BLAS). */
+ * Every product goes through conv_gemm: the product interface (gemm.h:
+ * OpenBLAS, or the portable GEMM of the build without BLAS) by default,
+ * plain reference loops when a test asks (cg_conv_use_portable_gemm). */
 #include "ops.h"
 #include "conv.h"
 
-#include <omp.h>
+#include "omp_compat.h"
 #include <string.h>
 
 /* ---- geometry ---- */
@@ -163,13 +163,10 @@ static void gemm_loops(int ta, int tb, int M, int N, int K, const cg_real *A, in
 static void conv_gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
                       const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
 {
-#ifndef CG_NO_BLAS
     if (!use_portable) {
-        cg_gemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
-                N, K, 1, A, lda, B, ldb, beta, C, ldc);
+        cg_gemm(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-#endif
     gemm_loops(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -320,6 +317,7 @@ static void forward_shared(cg_node *n, const conv_geom *q, int T)
     const size_t xs = (size_t)q->C * q->HW, ys = (size_t)q->K * q->P;
     const int rows = q->C * q->kh * q->kw;
     cg_real *col = n->scratch;
+    (void)T; /* only the pragma reads it: unused in a build without OpenMP */
     for (int i = 0; i < q->N; i++) {
         const cg_real *x = n->in[0]->val + (size_t)i * xs;
         const cg_real *B = q->pointwise ? x : col;

@@ -1,4 +1,5 @@
-/* matmul.c: C = op(A) op(B) through CBLAS gemm, op = transpose by flag.
+/* matmul.c: C = op(A) op(B) through gemm.h (OpenBLAS, or portable C),
+ * op = transpose by flag.
  *
  * Backward, with G = dC:
  *   C = A B     : dA += G B^T,   dB += A^T G
@@ -15,7 +16,7 @@
  * spin against each other on the same cores. */
 #include "ops.h"
 
-#include <omp.h>
+#include "omp_compat.h"
 #include <string.h>
 
 /* Below this many multiply-adds a product runs on one thread: splitting
@@ -26,8 +27,8 @@
  * here and OpenBLAS asked to add (beta = 1): its own beta = 0 path clears
  * C in a separate, slower pass (sgemm_beta), measured 20-70 us more per
  * product of config A than this memset of the thread's block. */
-static void gemm1(CBLAS_TRANSPOSE TA, CBLAS_TRANSPOSE TB, int M, int N, int K, const cg_real *A,
-                  int lda, const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
+static void gemm1(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
+                  const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
 {
     if (beta == 0) {
         if (ldc == N) /* whole rows: one span */
@@ -36,7 +37,7 @@ static void gemm1(CBLAS_TRANSPOSE TA, CBLAS_TRANSPOSE TB, int M, int N, int K, c
             for (int r = 0; r < M; r++) memset(C + (size_t)r * ldc, 0, (size_t)N * sizeof *C);
         beta = 1;
     }
-    cg_gemm(CblasRowMajor, TA, TB, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
+    cg_gemm(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major, split over the
@@ -51,7 +52,6 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
                  const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc,
                  const cg_node *fused, const cg_node *bfused)
 {
-    const CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
     const long work = (long)M * N * K;
     const int cols_ok = N >= 4 * CG_BLOCK_ALIGN, rows_ok = M >= 4 * CG_BLOCK_ALIGN;
     /* One operand transposed (a gradient's product): split its side, so
@@ -61,7 +61,7 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
     const int by_cols = ta != tb && cols_ok && rows_ok ? tb : cols_ok && (N >= M || !rows_ok);
     if (omp_get_max_threads() < 2 || omp_in_parallel() || work < GEMM_SPLIT_MIN ||
         (!cols_ok && !rows_ok)) {
-        gemm1(TA, TB, M, N, K, A, lda, B, ldb, beta, C, ldc);
+        gemm1(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
         if (fused) cg_run_fused_strips(fused, 0, M, 0, N);
         if (bfused) cg_run_bfused(bfused, 0, N);
         return;
@@ -73,12 +73,12 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
         cg_block_aligned(by_cols ? N : M, T, t, by_cols ? CG_BLOCK_ALIGN : CG_ROW_ALIGN, &lo, &hi);
         if (lo < hi) {
             if (by_cols) {
-                gemm1(TA, TB, M, hi - lo, K, A, lda, B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb,
+                gemm1(ta, tb, M, hi - lo, K, A, lda, B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb,
                       beta, C + lo, ldc);
                 if (fused) cg_run_fused_strips(fused, 0, M, lo, hi);
                 if (bfused) cg_run_bfused(bfused, lo, hi);
             } else {
-                gemm1(TA, TB, hi - lo, N, K, A + (ta ? (size_t)lo : (size_t)lo * lda), lda, B, ldb,
+                gemm1(ta, tb, hi - lo, N, K, A + (ta ? (size_t)lo : (size_t)lo * lda), lda, B, ldb,
                       beta, C + (size_t)lo * ldc, ldc);
                 if (fused) cg_run_fused_strips(fused, lo, hi, 0, N);
             }
@@ -135,8 +135,8 @@ static void gemm_thin(int N, int K, const cg_real *x, const cg_real *B, int ldb,
         cg_block_aligned(chunks, T, t, 1, &c0, &c1);
         for (int c = c0; c < c1; c++) {
             const int r0 = c * kc, r1 = r0 + kc < K ? r0 + kc : K;
-            cg_gemv(CblasRowMajor, CblasTrans, r1 - r0, N, 1, B + (size_t)r0 * ldb, ldb, x + r0,
-                    1, 0, part + (size_t)c * N, 1);
+            cg_gemv(1, r1 - r0, N, 1, B + (size_t)r0 * ldb, ldb, x + r0, 1, 0,
+                    part + (size_t)c * N, 1);
         }
 #pragma omp barrier
         cg_block(N, T, t, &lo, &hi);

@@ -4,12 +4,11 @@
 
 #include "node.h"
 
-#include <cblas.h>
+#include "gemm.h"
+
 #include <math.h>
 
 #ifdef CG_DOUBLE
-#define cg_gemm cblas_dgemm
-#define cg_gemv cblas_dgemv
 #define CG_EXP exp
 #define CG_LOG log
 #define CG_SQRT sqrt
@@ -18,8 +17,6 @@
 #define CG_FABS fabs
 #define CG_LOG1P log1p
 #else
-#define cg_gemm cblas_sgemm
-#define cg_gemv cblas_sgemv
 #define CG_EXP expf
 #define CG_LOG logf
 #define CG_SQRT sqrtf
