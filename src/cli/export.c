@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.c: `cgrad export --model CKPT --c DIR`: read a checkpoint's model
  * spec, normaliser and weights (straight from the safetensors file: only
  * inference needs them, not the optimizer), fold batch norm into the dense

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.h: the network `cgrad export` writes out, as export.c reads it
  * from a checkpoint and export_emit.c prints it as C. It is the model at
  * inference time: dropout gone, batch norm folded into the dense layer

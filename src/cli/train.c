@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train.c: `cgrad train`: load a data set, build an MLP, fit it, evaluate
  * it on the test set, and optionally log metrics and print JSON. */
 #define _POSIX_C_SOURCE 200809L /* mkdir */

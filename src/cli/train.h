@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train.h: what train.c and train_log.c share. */
 #ifndef CG_CLI_TRAIN_H
 #define CG_CLI_TRAIN_H

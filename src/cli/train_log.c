@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train_log.c: what `cgrad train` keeps of a run: a metrics line and
  * checkpoints after each epoch, and the flags that --resume rebuilds the
  * run from. */

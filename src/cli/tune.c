@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tune.c: `cgrad tune`: hyperparameter search over `cgrad train` runs:
  * flags, the search space, and the final report. */
 #define _POSIX_C_SOURCE 200809L /* readlink, sysconf */

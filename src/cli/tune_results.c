@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tune_results.c: results.jsonl, one JSON object per finished trial:
  * writing a record, and reading them back (for --resume, and from the
  * other MPI ranks). */

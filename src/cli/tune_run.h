@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tune_run.h: what the `cgrad tune` files share: a trial's result record,
  * running one trial as a child `cgrad train` process, and results.jsonl. */
 #ifndef CG_CLI_TUNE_RUN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tune_trial.c: one trial of `cgrad tune` as a child `cgrad train` process:
  * its command line, starting it, following its metrics.jsonl, and reading
  * its outcome when it exits. */

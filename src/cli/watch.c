@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* watch.c: `cgrad watch DIR`: follow a running `cgrad train --out DIR`
  * ("panda" mode): print each epoch of DIR/metrics.jsonl as it is written. */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */

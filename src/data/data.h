@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* data.h: what the data loaders share and users never see. */
 #ifndef CG_DATA_H
 #define CG_DATA_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dataset.c: loading data sets by name, splitting, normalising, gathering
  * batches. */
 #define _POSIX_C_SOURCE 200809L /* stat */

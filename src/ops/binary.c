@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* binary.c: add, sub, mul, div with broadcasting.
  *
  * Broadcast modes of an input against the output [rows, cols]:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* matmul.c: C = op(A) op(B) through CBLAS gemm, op = transpose by flag.
  *
  * Backward, with G = dC:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reduce.c: sum and mean, over everything (a scalar) or over one axis
  * (which is removed from the shape). For an axis, the input is viewed as
  * [outer, len, inner]: out[o, i] = sum_j x[o, j, i]. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shape.c: reshape, index and slice — ops that only move data. */
 #include "ops.h"
 

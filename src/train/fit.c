@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fit.c: the training loop (cg_fit), evaluation, prediction, accuracy, and
  * a Keras-like progress display. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, fileno */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flags.c: a point of the search space as `cgrad train` flags. */
 #include <stdio.h>
 #include <string.h>

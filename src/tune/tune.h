@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tune.h: hyperparameter search spaces, their sampling on the right scale,
  * grid points, derived seeds and coarse-to-fine refinement. Pure functions
  * (no processes, no files) so that the CLI and an MPI driver share them and
