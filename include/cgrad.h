@@ -777,6 +777,30 @@ void cg_checkpoint_info_free(cg_checkpoint_info *info);
  * "input.*" are ignored. */
 int cg_model_load_weights(cg_model *m, const char *path);
 
+/* --- Deployment: ONNX export --- */
+
+/* Options of cg_export_onnx; a zeroed struct (or NULL) means the defaults. */
+#define CG_ONNX_OPSET 13
+typedef struct cg_onnx_options {
+    int opset;              /* ONNX opset, 13 to 17; 0 = CG_ONNX_OPSET      */
+    const char *input_name; /* the graph's input; NULL = "input"             */
+} cg_onnx_options;
+
+/* Write m as an ONNX model file at path (a temporary file renamed over it,
+ * so a failed export leaves no partial file). The graph takes what
+ * `cgrad predict` takes: float32 [batch, n_inputs] of raw features (pixel
+ * bytes as 0..255, CSV values), with the batch dimension symbolic; the
+ * normaliser nz (may be NULL: none) is part of the graph, batch norm is
+ * folded into the dense layer before it (or applied as a scale and shift),
+ * dropout is left out, and the output "probabilities" [batch, n_classes]
+ * is the softmax. metadata_props holds "class_names" (a JSON array, when
+ * the model has names), "cgrad_model_spec" and "cgrad_version".
+ * CG_ERR_STATE for a layer ONNX export does not handle yet or a cgrad
+ * built without ONNX support; CG_ERR_ARG for a bad option; CG_ERR_IO when
+ * the file cannot be written. */
+int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
+                   const cg_onnx_options *opt);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,7 +24,7 @@
 void cli_export_help(FILE *f)
 {
     fprintf(f,
-            "usage: cgrad export --model CKPT --c DIR [flags]\n"
+            "usage: cgrad export --model CKPT (--c DIR | --onnx FILE) [flags]\n"
             "\n"
             "Write a trained classifier as standalone C99 inference code: DIR/model.h and\n"
             "DIR/model.c, which need only <math.h>. model_predict(x, probs) takes the raw\n"
@@ -35,6 +35,8 @@ void cli_export_help(FILE *f)
             "\n"
             "  --model CKPT   checkpoint written by `cgrad train --out` (.safetensors)\n"
             "  --c DIR        output directory (created if missing)\n"
+            "  --onnx FILE    also or instead: an ONNX model (opset 13) taking the same raw\n"
+            "                 features, normalisation inside, output \"probabilities\"\n"
             "  --prefix NAME  C identifier naming the files (NAME.h, NAME.c) and the\n"
             "                 symbols: NAME_predict, NAME_class_names, NAME_N_INPUTS,\n"
             "                 NAME_N_CLASSES upper-cased (default model)\n"
@@ -397,7 +399,7 @@ static int read_checkpoint(const char *path, ex_net *net)
 
 int cli_export(int argc, char **argv)
 {
-    const char *model = NULL, *dir = NULL, *prefix = "model";
+    const char *model = NULL, *dir = NULL, *prefix = "model", *onnx = NULL;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
@@ -407,6 +409,7 @@ int cli_export(int argc, char **argv)
         const char **dst = strcmp(f, "--model") == 0    ? &model
                            : strcmp(f, "--c") == 0      ? &dir
                            : strcmp(f, "--prefix") == 0 ? &prefix
+                           : strcmp(f, "--onnx") == 0   ? &onnx
                                                         : NULL;
         if (!dst)
             return usage_error(f[0] == '-' ? "unknown flag " : "unexpected argument ",
@@ -415,10 +418,20 @@ int cli_export(int argc, char **argv)
         *dst = argv[++i];
     }
     if (!model) return usage_error("--model CKPT is required", "");
-    if (!dir) return usage_error("--c DIR is required", "");
+    if (!dir && !onnx) return usage_error("--c DIR or --onnx FILE is required", "");
     if (!is_identifier(prefix))
         return usage_error("--prefix: not a C identifier of at most 48 characters: ", prefix);
 
+    if (onnx) {
+        cg_normalizer nz;
+        cg_model *m = cg_checkpoint_load(model, NULL, &nz, NULL);
+        int rc = m ? cg_export_onnx(m, &nz, onnx, NULL) : CLI_FAIL;
+        if (m) cg_normalizer_free(&nz);
+        cg_model_free(m);
+        if (rc) return fail("%s", cg_last_error());
+        printf("wrote %s\n", onnx);
+        if (!dir) return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    }
     ex_net net;
     if (read_checkpoint(model, &net)) return CLI_FAIL;
     int status;
