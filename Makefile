@@ -4,7 +4,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX  ?= /usr/local
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan test-clang ci install clean
+.PHONY: all deps build run test test-asan test-clang ci install package clean
 
 all: build
 
@@ -41,8 +41,14 @@ test-clang: deps
 
 ci: test test-clang test-asan
 
+# The libraries (shared and static), cgrad.h, cgrad.pc, the CMake package,
+# the command and its man page into PREFIX (default /usr/local).
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A .deb of the same (CPack), in $(BUILD)/cgrad_VERSION_ARCH.deb.
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) build-asan build-clang build-fuzz

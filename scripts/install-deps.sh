@@ -20,7 +20,18 @@ packages=(
   python3-numpy     # tests read checkpoints with a 20-line numpy reader
   libopenmpi-dev    # optional data-parallel training (mpirun -np N cgrad ...)
   openmpi-bin       # mpirun, for the MPI tests
+  libprotobuf-c-dev   # ONNX export writes its protobuf with protobuf-c
+  protobuf-c-compiler # protoc-c: C for onnx.proto, generated at build time
+  python3-onnx      # onnx.proto for the build; onnx.checker in the ONNX test
+  help2man          # the man page cgrad(1), from the command's help texts
+  dpkg-dev          # dpkg-shlibdeps: the .deb's Depends (make package)
 )
+# The ONNX test runs the model in ONNX Runtime through npm's
+# onnxruntime-node: Debian's nodejs and npm, unless a node with npm is
+# already installed (another nodejs package would conflict).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
