@@ -12,9 +12,7 @@
 #     (a scale and shift, not folded), sigmoid, tanh, F64 tensors, class
 #     names that need escaping, no normaliser.
 #  4. Fashion-MNIST (when installed): a --bn model, all 10,000 test images.
-# ONNX Runtime is npm's onnxruntime-node, installed once into
-# BUILD_DIR/onnxruntime with --ignore-scripts (its install script would
-# download; the CPU library ships in the package).
+# ONNX Runtime is npm's onnxruntime-node (tests/onnx/install_ort.sh).
 set -u
 build=${1:?usage: test_onnx.sh BUILD_DIR}
 build=$(cd "$build" && pwd)
@@ -27,19 +25,9 @@ fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 [ -x "$cgrad" ] || { echo "no $cgrad: build first" >&2; exit 1; }
 py=/usr/bin/python3 # Debian's, with python3-onnx
 "$py" -c "import onnx" || { echo "no python3-onnx for $py (scripts/install-deps.sh)" >&2; exit 1; }
-command -v npm >/dev/null || { echo "no npm (scripts/install-deps.sh)" >&2; exit 1; }
 
-ort_version=1.31.1
-ort_dir=$build/onnxruntime
-if [ ! -f "$ort_dir/node_modules/onnxruntime-node/package.json" ] ||
-    ! grep -q "\"version\": \"$ort_version\"" "$ort_dir/node_modules/onnxruntime-node/package.json"; then
-    mkdir -p "$ort_dir"
-    (cd "$ort_dir" && npm install --ignore-scripts --no-audit --no-fund --no-save \
-        "onnxruntime-node@$ort_version" >"$tmp/npm.log" 2>&1) ||
-        { echo "npm install onnxruntime-node failed: $(tail -5 "$tmp/npm.log")" >&2; exit 1; }
-fi
-export NODE_PATH=$ort_dir/node_modules
-node -e "require('onnxruntime-node')" || { echo "onnxruntime-node does not load" >&2; exit 1; }
+NODE_PATH=$(bash "$src/onnx/install_ort.sh" "$build") || exit 1
+export NODE_PATH
 
 # expect_exit CODE NEEDLE ARGS...
 expect_exit() {
