@@ -781,9 +781,19 @@ int cg_model_load_weights(cg_model *m, const char *path);
 
 /* Options of cg_export_onnx; a zeroed struct (or NULL) means the defaults. */
 #define CG_ONNX_OPSET 13
+#define CG_ONNX_CALIBRATE 1000
 typedef struct cg_onnx_options {
     int opset;              /* ONNX opset, 13 to 17; 0 = CG_ONNX_OPSET      */
     const char *input_name; /* the graph's input; NULL = "input"             */
+    int int8;               /* 1: quantised, QDQ format: weights int8 per
+                               output column (symmetric), each dense
+                               layer's input uint8 over the range seen on
+                               the calibration examples                    */
+    const cg_dataset *calibration; /* int8: raw examples (e.g. the training
+                               set), features as the model takes them      */
+    int calibrate;          /* int8: how many of them, spread evenly over
+                               the set; 0 = CG_ONNX_CALIBRATE (metadata
+                               "int8_calibration_examples" says how many)  */
 } cg_onnx_options;
 
 /* Write m as an ONNX model file at path (a temporary file renamed over it,

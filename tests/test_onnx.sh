@@ -12,6 +12,10 @@
 #     (a scale and shift, not folded), sigmoid, tanh, F64 tensors, class
 #     names that need escaping, no normaliser.
 #  4. Fashion-MNIST (when installed): a --bn model, all 10,000 test images.
+#  5. --int8 (QDQ): flag errors; the CSV model and the Fashion-MNIST model
+#     quantised pass onnx.checker and run in ONNX Runtime; on Fashion-MNIST
+#     the accuracy drops by at most 0.5 points and the file is < 35% of
+#     the float one.
 # ONNX Runtime is npm's onnxruntime-node (tests/onnx/install_ort.sh).
 set -u
 build=${1:?usage: test_onnx.sh BUILD_DIR}
@@ -135,6 +139,67 @@ else
     check "$tmp/fm/last.safetensors" "$fm/t10k-images-idx3-ubyte.gz" 784 \
         "$fm/t10k-images-idx3-ubyte.gz" \
         '["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]' 0
+fi
+
+# --- 5. int8 ---
+expect_exit 2 "--data" export --model "$good" --onnx "$tmp/q.onnx" --int8
+expect_exit 2 "--int8" export --model "$good" --onnx "$tmp/q.onnx" --calibrate 10
+expect_exit 2 "--int8" export --model "$good" --onnx "$tmp/q.onnx" --data "$tmp/train.csv"
+expect_exit 2 "--calibrate" export --model "$good" --onnx "$tmp/q.onnx" --int8 \
+    --data "$tmp/train.csv" --calibrate 0
+expect_exit 1 "6" export --model "$good" --onnx "$tmp/q.onnx" --int8 --data "$tmp/train.csv"
+# int8_check MODEL.onnx N_CALIBRATE: checker, QDQ ops, metadata.
+int8_check() {
+    "$py" - "$@" <<'PY'
+import onnx, sys
+m = onnx.load(sys.argv[1])
+onnx.checker.check_model(m, full_check=True)
+ops = [n.op_type for n in m.graph.node]
+gemms = ops.count("Gemm")
+assert ops.count("QuantizeLinear") == gemms and ops.count("DequantizeLinear") == 2 * gemms, ops
+w = [t for t in m.graph.initializer if t.name.endswith(".weight_q")]
+assert len(w) == gemms and all(t.data_type == onnx.TensorProto.INT8 for t in w), w
+assert not [t for t in m.graph.initializer if t.name.endswith(".weight")], "float weights left"
+meta = {p.key: p.value for p in m.metadata_props}
+assert meta.get("int8_calibration_examples") == sys.argv[2], meta
+PY
+}
+# accuracy ORT_OUT LABELS: the fraction of argmaxes equal to the labels
+# (IDX labels .gz, or the last column of a CSV).
+accuracy() {
+    python3 - "$@" <<'PY'
+import gzip, sys
+got = [int(l.split()[0]) for l in open(sys.argv[1])]
+if sys.argv[2].endswith(".gz"):
+    y = list(gzip.open(sys.argv[2]).read()[8:])
+else:
+    y = [int(l.strip().split(",")[-1]) for l in list(open(sys.argv[2]))[1:]]
+assert len(got) == len(y), (len(got), len(y))
+print(sum(a == b for a, b in zip(got, y)) / len(y))
+PY
+}
+"$cgrad" export --model "$tmp/bn/last.safetensors" --onnx "$tmp/bn8.onnx" --int8 \
+    --data "$tmp/train.csv" --calibrate 300 >/dev/null 2>"$tmp/err" || fail "int8 export: $(cat "$tmp/err")"
+int8_check "$tmp/bn8.onnx" 300 || fail "int8 CSV model"
+ORT_FEATURES=4 node "$src/onnx/ort_run.js" "$tmp/bn8.onnx" "$tmp/test.f32" 7 >"$tmp/bn8.ort" 2>"$tmp/err" ||
+    fail "ONNX Runtime on the int8 CSV model: $(cat "$tmp/err")"
+if [ -f "$tmp/fm/last.safetensors" ]; then
+    t10k=$fm/t10k-images-idx3-ubyte.gz
+    "$cgrad" export --model "$tmp/fm/last.safetensors" --onnx "$tmp/fm8.onnx" --int8 \
+        --data fashion-mnist --calibrate 1000 >/dev/null 2>"$tmp/err" ||
+        fail "int8 export (Fashion-MNIST): $(cat "$tmp/err")"
+    int8_check "$tmp/fm8.onnx" 1000 || fail "int8 Fashion-MNIST model"
+    for m in fm_last fm8; do
+        node "$src/onnx/ort_run.js" "$tmp/$m.onnx" "$t10k" 0 >"$tmp/$m.ort" 2>"$tmp/err" ||
+            fail "ONNX Runtime on $m.onnx: $(cat "$tmp/err")"
+    done
+    f=$(accuracy "$tmp/fm_last.ort" "$fm/t10k-labels-idx1-ubyte.gz")
+    q=$(accuracy "$tmp/fm8.ort" "$fm/t10k-labels-idx1-ubyte.gz")
+    sf=$(stat -c %s "$tmp/fm_last.onnx") sq=$(stat -c %s "$tmp/fm8.onnx")
+    echo "Fashion-MNIST in ONNX Runtime: float accuracy $f ($sf bytes), int8 $q ($sq bytes)"
+    python3 -c "import sys; f, q = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (f > 0.7 and q >= f - 0.005))" "$f" "$q" ||
+        fail "int8 accuracy $q, float $f: a drop of more than 0.5 points"
+    [ "$sq" -lt $((sf * 35 / 100)) ] || fail "int8 file $sq bytes, float $sf"
 fi
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }

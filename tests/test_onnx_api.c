@@ -78,7 +78,7 @@ int main(void)
     /* Names, another opset and input name. */
     const char *names[2] = {"cat", "dog \"x\""};
     CHECK(cg_model_set_class_names(m, names, 2) == CG_OK);
-    cg_onnx_options opt = {17, "pixels"};
+    cg_onnx_options opt = {.opset = 17, .input_name = "pixels"};
     CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_OK);
     CHECK(file_has(path, "class_names") && file_has(path, "[\"cat\",\"dog \\\"x\\\"\"]"));
     CHECK(file_has(path, "pixels") && !file_has(path, "input.mean"));
@@ -90,15 +90,15 @@ int main(void)
     long before = file_size(path);
     CHECK(cg_export_onnx(NULL, NULL, path, NULL) == CG_ERR_ARG);
     CHECK(cg_export_onnx(m, NULL, NULL, NULL) == CG_ERR_ARG);
-    opt = (cg_onnx_options){12, NULL};
+    opt = (cg_onnx_options){.opset = 12};
     CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_ERR_ARG);
     CHECK_ERROR("opset 12");
-    opt = (cg_onnx_options){18, NULL};
+    opt = (cg_onnx_options){.opset = 18};
     CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_ERR_ARG);
-    opt = (cg_onnx_options){0, ""};
+    opt = (cg_onnx_options){.input_name = ""};
     CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_ERR_ARG);
     CHECK_ERROR("input name");
-    opt = (cg_onnx_options){0, "probabilities"};
+    opt = (cg_onnx_options){.input_name = "probabilities"};
     CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_ERR_ARG);
     cg_normalizer wrong = {5, 1.0f, mean, NULL};
     CHECK(cg_export_onnx(m, &wrong, path, NULL) == CG_ERR_SHAPE);
@@ -115,6 +115,32 @@ int main(void)
         w[1] = keep;
     }
     CHECK(file_size(path) == before);
+
+    /* int8: calibration examples are required and must fit the model. */
+    cg_dataset cal;
+    CHECK(cg_make_blobs(20, 2, 3, 0.5, 1, &cal) == CG_OK);
+    opt = (cg_onnx_options){.int8 = 1};
+    CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_ERR_ARG);
+    CHECK_ERROR("calibration");
+    opt.calibration = &cal;
+    opt.calibrate = -1;
+    CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_ERR_ARG);
+    cg_dataset narrow;
+    CHECK(cg_make_blobs(5, 2, 2, 0.5, 1, &narrow) == CG_OK);
+    opt.calibration = &narrow;
+    opt.calibrate = 0;
+    CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_ERR_SHAPE);
+    CHECK_ERROR("2 features");
+    CHECK(file_size(path) == before);
+    opt.calibration = &cal;
+    opt.calibrate = 25; /* of 40 */
+    CHECK(cg_export_onnx(m, &nz, path, &opt) == CG_OK);
+    CHECK(file_has(path, "QuantizeLinear") && file_has(path, "DequantizeLinear"));
+    CHECK(file_has(path, "dense1+bn1.weight_q") && file_has(path, "dense1+bn1.x_scale"));
+    CHECK(file_has(path, "int8_calibration_examples") && file_has(path, "25"));
+    CHECK(file_size(path) > 0 && file_size(path) != before);
+    cg_dataset_free(&cal);
+    cg_dataset_free(&narrow);
 
     cg_model_free(m);
     remove(path);

@@ -37,6 +37,10 @@ void cli_export_help(FILE *f)
             "  --c DIR        output directory (created if missing)\n"
             "  --onnx FILE    also or instead: an ONNX model (opset 13) taking the same raw\n"
             "                 features, normalisation inside, output \"probabilities\"\n"
+            "  --int8         with --onnx: int8 weights (per output column) and activations\n"
+            "                 (QDQ), activation ranges calibrated on examples of --data\n"
+            "  --data SPEC    with --int8: the training data (as for cgrad train)\n"
+            "  --calibrate N  with --int8: examples used for calibration (default 1000)\n"
             "  --prefix NAME  C identifier naming the files (NAME.h, NAME.c) and the\n"
             "                 symbols: NAME_predict, NAME_class_names, NAME_N_INPUTS,\n"
             "                 NAME_N_CLASSES upper-cased (default model)\n"
@@ -399,17 +403,25 @@ static int read_checkpoint(const char *path, ex_net *net)
 
 int cli_export(int argc, char **argv)
 {
-    const char *model = NULL, *dir = NULL, *prefix = "model", *onnx = NULL;
+    const char *model = NULL, *dir = NULL, *prefix = "model", *onnx = NULL, *data = NULL;
+    const char *calibrate = NULL;
+    int int8 = 0;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
             cli_export_help(stdout);
             return CLI_OK;
         }
+        if (strcmp(f, "--int8") == 0) {
+            int8 = 1;
+            continue;
+        }
         const char **dst = strcmp(f, "--model") == 0    ? &model
                            : strcmp(f, "--c") == 0      ? &dir
                            : strcmp(f, "--prefix") == 0 ? &prefix
                            : strcmp(f, "--onnx") == 0   ? &onnx
+                           : strcmp(f, "--data") == 0   ? &data
+                           : strcmp(f, "--calibrate") == 0 ? &calibrate
                                                         : NULL;
         if (!dst)
             return usage_error(f[0] == '-' ? "unknown flag " : "unexpected argument ",
@@ -422,11 +434,23 @@ int cli_export(int argc, char **argv)
     if (!is_identifier(prefix))
         return usage_error("--prefix: not a C identifier of at most 48 characters: ", prefix);
 
+    cg_onnx_options opt = {0};
+    opt.int8 = int8;
+    if (int8 && (!onnx || !data))
+        return usage_error("--int8 needs --onnx FILE and --data SPEC", "");
+    if (!int8 && (data || calibrate))
+        return usage_error(data ? "--data" : "--calibrate", " needs --int8");
+    if (calibrate && cli_parse_int("--calibrate", calibrate, 1, 1 << 20, &opt.calibrate))
+        return CLI_USAGE;
     if (onnx) {
         cg_normalizer nz;
+        cg_dataset ds = {0};
         cg_model *m = cg_checkpoint_load(model, NULL, &nz, NULL);
-        int rc = m ? cg_export_onnx(m, &nz, onnx, NULL) : CLI_FAIL;
+        int rc = m && (!int8 || cg_load_dataset(data, NULL, 1, &ds) == CG_OK) ? CG_OK : CLI_FAIL;
+        opt.calibration = &ds;
+        if (rc == CG_OK) rc = cg_export_onnx(m, &nz, onnx, &opt);
         if (m) cg_normalizer_free(&nz);
+        cg_dataset_free(&ds);
         cg_model_free(m);
         if (rc) return fail("%s", cg_last_error());
         printf("wrote %s\n", onnx);

@@ -15,6 +15,13 @@
  * The batch dimension is symbolic ("batch"). Class names, the model spec
  * and cgrad's version are metadata_props.
  *
+ * int8 (QDQ format): each Gemm reads its input through QuantizeLinear +
+ * DequantizeLinear (uint8, per tensor, the range seen on calibration
+ * examples, widened to hold 0) and its weights as int8 per output column
+ * (symmetric, scale max|w| / 127) through DequantizeLinear(axis 1); biases
+ * and the softmax stay float. The calibration ranges come from running the
+ * exported network itself, in double, on a sample of examples.
+ *
  * The protobuf is written by protobuf-c from C that the build generates out
  * of onnx.proto (Debian's python3-onnx); every message is allocated from a
  * list freed at the end, so an error anywhere cleans up in one place. */
@@ -58,6 +65,10 @@ typedef struct ox {
     char x[OX_NAME]; /* the tensor the next node reads */
     int width;       /* its feature count */
     int oom;
+    /* int8: the calibration examples as they reach the current tensor,
+     * [cal_n, width] in double. */
+    int int8, cal_n;
+    double *cal;
     /* A dense layer not yet written: batch norm may still fold into it. */
     int pending;
     char pend_name[OX_NAME];
@@ -105,37 +116,50 @@ static void ox_free(ox *o)
     cg_free(o->inits);
     cg_free(o->pend_w);
     cg_free(o->pend_b);
+    cg_free(o->cal);
 }
 
-/* A float32 initializer `name` of the given shape from double values
- * (rounded once), stored as raw little-endian bytes. */
-static int ox_initializer(ox *o, const char *name, int ndim, const int64_t *dims,
-                          const double *v, size_t n)
+/* An initializer `name` of the given shape and ONNX data type whose raw
+ * bytes (little-endian) the caller fills: returned, or NULL. */
+static uint8_t *ox_initializer_raw(ox *o, const char *name, int ndim, const int64_t *dims,
+                                   int type, size_t bytes)
 {
     Onnx__TensorProto *t = ox_alloc(o, sizeof *t);
     int64_t *d = ox_alloc(o, (size_t)(ndim ? ndim : 1) * sizeof *d);
-    uint8_t *raw = ox_alloc(o, n * 4);
+    uint8_t *raw = ox_alloc(o, bytes);
     if (!t || !d || !raw ||
-        ox_grow((void **)&o->inits, &o->cap_inits, o->n_inits, sizeof *o->inits))
-        return o->oom = 1, CG_ERR_MEMORY;
+        ox_grow((void **)&o->inits, &o->cap_inits, o->n_inits, sizeof *o->inits)) {
+        o->oom = 1;
+        return NULL;
+    }
     onnx__tensor_proto__init(t);
     t->name = ox_str(o, name);
     for (int i = 0; i < ndim; i++) d[i] = dims[i];
     t->n_dims = (size_t)ndim;
     t->dims = d;
     t->has_data_type = 1;
-    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    t->data_type = type;
+    t->has_raw_data = 1;
+    t->raw_data.len = bytes;
+    t->raw_data.data = raw;
+    o->inits[o->n_inits++] = t;
+    return o->oom ? NULL : raw;
+}
+
+/* A float32 initializer from double values (rounded once). */
+static int ox_initializer(ox *o, const char *name, int ndim, const int64_t *dims,
+                          const double *v, size_t n)
+{
+    uint8_t *raw = ox_initializer_raw(o, name, ndim, dims, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+                                      n * 4);
+    if (!raw) return CG_ERR_MEMORY;
     for (size_t i = 0; i < n; i++) {
         float f = (float)v[i];
         uint32_t u;
         memcpy(&u, &f, 4);
         for (int b = 0; b < 4; b++) raw[4 * i + (size_t)b] = (uint8_t)(u >> (8 * b));
     }
-    t->has_raw_data = 1;
-    t->raw_data.len = n * 4;
-    t->raw_data.data = raw;
-    o->inits[o->n_inits++] = t;
-    return o->oom ? CG_ERR_MEMORY : CG_OK;
+    return CG_OK;
 }
 
 /* A node op(inputs) -> out; `out` becomes the current tensor. */
@@ -258,6 +282,102 @@ static int ox_tensor(ox *o, const char *name, size_t n, double **out)
     return CG_OK;
 }
 
+/* --- Calibration (int8): the examples carried through each step --- */
+
+enum { OX_CAL_SCALE, OX_CAL_SUB, OX_CAL_AFFINE, OX_CAL_ACT };
+
+/* x[:, j] = x * a (a[0] for all j when n_a == 1), x - a[j], x * a[j] +
+ * b[j], or the activation `act`. */
+static void ox_cal_map(ox *o, int kind, const double *a, int n_a, const double *b, int act)
+{
+    size_t w = (size_t)o->width;
+    for (size_t k = 0; o->cal && k < (size_t)o->cal_n * w; k++) {
+        double *x = &o->cal[k], aj = a ? a[n_a == 1 ? 0 : k % w] : 0;
+        if (kind == OX_CAL_SCALE) *x *= aj;
+        else if (kind == OX_CAL_SUB) *x -= aj;
+        else if (kind == OX_CAL_AFFINE) *x = *x * aj + b[k % w];
+        else if (act == CG_RELU) *x = *x > 0 ? *x : 0;
+        else if (act == CG_TANH) *x = tanh(*x);
+        else if (act == CG_SIGMOID) *x = 1 / (1 + exp(-*x));
+    }
+}
+
+/* x = x W + b for the pending dense layer. */
+static int ox_cal_gemm(ox *o)
+{
+    if (!o->cal) return CG_OK;
+    size_t in = (size_t)o->pend_in, out = (size_t)o->pend_out;
+    double *y = cg_malloc((size_t)o->cal_n * out * sizeof *y);
+    if (!y) return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory (calibration)");
+    for (size_t r = 0; r < (size_t)o->cal_n; r++) {
+        double *yr = y + r * out;
+        const double *xr = o->cal + r * in;
+        for (size_t j = 0; j < out; j++) yr[j] = o->pend_b[j];
+        for (size_t i = 0; i < in; i++)
+            for (size_t j = 0; j < out; j++) yr[j] += xr[i] * o->pend_w[i * out + j];
+    }
+    cg_free(o->cal);
+    o->cal = y;
+    return CG_OK;
+}
+
+/* The pending dense layer as QDQ: x -> QuantizeLinear -> DequantizeLinear
+ * (uint8 over the calibrated range), W int8 per output column ->
+ * DequantizeLinear(axis 1), then Gemm with the float bias. */
+static int ox_gemm_int8(ox *o, const char *bn)
+{
+    const char *name = o->pend_name;
+    size_t in = (size_t)o->pend_in, out = (size_t)o->pend_out;
+    double lo = 0, hi = 0;
+    for (size_t k = 0; k < (size_t)o->cal_n * in; k++) {
+        lo = o->cal[k] < lo ? o->cal[k] : lo;
+        hi = o->cal[k] > hi ? o->cal[k] : hi;
+    }
+    double xs = hi > lo ? (hi - lo) / 255 : 1, zp = floor(-lo / xs + 0.5);
+    zp = zp < 0 ? 0 : zp > 255 ? 255 : zp;
+    char xsn[OX_NAME + 16], xzn[OX_NAME + 16], xq[OX_NAME + 16], xdq[OX_NAME + 16];
+    char wq[OX_NAME + 16], wsn[OX_NAME + 16], wzn[OX_NAME + 24], wdq[OX_NAME + 16];
+    snprintf(xsn, sizeof xsn, "%s.x_scale", name);
+    snprintf(xzn, sizeof xzn, "%s.x_zero_point", name);
+    snprintf(xq, sizeof xq, "%s.x_q", name);
+    snprintf(xdq, sizeof xdq, "%s.x_dq", name);
+    snprintf(wq, sizeof wq, "%s.weight_q", name);
+    snprintf(wsn, sizeof wsn, "%s.weight_scale", name);
+    snprintf(wzn, sizeof wzn, "%s.weight_zero_point", name);
+    snprintf(wdq, sizeof wdq, "%s.weight_dq", name);
+    int64_t wd[2] = {(int64_t)in, (int64_t)out}, cd[1] = {(int64_t)out};
+    double *ws = cg_malloc(out * sizeof *ws);
+    uint8_t *zraw = ox_initializer_raw(o, xzn, 0, NULL, ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, 1);
+    uint8_t *wraw = ox_initializer_raw(o, wq, 2, wd, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, in * out);
+    uint8_t *wz = ox_initializer_raw(o, wzn, 1, cd, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, out);
+    if (!ws || !zraw || !wraw || !wz || ox_initializer(o, xsn, 0, NULL, &xs, 1)) {
+        cg_free(ws);
+        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    }
+    zraw[0] = (uint8_t)zp;
+    for (size_t j = 0; j < out; j++) {
+        double amax = 0;
+        for (size_t i = 0; i < in; i++) amax = fmax(amax, fabs(o->pend_w[i * out + j]));
+        ws[j] = amax > 0 ? amax / 127 : 1;
+        for (size_t i = 0; i < in; i++) {
+            double q = floor(o->pend_w[i * out + j] / ws[j] + 0.5);
+            wraw[i * out + j] = (uint8_t)(int8_t)(q < -127 ? -127 : q > 127 ? 127 : q);
+        }
+    }
+    int rc = ox_initializer(o, wsn, 1, cd, ws, out);
+    cg_free(ws);
+    const char *qin[3] = {o->x, xsn, xzn}, *dqin[3] = {xq, xsn, xzn}, *wdin[3] = {wq, wsn, wzn};
+    const char *gin[3] = {xdq, wdq, bn};
+    Onnx__NodeProto *wn = NULL;
+    if (rc || !ox_node(o, "QuantizeLinear", xq, 3, qin, xq) ||
+        !ox_node(o, "DequantizeLinear", xdq, 3, dqin, xdq) ||
+        !(wn = ox_node(o, "DequantizeLinear", wdq, 3, wdin, wdq)) ||
+        ox_attr_int(o, wn, "axis", 1) ||
+        !ox_node(o, "Gemm", name, 3, gin, name))
+        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    return CG_OK;
+}
+
 static int ox_flush_dense(ox *o)
 {
     if (!o->pending) return CG_OK;
@@ -266,12 +386,18 @@ static int ox_flush_dense(ox *o)
     snprintf(wn, sizeof wn, "%s.weight", o->pend_name);
     snprintf(bn, sizeof bn, "%s.bias", o->pend_name);
     int64_t wd[2] = {o->pend_in, o->pend_out}, bd[1] = {o->pend_out};
-    if (ox_initializer(o, wn, 2, wd, o->pend_w, (size_t)o->pend_in * (size_t)o->pend_out) ||
-        ox_initializer(o, bn, 1, bd, o->pend_b, (size_t)o->pend_out))
+    int rc;
+    if (ox_initializer(o, bn, 1, bd, o->pend_b, (size_t)o->pend_out))
         return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
-    const char *in[3] = {o->x, wn, bn};
-    if (!ox_node(o, "Gemm", o->pend_name, 3, in, o->pend_name))
-        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    if (o->int8) {
+        if ((rc = ox_gemm_int8(o, bn))) return rc;
+    } else {
+        const char *in[3] = {o->x, wn, bn};
+        if (ox_initializer(o, wn, 2, wd, o->pend_w, (size_t)o->pend_in * (size_t)o->pend_out) ||
+            !ox_node(o, "Gemm", o->pend_name, 3, in, o->pend_name))
+            return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    }
+    if ((rc = ox_cal_gemm(o))) return rc;
     o->width = o->pend_out;
     cg_free(o->pend_w);
     cg_free(o->pend_b);
@@ -341,6 +467,7 @@ static int ox_batch_norm(ox *o, const cJSON *l, const char *name)
         snprintf(mul, sizeof mul, "%s.mul", name);
         if (ox_const_op(o, "Mul", mul, sn, p[0], n) || ox_const_op(o, "Add", name, bn, p[1], n))
             rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+        ox_cal_map(o, OX_CAL_AFFINE, p[0], n, p[1], 0);
     }
     for (int k = 0; k < 4; k++) cg_free(p[k]);
     return rc;
@@ -379,6 +506,7 @@ static int ox_layers(ox *o, const cJSON *spec)
                 const char *in[1] = {o->x};
                 if (!ox_node(o, op, name, 1, in, name))
                     rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+                ox_cal_map(o, OX_CAL_ACT, NULL, 0, NULL, act);
             }
         } else {
             return cg_error(CG_ERR_STATE, "cg_export_onnx: layer '%s' of type '%s' has no ONNX "
@@ -403,14 +531,17 @@ static int ox_normalizer(ox *o, const cg_normalizer *nz, int d)
     if (nz->scale != 1.0f) {
         v[0] = (double)nz->scale;
         rc = ox_const_op(o, "Mul", "input.scaled", "input.scale", v, 0);
+        ox_cal_map(o, OX_CAL_SCALE, v, 1, NULL, 0);
     }
     if (!rc && nz->mean) {
         for (int j = 0; j < d; j++) v[j] = (double)nz->mean[j];
         rc = ox_const_op(o, "Sub", "input.centred", "input.mean", v, d);
+        ox_cal_map(o, OX_CAL_SUB, v, d, NULL, 0);
     }
     if (!rc && nz->inv_std) {
         for (int j = 0; j < d; j++) v[j] = (double)nz->inv_std[j];
         rc = ox_const_op(o, "Mul", "input.normalized", "input.inv_std", v, d);
+        ox_cal_map(o, OX_CAL_SCALE, v, d, NULL, 0);
     }
     cg_free(v);
     return rc ? cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory") : CG_OK;
@@ -418,8 +549,11 @@ static int ox_normalizer(ox *o, const cg_normalizer *nz, int d)
 
 static int ox_metadata(ox *o, Onnx__ModelProto *mp, cg_model *m, const char *spec)
 {
-    Onnx__StringStringEntryProto **props = ox_alloc(o, 3 * sizeof *props);
-    const char *keys[3] = {"cgrad_version", "cgrad_model_spec", "class_names"};
+    Onnx__StringStringEntryProto **props = ox_alloc(o, 4 * sizeof *props);
+    const char *keys[4] = {"cgrad_version", "cgrad_model_spec", "class_names",
+                           "int8_calibration_examples"};
+    char cal[32];
+    snprintf(cal, sizeof cal, "%d", o->cal_n);
     char *names = NULL;
     if (cg_model_class_name(m, 0)) {
         cJSON *arr = cJSON_CreateArray();
@@ -434,9 +568,9 @@ static int ox_metadata(ox *o, Onnx__ModelProto *mp, cg_model *m, const char *spe
         names = ox_str(o, s);
         cJSON_free(s);
     }
-    const char *values[3] = {CG_VERSION, spec, names};
+    const char *values[4] = {CG_VERSION, spec, names, o->int8 ? cal : NULL};
     size_t n = 0;
-    for (int k = 0; k < 3 && props; k++) {
+    for (int k = 0; k < 4 && props; k++) {
         if (!values[k]) continue;
         Onnx__StringStringEntryProto *e = ox_alloc(o, sizeof *e);
         if (!e) break;
@@ -482,6 +616,32 @@ static int ox_write(const Onnx__ModelProto *mp, const char *path)
     return rc;
 }
 
+/* int8: the calibration sample, raw, spread evenly over the data set. */
+static int ox_calibration(ox *o, const cg_onnx_options *opt, int d)
+{
+    const cg_dataset *ds = opt->calibration;
+    if (!ds || ds->n < 1 || (!ds->x_u8 && !ds->x_f32))
+        return cg_error(CG_ERR_ARG, "cg_export_onnx: int8 needs calibration examples");
+    if (ds->d != d)
+        return cg_error(CG_ERR_SHAPE, "cg_export_onnx: calibration examples have %d features, "
+                                      "the model takes %d", ds->d, d);
+    if (opt->calibrate < 0)
+        return cg_error(CG_ERR_ARG, "cg_export_onnx: calibrate %d < 0", opt->calibrate);
+    int n = opt->calibrate ? opt->calibrate : CG_ONNX_CALIBRATE;
+    n = n < ds->n ? n : ds->n;
+    if (!(o->cal = cg_malloc((size_t)n * (size_t)d * sizeof *o->cal)))
+        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory (calibration)");
+    for (int r = 0; r < n; r++) {
+        size_t row = (size_t)((double)r * ds->n / n) * (size_t)d;
+        for (size_t j = 0; j < (size_t)d; j++)
+            o->cal[(size_t)r * (size_t)d + j] =
+                ds->x_u8 ? (double)ds->x_u8[row + j] : (double)ds->x_f32[row + j];
+    }
+    o->cal_n = n;
+    o->int8 = 1;
+    return CG_OK;
+}
+
 int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
                    const cg_onnx_options *opt)
 {
@@ -495,13 +655,24 @@ int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
     ox o;
     memset(&o, 0, sizeof o);
     if (!(o.g = cg_model_graph(m))) return cg_last_error_code();
+    int rc = opt && opt->int8 ? ox_calibration(&o, opt, cg_model_n_inputs(m)) : CG_OK;
+    if (rc) {
+        ox_free(&o);
+        return rc;
+    }
     /* Plan the graph so every variable and state tensor has its memory. */
-    if (cg_graph_param_count(o.g) && !cg_graph_params(o.g)) return cg_last_error_code();
-    if (cg_graph_state_count(o.g) && !cg_graph_state(o.g)) return cg_last_error_code();
+    if ((cg_graph_param_count(o.g) && !cg_graph_params(o.g)) ||
+        (cg_graph_state_count(o.g) && !cg_graph_state(o.g))) {
+        ox_free(&o);
+        return cg_last_error_code();
+    }
     char *spec_s = cg_model_spec(m);
-    if (!spec_s) return cg_last_error_code();
+    if (!spec_s) {
+        ox_free(&o);
+        return cg_last_error_code();
+    }
     cJSON *spec = cJSON_Parse(spec_s);
-    int d = cg_model_n_inputs(m), c = cg_model_n_classes(m), rc = CG_OK;
+    int d = cg_model_n_inputs(m), c = cg_model_n_classes(m);
     snprintf(o.x, sizeof o.x, "%s", input);
     o.width = d;
     if (!spec) rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: cannot parse the model spec");
