@@ -32,7 +32,8 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version), cgrad.h says $version"
 [ "$(field Architecture)" = "$arch" ] || fail "Architecture: $(field Architecture)"
 [ -n "$(field Maintainer)" ] || fail "no Maintainer"
-for dep in libopenblas libcjson libgomp zlib1g libc6; do
+# OpenMP's runtime: gcc's libgomp, or clang's libomp.
+for dep in libopenblas libcjson "libgomp\|libomp" zlib1g libc6; do
     field Depends | grep -q "$dep" || fail "Depends lacks $dep: $(field Depends)"
 done
 
