@@ -4,7 +4,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX  ?= /usr/local
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan test-clang test-portable ci install clean web serve
+.PHONY: all deps build run test test-asan test-clang test-portable ci install package clean web serve
 
 all: build
 
@@ -73,8 +73,14 @@ serve: web
 docs: build
 	$(BUILD)/cgrad help --markdown > docs/cli.md
 
+# The libraries (shared and static), cgrad.h, cgrad.pc, the CMake package,
+# the command and its man page into PREFIX (default /usr/local).
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A .deb of the same (CPack), in $(BUILD)/cgrad_VERSION_ARCH.deb.
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) build-asan build-clang build-fuzz

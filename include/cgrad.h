@@ -1420,6 +1420,40 @@ void cg_tune_options_init(cg_tune_options *o);
 int cg_tune(const cg_tune_options *o, cg_tune_result *res);
 void cg_tune_result_free(cg_tune_result *res);
 
+/* --- Deployment: ONNX export --- */
+
+/* Options of cg_export_onnx; a zeroed struct (or NULL) means the defaults. */
+#define CG_ONNX_OPSET 13
+#define CG_ONNX_CALIBRATE 1000
+typedef struct cg_onnx_options {
+    int opset;              /* ONNX opset, 13 to 17; 0 = CG_ONNX_OPSET      */
+    const char *input_name; /* the graph's input; NULL = "input"             */
+    int int8;               /* 1: quantised, QDQ format: weights int8 per
+                               output column (symmetric), each dense
+                               layer's input uint8 over the range seen on
+                               the calibration examples                    */
+    const cg_dataset *calibration; /* int8: raw examples (e.g. the training
+                               set), features as the model takes them      */
+    int calibrate;          /* int8: how many of them, spread evenly over
+                               the set; 0 = CG_ONNX_CALIBRATE (metadata
+                               "int8_calibration_examples" says how many)  */
+} cg_onnx_options;
+
+/* Write m as an ONNX model file at path (a temporary file renamed over it,
+ * so a failed export leaves no partial file). The graph takes what
+ * `cgrad predict` takes: float32 [batch, n_inputs] of raw features (pixel
+ * bytes as 0..255, CSV values), with the batch dimension symbolic; the
+ * normaliser nz (may be NULL: none) is part of the graph, batch norm is
+ * folded into the dense layer before it (or applied as a scale and shift),
+ * dropout is left out, and the output "probabilities" [batch, n_classes]
+ * is the softmax. metadata_props holds "class_names" (a JSON array, when
+ * the model has names), "cgrad_model_spec" and "cgrad_version".
+ * CG_ERR_STATE for a layer ONNX export does not handle yet or a cgrad
+ * built without ONNX support; CG_ERR_ARG for a bad option; CG_ERR_IO when
+ * the file cannot be written. */
+int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
+                   const cg_onnx_options *opt);
+
 #ifdef __cplusplus
 }
 #endif

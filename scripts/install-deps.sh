@@ -25,10 +25,16 @@ packages=(
   openmpi-bin       # mpirun, for the MPI tests
   emscripten        # make web: C -> WebAssembly (emcc 3.1.6)
   chromium          # headless browser for the playground's tests
-  dpkg-dev          # dpkg-source: unpacks Debian's cJSON source for make web
+  dpkg-dev          # dpkg-source (Debian's cJSON source for make web),
+                    # dpkg-shlibdeps (the .deb's Depends, make package)
+  libprotobuf-c-dev   # ONNX export writes its protobuf with protobuf-c
+  protobuf-c-compiler # protoc-c: C for onnx.proto, generated at build time
+  python3-onnx      # onnx.proto for the build; onnx.checker in the ONNX test
+  help2man          # the man page cgrad(1), from the command's help texts
 )
-# node and npm: Debian's, unless a node is already installed (NodeSource's
-# nodejs package ships npm itself and conflicts with Debian's npm).
+# node and npm (the browser test's puppeteer-core, the ONNX test's
+# onnxruntime-node): Debian's, unless a node with npm is already installed
+# (NodeSource's nodejs package ships npm itself and conflicts with Debian's).
 if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
   packages+=(nodejs npm)
 fi

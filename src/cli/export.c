@@ -1,6 +1,6 @@
 /* export.c: `cgrad export`: flags -> cg_checkpoint_load (the reader eval,
- * predict and train --resume use) -> cg_export_c -> one line. Each output
- * format is one flag and one library call. */
+ * predict and train --resume use) -> cg_export_c and/or cg_export_onnx ->
+ * one line each. Each output format is one flag and one library call. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +11,8 @@
 
 typedef struct export_args {
     char model[CG_PATH_LEN], c_dir[CG_PATH_LEN], prefix[64];
+    char onnx[CG_PATH_LEN], data[CG_PATH_LEN];
+    int int8, calibrate, opset;
 } export_args;
 
 #define ARG(f) offsetof(export_args, f)
@@ -46,13 +48,30 @@ static const cli_flag flags[] = {
      .help = "C identifier naming the files (NAME.h, NAME.c) and the symbols:\n"
              "NAME_predict, NAME_class_names, NAME_N_INPUTS, NAME_N_CLASSES\n"
              "upper-cased (default model)"},
+    {.name = "--onnx", .value = "FILE", .set = cli_set_string, .offset = ARG(onnx),
+     .hi = CG_PATH_LEN, .example = "model.onnx",
+     .help = "write an ONNX model (with or instead of --c) taking the same raw\n"
+             "features, the normalisation inside the graph, output \"probabilities\",\n"
+             "a symbolic batch dimension, class names in its metadata"},
+    {.name = "--opset", .value = "N", .set = cli_set_int, .offset = ARG(opset), .lo = 13,
+     .hi = 17, .example = "17", .help = "with --onnx: the ONNX opset, 13 to 17 (default 13)"},
+    {.name = "--int8", .offset = ARG(int8),
+     .help = "with --onnx: int8 weights (per output column) and activations (QDQ\n"
+             "format), activation ranges calibrated on examples of --data"},
+    {.name = "--data", .value = "SPEC", .set = cli_set_string, .offset = ARG(data),
+     .hi = CG_PATH_LEN, .example = "fashion-mnist",
+     .help = "with --int8: the training data, as for `cgrad train --data`"},
+    {.name = "--calibrate", .value = "N", .set = cli_set_int, .offset = ARG(calibrate), .lo = 1,
+     .hi = 1 << 20, .example = "500",
+     .help = "with --int8: how many examples of --data calibrate the activation\n"
+             "ranges, spread evenly over the set (default 1000)"},
 };
 
 const cli_command_flags cli_export_flags = {
     .command = "export",
-    .usage = "cgrad export --model CKPT --c DIR [flags]",
+    .usage = "cgrad export --model CKPT (--c DIR | --onnx FILE) [flags]",
     .summary = "Write a trained classifier as standalone C99 inference code, which needs\n"
-               "only <math.h>. NAME_predict(x, probs) takes the raw features as the\n"
+               "only <math.h>, and/or as an ONNX model (docs/deploy.md). NAME_predict(x, probs) takes the raw features as the\n"
                "training data held them (pixel bytes as 0..255, or CSV values), applies\n"
                "the training normalisation, fills the class probabilities and returns the\n"
                "most probable class. Batch norm is folded into the dense layer before it;\n"
@@ -85,7 +104,13 @@ int cli_export(int argc, char **argv)
     }
     if (rc) return rc;
     if (!a.model[0]) return cli_usage("export", "--model CKPT is required");
-    if (!a.c_dir[0]) return cli_usage("export", "--c DIR is required");
+    if (!a.c_dir[0] && !a.onnx[0]) return cli_usage("export", "--c DIR or --onnx FILE is required");
+    if (!a.onnx[0] && (a.int8 || a.opset))
+        return cli_usage("export", "%s is used only with --onnx FILE", a.int8 ? "--int8" : "--opset");
+    if (!a.int8 && (a.data[0] || a.calibrate))
+        return cli_usage("export", "%s is used only with --int8", a.data[0] ? "--data" : "--calibrate");
+    if (a.int8 && !a.data[0])
+        return cli_usage("export", "--int8 needs --data SPEC (the examples that calibrate it)");
 
     cg_normalizer nz;
     cg_model *m = cg_checkpoint_load(a.model, NULL, &nz, NULL);
@@ -96,6 +121,21 @@ int cli_export(int argc, char **argv)
         if (status == CLI_OK)
             printf("wrote %s/%s.h and %s/%s.c: %d inputs, %d classes\n", a.c_dir, a.prefix,
                    a.c_dir, a.prefix, cg_model_n_inputs(m), cg_model_n_classes(m));
+    }
+    if (status == CLI_OK && a.onnx[0]) {
+        cg_onnx_options opt = {.opset = a.opset, .int8 = a.int8, .calibrate = a.calibrate};
+        cg_dataset ds;
+        memset(&ds, 0, sizeof ds);
+        if (a.int8 && cg_load_dataset(a.data, NULL, 1, &ds) != CG_OK) {
+            status = cli_usage("export", "--data: %s", cg_last_error());
+        } else {
+            opt.calibration = a.int8 ? &ds : NULL;
+            status = export_status(cg_export_onnx(m, &nz, a.onnx, &opt), a.model);
+            if (status == CLI_OK)
+                printf("wrote %s: %d inputs, %d classes%s\n", a.onnx, cg_model_n_inputs(m),
+                       cg_model_n_classes(m), a.int8 ? ", int8" : "");
+        }
+        cg_dataset_free(&ds);
     }
     if (status == CLI_OK && fflush(stdout) != 0) status = cli_fail("export: writing the output failed");
     cg_normalizer_free(&nz);

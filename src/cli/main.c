@@ -22,7 +22,7 @@ static const command commands[] = {
     {"eval", "evaluate a checkpoint: accuracy, per-class precision/recall, confusion",
      cli_eval, cli_eval_help, 0},
     {"predict", "classify the examples of a file with a checkpoint", cli_predict, cli_predict_help, 0},
-    {"export", "write a trained model as standalone C code (--model CKPT --c DIR)", cli_export,
+    {"export", "write a trained model as standalone C (--c DIR) or ONNX (--onnx FILE)", cli_export,
      cli_export_help, 0},
     {"tune", "hyperparameter search: many `train` trials, random, coarse to fine", cli_tune,
      cli_tune_help, 1},

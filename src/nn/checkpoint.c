@@ -77,7 +77,7 @@ static char *rng_json(const cg_rng *r)
     return json_text(a);
 }
 
-enum { MAX_META = 12 };
+enum { MAX_META = 16 };
 
 typedef struct meta_list {
     const char *keys[MAX_META];
@@ -88,8 +88,9 @@ typedef struct meta_list {
 /* Takes ownership of value (NULL: allocation failed, unless optional). */
 static void meta_add(meta_list *ml, const char *key, char *value, int optional)
 {
-    if (!value) {
-        if (!optional) ml->failed = 1;
+    if (!value || ml->n == MAX_META) {
+        if (!optional || value) ml->failed = 1;
+        free(value);
         return;
     }
     ml->keys[ml->n] = key;
@@ -166,6 +167,7 @@ int cg_checkpoint_save(const char *path, cg_model *m, cg_optimizer *o, const cg_
     if (rc) goto done;
     meta_add(&ml, "format", cg_strdup(FORMAT_NAME), 0);
     meta_add(&ml, "format_version", cg_strdup(FORMAT_VERSION), 0);
+    meta_add(&ml, "cgrad_version", cg_strdup(CG_VERSION), 0); /* provenance: not read back */
     meta_add(&ml, "model", cg_model_spec(m), 0);
     if (nz) meta_add(&ml, "normalizer", normalizer_json(nz), 0);
     if (m->class_names) meta_add(&ml, "class_names", class_names_json(m), 0);
