@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_train.c: examples per second of cgrad training steps (configs A-E
  * of configs.h) and of inference with model A, on random data held in
  * memory. One configuration per process, so the peak RSS printed at the

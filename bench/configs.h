@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* configs.h: the benchmark configurations of issue 8, shared by the cgrad
  * timer (bench_train.c) and the GEMM roofline (roofline.c); torch_bench.py
  * holds the same table in Python. */

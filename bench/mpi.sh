@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # mpi.sh: data-parallel scaling of `cgrad train` on this machine: examples
 # per second for N = 1 and N = 2 ranks (configuration A of bench/run.sh:
 # 784-512-512-10 ReLU, Adam, global batch 128, one epoch of Fashion-MNIST),

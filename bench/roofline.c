@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* roofline.c: the GEMM roofline of a configuration's training step: the
  * examples per second it would reach doing nothing but its matrix
  * products, each timed alone through cblas_sgemm on exactly its shape and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh: `make bench`. cgrad against PyTorch (CPU) and against the GEMM
 # roofline on configurations A-E and inference; prints a table and writes
 # bench/RESULTS.md. Never part of the test suite.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """torch_bench.py: the configurations of bench/configs.h in PyTorch (CPU),
 same architecture, initialisation (He normal before ReLU, Xavier uniform on
 the logits layer, zero biases; batch norm momentum 0.1, eps 1e-5),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mnist_mlp.c: a 784-256-256-10 ReLU network on Fashion-MNIST through the
  * model API: load, build, fit (2 epochs of Adam), evaluate. */
 #include <cgrad.h>

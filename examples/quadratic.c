@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* quadratic.c: the classic first program. Minimise J(w) = w^2 - 10w + 25
  * by gradient descent (lr 0.01, w from 0); the minimum is at w = 5. Then
  * feed the coefficients through a placeholder: J = x0 w^2 + x1 w + x2. */

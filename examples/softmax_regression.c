@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* softmax_regression.c: softmax regression on 2-D Gaussian blobs.
  *
  *   softmax_regression [CLASSES [HIDDEN [OUT.svg]]]

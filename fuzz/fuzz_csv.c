@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_csv.c: libFuzzer target for the CSV reader, through cg_load_csv
  * (header detected; the label by name, else last) and cg_load_inputs
  * (features only, 2 or 3 columns). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_idx.c: libFuzzer target for the IDX loader (cg_load_idx) and the
  * unlabelled loader on an images file (cg_load_inputs).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_npy.c: libFuzzer target for the .npy reader, through cg_load_npy
  * (label last, or column 0) and cg_load_inputs (2 features: [n, 2] or
  * [n, 3] with the last column dropped). */

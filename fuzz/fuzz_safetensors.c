@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_safetensors.c: libFuzzer target for the safetensors parser
  * (st_parse works on memory, so no scratch file). A file that parses must
  * keep its promises: every tensor found by name, its bytes inside the data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_util.h: what the libFuzzer targets share. The loaders take paths,
  * so a target writes its input to a per-process scratch file and loads
  * that: the code under test is exactly what users run, file handling

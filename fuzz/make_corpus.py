@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Write the seed corpora in fuzz/corpus/<target>/: small valid files and a
 few malformed ones, so the fuzzer starts from inputs that reach deep into
 each loader. Deterministic (gzip mtime 0); rerun after changing a seed:

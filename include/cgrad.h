@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cgrad.h: the one public header of cgrad, a deep-learning framework in C.
  *
  * Part 1 is the engine: a static computation graph (define, then run),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make web: the playground into build/web/ (static files only) with
 # Debian's emscripten. cJSON is compiled from Debian's source of libcjson,
 # unpacked by scripts/install-deps.sh into build/web-deps/.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build the libFuzzer targets in fuzz/ with clang (ASan + UBSan) and run
 # each for a bounded time on its corpus; non-zero if any target crashes.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install the Debian packages cgrad needs, only those missing.
 # apt-get update runs first (only when something is missing); sudo only
 # when not root. Then, for the browser build (make web) and its tests, into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.h: the few macros the tests need. A failed check prints where and
  * why, and the test exits non-zero at the end. */
 #ifndef CG_CHECK_H

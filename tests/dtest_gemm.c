@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtest_gemm.c: the product interface (src/ops/gemm.h) against plain
  * double loops, in whichever backend this build has (OpenBLAS, or the
  * portable C of -DCG_BLAS=OFF): all four transpose cases, sizes that cross

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtest_gradcheck.c: every differentiable op's backward against central
  * finite differences, in double precision.
  *

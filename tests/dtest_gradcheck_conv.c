@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtest_gradcheck_conv.c: the convolution ops (conv2d, max_pool2d,
  * avg_pool2d, global_avg_pool2d, batch_norm2d, and flatten, a reshape) in
  * double precision:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtest_gradcheck_ops2.c: gradient checks of the ops of issue 24 (NumPy
  * broadcasting, maximum/minimum, reductions over any axis, concat/split,
  * permute, gather, the activations beyond unary.c's, the regression

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtest_optim.c: every optimizer, option and schedule against the update
  * formulas worked out here, on a small fixed problem (double build):
  *   cost = sum(c * w^2) + sum(d * w),  gradient 2 c w + d. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gradcheck_ops2.h: the ops whose gradient checks live in
  * dtest_gradcheck_ops2.c. dtest_gradcheck.c counts them as covered when it
  * walks the op table; dtest_gradcheck_ops2.c fails unless its cases cover

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """safetensors_read.py: a minimal safetensors reader and writer in numpy (no
 safetensors package needed), to check cgrad's files from Python:
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_alloc.c: a training step allocates nothing. Memory is planned once
  * per batch size; after a warm-up step, feeding (by copy or in place),
  * forward, backward and the SGD update run on that plan alone. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_batchnorm.c: batch norm and dropout behaviour beyond their gradient
  * checks: batch statistics in training, running averages (PyTorch's
  * momentum and unbiased-variance convention), inference independent of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_blobs.c: softmax regression (no hidden layer) separates
  * well-separated 2-D blobs for C = 3..6 at >= 0.95 accuracy, on a held-out
  * set drawn with another seed. */

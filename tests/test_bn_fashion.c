@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_bn_fashion.c: on Fashion-MNIST (784-256-256-10 ReLU, batch 128,
  * seed 42, plain SGD at a learning rate of BN_LR), the net with batch norm
  * beats the same net without it after 3 epochs, and reaches >= 0.88 after

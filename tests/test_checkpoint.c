@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_checkpoint.c: checkpoints hold everything training needs: 4 epochs
  * straight and 2 + save + load + 2 give bit-identical weights, batch-norm
  * statistics and optimizer moments (batch norm, dropout, Adam and a cosine

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli_checkpoint.sh BUILD_DIR: checkpoints through the command line.
 # On Fashion-MNIST, 4 epochs straight and 2 + --resume 2 give bit-identical
 # weights, batch-norm statistics and Adam moments; eval and predict read the

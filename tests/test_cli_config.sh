@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli_config.sh BUILD_DIR: every flag means what it says (issue 19):
 # flags a run would not use and conflicting flags are usage errors; adamw's
 # --weight-decay is decoupled; --warmup and --clip-value reach the

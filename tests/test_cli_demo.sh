@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cgrad demo saddle / softmax2d: the table shows adaptive methods escaping
 # the saddle faster than plain GD, both SVGs are written, bad flags exit 2.
 set -u

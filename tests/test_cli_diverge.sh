@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli_diverge.sh BUILD_DIR: a run that diverges fails (not exit 0)
 # with a message suggesting a lower learning rate, writing no checkpoint of
 # the diverged epoch; features that overflow are refused naming row and

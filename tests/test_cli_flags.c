@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli_flags.c: walks every command's flag table: each flag parses its
  * example value, appears in --help and in docs/cli.md (which must equal
  * what `cgrad help --markdown` prints), and each "not used here" rule

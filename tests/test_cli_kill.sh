@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli_kill.sh BUILD_DIR: a run directory survives SIGKILL at any
 # instant. A run is killed at many points and resumed each time; after
 # every kill the metrics log holds whole lines of epochs 1..k in order and

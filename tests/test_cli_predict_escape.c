@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli_predict_escape.c: `cgrad predict` prints class names with
  * C-style escapes (tab, newline, CR, quote, backslash, other control
  * characters), so each example stays one line of tab-separated fields; a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli_train.sh BUILD_DIR: `cgrad train` flag errors, a short run on a
 # generated CSV with --json and --out.
 set -u

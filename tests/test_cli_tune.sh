@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli_tune.sh BUILD_DIR: `cgrad tune` end to end on a small CSV:
 # usage errors, two rounds with --jobs 2, a diverging trial recorded as
 # failed, the same results with --jobs 1, the best command reproducing its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli_tune_mpi.sh BUILD_DIR: `mpirun -np 2 cgrad tune` spreads the
 # trials over 2 ranks and gives the same results.jsonl as `--jobs 2` on one
 # machine for the same seed; a second run into the same --out is refused by

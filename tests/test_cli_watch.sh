@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli_watch.sh BUILD_DIR: `cgrad watch` exits 2 at once on a missing
 # DIR, follows a `cgrad train --out DIR` started after it and exits 0 with
 # every epoch printed when the run ends; `train --out DIR` refuses a DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cnn_fashion.c: a small CNN built from the graph API learns
  * Fashion-MNIST. conv 8x3x3 (same) -> ReLU -> max pool 2 -> conv 16x3x3
  * (same) -> ReLU -> max pool 2 -> flatten -> dense 10, softmax

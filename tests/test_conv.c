@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_conv.c: the convolution ops in the float library, beyond their
  * gradients (dtest_gradcheck_conv.c): bad arguments give errors that name
  * the problem; a training step of a small CNN allocates nothing; the

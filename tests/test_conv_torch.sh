@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_conv_torch.sh BUILD_DIR: cgrad's convolution ops (conv2d with
 # "same" padding, even kernels, stride, dilation, groups; average pooling
 # with padding counted; max pooling; batch_norm2d with its running

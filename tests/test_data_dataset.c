@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_data_dataset.c: cg_load_dataset (by name, directory, .csv, .npy),
  * split, normaliser, gather, and the real Fashion-MNIST when installed. */
 #define _POSIX_C_SOURCE 200809L /* mkdir */

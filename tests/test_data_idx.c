@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_data_idx.c: the IDX loader on small files written here (plain and
  * gzip), valid and malformed. */
 #include "cgrad.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_data_inputs.c: cg_load_inputs, the unlabelled loader behind
  * `cgrad predict`: IDX (plain and gzip), .npy, CSV and stdin, with and
  * without a label column to drop, and inputs of the wrong width. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_data_npy.c: the .npy loader on small files written here, valid and
  * malformed. */
 #include "cgrad.h"

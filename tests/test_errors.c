@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_errors.c: errors are values, and their messages say what went
  * wrong: the op, the shapes, the node. */
 #include "check.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_export.sh BUILD_DIR: `cgrad export` writes C that compiles warning-free
 # as strict C99 and predicts what the model predicts.
 #  1. Flag, checkpoint and output errors: exit 2 (usage or input) / 1 (the

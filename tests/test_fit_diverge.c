@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_fit_diverge.c: cg_fit's divergence rules (cgrad.h) each stop
  * training with CG_ERR_DIVERGED before on_epoch sees the bad epoch, a sane
  * run trips none, and features that overflow are refused up front, naming

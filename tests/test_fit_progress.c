@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_fit_progress.c: cg_fit reports progress through on_progress only
  * (it prints nothing itself), in order: each step, then the epoch with its
  * metrics, then early stopping's message; cg_progress_bar_callback writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_fuzz_regressions.c: every input saved under fuzz/regressions/<target>/
  * (inputs that once crashed a loader, found by scripts/fuzz.sh) is replayed
  * through that fuzz target's own checks, so a fixed crash stays fixed in

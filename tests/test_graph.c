@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_graph.c: forward values of every op on hand-computed inputs,
  * feeding, batch changes, the graph dump and the parameter buffer. */
 #include "check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_model.c: dense layers, initialisers, the sequential model, fit,
  * evaluate, predict; and, when Fashion-MNIST is installed (and
  * CG_TEST_QUICK is unset), accuracy floors for softmax regression and an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_model_bn.c: batch norm and dropout as model layers: the dense layer
  * before a batch norm has no bias, running statistics are state outside
  * the optimizer's buffer, inference is the same (to float rounding) for an

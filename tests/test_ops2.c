@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ops2.c: forward values of the ops of issue 24 (float build) against
  * hand-computed values and the values PyTorch documents for the same
  * definitions; the gradient conventions at kinks and ties; views; the

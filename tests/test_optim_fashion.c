@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_optim_fashion.c: every optimizer trains the Fashion-MNIST MLP
  * (784-256-256-10 ReLU, batch 128, seed 42, cosine decay, the same 10
  * epochs) above a floor measured on this code and recorded here, a little

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_optim_quadratic.c: J(w) = w^2 - 10 w + 25 = (w - 5)^2 reaches its
  * minimum w = 5 with every optimizer (float build), a training step
  * allocates nothing once the optimizer's state exists, and a large update

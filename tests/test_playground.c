@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_playground.c: the browser playground's C side (web/playground.c),
  * natively: the functions the page's worker calls, on a 3-arm spiral like
  * the page's default (2-16-16-3 tanh, Adam 0.01, batch 32): errors before

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_quadratic.sh BUILD_DIR: the quadratic example converges. Line 1 is w
 # after one step (0.1 exactly), line 2 after 1000 steps (the minimum, 5),
 # lines 3 and 4 with coefficients fed through a placeholder (minima 5, 10).

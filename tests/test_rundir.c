@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rundir.c: one writer per run directory. A second locker (a forked
  * process) fails at once naming the directory and the holder's PID; the
  * holder is seen without taking the lock; the lock goes with its process,

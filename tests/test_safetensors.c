@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_safetensors.c: the safetensors reader and writer: round trip, the
  * exact bytes of a tiny file, malformed headers, dtype decoding, shape
  * mismatch, and atomic saves that fail for real (a file size limit, a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_safetensors_py.sh BUILD_DIR: safetensors files cross between cgrad
 # and numpy (tests/safetensors_read.py, no safetensors package). (1) numpy
 # reads the st_roundtrip.safetensors that test_safetensors writes and checks

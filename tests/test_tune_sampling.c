@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_tune_sampling.c: search spaces: samples on the right scale (uniform
  * in log for loguniform, in log(1 - beta) for one_minus_log), integers and
  * choices covering their range, order-independent trial seeds, coarse-to-

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // app.js: the playground page. Its whole state is one object that lives in
 // the URL (a link reproduces the run, seed included); the worker trains
 // (worker.js), this file only draws what it reports.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // datasets.js: the playground's 2-D data sets, drawn from a seeded PRNG so
 // that a link (seed included) gives the same points on every machine.
 // Points lie in [-1, 1]^2; labels are 0..classes-1. Used by the page (and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* playground.c: the playground's C side, compiled to WebAssembly. A thin
  * client of include/cgrad.h: the page (its worker, web/worker.js) hands
  * over the data set and the model's description, then calls pg_train for a

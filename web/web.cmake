@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The playground (make web): web/playground.c linked with libcgrad into
 # playground.js + playground.wasm, next to the page's static files, all in
 # CG_WEB_OUT. Included by CMakeLists.txt in an emscripten build only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // worker.js: trains in a Web Worker, so the page stays responsive. It owns
 // the WebAssembly module (playground.c over libcgrad) and answers the
 // page's messages:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cnn_bench.c: forward + backward (+ Adam update) time of issue 23's CNN,
  * conv32x3 -> maxpool2 -> conv64x3 -> maxpool2 -> dense128 -> dense10 on
  * 28x28x1 inputs (ReLU after each conv and the hidden dense, "same"

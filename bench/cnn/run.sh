@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/cnn/run.sh [STEPS]: issue 23's CNN, one training step (forward,
 # backward, Adam) at batch 128, in cgrad (cnn_bench.c) and PyTorch
 # (torch_cnn.py, Debian's python3-torch) at 1 and 2 threads, one after the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """torch_cnn.py: the PyTorch twin of cnn_bench.c -- issue 23's CNN
 (conv32x3 -> maxpool2 -> conv64x3 -> maxpool2 -> dense128 -> dense10, ReLU,
 "same" padding, 28x28x1 inputs), batch 128, Adam (lr 1e-3), random data

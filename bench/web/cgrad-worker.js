@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cgrad-worker.js: the benchmark's cgrad side, through the playground's
 // module (web/playground.c): pg_train(1) per step, like a JS loop would.
 'use strict';

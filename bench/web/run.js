@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // run.js: serve the bench site, open bench.html in headless Chromium, print its result.
 'use strict';
 const http = require('http'), fs = require('fs'), path = require('path');

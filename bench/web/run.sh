@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/web: training steps per second of cgrad (the playground's
 # WebAssembly module) against TensorFlow.js with its WASM backend, on the
 # same data, network, optimizer and batch, in one headless Chromium session.

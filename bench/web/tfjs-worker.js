@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tfjs-worker.js: the benchmark's TensorFlow.js side, WASM backend (SIMD,
 // single-threaded: the page is not cross-origin isolated, like cgrad's
 // single-threaded module). The usual tf.layers program: trainOnBatch per step.

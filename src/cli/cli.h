@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h: what the cgrad command's files share. */
 #ifndef CG_CLI_H
 #define CG_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_util.c: flag parsing and error lines shared by the subcommands. */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "cli.h"

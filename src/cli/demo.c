@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo.c: `cgrad demo NAME`, small runs that show an idea in a picture. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo_saddle.c: `cgrad demo saddle` — GD, momentum, RMSprop and Adam from
  * the same start near the saddle point of
  *     f(x, y) = x^2 + y^4 / 4 - y^2 / 2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo_softmax2d.c: `cgrad demo softmax2d` — softmax regression (or an MLP
  * with --hidden N) on 2-D Gaussian blobs; the SVG shows the decision
  * regions (straight boundaries without a hidden layer, bent with one) and

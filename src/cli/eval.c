@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* eval.c: `cgrad eval`: a checkpoint's loss, accuracy, per-class precision
  * and recall, and confusion matrix on a labelled data set. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.c: `cgrad export`: flags -> cg_checkpoint_load (the reader eval,
  * predict and train --resume use) -> cg_export_c and/or cg_export_onnx ->
  * one line each. Each output format is one flag and one library call. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flags.c: the parser, help and reference generated from a command's
  * flag table. */
 #include <errno.h>

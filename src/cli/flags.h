@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flags.h: one table of flags per command. Each entry says the flag's
  * name, its value, its help text, the configuration field it sets and
  * when it applies; the parser, `--help`, the man/markdown reference in

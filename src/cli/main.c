@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: `cgrad <command> [flags]`, dispatching to the subcommands. */
 #define _POSIX_C_SOURCE 200809L /* sleep */
 #include <stdio.h>

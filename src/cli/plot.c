@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plot.c: `cgrad plot DIR`: SVG charts of a search's results.jsonl:
  * validation accuracy against each numeric parameter (log axis where the
  * parameter was sampled on a log scale), coloured by round, and the

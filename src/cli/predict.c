@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* predict.c: `cgrad predict`: a checkpoint's class (and probabilities) for
  * every example of an unlabelled input file. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* svg.h: the little SVG the demos and plots need: a canvas mapping data
  * coordinates to pixels, lines, polylines, circles, text, contour lines. */
 #ifndef CG_CLI_SVG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train.c: `cgrad train`: flags -> a run configuration (with --resume, the
  * checkpoint's, changed only where a run may change) -> cg_train -> the
  * report. Human text goes to stdout, or to stderr with --json, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train.h: what the files of `cgrad train` share. */
 #ifndef CG_CLI_TRAIN_H
 #define CG_CLI_TRAIN_H

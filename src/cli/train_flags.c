@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train_flags.c: the flags of `cgrad train`, one table: each sets a field
  * of the run configuration (or of the command's own options) and says
  * whether it may change on --resume. */

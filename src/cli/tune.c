@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tune.c: `cgrad tune`: flags -> the search's options (the trials' base
  * run configuration from train's own flags) -> cg_tune -> a live table and
  * the report, with the best trial as a `cgrad train` command line. */

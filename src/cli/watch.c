@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* watch.c: `cgrad watch DIR`: follow a running `cgrad train --out DIR`
  * ("panda" mode): print each epoch of DIR/metrics.jsonl as it is written,
  * and stop when the run ends (its writer's lock on DIR is released). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc.c: every heap allocation of the library goes through here, so a
  * test can prove that a training step allocates nothing. */
 #include "internal.h"

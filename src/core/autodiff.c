@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* autodiff.c: reverse-mode automatic differentiation. After the forward
  * pass, seed d(cost)/d(cost) = 1 and walk the nodes backwards; each op adds
  * its share of the gradient into its inputs (the chain rule, summed over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c: errors are values; the message of the last one is kept per thread. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* graph.c: building the graph — leaves, op nodes, lookups, the dump. */
 #include "node.h"
 

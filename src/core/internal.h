@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h: what library files share and users never see. */
 #ifndef CG_INTERNAL_H
 #define CG_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json.c: strict field readers and writers for configuration JSON. */
 #include "json.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json.h: strict readers and writers for the run configuration's JSON,
  * shared by the modules that each own a part of it. A reader leaves *out
  * alone when the key is missing (the default stays), reads null as NaN

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* node.h: the graph's data structures, shared by core and ops (not users).
  *
  * A graph is an array of nodes in creation order, which is a topological

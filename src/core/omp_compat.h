@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* omp_compat.h: <omp.h> when OpenMP is on; otherwise the few runtime calls
  * cgrad makes, answering as a team of one thread (the WebAssembly build and
  * -DCG_OPENMP=OFF). The pragmas are then ignored by the compiler. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plan.c: memory planning. Once per batch size, every node's shape is
  * re-inferred and its value, gradient and scratch get a slice of one arena,
  * so running the graph never allocates. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile.c: per-node timing of forward and backward (cg_graph_profile),
  * the C user's torch.profiler: where a step goes, op by op, and, by
  * difference with the step's time, what the framework itself costs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rng.c: xoshiro256** seeded through splitmix64 (Blackman & Vigna). Our own,
  * so the same seed gives the same weights and shuffles on every machine. */
 #include "cgrad.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c: feeding placeholders and the forward walk. */
 #include "node.h"
 

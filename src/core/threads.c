@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* threads.c: one threading layer. OpenMP threads run the elementwise loops
  * and the matrix products alike (matmul.c splits a large product over
  * them); OpenBLAS itself stays single-threaded. Two pools, OpenBLAS's next

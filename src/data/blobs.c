@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blobs.c: a synthetic classification set, Gaussian blobs in d dimensions
  * (as scikit-learn's make_blobs): class k's centre lies on a circle in the
  * first two coordinates, spaced so neighbouring centres are 5 standard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c: the data's part of a run configuration: where the rows come
  * from (a source, a test set, the label column) and how inputs are
  * normalised. */

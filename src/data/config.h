@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h: the data's part of a run configuration, for the module that
  * assembles the whole (src/train). */
 #ifndef CG_DATA_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* csv.c: a small hand-written CSV reader for numeric tables.
  *
  * Comma separated; a cell may be double-quoted ("" inside stands for one

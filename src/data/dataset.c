@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dataset.c: the data set itself: ownership, splitting, normalising,
  * gathering batches. The readers (csv.c, npy.c, idx.c) build on it;
  * loading by name (load.c) builds on them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dataset.h: the data set core (dataset.c) that every reader builds on;
  * users never see it. The floors of src/data, each including only the
  * ones below: dataset.c; the readers csv.c, npy.c, idx.c (readers.h);

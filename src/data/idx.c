@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* idx.c: IDX files (the MNIST layout), plain or gzip-compressed.
  *
  * An IDX file is a 4-byte magic (0, 0, element type, number of dims), one

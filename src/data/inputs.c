@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* inputs.c: unlabelled inputs for prediction (cg_load_inputs): the same
  * formats as training data, features only, checked against the width the
  * model takes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* load.c: loading a data set by name (cg_load_dataset): "fashion-mnist",
  * a directory of IDX files, or a .csv / .npy file, dispatched to the
  * readers. */

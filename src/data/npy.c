@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* npy.c: NumPy .npy files (format versions 1.0, 2.0 and 3.0).
  *
  * Layout: "\x93NUMPY", major and minor version bytes, the header length

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* readers.h: the file readers (csv.c, npy.c, idx.c) as the loaders above
  * them use them; users never see it. */
 #ifndef CG_DATA_READERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dist.c: data-parallel training over MPI (OpenMPI from Debian), optional
  * at build time. Without CG_HAVE_MPI every process is rank 0 of 1. */
 #include "dist/dist.h"

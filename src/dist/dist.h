@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dist.h: the collective operations data-parallel training needs, over
  * MPI when cgrad is built with it. With one rank (or no MPI) each is the
  * identity, so callers need no second code path for correctness. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rundir.c: one writer per run directory (an exclusive flock on DIR/.lock
  * holding the writer's PID), the reader's question "is a writer alive?",
  * and the removal of temporary files dead writers left behind. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* safetensors.c: the safetensors reader and writer (see safetensors.h).
  *
  * Reading: the file is copied into one buffer, the JSON header is parsed

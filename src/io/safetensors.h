@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* safetensors.h: reading and writing the safetensors format
  * (https://huggingface.co/docs/safetensors): an 8-byte little-endian
  * header length N, N bytes of JSON mapping tensor names to {dtype, shape,

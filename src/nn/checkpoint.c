@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* checkpoint.c: a model, its optimizer and its input normalisation saved to
  * and restored from one safetensors file, so that training resumes exactly.
  *

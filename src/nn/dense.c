@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dense.c: activations by name, weight initialisers, the dense layer. */
 #include "internal.h"
 

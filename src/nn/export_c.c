@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_c.c: cg_export_c, a model as standalone C99 inference code. The
  * model's layer list and its graph's variables (read by name, as
  * checkpoint.c saves them) become an ex_net (export_c.h) in inference form:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_c.h: the network cg_export_c writes out, as export_c.c builds it
  * from a model and export_c_emit.c prints it as C. It is the model at
  * inference time: dropout gone, batch norm folded into the dense layer

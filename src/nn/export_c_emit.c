@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_c_emit.c: print an ex_net (export_c.h) as C99 inference code: a
  * header with the sizes, the class names and NAME_predict, and a source
  * file with the weights as static const float arrays and one straight-line

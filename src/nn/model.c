@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.c: a sequential classifier built on the graph API. Layers are kept
  * as a list and turned into a graph on first use. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.h: the sequential model's layout, shared by model.c (building),
  * spec.c (the model as JSON) and checkpoint.c. */
 #ifndef CG_NN_MODEL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_config.c: the model's part of a run configuration: hidden layers,
  * activation, batch norm, dropout; its checks, its JSON, and the model it
  * describes. */

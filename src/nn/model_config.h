@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_config.h: the model's part of a run configuration, for the
  * module that assembles the whole (src/train). */
 #ifndef CG_NN_MODEL_CONFIG_H

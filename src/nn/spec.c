@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spec.c: a model's architecture as JSON and back, for checkpoints and
  * export. The spec lists every layer, the output layer last, so a reader
  * (cgrad export, a Python script) needs no knowledge of what cg_model adds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* activation.c: elementwise activations beyond unary.c's, with PyTorch's
  * definitions and conventions at the kinks (checked against the values
  * PyTorch documents in tests/test_ops2.c):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batchnorm.c: batch normalisation of x [m, n] over the batch (Ioffe &
  * Szegedy 2015), one fused op.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batchnorm2d.c: batch normalisation of NCHW input over channels (Ioffe &
  * Szegedy 2015, PyTorch's BatchNorm2d), with the conventions of
  * cg_batch_norm (batchnorm.c): for each channel c, over the M = N H W

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* binary.c: add, sub, mul, div, maximum, minimum with NumPy broadcasting.
  *
  * Fast broadcast modes of an input against the output [rows, cols]:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* broadcast.c: NumPy's broadcasting rule, shared by the elementwise binary
  * ops (binary.c). Shapes are aligned at their trailing dimensions; a
  * dimension of size 1, or a missing leading one, stretches to the other's.

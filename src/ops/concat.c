@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* concat.c: concat and slice along any axis (split is slices). Along an
  * axis, a tensor is [outer, len, inner]: each of the outer blocks holds
  * len * inner contiguous values. Concatenating along the axis interleaves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conv.c: 2-D convolution of NCHW tensors (cross-correlation, as in every
  * framework), as im2col + GEMM.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conv.h: what tests may reach inside conv.c (not part of the public API). */
 #ifndef CG_CONV_H
 #define CG_CONV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dropout.c: inverted dropout (Srivastava et al. 2014). Training: keep each
  * element with probability 1 - p and scale it by 1 / (1 - p), so the
  * expected output equals the input and inference needs no rescaling.

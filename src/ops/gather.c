@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gather.c: embedding lookup. out[k, ...] = table[idx[k], ...] for every
  * index k of `indices` (any shape, integers stored as cg_real, like class
  * labels): [V, D...] gathered by [I...] is [I..., D...]. The backward adds

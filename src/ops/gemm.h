@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gemm.h: the one matrix-product interface the ops call.
  *
  * Row-major, BLAS semantics: C [m, n] = alpha op(A) op(B) + beta C, with

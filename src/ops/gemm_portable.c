@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gemm_portable.c: matrix products in plain C, for builds without BLAS
  * (-DCG_BLAS=OFF, and the WebAssembly build). See gemm.h for the contract.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loss.c: regression losses, each the mean over every element of
  * pred - target (same shapes; a scalar result), PyTorch's definitions
  * with reduction='mean':

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* matmul.c: C = op(A) op(B) through gemm.h (OpenBLAS, or portable C),
  * op = transpose by flag.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* op_table.c: every op of the library, so tools and tests can iterate over
  * them (the gradient-check suite fails for an op it has no case for). */
 #include "node.h"

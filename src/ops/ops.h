@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ops.h: what op files share. */
 #ifndef CG_OPS_H
 #define CG_OPS_H

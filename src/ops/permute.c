@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* permute.c: out's axis k is x's axis perm[k] (torch.permute,
  * numpy.transpose(x, perm)); transpose swaps the last two axes. Element
  * out[i_0, .., i_{d-1}] = x[...] with index i_k on x's axis perm[k]: the

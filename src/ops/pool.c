@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool.c: pooling over the planes of NCHW tensors, and flatten.
  *
  * max_pool2d / avg_pool2d, x [N, C, H, W] -> [N, C, OH, OW], window

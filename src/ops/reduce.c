@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reduce.c: sum and mean over everything (a scalar); sum, mean and max
  * over any one axis (negative counts from the last, as in NumPy), which
  * is removed from the shape or, with keepdim, kept with size 1. For an

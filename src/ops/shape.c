@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shape.c: reshape, index and slice — ops that only move data. All three
  * are views (node.h, plan.c): their value is a contiguous run of their
  * input's, so their forward copies nothing. Their gradients are not

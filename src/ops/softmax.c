@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* softmax.c: row-wise softmax and log-softmax, the fused losses on logits,
  * and argmax/hardmax for inference. All work on [m, C]: m rows (examples)
  * of C classes. Every exp is taken of (z - row max) <= 0, so nothing

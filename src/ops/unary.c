@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unary.c: elementwise functions y = f(x) and their derivatives.
  * Each backward uses whichever of x and y makes f' cheapest. */
 #include "ops.h"

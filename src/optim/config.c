@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c: the optimizer's and the schedule's parts of a run
  * configuration: defaults from the optimizer table, checks, JSON, and the
  * optimizer built from them (and its settings written back as JSON for

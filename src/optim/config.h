@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h: the optimizer's and the schedule's parts of a run
  * configuration, for the module that assembles the whole (src/train). */
 #ifndef CG_OPTIM_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* optim.h: the optimizer's private layout, shared by optimizer.c and
  * schedule.c. */
 #ifndef CG_OPTIM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* optimizer.c: SGD, momentum (heavy-ball and Nesterov), RMSprop and Adam,
  * with weight decay and gradient clipping, and the one-call training step.
  * State buffers are allocated once; an update allocates nothing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schedule.c: learning-rate schedules by epoch, warm-up, and the parser
  * for schedule specs given on a command line. */
 #include "optim.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* table.c: the one table of optimizers: names, constructors' kinds,
  * defaults and which hyperparameters each uses. Everything that maps a
  * name to an optimizer (cg_optimizer_from_name, run configurations,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* evaluate.c: evaluation (loss, accuracy, confusion counts) and prediction
  * of a model in inference mode, and the checks and batch feeding the
  * training loop shares with them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fit.c: the training loop (cg_fit): mini-batches, data-parallel steps,
  * validation, early stopping, divergence checks. Progress goes to the
  * caller's on_progress (progress.c has the bar); evaluation is in

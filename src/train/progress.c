@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* progress.c: the Keras-like progress display a program installs as
  * cg_fit's on_progress (cg_fit itself never prints). */
 #define _POSIX_C_SOURCE 200809L /* fileno */

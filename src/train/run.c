@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c: cg_train, a whole run from its configuration: data, split,
  * normalisation, model and optimizer (new, or restored to continue a
  * checkpoint's run), the fit with its run directory, the test score. */

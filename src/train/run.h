@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.h: what run.c (cg_train) and run_log.c (its run directory) share. */
 #ifndef CG_TRAIN_RUN_H
 #define CG_TRAIN_RUN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run_config.c: the run configuration as a whole: the loop's part (owned
  * here, with the training loop) and the assembly of every module's part
  * into one JSON object and one check. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run_log.c: the run directory of cg_train: after each epoch a line of
  * metrics.jsonl and the checkpoints (with the run configuration).
  *

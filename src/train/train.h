@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train.h: what the training loop (fit.c) and evaluation (evaluate.c)
  * share and users never see. */
 #ifndef CG_TRAIN_H

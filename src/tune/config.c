@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c: a point of the search space applied to a run configuration:
  * each parameter sets its field, so that a trial is plain data. */
 #include <stdio.h>

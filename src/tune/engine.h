@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* engine.h: what the files of cg_tune share: a trial while it runs (a
  * forked child calling cg_train), results.jsonl records, and the search's
  * state. Internal. */

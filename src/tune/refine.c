@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* refine.c: coarse to fine: the next round's ranges from the best trials. */
 #include <math.h>
 

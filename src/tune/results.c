@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* results.c: results.jsonl, one JSON object per finished trial: writing a
  * record, and reading them back (for a resumed search, and from the other
  * MPI ranks). A record keeps its run configuration ("config") so that a

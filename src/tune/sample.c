@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sample.c: derived trial seeds, random points on each parameter's scale,
  * and grid points. */
 #include <math.h>

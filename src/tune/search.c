@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* search.c: cg_tune: the output directory (new, or resumed), the rounds of
  * a search: this round's points, trials run `jobs` at a time (under MPI,
  * each rank runs its share and the ranks swap records at the end of the

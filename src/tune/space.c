@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* space.c: search-space specs ("lr=loguniform:1e-4:1"), their validation
  * against what `cgrad train` accepts, and values as strings. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trial.c: one trial of a search as a forked child that runs cg_train
  * into the trial's directory: starting it, following its metrics.jsonl,
  * and reading its outcome when it exits. A child, not a thread: a trial

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tune.h: hyperparameter search spaces, their sampling on the right scale,
  * grid points, derived seeds and coarse-to-fine refinement: pure functions
  * (no processes, no files) that the tests check. The space's types and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """compare.py FILE: PyTorch's conv2d, avg_pool2d (count_include_pad=True),
 max_pool2d, BatchNorm2d (training, momentum 0.1) and their gradients on
 the inputs ref.c wrote, against ref.c's results; the cases mirror ref.c's.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conv_torch/ref.c: the convolution ops on fixed random inputs, written
  * for test_conv_torch.sh to compare with PyTorch. For each case of
  * compare.py (same order), to the file argv[1], as float64: the inputs x,

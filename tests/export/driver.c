@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* driver.c: runs an exported model (model.h / model.c from `cgrad export`)
  * over a file of examples, for test_export.sh. Plain C99, like the code it
  * drives.

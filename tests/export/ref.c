@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ref.c (export_ref CKPT PREDICTIONS): the library's side of
  * test_export.sh. Loads the checkpoint with cg_checkpoint_load, predicts
  * the 10,000 Fashion-MNIST test images with cg_predict, and compares with

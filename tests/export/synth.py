@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """synth.py OUTDIR: small cgrad checkpoints for test_export.sh, written
 without cgrad (pure Python, no numpy), so that the exporter is checked
 against an independent reading of the format.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mpi/bn2d.c: synchronised batch_norm2d, run by ctest as `mpirun -np 2
  * --oversubscribe mpi_bn2d`. Each rank holds its share of a global batch;
  * with the graph's batch norm synchronised over the ranks (what cg_fit's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mpi/fit.c: data-parallel training, run by ctest as `mpirun -np 2
  * --oversubscribe mpi_fit`. Without batch norm, 2 ranks with a global batch
  * of 128 reach the same weights after 50 steps as one process with batch

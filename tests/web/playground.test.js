@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // playground.test.js: the playground in headless Chromium (puppeteer-core,
 // Debian's chromium; nothing is downloaded).
 // Usage: node playground.test.js WEB_DIR CGRAD_BINARY OUT_DIR

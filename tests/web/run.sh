@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The playground's browser test: build build/web/ (scripts/build-web.sh),
 # then drive it in headless Chromium (tests/web/playground.test.js).
 # Usage: run.sh PATH/TO/cgrad   (from the source root; ctest does this)
