@@ -21,6 +21,14 @@ awk -v l="$adam_loss" 'BEGIN { exit !(l < -0.249) }' || bad "adam final loss $ad
 grep -q "<polyline" "$dir/saddle.svg" || bad "no trajectories in saddle.svg"
 grep -q "<path" "$dir/saddle.svg" || bad "no contour lines in saddle.svg"
 [ "$(grep -c '<polyline' "$dir/saddle.svg")" -eq 4 ] || bad "expected 4 trajectories"
+# Plain GD's path is drawn last (on top, the thinnest), so momentum's does
+# not hide it where they overlap; the flat region is shaded and named.
+last=$(grep '<polyline' "$dir/saddle.svg" | tail -1 | sed 's/.*stroke="\([^"]*\)".*/\1/')
+first_label=$(grep -m1 'escapes at step' "$dir/saddle.svg" | sed 's/.*fill="\([^"]*\)".*/\1/')
+[ -n "$last" ] && [ "$last" = "$first_label" ] || bad "gd's path ($first_label) is not drawn last ($last)"
+grep -q '<rect' "$dir/saddle.svg" && grep -q 'flat' "$dir/saddle.svg" || bad "flat region not marked"
+python3 -c "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])" "$dir/saddle.svg" ||
+  bad "saddle.svg is not well-formed XML"
 
 out=$("$cgrad" demo softmax2d --classes 4 --out "$dir/s.svg") || bad "softmax2d exited $?"
 acc=$(echo "$out" | awk '/accuracy/ { print $NF }')

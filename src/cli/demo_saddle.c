@@ -68,14 +68,30 @@ static int write_svg(const char *path, trajectory *ts, int n, int steps)
     double levels[] = {-0.24, -0.2, -0.15, -0.1, -0.05, 0, 0.1, 0.25, 0.5, 0.75, 1, 1.5};
     svg_contours(&s, saddle_f, NULL, 120, 120, levels, (int)(sizeof levels / sizeof *levels),
                  "#bbbbbb");
+    /* The flat region: where the slope is under 0.4, plain gradient
+     * descent's steps are under 0.4 lr; shaded so the crawl has a place. */
+    const int cells = 96;
+    const double cw = 2.4 / cells, ch = 2.8 / cells;
+    for (int i = 0; i < cells; i++)
+        for (int j = 0; j < cells; j++) {
+            double x = -1.2 + (i + 0.5) * cw, y = -1.4 + (j + 0.5) * ch;
+            double gx = 2 * x, gy = y * y * y - y;
+            if (sqrt(gx * gx + gy * gy) < 0.4)
+                svg_rect(&s, -1.2 + i * cw, -1.4 + j * ch, cw, ch, "#f2c94c", 0.35);
+        }
     svg_axes(&s);
+    /* Drawn last-to-first, each thinner than the one under it: where the
+     * paths overlap (all four start along y = 0), every one stays visible,
+     * plain GD's on top. */
+    for (int i = n - 1; i >= 0; i--)
+        svg_polyline(&s, ts[i].xs, ts[i].ys, steps + 1, svg_color(i), 1.5 + 2.0 * i);
     for (int i = 0; i < n; i++) {
-        svg_polyline(&s, ts[i].xs, ts[i].ys, steps + 1, svg_color(i), 2);
         char label[128];
         snprintf(label, sizeof label, "%s: escapes at step %d, final loss %.4f", ts[i].name,
                  ts[i].escape, ts[i].final_loss);
         svg_text(&s, 50, 20 + 15 * i, svg_color(i), label);
     }
+    svg_text(&s, 50, 20 + 15 * n, "#b8860b", "shaded: flat, |grad f| &lt; 0.4 (GD steps &lt; 0.4 lr)");
     svg_circle(&s, 1.0, 1e-3, 4, "black");
     svg_text(&s, svg_px(&s, 1.0) + 6, svg_py(&s, 0) - 6, "black", "start");
     svg_text(&s, svg_px(&s, 0) + 6, svg_py(&s, 0) + 14, "#666", "saddle (0,0)");
