@@ -32,8 +32,19 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version), cgrad.h says $version"
 [ "$(field Architecture)" = "$arch" ] || fail "Architecture: $(field Architecture)"
 [ -n "$(field Maintainer)" ] || fail "no Maintainer"
+# What the binaries link depends on the build's options (the portable
+# build has no OpenBLAS and no OpenMP): read them from its cache.
+opt() { sed -n "s/^$1:BOOL=//p" "$build/CMakeCache.txt"; }
+deps=(libcjson libc6)
+if [ "$(opt CG_BLAS)" = OFF ]; then
+    ! field Depends | grep -q libopenblas || fail "portable build depends on OpenBLAS: $(field Depends)"
+else
+    deps+=(libopenblas)
+fi
 # OpenMP's runtime: gcc's libgomp, or clang's libomp.
-for dep in libopenblas libcjson "libgomp\|libomp" zlib1g libc6; do
+[ "$(opt CG_OPENMP)" != OFF ] && deps+=("libgomp\|libomp")
+[ "$(opt CG_ZLIB)" != OFF ] && deps+=(zlib1g)
+for dep in "${deps[@]}"; do
     field Depends | grep -q "$dep" || fail "Depends lacks $dep: $(field Depends)"
 done
 
