@@ -326,7 +326,9 @@ PG_EXPORT int pg_export_c(const char *dir, const char *prefix, float *mean, floa
     own_error[0] = 0;
     if (!model) return fail(CG_ERR_STATE, "pg_export_c: no model");
     cg_normalizer nz = {.d = train_set.d, .scale = 1, .mean = mean, .inv_std = inv_std};
-    return cg_export_c(model, mean ? &nz : NULL, dir, prefix, "the cgrad playground");
+    /* No source: cg_export_c would call it "`cgrad export` from" one, and
+     * the worker's first comment says where the file came from. */
+    return cg_export_c(model, mean ? &nz : NULL, dir, prefix, NULL);
 }
 
 PG_EXPORT int pg_param_count(void)
