@@ -642,3 +642,10 @@ worker.onerror = e => { $('error').textContent = 'worker: ' + e.message; documen
 
 showState();
 bind();
+// A link's hyperparameter that its optimizer does not use is said so, not
+// dropped unseen (the URL is rewritten without it on the next change).
+{
+  const q = new URLSearchParams(location.search);
+  const unused = OPT_ONLY.filter(k => q.has(k) && !HYPERS[state.opt].includes(k));
+  if (unused.length) $('notice').textContent = `Not used by ${state.opt}: ${unused.join(', ')}.`;
+}

@@ -303,7 +303,13 @@ async function autorun(browser, base, query, errors) {
     check(JSON.stringify(await hp.evaluate(() => ['opt', 'momentum', 'sched', 'sched-a', 'sched-b', 'warmup']
       .map(id => document.getElementById(id).value))) === JSON.stringify(['momentum', '0.5', 'step', '1000', '0.5', '50']),
           'the written URL opens with the same optimizer, beta and schedule');
-    await Promise.all([h.page.close(), hp.close()]);
+    check(await hp.$eval('#notice', e => e.textContent) === '', 'no notice for a link that uses all its settings');
+    // A hyperparameter the link's optimizer does not use is named on the page.
+    const hn = await open(browser, base + '?opt=sgd&beta1=0.5&rho=0.8', errors);
+    await waitState(hn, ['ready', 'error'], 60000);
+    const notice = await hn.$eval('#notice', e => e.textContent);
+    check(notice === 'Not used by sgd: rho, beta1.', 'unused hyperparameters in a link are named: ' + notice);
+    await Promise.all([h.page.close(), hp.close(), hn.close()]);
     // Linear warm-up over 100 steps: after 50, the next step's rate is 51/100 of 0.01.
     const w = await autorun(browser, base, 'warmup=100&autorun=50', errors);
     check(w.metrics && Math.abs(w.metrics.lr - 0.0051) < 1e-9, `warm-up: lr after 50 of 100 steps ${w.metrics && w.metrics.lr} (0.0051)`);
