@@ -18,11 +18,22 @@ const GRID = 64; // decision regions: GRID x GRID predictions
 // Defaults, from principle: a 2-16-16-C tanh network (smooth boundaries for
 // curved classes; two layers bend the plane enough for a 3-arm spiral) with
 // Adam at 0.01 (its usual safe rate for a small net) on batches of 32.
+// The optimizers' own hyperparameters default to cgrad's (include/cgrad.h):
+// momentum's beta, RMSprop's decay rho, Adam's betas, eps, and AdamW's
+// decoupled weight decay wd (torch.optim.AdamW's 0.01). The schedule is a
+// spec as cg_lr_schedule_parse reads it, counted in steps here.
 const DEFAULTS = {dataset: 'spiral', classes: 3, noise: 0.03, ratio: 0.5, seed: 1,
                   layers: '16,16', act: 'tanh', bn: 0, dropout: 0, l2: 0, opt: 'adam',
-                  lr: 0.01, batch: 32, autorun: 0};
+                  momentum: 0.9, rho: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, wd: 0.01,
+                  lr: 0.01, schedule: 'none', warmup: 0, batch: 32, autorun: 0};
 const NUMERIC = ['classes', 'noise', 'ratio', 'seed', 'bn', 'dropout', 'l2', 'lr', 'batch',
-                 'autorun'];
+                 'autorun', 'momentum', 'rho', 'beta1', 'beta2', 'eps', 'wd', 'warmup'];
+// Which optimizer uses which of them (the rest are neither shown nor in the URL).
+const HYPERS = {sgd: ['l2'], momentum: ['momentum', 'l2'], rmsprop: ['rho', 'eps', 'l2'],
+                adam: ['beta1', 'beta2', 'eps', 'l2'], adamw: ['beta1', 'beta2', 'eps', 'wd']};
+const OPT_ONLY = ['momentum', 'rho', 'beta1', 'beta2', 'eps', 'wd', 'l2'];
+// The schedule's kinds, each with its parameters' defaults (in steps).
+const SCHEDULES = {none: [], step: [1000, 0.5], exp: [0.999], cosine: [3000, 0]};
 
 function readState() {
   const q = new URLSearchParams(location.search), s = Object.assign({}, DEFAULTS);
@@ -42,6 +53,13 @@ function readState() {
   s.noise = Math.max(0, Math.min(0.3, s.noise));
   s.dropout = Math.max(0, Math.min(0.5, s.dropout));
   s.lr = Math.max(1e-4, Math.min(1, s.lr));
+  for (const k of ['momentum', 'rho', 'beta1', 'beta2']) s[k] = Math.max(0, Math.min(0.9999, s[k]));
+  s.eps = Math.max(1e-12, Math.min(1, s.eps));
+  s.wd = Math.max(0, Math.min(1, s.wd));
+  s.warmup = Math.max(0, Math.min(1e6, Math.round(s.warmup)));
+  // A malformed schedule is kept as it is: cgrad's parser rejects it with a
+  // message naming it (on the page, in #error).
+  if (s.schedule === 'constant') s.schedule = 'none';
   return s;
 }
 
@@ -50,7 +68,8 @@ function writeState() {
   const q = new URLSearchParams();
   for (const k of Object.keys(DEFAULTS))
     if (k !== 'autorun' && String(state[k]) !== String(DEFAULTS[k]) &&
-        !(k === 'dataset' && state[k] === 'csv')) q.set(k, state[k]);
+        !(k === 'dataset' && state[k] === 'csv') &&
+        !(OPT_ONLY.includes(k) && !HYPERS[state.opt].includes(k))) q.set(k, state[k]);
   if (state.autorun) q.set('autorun', state.autorun);
   const url = location.pathname + (q.toString() ? '?' + q : '');
   history.replaceState(null, '', url);
@@ -85,6 +104,23 @@ function showState() {
   const l2exp = state.l2 > 0 ? Math.round(Math.log10(state.l2)) : -6;
   $('l2').value = l2exp; $('l2-out').textContent = state.l2 > 0 ? state.l2.toExponential(0) : 'none';
   $('opt').value = state.opt;
+  for (const k of OPT_ONLY) $(k + '-row').hidden = !HYPERS[state.opt].includes(k);
+  for (const k of ['momentum', 'rho', 'beta1', 'beta2']) $(k).value = state[k];
+  $('eps').value = Math.round(Math.log10(state.eps)); $('eps-out').textContent = state.eps.toExponential(0);
+  $('wd').value = state.wd > 0 ? Math.round(Math.log10(state.wd)) : -6;
+  $('wd-out').textContent = state.wd > 0 ? state.wd.toExponential(0) : 'none';
+  const [kind, ...params] = state.schedule.split(':');
+  $('sched').value = kind in SCHEDULES ? kind : 'none';
+  ['sched-a', 'sched-b'].forEach((id, i) => {
+    const known = kind in SCHEDULES && i < SCHEDULES[kind].length;
+    $(id + '-row').hidden = !known;
+    if (known) $(id).value = params[i] !== undefined ? params[i] : SCHEDULES[kind][i];
+  });
+  const names = {step: ['every (steps)', 'factor'], exp: ['factor per step'],
+                 cosine: ['over (steps)', 'down to']}[kind] || [];
+  $('sched-a-name').textContent = names[0] || '';
+  $('sched-b-name').textContent = names[1] || '';
+  $('warmup').value = state.warmup;
   $('lr').value = Math.log10(state.lr); $('lr-out').textContent = fmtLr(state.lr);
   $('batch').value = Math.round(Math.log2(state.batch)); $('batch-out').textContent = state.batch;
 }
@@ -96,9 +132,26 @@ function bind() {
                      layers: e => e.value, act: e => e.value, bn: e => e.checked ? 1 : 0,
                      dropout: e => Number(e.value),
                      l2: e => Number(e.value) <= -6 ? 0 : Math.pow(10, Number(e.value)),
-                     opt: e => e.value};
+                     opt: e => e.value,
+                     momentum: e => Number(e.value), rho: e => Number(e.value),
+                     beta1: e => Number(e.value), beta2: e => Number(e.value),
+                     eps: e => Math.pow(10, Number(e.value)),
+                     wd: e => Number(e.value) <= -6 ? 0 : Math.pow(10, Number(e.value)),
+                     warmup: e => Math.max(0, Math.round(Number(e.value) || 0))};
   for (const [id, get] of Object.entries(rebuildOn))
     $(id).addEventListener('change', e => { state[id] = get(e.target); changed(true); });
+  // The schedule: its kind (with that kind's default parameters), then the
+  // parameters, as one spec.
+  $('sched').addEventListener('change', e => {
+    state.schedule = [e.target.value, ...SCHEDULES[e.target.value]].join(':');
+    changed(true);
+  });
+  for (const id of ['sched-a', 'sched-b'])
+    $(id).addEventListener('change', () => {
+      const kind = $('sched').value, n = SCHEDULES[kind].length;
+      state.schedule = [kind, $('sched-a').value, $('sched-b').value].slice(0, n + 1).join(':');
+      changed(true);
+    });
   // Live: the learning rate and batch size change without a restart.
   $('lr').addEventListener('input', e => {
     state.lr = Number(Math.pow(10, Number(e.target.value)).toPrecision(2));
@@ -108,16 +161,20 @@ function bind() {
     state.batch = Math.pow(2, Number(e.target.value));
     changed(false); worker.postMessage({cmd: 'set', batch: state.batch});
   });
-  for (const id of ['classes', 'noise', 'ratio', 'dropout', 'l2'])
+  for (const id of ['classes', 'noise', 'ratio', 'dropout', 'l2', 'wd', 'eps'])
     $(id).addEventListener('input', e => {
       const out = $(id + '-out'), v = Number(e.target.value);
       out.textContent = id === 'ratio' ? Math.round(v * 100) + '%' :
-        id === 'l2' ? (v <= -6 ? 'none' : '1e' + v) : id === 'classes' ? v : v.toFixed(2);
+        ['l2', 'wd'].includes(id) && v <= -6 ? 'none' : ['l2', 'wd', 'eps'].includes(id) ? '1e' + v :
+        id === 'classes' ? v : v.toFixed(2);
     });
   $('play').addEventListener('click', () => worker.postMessage({cmd: running ? 'pause' : 'play'}));
   $('step').addEventListener('click', () => worker.postMessage({cmd: 'step'}));
   $('reset').addEventListener('click', () => setup());
   $('save').addEventListener('click', () => worker.postMessage({cmd: 'save'}));
+  // A CSV's scaling goes with the C code, which then takes its raw features.
+  $('save-c').addEventListener('click', () => worker.postMessage(Object.assign({cmd: 'export-c'},
+    data.norm ? {mean: data.norm.mean, invStd: data.norm.invStd} : {})));
   $('save-data').addEventListener('click', () => download(testCsv(), 'playground-test.csv', 'text/csv'));
   $('csv').addEventListener('change', e => {
     const f = e.target.files[0];
@@ -157,11 +214,19 @@ function setup() {
   history_ = [];
   running = false;
   $('play').textContent = 'Play';
-  worker.postMessage({cmd: 'setup', data, batch: state.batch, grid: {size: GRID},
-                      model: {seed: state.seed, layers: widths(state),
-                              activation: ACTIVATIONS[state.act], batchNorm: !!state.bn,
-                              dropout: state.dropout, optimizer: state.opt, lr: state.lr,
-                              l2: state.l2}});
+  worker.postMessage({cmd: 'setup', data, batch: state.batch, grid: {size: GRID}, model: modelOf(state)});
+}
+
+// What the worker needs to build the model and optimizer of a state
+// (worker.js's initModel). The second parameter the tuner searches is L2,
+// or AdamW's decoupled decay: `decay` overrides it.
+function modelOf(s, lr, decay) {
+  const adamw = s.opt === 'adamw', wd = decay !== undefined ? decay : adamw ? s.wd : s.l2;
+  return {seed: s.seed, layers: widths(s), activation: ACTIVATIONS[s.act], batchNorm: !!s.bn,
+          dropout: s.dropout, optimizer: s.opt, lr: lr !== undefined ? lr : s.lr,
+          l2: adamw ? 0 : wd, schedule: s.schedule, warmup: s.warmup,
+          hyper: {beta1: s.opt === 'momentum' ? s.momentum : s.opt === 'rmsprop' ? s.rho : s.beta1,
+                  beta2: s.beta2, eps: s.eps, wd}};
 }
 
 function download(blobPart, name, type) {
@@ -308,7 +373,7 @@ function legend() {
 function metricsOf(r) {
   return {steps: r.point.step, train_loss: r.point.trainLoss, train_accuracy: r.point.trainAcc,
           test_loss: r.point.testLoss, test_accuracy: r.point.testAcc,
-          steps_per_second: r.stepsPerSecond, train_seconds: r.trainSeconds,
+          lr: r.lr, steps_per_second: r.stepsPerSecond, train_seconds: r.trainSeconds,
           dataset: state.dataset, classes: data.classes, seed: state.seed};
 }
 
@@ -451,14 +516,12 @@ function tuneStart() {
         pts.push([r.lr[0] + (r.lr[1] - r.lr[0]) * rnd(), r.l2[0] + (r.l2[1] - r.l2[0]) * rnd()]);
     }
     tune.round++;
-    const model = {seed: state.seed, layers: widths(state), activation: ACTIVATIONS[state.act],
-                   batchNorm: !!state.bn, dropout: state.dropout, optimizer: state.opt};
     tuneWorker.postMessage({cmd: 'setup', data, batch: state.batch, grid: {size: 2},
-                            model: Object.assign({lr: state.lr, l2: state.l2}, model)});
+                            model: modelOf(state)});
     tune.pending = pts.length;
     document.body.dataset.tune = 'running';
     pts.forEach(([lr, l2], id) => tuneWorker.postMessage({cmd: 'trial', id, steps, batch: state.batch,
-      model: Object.assign({}, model, {lr: Math.pow(10, lr), l2: Math.pow(10, l2)})}));
+      model: modelOf(state, Math.pow(10, lr), Math.pow(10, l2))}));
   });
 }
 
@@ -505,7 +568,8 @@ function drawTune() {
   for (let e = R.lr[0]; e <= R.lr[1]; e++) ctx.fillText('1e' + e, X(e) - 8, H - pad + 14);
   for (let e = R.l2[0]; e <= R.l2[1]; e++) ctx.fillText('1e' + e, 2, Y(e) + 3);
   ctx.fillText('learning rate', W / 2 - 20, H - 4);
-  ctx.save(); ctx.translate(10, H / 2); ctx.rotate(-Math.PI / 2); ctx.fillText('L2', 0, 0); ctx.restore();
+  ctx.save(); ctx.translate(10, H / 2); ctx.rotate(-Math.PI / 2);
+  ctx.fillText(state.opt === 'adamw' ? 'weight decay (decoupled)' : 'L2', 0, 0); ctx.restore();
   let best = null;
   for (const t of tune.trials) {
     const a = Math.max(0, Math.min(1, t.acc));
@@ -521,7 +585,7 @@ function drawTune() {
     ctx.strokeStyle = '#000';
     ctx.stroke();
     $('tune-best').textContent = `${tune.trials.length} trials; best: test accuracy ` +
-      `${best.acc.toFixed(3)} at lr ${best.lr.toPrecision(2)}, L2 ${best.l2.toExponential(1)}`;
+      `${best.acc.toFixed(3)} at lr ${best.lr.toPrecision(2)}, ${state.opt === 'adamw' ? 'weight decay' : 'L2'} ${best.l2.toExponential(1)}`;
   }
 }
 
@@ -555,6 +619,7 @@ worker.onmessage = e => {
     $('play').textContent = 'Play';
     return;
   }
+  if (r.type === 'c-code') { download(r.text, 'playground_model.c', 'text/x-csrc'); return; }
   if (r.type === 'checkpoint') { download(r.bytes, 'playground.safetensors', 'application/octet-stream'); return; }
   running = r.running;
   $('play').textContent = running ? 'Pause' : 'Play';
@@ -563,6 +628,7 @@ worker.onmessage = e => {
   lastReport = r;
   $('steps').textContent = r.point.step;
   $('speed').textContent = Math.round(r.stepsPerSecond);
+  $('lr-now').textContent = fmtLr(r.lr);
   legend();
   drawRegions(r.probs);
   drawCurve('loss', ['trainLoss', 'testLoss']);
@@ -576,3 +642,10 @@ worker.onerror = e => { $('error').textContent = 'worker: ' + e.message; documen
 
 showState();
 bind();
+// A link's hyperparameter that its optimizer does not use is said so, not
+// dropped unseen (the URL is rewritten without it on the next change).
+{
+  const q = new URLSearchParams(location.search);
+  const unused = OPT_ONLY.filter(k => q.has(k) && !HYPERS[state.opt].includes(k));
+  if (unused.length) $('notice').textContent = `Not used by ${state.opt}: ${unused.join(', ')}.`;
+}

@@ -139,6 +139,7 @@
     const y = labels.map(l => names.indexOf(l));
     const data = split(x, y, d, names.length, trainRatio, rng(seed));
     const all = [data.train, data.test];
+    data.norm = {mean: [], invStd: []}; // the scaling, for the C export
     for (let f = 0; f < d; f++) {
       let a, b; // x' = (x - a) * b
       if (d === 2) {
@@ -156,6 +157,8 @@
         a = m; b = v > 0 ? 1 / Math.sqrt(v / t.n) : 1;
       }
       for (const p of all) for (let i = 0; i < p.n; i++) p.x[d * i + f] = (p.x[d * i + f] - a) * b;
+      data.norm.mean.push(a);
+      data.norm.invStd.push(b);
     }
     data.classNames = names;
     data.featureNames = header ? header.slice(0, d) : null;

@@ -7,6 +7,7 @@
  * negative on error, with the message from pg_error). */
 #include "cgrad.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,71 @@ PG_EXPORT int pg_init(int seed, int layers, const int *widths, int activation, i
 
 PG_EXPORT int pg_set_lr(double lr) { return opt ? cg_optimizer_set_lr(opt, lr) : CG_ERR_STATE; }
 
+/* A hyperparameter given as NaN: the library's default for that optimizer. */
+static double or_default(double v, const char *name, const char *hyper)
+{
+    return v == v ? v : cg_optimizer_default(name, hyper);
+}
+
+/* Replace pg_init's optimizer with one made by its constructor from these
+ * hyperparameters (any of them NaN: cgrad's default for it):
+ *   beta1  momentum's beta, RMSprop's decay (its beta), Adam's beta1
+ *   beta2  Adam's and AdamW's beta2
+ *   eps    RMSprop's, Adam's and AdamW's eps
+ *   wd     weight decay: L2 in the gradient, decoupled for adamw
+ * A hyperparameter the optimizer does not use is not looked at. Call it
+ * right after pg_init (it starts the optimizer's state afresh). */
+PG_EXPORT int pg_set_optimizer(const char *name, double lr, double wd, double beta1, double beta2,
+                               double eps)
+{
+    own_error[0] = 0;
+    if (!model) return fail(CG_ERR_STATE, "pg_set_optimizer: no model (pg_init first)");
+    cg_optimizer *o = NULL;
+    if (strcmp(name, "sgd") == 0) {
+        o = cg_sgd(lr);
+    } else if (strcmp(name, "momentum") == 0) {
+        o = cg_momentum(lr, or_default(beta1, name, "momentum"));
+    } else if (strcmp(name, "rmsprop") == 0) {
+        o = cg_rmsprop(lr, or_default(beta1, name, "beta1"), or_default(eps, name, "eps"));
+    } else if (strcmp(name, "adam") == 0 || strcmp(name, "adamw") == 0) {
+        o = cg_adam(lr, or_default(beta1, name, "beta1"), or_default(beta2, name, "beta2"),
+                    or_default(eps, name, "eps"));
+    } else {
+        return fail(CG_ERR_ARG, "pg_set_optimizer: optimizer is none of sgd, momentum, rmsprop, "
+                                "adam, adamw");
+    }
+    if (!o) return -1; /* the constructor named the bad value */
+    const int decoupled = strcmp(name, "adamw") == 0;
+    wd = or_default(wd, name, "weight_decay");
+    int rc = wd > 0 || decoupled ? cg_optimizer_set_weight_decay(o, wd, decoupled) : CG_OK;
+    if (rc != CG_OK) {
+        cg_optimizer_free(o);
+        return rc;
+    }
+    cg_optimizer_free(opt);
+    opt = o;
+    return CG_OK;
+}
+
+/* The learning-rate schedule, as cg_lr_schedule_parse reads it ("none",
+ * "exp:R", "step:N:GAMMA", "cosine:T[:LR_MIN]", "inverse:K"), counted in
+ * training steps here (pg_train moves it on every step), and a linear
+ * warm-up over the first `warmup` steps (0: none). */
+PG_EXPORT int pg_set_schedule(const char *spec, int warmup)
+{
+    own_error[0] = 0;
+    if (!opt) return fail(CG_ERR_STATE, "pg_set_schedule: no optimizer (pg_init first)");
+    int kind;
+    double params[CG_LR_MAX_PARAMS];
+    int rc = cg_lr_schedule_parse(spec, &kind, params);
+    if (rc == CG_OK) rc = cg_optimizer_set_schedule(opt, kind, params);
+    if (rc == CG_OK) rc = cg_optimizer_set_warmup(opt, warmup);
+    return rc;
+}
+
+/* The learning rate the next step will use (schedule and warm-up applied). */
+PG_EXPORT double pg_lr(void) { return cg_optimizer_lr(opt); }
+
 static int ensure_batch(int n)
 {
     if (n <= batch_cap) return CG_OK;
@@ -157,6 +223,10 @@ PG_EXPORT int pg_train(int steps, int batch, double *loss)
         if ((rc = cg_feed(cg_model_labels(model), batch_y, batch)) != CG_OK) return rc;
         cg_real l;
         if ((rc = cg_minimize_step(opt, cg_model_loss(model), &l)) != CG_OK) return rc;
+        /* The playground's schedule counts steps (its "epoch" is the step),
+         * so it moves on after each one, and pg_lr is the next step's. */
+        long t = cg_optimizer_step_count(opt);
+        if ((rc = cg_optimizer_set_epoch(opt, t < INT_MAX ? (int)t : INT_MAX)) != CG_OK) return rc;
         sum += l;
     }
     if (loss) *loss = steps > 0 ? sum / steps : 0;
@@ -245,6 +315,20 @@ PG_EXPORT int pg_save(const char *path)
     own_error[0] = 0;
     if (!model) return fail(CG_ERR_STATE, "pg_save: no model");
     return cg_checkpoint_save(path, model, opt, NULL, NULL);
+}
+
+/* Export the model as standalone C (cg_export_c): DIR/PREFIX.h and
+ * DIR/PREFIX.c. mean and inv_std (d values each, or NULL): the page's
+ * scaling of a CSV's features, x' = (x - mean) * inv_std, so that the
+ * exported code takes the CSV's raw features. */
+PG_EXPORT int pg_export_c(const char *dir, const char *prefix, float *mean, float *inv_std)
+{
+    own_error[0] = 0;
+    if (!model) return fail(CG_ERR_STATE, "pg_export_c: no model");
+    cg_normalizer nz = {.d = train_set.d, .scale = 1, .mean = mean, .inv_std = inv_std};
+    /* No source: cg_export_c would call it "`cgrad export` from" one, and
+     * the worker's first comment says where the file came from. */
+    return cg_export_c(model, mean ? &nz : NULL, dir, prefix, NULL);
 }
 
 PG_EXPORT int pg_param_count(void)

@@ -8,7 +8,7 @@ target_link_libraries(playground PRIVATE cgrad m)
 set_target_properties(playground PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CG_WEB_OUT} SUFFIX ".js")
 set(CG_WEB_EXPORTS
   _pg_error _pg_set_data _pg_init _pg_set_lr _pg_train _pg_evaluate _pg_predict _pg_hidden
-  _pg_save _pg_param_count _pg_race_init _pg_race_step _malloc _free)
+  _pg_save _pg_export_c _pg_set_optimizer _pg_set_schedule _pg_lr _pg_param_count _pg_race_init _pg_race_step _malloc _free)
 list(JOIN CG_WEB_EXPORTS "," CG_WEB_EXPORTS)
 target_link_options(playground PRIVATE
   -sMODULARIZE=1 -sEXPORT_NAME=createPlayground

@@ -7,6 +7,7 @@
 //   {cmd: 'run', steps}     train until `steps` in all, then report 'done'
 //   {cmd: 'set', batch, lr} change the batch size or learning rate live
 //   {cmd: 'save'}           the model as a cgrad checkpoint (bytes)
+//   {cmd: 'export-c', mean, invStd}  the model as standalone C ({type: 'c-code', text})
 //   {cmd: 'trial', id, model, steps, batch}  a tuning trial ({type: 'trial', acc...})
 //   {cmd: 'race-init', kind, x0, y0, names, lr} / {cmd: 'race-step', steps, n}
 //                           the optimizer race (answers {type: 'race', xy, loss})
@@ -35,19 +36,34 @@ function withString(s, fn) {
   try { return fn(p); } finally { M._free(p); }
 }
 
+// A new model and its optimizer: pg_init, then the optimizer again from its
+// constructor with the page's hyperparameters (m.hyper: beta1, beta2, eps
+// and wd, the weight decay: L2, decoupled for AdamW; NaN or absent: cgrad's
+// default), then the learning-rate schedule (m.schedule, a spec as
+// cg_lr_schedule_parse reads it, counted in steps) and warm-up.
+function initModel(m, what) {
+  const widths = toHeap(new Int32Array(m.layers.length ? m.layers : [0]));
+  try {
+    withString(m.optimizer, opt => check(M._pg_init(m.seed, m.layers.length, widths, m.activation,
+                                                     m.batchNorm ? 1 : 0, m.dropout, opt, m.lr, m.l2),
+                                         what));
+  } finally { M._free(widths); }
+  const h = m.hyper || {}, num = v => (typeof v === 'number' ? v : NaN);
+  withString(m.optimizer, opt => check(M._pg_set_optimizer(opt, m.lr, num(h.wd), num(h.beta1),
+                                                           num(h.beta2), num(h.eps)), what));
+  withString(m.schedule || 'none', spec => check(M._pg_set_schedule(spec, m.warmup || 0),
+                                                 what + ': schedule'));
+}
+
 function setup(msg) {
   const d = msg.data, m = msg.model;
+  state = null; // until the new model is made
   const ptrs = [toHeap(d.train.x), toHeap(d.train.y), toHeap(d.test.x), toHeap(d.test.y)];
   try {
     check(M._pg_set_data(ptrs[0], ptrs[1], d.train.n, ptrs[2], ptrs[3], d.test.n, d.d, d.classes),
           'data');
   } finally { ptrs.forEach(p => M._free(p)); }
-  const widths = toHeap(new Int32Array(m.layers.length ? m.layers : [0]));
-  try {
-    withString(m.optimizer, opt => check(M._pg_init(m.seed, m.layers.length, widths, m.activation,
-                                                     m.batchNorm ? 1 : 0, m.dropout, opt, m.lr, m.l2),
-                                         'model'));
-  } finally { M._free(widths); }
+  initModel(m, 'model');
   state = {steps: 0, batch: msg.batch, running: false, target: 0, trainSeconds: 0,
            grid: msg.grid, layers: m.layers, classes: d.classes, d: d.d};
   report('update');
@@ -69,6 +85,7 @@ function report(type, batchLoss) {
                  trainAcc: train.acc, testAcc: test.acc};
   if (batchLoss !== undefined) point.batchLoss = batchLoss;
   const msg = {type, point, confusion, probs: null, hidden: [], running: state.running,
+               lr: M._pg_lr(),
                stepsPerSecond: state.trainSeconds > 0 ? state.steps / state.trainSeconds : 0,
                trainSeconds: state.trainSeconds};
   if (state.d === 2) regions(msg);
@@ -133,7 +150,12 @@ function tick() {
   setTimeout(tick, 0); // let the page's messages (pause) in between chunks
 }
 
+// Commands on the model after a setup that failed: the error it posted
+// says why, and stays on the page.
+const NEEDS_MODEL = ['play', 'pause', 'step', 'run', 'set', 'save', 'export-c'];
+
 function handle(msg) {
+  if (!state && NEEDS_MODEL.includes(msg.cmd)) return;
   switch (msg.cmd) {
   case 'setup': setup(msg); break;
   case 'play': if (!state.running) { state.running = true; setTimeout(tick, 0); } break;
@@ -150,17 +172,13 @@ function handle(msg) {
   case 'trial': {
     // One tuning trial on the data of the last 'setup': a fresh model with
     // these hyperparameters, `steps` updates, then the test metrics.
-    const m = msg.model, widths = toHeap(new Int32Array(m.layers.length ? m.layers : [0]));
-    try {
-      withString(m.optimizer, opt => check(M._pg_init(m.seed, m.layers.length, widths, m.activation,
-                                                       m.batchNorm ? 1 : 0, m.dropout, opt, m.lr, m.l2),
-                                           'trial'));
-    } finally { M._free(widths); }
+    const m = msg.model;
+    initModel(m, 'trial');
     const p = M._malloc(16);
     try {
       let ok = M._pg_train(msg.steps, msg.batch, p) === 0;
       if (ok) ok = M._pg_evaluate(1, p, p + 8, 0) === 0;
-      postMessage({type: 'trial', id: msg.id, lr: m.lr, l2: m.l2,
+      postMessage({type: 'trial', id: msg.id, lr: m.lr, l2: m.hyper.wd,
                    loss: ok ? M.HEAPF64[p >> 3] : NaN, acc: ok ? M.HEAPF64[(p >> 3) + 1] : 0});
     } finally { M._free(p); }
     break;
@@ -179,6 +197,30 @@ function handle(msg) {
       postMessage({type: 'race', xy: Array.from(M.HEAPF32.subarray(p >> 2, (p >> 2) + 2 * k)),
                    loss: Array.from(M.HEAPF32.subarray((p >> 2) + 2 * k, (p >> 2) + 3 * k))});
     } finally { M._free(p); }
+    break;
+  }
+  case 'export-c': {
+    // cg_export_c writes PREFIX.h and PREFIX.c into the in-memory file
+    // system; the page gets one file: the header in place of its #include.
+    const dir = '/export-c', prefix = 'playground_model';
+    const d = state.d, norm = msg.mean ? [toHeap(new Float32Array(msg.mean)),
+                                          toHeap(new Float32Array(msg.invStd))] : [0, 0];
+    try {
+      withString(dir, pd => withString(prefix, pp => check(M._pg_export_c(pd, pp, norm[0], norm[1]),
+                                                           'export C')));
+    } finally { if (norm[0]) norm.forEach(p => M._free(p)); }
+    const h = M.FS.readFile(`${dir}/${prefix}.h`, {encoding: 'utf8'});
+    const c = M.FS.readFile(`${dir}/${prefix}.c`, {encoding: 'utf8'});
+    M.FS.unlink(`${dir}/${prefix}.h`);
+    M.FS.unlink(`${dir}/${prefix}.c`);
+    const include = `#include "${prefix}.h"\n`;
+    if (!c.includes(include)) throw new Error('export C: no ' + include.trim() + ' in the code');
+    const text = `/* ${prefix}.c: cgrad's C export of the playground's model (cg_export_c):\n` +
+      ` * ${prefix}.h, then ${prefix}.c with the header in place of its #include.\n` +
+      ` * ${d} inputs: ${msg.mean ? "the CSV's features as they are in the file" :
+                           'the x and y of a point on the plane, in [-1, 1]'}. */\n` +
+      h + '\n' + c.replace(include, '');
+    postMessage({type: 'c-code', text});
     break;
   }
   case 'save': {

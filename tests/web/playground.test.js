@@ -5,7 +5,11 @@
 // Checks: the page loads with no console error; a scripted run (autorun)
 // reaches its accuracy floor and the same link gives the same numbers; the
 // URL state round-trips through the controls; the downloaded checkpoint
-// loads in the native `cgrad eval` with the page's test accuracy. Saves a
+// loads in the native `cgrad eval` with the page's test accuracy; the
+// downloaded C code compiles (cc -std=c99) and classifies the test points
+// (and a CSV's raw rows) as the page does; the optimizers' hyperparameters,
+// the learning-rate schedule and warm-up round-trip through the URL, reach
+// the optimizer (the reported rate) and change training. Saves a
 // screenshot of the trained playground (OUT_DIR/playground.png).
 'use strict';
 const http = require('http');
@@ -60,6 +64,55 @@ async function waitState(page, states, ms) {
     console.log('     timed out waiting for ' + states.join('/'));
   }
   return page.evaluate(() => document.body.dataset.state);
+}
+
+// A download by clicking `button`, into dir; its path, or null after 10 s.
+async function downloadBy(page, button, dir, name) {
+  fs.mkdirSync(dir, {recursive: true});
+  const file = path.join(dir, name);
+  fs.rmSync(file, {force: true});
+  const cdp = await page.target().createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', {behavior: 'allow', downloadPath: dir});
+  await page.click(button);
+  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise(ok => setTimeout(ok, 100));
+  return fs.existsSync(file) ? file : null;
+}
+
+// The downloaded C code: compiled alone (cc -std=c99 -c, warnings as
+// errors), then with a tiny main that prints the class it predicts for each
+// CSV row on stdin (its first N_INPUTS fields). The predictions, or null.
+function predictWithC(cfile, rows) {
+  const dir = path.dirname(cfile), flags = ['-std=c99', '-Wall', '-Wextra', '-Werror'];
+  try {
+    execFileSync('cc', [...flags, '-pedantic', '-c', cfile, '-o', path.join(dir, 'playground_model.o')],
+                 {encoding: 'utf8', stdio: 'pipe'});
+    const main = path.join(dir, 'predict_main.c'), exe = path.join(dir, 'predict');
+    fs.writeFileSync(main, `#include <stdio.h>
+#include <stdlib.h>
+#include "playground_model.c"
+int main(void) {
+    char line[4096];
+    while (fgets(line, sizeof line, stdin)) {
+        float x[PLAYGROUND_MODEL_N_INPUTS];
+        char *p = line;
+        for (int i = 0; i < PLAYGROUND_MODEL_N_INPUTS; i++) {
+            char *end;
+            x[i] = strtof(p, &end);
+            if (end == p) return 1;
+            p = end + (*end == ',');
+        }
+        printf("%d\\n", playground_model_predict(x, NULL));
+    }
+    return 0;
+}
+`);
+    execFileSync('cc', [...flags, main, '-o', exe, '-lm'], {encoding: 'utf8', stdio: 'pipe'});
+    const out = execFileSync(exe, [], {input: rows.join('\n') + '\n', encoding: 'utf8'});
+    return out.trim().split('\n').map(Number);
+  } catch (e) {
+    console.log('     C code: ' + (e.stderr || e.message).slice(0, 2000));
+    return null;
+  }
 }
 
 async function autorun(browser, base, query, errors) {
@@ -156,6 +209,21 @@ async function autorun(browser, base, query, errors) {
       check(Math.abs(ev.accuracy - m.test_accuracy) <= 1 / n + 1e-9,
             `cgrad eval accuracy ${ev.accuracy} = the page's ${m.test_accuracy} (within one of ${n})`);
     }
+    // The model as standalone C: compiles, and classifies the test points as
+    // the page did (its test accuracy; a point on a boundary may round the
+    // other way in float, hence the one-point slack as for cgrad eval).
+    const cfile = await downloadBy(r.page, '#save-c', dl, 'playground_model.c');
+    check(cfile !== null, 'C code downloaded');
+    if (cfile && fs.existsSync(csv)) {
+      const lines = fs.readFileSync(csv, 'utf8').trim().split('\n').slice(1);
+      const pred = predictWithC(cfile, lines);
+      check(pred !== null && pred.length === lines.length, 'the C code compiles (cc -std=c99 -c, -Werror) and runs');
+      if (pred && pred.length === lines.length) {
+        const acc = pred.filter((p, i) => p === Number(lines[i].split(',').pop())).length / lines.length;
+        check(Math.abs(acc - m.test_accuracy) <= 1 / lines.length + 1e-9,
+              `the C code's test accuracy ${acc} = the page's ${m.test_accuracy}`);
+      }
+    }
     await r.page.close();
     check(errors.length === 0, 'no console error in the scripted run' + (errors.length ? ': ' + errors.join(' | ') : ''));
 
@@ -191,6 +259,82 @@ async function autorun(browser, base, query, errors) {
     await Promise.all([a.page.close(), b.page.close(), c.close()]);
     check(errors.length === 0, 'no console error in the URL tests' + (errors.length ? ': ' + errors.join(' | ') : ''));
 
+    // 7. The optimizers' hyperparameters and the learning-rate schedule.
+    errors = [];
+    // URL -> controls: AdamW's betas, eps and decoupled decay shown (the
+    // others hidden), the cosine schedule and warm-up in their controls, and
+    // the rate the optimizer reports is the schedule's: after 100 steps of
+    // cosine over 400 from 0.01 down to 0.001 (warm-up over by step 50),
+    // 0.001 + 0.009 (1 + cos(pi / 4)) / 2.
+    const hq = 'opt=adamw&beta1=0.8&beta2=0.99&eps=1e-6&wd=0.001&schedule=cosine:400:0.001&warmup=50&seed=3';
+    const h = await autorun(browser, base, hq + '&autorun=100', errors);
+    check(h.state === 'done', `hyperparameter run finishes (state ${h.state} ${h.error})`);
+    const hc = await h.page.evaluate(() => {
+      const g = id => document.getElementById(id);
+      return {beta1: g('beta1').value, beta2: g('beta2').value, epsOut: g('eps-out').textContent,
+              wdOut: g('wd-out').textContent, sched: g('sched').value, a: g('sched-a').value,
+              b: g('sched-b').value, warmup: g('warmup').value,
+              shown: ['momentum', 'rho', 'beta1', 'beta2', 'eps', 'l2', 'wd'].filter(k => !g(k + '-row').hidden)};
+    });
+    check(JSON.stringify(hc) === JSON.stringify({beta1: '0.8', beta2: '0.99', epsOut: '1e-6', wdOut: '1e-3',
+      sched: 'cosine', a: '400', b: '0.001', warmup: '50', shown: ['beta1', 'beta2', 'eps', 'wd']}),
+          'controls show the hyperparameters and schedule of the URL, only AdamW\'s: ' + JSON.stringify(hc));
+    const want = 0.001 + 0.009 * (1 + Math.cos(Math.PI / 4)) / 2;
+    check(h.metrics && Math.abs(h.metrics.lr - want) < 1e-6 * want,
+          `cosine schedule applied per step: lr after 100 steps ${h.metrics && h.metrics.lr} (${want})`);
+    // Controls -> URL: momentum keeps the schedule, drops AdamW's settings
+    // and shows its own beta; a changed beta goes into the URL, which opens
+    // with it.
+    await h.page.select('#opt', 'momentum');
+    await h.page.$eval('#momentum', e => { e.value = '0.5'; e.dispatchEvent(new Event('change')); });
+    const hs = new URLSearchParams(await h.page.evaluate(() => location.search));
+    check(hs.get('opt') === 'momentum' && hs.get('momentum') === '0.5' &&
+          hs.get('schedule') === 'cosine:400:0.001' && hs.get('warmup') === '50' && hs.get('seed') === '3' &&
+          !['beta1', 'beta2', 'eps', 'wd'].some(k => hs.has(k)),
+          'URL: the optimizer\'s own hyperparameters only, the schedule kept: ' + hs);
+    check(await h.page.evaluate(() => ['momentum', 'l2'].every(k => !document.getElementById(k + '-row').hidden) &&
+          ['rho', 'beta1', 'beta2', 'eps', 'wd'].every(k => document.getElementById(k + '-row').hidden)),
+          'momentum shows its beta and L2 only');
+    await h.page.select('#sched', 'step');
+    const hs2 = new URLSearchParams(await h.page.evaluate(() => location.search));
+    check(hs2.get('schedule') === 'step:1000:0.5', 'a schedule kind brings its default parameters: ' + hs2);
+    const hp = await open(browser, base + '?' + hs2, errors);
+    await waitState(hp, ['ready', 'error'], 60000);
+    check(JSON.stringify(await hp.evaluate(() => ['opt', 'momentum', 'sched', 'sched-a', 'sched-b', 'warmup']
+      .map(id => document.getElementById(id).value))) === JSON.stringify(['momentum', '0.5', 'step', '1000', '0.5', '50']),
+          'the written URL opens with the same optimizer, beta and schedule');
+    check(await hp.$eval('#notice', e => e.textContent) === '', 'no notice for a link that uses all its settings');
+    // A hyperparameter the link's optimizer does not use is named on the page.
+    const hn = await open(browser, base + '?opt=sgd&beta1=0.5&rho=0.8', errors);
+    await waitState(hn, ['ready', 'error'], 60000);
+    const notice = await hn.$eval('#notice', e => e.textContent);
+    check(notice === 'Not used by sgd: rho, beta1.', 'unused hyperparameters in a link are named: ' + notice);
+    await Promise.all([h.page.close(), hp.close(), hn.close()]);
+    // Linear warm-up over 100 steps: after 50, the next step's rate is 51/100 of 0.01.
+    const w = await autorun(browser, base, 'warmup=100&autorun=50', errors);
+    check(w.metrics && Math.abs(w.metrics.lr - 0.0051) < 1e-9, `warm-up: lr after 50 of 100 steps ${w.metrics && w.metrics.lr} (0.0051)`);
+    await w.page.close();
+    // Each setting changes training: the same seed and batches, another loss.
+    const pairs = [['', 'beta1=0.5'], ['', 'beta2=0.9'], ['', 'schedule=step:50:0.1'], ['', 'warmup=150'],
+                   ['opt=momentum', 'opt=momentum&momentum=0.5'], ['opt=rmsprop', 'opt=rmsprop&rho=0.5'],
+                   ['opt=rmsprop', 'opt=rmsprop&eps=0.1'], ['opt=adamw', 'opt=adamw&wd=0.1'],
+                   ['opt=sgd&lr=0.1', 'opt=sgd&lr=0.1&schedule=exp:0.99'],
+                   ['opt=sgd&lr=0.1', 'opt=sgd&lr=0.1&schedule=cosine:200']];
+    const losses = {};
+    for (const q of new Set(pairs.flat())) {
+      const x = await autorun(browser, base, (q ? q + '&' : '') + 'seed=1&autorun=200', errors);
+      losses[q] = x.metrics ? x.metrics.train_loss : NaN;
+      await x.page.close();
+    }
+    for (const [a0, b0] of pairs)
+      check(Number.isFinite(losses[a0]) && Number.isFinite(losses[b0]) && losses[a0] !== losses[b0],
+            `${b0} trains differently from ${a0 || 'the defaults'} (train loss ${losses[b0]} vs ${losses[a0]})`);
+    // A schedule cgrad cannot parse is an error on the page, naming it.
+    const bad = await autorun(browser, base, 'schedule=linear:5&autorun=10', []);
+    check(bad.state === 'error' && bad.error.includes('linear:5'), 'a bad schedule is reported: ' + bad.error);
+    await bad.page.close();
+    check(errors.length === 0, 'no console error with hyperparameters' + (errors.length ? ': ' + errors.join(' | ') : ''));
+
     // 6. The user's CSV: 3 features (no plane: curves and confusion), 4
     // classes named by text, a header; trains from Play.
     errors = [];
@@ -222,6 +366,22 @@ async function autorun(browser, base, query, errors) {
     check(await u.$$eval('#confusion td', t => t.length) === 16, 'CSV: 4 x 4 confusion matrix');
     check(!new URLSearchParams(await u.evaluate(() => location.search)).has('dataset'),
           'CSV data stay out of the URL');
+    // The C code of a CSV's model takes the file's raw features (the page's
+    // scaling goes with it): its accuracy over all 400 rows lies between the
+    // page's train and test accuracies (it is their weighted mean).
+    const ucfile = await downloadBy(u, '#save-c', path.join(outDir, 'downloads-csv'), 'playground_model.c');
+    const raw = rows.slice(1), upred = ucfile && predictWithC(ucfile, raw);
+    check(upred !== null && upred.length === raw.length, 'CSV: the C code compiles and runs on the raw rows');
+    if (upred && upred.length === raw.length) {
+      const names = ['ant', 'bee', 'cat', 'dog'];
+      const acc = upred.filter((p, i) => names[p] === raw[i].split(',').pop()).length / raw.length;
+      // The metrics of the model as exported: the worker answered the
+      // download after its last report, so these are its numbers.
+      const ue = JSON.parse(await u.$eval('#metrics', e => e.textContent));
+      const lo = Math.min(ue.train_accuracy, ue.test_accuracy), hi = Math.max(ue.train_accuracy, ue.test_accuracy);
+      check(acc >= lo - 1 / raw.length - 1e-9 && acc <= hi + 1 / raw.length + 1e-9,
+            `CSV: the C code's accuracy on the raw rows ${acc} is the page's (train ${ue.train_accuracy}, test ${ue.test_accuracy})`);
+    }
     await u.close();
     check(errors.length === 0, 'no console error with a CSV' + (errors.length ? ': ' + errors.join(' | ') : ''));
   } finally {
