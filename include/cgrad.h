@@ -905,7 +905,8 @@ typedef struct cg_epoch_metrics {
     const double *val_metrics; /* [n_metrics], NaN without validation     */
     const char *monitor;   /* what improved, best_val_acc and patience
                               watch: "val_acc" (cg_fit), "val_loss",
-                              "val_r2", ...                                */
+                              "val_r2", ...; these pointers are valid
+                              during the callback only                     */
 } cg_epoch_metrics;
 
 /* Called after each epoch; a non-zero return stops training (not an
@@ -936,9 +937,12 @@ typedef struct cg_progress {
                               "early stopping: no better val_acc for 3
                               epochs (best 0.8512 at epoch 4); restoring
                               its weights"; else NULL                      */
-    int n_metrics;         /* BATCH: every metric's running value, named  */
-    const char *const *metric_names; /* as in cg_epoch_metrics (cg_fit:   */
-    const double *values;  /* "acc" = acc); else 0 / NULL                 */
+    /* BATCH: every metric's running value over this epoch's examples so
+     * far, named as in cg_epoch_metrics (cg_fit: "acc", equal to acc);
+     * other phases: 0 and NULL. Valid during the call only. */
+    int n_metrics;
+    const char *const *metric_names;
+    const double *values;
 } cg_progress;
 
 typedef void (*cg_progress_callback)(const cg_progress *p, void *user);
@@ -1070,6 +1074,9 @@ void cg_fit_options_init(cg_fit_options *opt);
  *      class below C^-10). A learning rate far too high (--lr 1e6) gives
  *      epoch losses of 1e6 and more while accuracy stays at chance. */
 #define CG_DIVERGENCE_FACTOR 10.0
+/* cg_fit is cg_fit_graph's loop (below) with the model's loss, one metric
+ * "acc" (accuracy of the logits against the labels) as the monitored
+ * value, and batches gathered from cg_datasets through nz. */
 int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_dataset *val,
            const cg_normalizer *nz, const cg_fit_options *opt, cg_fit_result *res);
 
@@ -1243,9 +1250,10 @@ int cg_predict_graph(cg_node *out, const cg_tensor_dataset *ds, int batch, cg_re
  * CG_ERR_ARG when one has no name. */
 int cg_graph_save_weights(cg_graph *g, const char *path);
 /* Load such a file (or any safetensors whose names and shapes match, as
- * cg_model_load_weights): a missing tensor, a shape that differs, a
- * non-finite value or a tensor g lacks is an error naming it, and then g
- * may be partly loaded. */
+ * cg_model_load_weights, which a cg_checkpoint_save file of a model of the
+ * same graph is): a missing tensor, a shape that differs, a non-finite
+ * value or a tensor g lacks is an error naming it, and then g may be
+ * partly loaded. Tensors named "optimizer.*" and "input.*" are ignored. */
 int cg_graph_load_weights(cg_graph *g, const char *path);
 
 /* --- Data-parallel training (MPI) --- */

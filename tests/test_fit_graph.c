@@ -174,6 +174,43 @@ static void test_early_stop_checkpoint(const cg_tensor_dataset *train, const cg_
     cg_graph_free(n2.g);
 }
 
+/* A run stopped after 2 epochs and resumed from its checkpoint (plain SGD
+ * keeps no state) ends with the weights of a run of 4 epochs. */
+static void test_resume(const cg_tensor_dataset *train)
+{
+    char path[64];
+    snprintf(path, sizeof path, "fit_graph_resume_%d.safetensors", (int)getpid());
+    net whole, first, second;
+    build(&whole, 6);
+    build(&first, 6);
+    build(&second, 77);
+    cg_optimizer *o1 = cg_sgd(0.05), *o2 = cg_sgd(0.05), *o3 = cg_sgd(0.05);
+    cg_fit_options opt;
+    cg_fit_options_init(&opt);
+    opt.epochs = 4;
+    opt.seed = 12;
+    CHECK(cg_fit_graph(&whole.spec, o1, train, NULL, &opt, NULL) == CG_OK);
+    opt.epochs = 2;
+    opt.checkpoint = path; /* no validation: written every epoch */
+    CHECK(cg_fit_graph(&first.spec, o2, train, NULL, &opt, NULL) == CG_OK);
+    CHECK(cg_graph_load_weights(second.g, path) == CG_OK);
+    opt.checkpoint = NULL;
+    opt.epochs = 4;
+    opt.initial_epoch = 2;
+    cg_fit_result res;
+    CHECK(cg_fit_graph(&second.spec, o3, train, NULL, &opt, &res) == CG_OK);
+    CHECK(res.epochs == 4);
+    CHECK(memcmp(cg_graph_params(whole.g), cg_graph_params(second.g),
+                 cg_graph_param_count(whole.g) * sizeof(cg_real)) == 0);
+    remove(path);
+    cg_optimizer_free(o1);
+    cg_optimizer_free(o2);
+    cg_optimizer_free(o3);
+    cg_graph_free(whole.g);
+    cg_graph_free(first.g);
+    cg_graph_free(second.g);
+}
+
 /* params = the output layer: the hidden layer does not move, even under
  * decoupled weight decay; the output layer does. */
 static void test_fixed(const cg_tensor_dataset *train)
@@ -250,6 +287,21 @@ static void test_same_as_cg_fit(void)
     const size_t np = cg_graph_param_count(cg_model_graph(m[0]));
     CHECK(memcmp(cg_graph_params(cg_model_graph(m[0])), cg_graph_params(cg_model_graph(m[1])),
                  np * sizeof(cg_real)) == 0);
+    /* A model checkpoint (with optimizer moments and input statistics)
+     * loads into a graph of the same layers. */
+    char path[64];
+    snprintf(path, sizeof path, "fit_graph_model_%d.safetensors", (int)getpid());
+    cg_normalizer nz;
+    CHECK(cg_normalizer_fit(&nz, &tr, 1) == CG_OK);
+    CHECK(cg_checkpoint_save(path, m[0], o1, &nz, NULL) == CG_OK);
+    cg_model *m3 = cg_model_new(4, 3, 1234);
+    CHECK(cg_model_add_dense(m3, 8) == CG_OK && cg_model_add_activation(m3, CG_RELU) == CG_OK);
+    CHECK(cg_graph_load_weights(cg_model_graph(m3), path) == CG_OK);
+    CHECK(memcmp(cg_graph_params(cg_model_graph(m[0])), cg_graph_params(cg_model_graph(m3)),
+                 np * sizeof(cg_real)) == 0);
+    remove(path);
+    cg_model_free(m3);
+    cg_normalizer_free(&nz);
     free(x);
     free(y);
     for (int k = 0; k < 2; k++) cg_model_free(m[k]);
@@ -368,6 +420,7 @@ int main(void)
 
     test_metrics(&train, &val, y + 300);
     test_early_stop_checkpoint(&train, &val);
+    test_resume(&train);
     test_fixed(&train);
     test_same_as_cg_fit();
     test_binary_accuracy();

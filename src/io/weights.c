@@ -76,7 +76,12 @@ int cg_graph_load_weights(cg_graph *g, const char *path)
                               path, v->name, j);
     }
     for (int i = 0; i < f.n_tensors && !rc; i++) {
-        cg_node *v = cg_graph_find(g, f.tensors[i].name);
+        const char *name = f.tensors[i].name;
+        /* What a cg_checkpoint_save file holds besides weights. */
+        if (strncmp(name, "optimizer.", 10) == 0 || strcmp(name, "input.mean") == 0 ||
+            strcmp(name, "input.inv_std") == 0)
+            continue;
+        cg_node *v = cg_graph_find(g, name);
         if (!v || !is_saved(v))
             rc = cg_error(CG_ERR_FORMAT, "%s: tensor \"%s\" is not part of the graph", path,
                           f.tensors[i].name);
