@@ -397,6 +397,12 @@ static void test_errors(const cg_tensor_dataset *train, const cg_tensor_dataset 
     CHECK_ERROR("has 399 rows, the data set's arrays 400");
     CHECK(cg_tensor_dataset_rows(&ds, N - 10, 11, &rows) == CG_ERR_ARG);
 
+    /* A checkpoint that cannot be written stops training with the reason. */
+    opt.checkpoint = "no-such-dir/fit.safetensors";
+    CHECK(cg_fit_graph(&n.spec, o, train, NULL, &opt, NULL) == CG_ERR_IO);
+    CHECK_ERROR("no-such-dir/fit.safetensors");
+    opt.checkpoint = NULL;
+
     /* A rate far too high diverges, with the usual advice. */
     cg_optimizer *wild = cg_sgd(1e4);
     opt.epochs = 5;

@@ -431,9 +431,12 @@ static void record(cg_fit_result *res, const fit_run *r, const cg_epoch_metrics 
 static int save_checkpoint(const fit_run *r, const cg_epoch_metrics *e)
 {
     const cg_fit_options *opt = r->opt;
-    if (!opt->checkpoint || (r->t->val && !e->improved) || cg_dist_rank(opt->dist) != 0)
-        return CG_OK;
-    return cg_graph_save_weights(r->g, opt->checkpoint);
+    if (!opt->checkpoint || (r->t->val && !e->improved)) return CG_OK;
+    int rc = cg_dist_rank(opt->dist) == 0 ? cg_graph_save_weights(r->g, opt->checkpoint) : CG_OK;
+    /* The other ranks stop too, or they would wait for rank 0 forever. */
+    if (r->nranks > 1 && cg_dist_max_int(opt->dist, rc != CG_OK) && !rc)
+        rc = cg_error(CG_ERR_IO, "%s: rank 0 could not write the checkpoint", r->t->fn);
+    return rc;
 }
 
 /* The epochs; returns the first error. *stopped: patience ran out. */
