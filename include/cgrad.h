@@ -878,6 +878,9 @@ int cg_model_summary(cg_model *m, void *file /* FILE*, NULL = stdout */);
 
 /* --- Training --- */
 
+/* The most metrics one fit reports (cg_fit_spec.metrics). */
+#define CG_MAX_METRICS 8
+
 typedef struct cg_epoch_metrics {
     int epoch;             /* 1-based                                    */
     int epochs;            /* of how many                                */
@@ -887,9 +890,23 @@ typedef struct cg_epoch_metrics {
     double val_acc;
     double seconds;        /* the whole epoch, validation included       */
     double examples_per_second; /* training examples / training time     */
-    int improved;          /* val_acc is the best so far                  */
-    double best_val_acc;   /* the best so far (NaN without validation)    */
+    int improved;          /* the monitored value (val_acc for cg_fit) is
+                              the best so far                              */
+    double best_val_acc;   /* the best monitored value so far (cg_fit: the
+                              validation accuracy; NaN without validation) */
     int epochs_since_best;
+    /* Every metric by name: cg_fit has one, "acc"; cg_fit_graph those of
+     * its cg_fit_spec. train_acc and val_acc above are the first accuracy
+     * metric's (NaN when there is none). */
+    int n_metrics;
+    const char *const *metric_names; /* [n_metrics]                       */
+    const double *train_metrics; /* [n_metrics], over the epoch's training
+                              batches as they went (Keras's convention)    */
+    const double *val_metrics; /* [n_metrics], NaN without validation     */
+    const char *monitor;   /* what improved, best_val_acc and patience
+                              watch: "val_acc" (cg_fit), "val_loss",
+                              "val_r2", ...; these pointers are valid
+                              during the callback only                     */
 } cg_epoch_metrics;
 
 /* Called after each epoch; a non-zero return stops training (not an
@@ -920,6 +937,12 @@ typedef struct cg_progress {
                               "early stopping: no better val_acc for 3
                               epochs (best 0.8512 at epoch 4); restoring
                               its weights"; else NULL                      */
+    /* BATCH: every metric's running value over this epoch's examples so
+     * far, named as in cg_epoch_metrics (cg_fit: "acc", equal to acc);
+     * other phases: 0 and NULL. Valid during the call only. */
+    int n_metrics;
+    const char *const *metric_names;
+    const double *values;
 } cg_progress;
 
 typedef void (*cg_progress_callback)(const cg_progress *p, void *user);
@@ -966,12 +989,14 @@ typedef struct cg_fit_options {
                               the shuffles and schedule those epochs would
                               have had in one run; default 0              */
     int patience;          /* early stopping: stop after this many epochs
-                              without a better validation accuracy; 0 =
+                              without a better validation accuracy (for
+                              cg_fit_graph: its monitored value); 0 =
                               off (default). Needs a validation set.       */
     int restore_best;      /* with patience: put back the weights (and
                               batch-norm statistics) of the best epoch,
                               as Keras's restore_best_weights; default 1  */
-    double best_val_acc;   /* resuming: the best so far (NaN = none)      */
+    double best_val_acc;   /* resuming: the best monitored value so far
+                              (cg_fit: validation accuracy; NaN = none)   */
     int epochs_since_best; /* resuming: epochs since it                   */
     cg_dist *dist;         /* data-parallel over MPI ranks (NULL = this
                               process alone): weights are broadcast from
@@ -991,6 +1016,11 @@ typedef struct cg_fit_options {
                               update (step counts from 1 in this call;
                               loss is the batch's); non-zero stops. May be
                               NULL.                                       */
+    const char *checkpoint; /* a safetensors file (cg_graph_save_weights)
+                              written, atomically, after every epoch that
+                              improves the monitored value (every epoch
+                              without validation), before on_epoch; NULL
+                              (default) = none. Rank 0 writes it.          */
 } cg_fit_options;
 
 typedef struct cg_fit_result {
@@ -1001,7 +1031,10 @@ typedef struct cg_fit_result {
     int stopped_early;     /* patience ran out                            */
     int best_epoch;        /* epoch of the best validation accuracy (0 if
                               unknown; before initial_epoch if resumed)   */
-    double best_val_acc;
+    double best_val_acc;   /* the best monitored value (cg_fit: accuracy) */
+    int n_metrics;         /* the metrics of the last epoch, as in
+                              cg_epoch_metrics (cg_fit: 1, "acc")          */
+    double train_metrics[CG_MAX_METRICS], val_metrics[CG_MAX_METRICS];
 } cg_fit_result;
 
 /* Defaults as documented above. */
@@ -1041,6 +1074,9 @@ void cg_fit_options_init(cg_fit_options *opt);
  *      class below C^-10). A learning rate far too high (--lr 1e6) gives
  *      epoch losses of 1e6 and more while accuracy stays at chance. */
 #define CG_DIVERGENCE_FACTOR 10.0
+/* cg_fit is cg_fit_graph's loop (below) with the model's loss, one metric
+ * "acc" (accuracy of the logits against the labels) as the monitored
+ * value, and batches gathered from cg_datasets through nz. */
 int cg_fit(cg_model *m, cg_optimizer *o, const cg_dataset *train, const cg_dataset *val,
            const cg_normalizer *nz, const cg_fit_options *opt, cg_fit_result *res);
 
@@ -1068,6 +1104,157 @@ int cg_predict(cg_model *m, const cg_real *x, int n, cg_real *probs, int *classe
 /* Fraction of the n rows of logits/probabilities [n, c] whose argmax equals
  * the label (labels as cg_real class indices, like the "y" placeholder). */
 double cg_accuracy(const cg_real *scores, const cg_real *labels, int n, int c);
+
+/* --- Training any graph (docs/fit.md) --- */
+
+/* cg_fit trains a cg_model classifier; cg_fit_graph trains any graph
+ * that computes a scalar loss from named placeholders, with the same loop
+ * (shuffled mini-batches, validation, early stopping and restore-best,
+ * progress and callbacks, divergence checks, checkpoints, MPI). Like
+ * Keras's model.compile(loss, metrics) + model.fit({"x": ..., "y": ...}):
+ *
+ *     cg_node *x = cg_placeholder(g, "x", 2, (int[]){CG_BATCH, 8});
+ *     cg_node *y = cg_placeholder(g, "y", 2, (int[]){CG_BATCH, 1});
+ *     cg_node *pred = cg_dense(g, cg_relu(cg_dense(g, x, 32, CG_RELU, "h")), 1,
+ *                              CG_LINEAR, "out");
+ *     cg_fit_spec spec = {.loss = cg_mse_loss(pred, y), .n_metrics = 2,
+ *                         .metrics = {{"rmse", CG_METRIC_RMSE, pred, y},
+ *                                     {"r2", CG_METRIC_R2, pred, y}},
+ *                         .monitor = "r2"};
+ *     cg_tensor_dataset train = {0};
+ *     cg_tensor_dataset_add(&train, "x", xs, n, 8);
+ *     cg_tensor_dataset_add(&train, "y", ys, n, 1);
+ *     cg_fit_graph(&spec, opt, &train, &val, &fit_options, &result);
+ */
+
+/* A named array of n rows, fed to the placeholder of that name: row i is
+ * data[i * width .. (i + 1) * width). The data is borrowed (not copied):
+ * it must outlive the data set's use. */
+#define CG_MAX_ARRAYS 8
+typedef struct cg_named_array {
+    const char *name;      /* a placeholder's name                        */
+    const cg_real *data;   /* [n, width], row-major                       */
+    int width;             /* values per row: the product of the
+                              placeholder's dimensions after the first     */
+} cg_named_array;
+
+/* PyTorch's TensorDataset with names: arrays of the same row count, one
+ * per placeholder the loss (and the metrics) read. Plain data: zero it
+ * ({0}) and add arrays. */
+typedef struct cg_tensor_dataset {
+    int n;                 /* rows (set by the first array added)         */
+    int count;             /* arrays                                      */
+    cg_named_array arrays[CG_MAX_ARRAYS];
+} cg_tensor_dataset;
+
+/* Add data [n, width] under name (a placeholder's). CG_ERR_ARG for a NULL
+ * argument, n or width < 1, a name already there, more than
+ * CG_MAX_ARRAYS arrays, or n unlike the rows already in ds. */
+int cg_tensor_dataset_add(cg_tensor_dataset *ds, const char *name, const cg_real *data, int n,
+                          int width);
+/* Rows [start, start + len) of ds as a new data set in *out, a view (no
+ * copy): the usual way to split off a validation set from shuffled data.
+ * CG_ERR_ARG when the range is not inside ds. */
+int cg_tensor_dataset_rows(const cg_tensor_dataset *ds, int start, int len,
+                           cg_tensor_dataset *out);
+
+/* Metrics, computed exactly over a whole set (not as a mean of batch
+ * values) from running sums, on the training batches as they go and on the
+ * validation set after each epoch. pred and target are nodes whose first
+ * dimension is the batch; both are computed by the loss's forward pass
+ * (the loss must depend on them, or they are placeholders).
+ *   CG_METRIC_MEAN      the mean over rows of a scalar node `pred` (say a
+ *                       term of the loss), weighted by batch size
+ *   CG_METRIC_MSE       mean of (pred - target)^2 over every element
+ *   CG_METRIC_RMSE      its square root
+ *   CG_METRIC_MAE       mean of |pred - target|
+ *   CG_METRIC_R2        coefficient of determination 1 - SSE / SST per
+ *                       output column, averaged over the columns
+ *                       (scikit-learn's r2_score, 'uniform_average'; a
+ *                       constant column scores 1 if predicted exactly,
+ *                       else 0)
+ *   CG_METRIC_ACCURACY  pred [m, C] scores against target [m] class
+ *                       indices: argmax == target; or pred and target of
+ *                       the same size (binary, multi-label): logit pred >
+ *                       0 against target > 0.5, per element
+ * pred and target of MSE, RMSE, MAE and R2 have the same size per row.
+ * Higher is better for R2 and ACCURACY, lower for the others. */
+typedef enum cg_metric_kind {
+    CG_METRIC_MEAN,
+    CG_METRIC_MSE,
+    CG_METRIC_RMSE,
+    CG_METRIC_MAE,
+    CG_METRIC_R2,
+    CG_METRIC_ACCURACY
+} cg_metric_kind;
+
+typedef struct cg_metric {
+    const char *name;      /* reported name ("rmse"; validation: "val_rmse");
+                              NULL = the kind's: "mean", "mse", "rmse",
+                              "mae", "r2", "acc"                          */
+    int kind;              /* CG_METRIC_*                                 */
+    cg_node *pred;         /* MEAN: the scalar                            */
+    cg_node *target;       /* NULL for MEAN                               */
+} cg_metric;
+
+/* What cg_fit_graph trains and reports. */
+typedef struct cg_fit_spec {
+    cg_node *loss;         /* a scalar (mean over the batch); its graph is
+                              the model                                    */
+    int n_metrics;         /* 0..CG_MAX_METRICS                           */
+    cg_metric metrics[CG_MAX_METRICS];
+    const char *monitor;   /* early stopping, restore-best and the
+                              checkpoint watch this on the validation set:
+                              "loss" (NULL, the default) or a metric's
+                              name                                         */
+    cg_node *const *params; /* the variables to train (n_params of them);
+                              NULL = every variable of the graph. The
+                              others are held fixed (fine-tuning).         */
+    int n_params;
+    double baseline_loss;  /* divergence rule 3 (see cg_fit): the loss of
+                              knowing nothing, e.g. the variance of a
+                              target for MSE; 0 = unknown, and the bound
+                              is 10 times the first batch's loss (off when
+                              that is not positive)                        */
+} cg_fit_spec;
+
+/* Train spec's graph on train's rows, evaluating val (may be NULL) after
+ * each epoch; o updates the variables, opt as for cg_fit (NULL =
+ * defaults), res may be NULL. Every array of train and val feeds the
+ * placeholder of its name, which must have an open batch dimension
+ * (CG_BATCH) and `width` values per row; every placeholder the loss or a
+ * metric reads must have an array. Values must be finite and at most 2^64
+ * in magnitude. The same checks, divergence rules (rule 3 with
+ * baseline_loss for ln C) and early stopping as cg_fit; the graph is left
+ * in training mode. Errors: CG_ERR_ARG (a NULL loss, a loss that is not a
+ * scalar, a name that is no placeholder, a missing array, a monitor that
+ * names no metric, a params entry that is no variable of the graph),
+ * CG_ERR_SHAPE (a width or metric shape that does not fit), then as
+ * cg_fit. */
+int cg_fit_graph(const cg_fit_spec *spec, cg_optimizer *o, const cg_tensor_dataset *train,
+                 const cg_tensor_dataset *val, const cg_fit_options *opt, cg_fit_result *res);
+
+/* The mean loss and the metrics (metrics[n_metrics], may be NULL) of
+ * spec over ds in inference mode, in batches of `batch` (<= 0:
+ * CG_EVAL_BATCH). */
+int cg_evaluate_graph(const cg_fit_spec *spec, const cg_tensor_dataset *ds, int batch,
+                      double *loss, double *metrics);
+
+/* Node `out` over every row of ds in inference mode, in batches of
+ * `batch` (<= 0: CG_EVAL_BATCH): values [ds->n, width] into dst, width
+ * being out's values per row. ds needs only the placeholders out reads. */
+int cg_predict_graph(cg_node *out, const cg_tensor_dataset *ds, int batch, cg_real *dst);
+
+/* Every variable and state node (batch-norm statistics) of g, under its
+ * name, as a safetensors file written atomically (see cg_checkpoint_save);
+ * CG_ERR_ARG when one has no name. */
+int cg_graph_save_weights(cg_graph *g, const char *path);
+/* Load such a file (or any safetensors whose names and shapes match, as
+ * cg_model_load_weights, which a cg_checkpoint_save file of a model of the
+ * same graph is): a missing tensor, a shape that differs, a non-finite
+ * value or a tensor g lacks is an error naming it, and then g may be
+ * partly loaded. Tensors named "optimizer.*" and "input.*" are ignored. */
+int cg_graph_load_weights(cg_graph *g, const char *path);
 
 /* --- Data-parallel training (MPI) --- */
 

@@ -55,42 +55,38 @@ int cg_train_feed_batch(cg_model *m, const cg_dataset *ds, const cg_normalizer *
     return CG_OK;
 }
 
+/* Confusion counts of one evaluated batch of k rows. */
+typedef struct confusion {
+    cg_model *m;
+    long *conf;
+} confusion;
+
+static void count_confusion(void *user, int k)
+{
+    confusion *cf = user;
+    const int c = cg_model_n_classes(cf->m);
+    const cg_real *logits = cg_node_value(cg_model_logits(cf->m));
+    const cg_real *labels = cg_node_value(cg_model_labels(cf->m));
+    for (int i = 0; i < k; i++) {
+        int pred = cg_train_row_argmax(logits + (size_t)i * (size_t)c, c), y = (int)labels[i];
+        cf->conf[(size_t)y * (size_t)c + (size_t)pred]++;
+    }
+}
+
 int cg_train_evaluate_rows(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz,
                            int batch, int *idx_buf, cg_dist *d, double *loss, double *acc,
                            long *conf)
 {
-    cg_graph *g = cg_model_graph(m);
-    int was = cg_graph_training(g);
-    cg_graph_set_training(g, 0);
-    const int r = cg_dist_rank(d), nr = cg_dist_size(d);
-    const int lo = (int)((long)ds->n * r / nr), hi = (int)((long)ds->n * (r + 1) / nr);
-    double sums[2] = {0, 0}; /* loss * examples, correct */
-    int rc = CG_OK, c = cg_model_n_classes(m);
-    for (int start = lo; start < hi && rc == CG_OK; start += batch) {
-        int n = hi - start < batch ? hi - start : batch;
-        for (int i = 0; i < n; i++) idx_buf[i] = start + i;
-        rc = cg_train_feed_batch(m, ds, nz, idx_buf, n);
-        if (!rc) rc = cg_forward(cg_model_loss(m));
-        if (rc) break;
-        sums[0] += (double)cg_node_scalar(cg_model_loss(m)) * n;
-        const cg_real *logits = cg_node_value(cg_model_logits(m));
-        const cg_real *labels = cg_node_value(cg_model_labels(m));
-        for (int i = 0; i < n; i++) {
-            int pred = cg_train_row_argmax(logits + (size_t)i * (size_t)c, c), y = (int)labels[i];
-            sums[1] += pred == y;
-            if (conf) conf[(size_t)y * (size_t)c + (size_t)pred]++;
-        }
-    }
-    cg_graph_set_training(g, was);
-    /* Every rank reaches the reduction, even after an error of its own. */
-    if (nr > 1) {
-        int failed = cg_dist_max_int(d, rc != CG_OK);
-        if (!rc && failed) rc = cg_error(CG_ERR_STATE, "evaluation failed on another rank");
-        if (!rc) rc = cg_dist_sum_double(d, sums, 2);
-    }
+    cg_classifier_ctx ctx;
+    cg_fit_task t;
+    if (cg_train_classifier_task(m, nz, &ctx, &t)) return cg_last_error_code();
+    double sums[2], value;
+    confusion cf = {m, conf};
+    int rc = cg_fit_evaluate(&t, ds, ds->n, batch, idx_buf, d, loss, sums,
+                             conf ? count_confusion : NULL, &cf);
     if (rc) return rc;
-    if (loss) *loss = sums[0] / ds->n;
-    if (acc) *acc = sums[1] / ds->n;
+    cg_metric_values(&t.ms, sums, &value);
+    if (acc) *acc = value;
     return CG_OK;
 }
 

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* fileno */
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -35,6 +36,21 @@ static void fill_bar(char *bar, int step, int steps)
     bar[BAR_WIDTH] = 0;
 }
 
+/* " - name: value" for each metric, prefix ("val_") before each name;
+ * without names (a report made by hand), the accuracy acc unless NaN. */
+static void fmt_metrics(char *buf, size_t size, int n, const char *const *names,
+                        const double *values, const char *prefix, double acc)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    if (!names && !isnan(acc)) snprintf(buf, size, " - %sacc: %.4f", prefix, acc);
+    for (int i = 0; i < n && names && values && at < size; i++) {
+        int w = snprintf(buf + at, size - at, " - %s%s: %.4f", prefix, names[i], values[i]);
+        if (w < 0) break;
+        at += (size_t)w;
+    }
+}
+
 /* Redrawn in place: at most ten times a second, and always the last step. */
 static void draw_step(cg_progress_bar *b, const cg_progress *p)
 {
@@ -50,8 +66,10 @@ static void draw_step(cg_progress_bar *b, const cg_progress *p)
     fill_bar(bar, p->step, p->steps);
     fmt_eta(eta, sizeof eta, p->step ? p->elapsed * (p->steps - p->step) / p->step : 0);
     FILE *f = b->file;
-    fprintf(f, "\rEpoch %d/%d  %d/%d [%s] - ETA %s - loss: %.4f - acc: %.4f\033[K", p->epoch,
-            p->epochs, p->step, p->steps, bar, eta, p->loss, p->acc);
+    char m[256];
+    fmt_metrics(m, sizeof m, p->n_metrics, p->metric_names, p->values, "", p->acc);
+    fprintf(f, "\rEpoch %d/%d  %d/%d [%s] - ETA %s - loss: %.4f%s\033[K", p->epoch, p->epochs,
+            p->step, p->steps, bar, eta, p->loss, m);
     fflush(f);
 }
 
@@ -59,9 +77,14 @@ static void draw_epoch(cg_progress_bar *b, const cg_progress *p)
 {
     const cg_epoch_metrics *e = p->metrics;
     FILE *f = b->file;
-    char val[96] = "";
-    if (p->has_validation)
-        snprintf(val, sizeof val, " - val_loss: %.4f - val_acc: %.4f", e->val_loss, e->val_acc);
+    char train[256], val[300] = "";
+    fmt_metrics(train, sizeof train, e->n_metrics, e->metric_names, e->train_metrics, "",
+                e->train_acc);
+    if (p->has_validation) {
+        int w = snprintf(val, sizeof val, " - val_loss: %.4f", e->val_loss);
+        fmt_metrics(val + w, sizeof val - (size_t)w, e->n_metrics, e->metric_names,
+                    e->val_metrics, "val_", e->val_acc);
+    }
     if (b->tty) {
         char bar[BAR_WIDTH + 1];
         fill_bar(bar, p->steps, p->steps);
@@ -69,8 +92,8 @@ static void draw_epoch(cg_progress_bar *b, const cg_progress *p)
     } else {
         fprintf(f, "Epoch %d/%d", e->epoch, e->epochs);
     }
-    fprintf(f, " - %.1fs - loss: %.4f - acc: %.4f%s - %.0f examples/s\n", e->seconds,
-            e->train_loss, e->train_acc, val, e->examples_per_second);
+    fprintf(f, " - %.1fs - loss: %.4f%s%s - %.0f examples/s\n", e->seconds, e->train_loss, train,
+            val, e->examples_per_second);
     fflush(f);
     b->drawn = 0;
 }
