@@ -743,10 +743,16 @@ typedef struct cg_schedule_config {
     int start_epoch;              /* the phase began after this many epochs */
 } cg_schedule_config;
 
-/* The training loop. */
+/* The training loop. Epochs, batch and patience left CG_FROM_DATA (the
+ * default) follow from the number of training rows, by the rule of
+ * cg_loop_config_from_data. */
+#define CG_FROM_DATA (-1)
+#define CG_DEFAULT_UPDATES 4000
+#define CG_DEFAULT_MAX_EPOCHS 1000
+#define CG_DEFAULT_MIN_VAL 100
 typedef struct cg_loop_config {
-    int epochs;                   /* total epochs (default 10)            */
-    int batch;                    /* mini-batch size (default 128)        */
+    int epochs;                   /* total epochs                         */
+    int batch;                    /* mini-batch size                      */
     double val_split;             /* fraction held out (default 0.1)      */
     int patience;                 /* early stopping, 0 = off              */
     uint64_t seed;                /* weights, split, shuffles (default 42) */
@@ -771,8 +777,21 @@ typedef struct cg_run_config {
 } cg_run_config;
 
 /* The defaults: an MLP 256-256 ReLU, adam with its defaults, the default
- * schedule, 10 epochs of batch 128, 10% validation, seed 42, fashion-mnist. */
+ * schedule, epochs, batch and patience from the data, 10% validation,
+ * seed 42, fashion-mnist. */
 void cg_run_config_init(cg_run_config *c);
+/* Fill the loop's CG_FROM_DATA fields for n_train training rows and
+ * n_val validation rows, and say why in `why` (a sentence; "" when every
+ * field was given). The rule: a batch of about 1% of the rows as a power
+ * of two from 32 to 128 (at most the rows); enough epochs for about
+ * CG_DEFAULT_UPDATES updates (Adam's second moment averages over 1,000),
+ * from 10 to CG_DEFAULT_MAX_EPOCHS; early stopping after a tenth of the
+ * epochs (at least 5) without a better validation accuracy, the best
+ * weights restored, when there are at least CG_DEFAULT_MIN_VAL validation
+ * rows (fewer measure accuracy too coarsely to stop on); else none.
+ * cg_train applies it; a configuration stores the values it chose. */
+int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
+                             size_t why_size);
 /* Fill every default with its value (the optimizer's lr and betas, the
  * schedule's horizon = the run's epochs) and check the whole: a value out
  * of range, a hyperparameter the optimizer does not use, dropout or batch
@@ -1492,6 +1511,13 @@ int cg_tune_space_add(cg_tune_space *s, const char *spec);
  * ["adam", "rmsprop"], "hidden": {"choice": ["256,256", "512"]}}. */
 int cg_tune_space_add_json(cg_tune_space *s, const char *json);
 const char *cg_tune_param_names(void);
+/* Add the space `tune` searches when none is given, around `base`: lr
+ * log-uniform over a decade either side of base's (or its optimizer's
+ * default), batch one of 32, 64, 128, 256, weight_decay log-uniform in
+ * [1e-6, 1e-2], and for a model with hidden layers, their width (units,
+ * log-uniform integers from a quarter to twice base's widest, the layer
+ * count kept) and dropout uniform in [0, 0.5]. */
+int cg_tune_space_default(cg_tune_space *s, const cg_run_config *base);
 /* The parameter named `name`, or -1. */
 int cg_tune_space_find(const cg_tune_space *s, const char *name);
 /* A parameter's value as text (choice string, integer, or %.10g), and a

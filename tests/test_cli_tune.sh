@@ -40,7 +40,14 @@ expect_usage() {
     [ $rc -eq 2 ] || fail "cgrad tune $*: exit $rc, expected 2"
     grep -q -- "$needle" "$tmp/err" || fail "cgrad tune $*: stderr lacks '$needle': $(cat "$tmp/err")"
 }
-expect_usage "no search space" "${data[@]}"
+# No space given: the default space around the base, printed at start.
+"$cgrad" tune "${data[@]}" --trials 2 --jobs 1 --out "$tmp/default" --json -- --hidden 16 \
+    >"$tmp/out" 2>"$tmp/err" || fail "tune with the default space: $(cat "$tmp/err")"
+for p in "lr=loguniform:0.0001:0.01" "batch=choice:32|64|128|256" "weight_decay=" \
+    "units=intlog:4:32" "layers=choice:1" "dropout=uniform:0:0.5"; do
+    grep -qF -- "$p" "$tmp/err" || fail "default space lacks $p: $(cat "$tmp/err")"
+done
+[ "$(wc -l <"$tmp/default/results.jsonl")" = 2 ] || fail "default space: not 2 trials"
 expect_usage "unknown parameter 'speed'" "${data[@]}" --param speed=uniform:0:1
 expect_usage "unknown distribution 'normal'" "${data[@]}" --param lr=normal:0:1
 expect_usage "below" "${data[@]}" --param lr=loguniform:1:1e-3

@@ -184,9 +184,11 @@ static const cli_flag flags[] = {
      .help = "linear learning-rate warm-up over the first STEPS updates (default 0)"},
     {.name = "--epochs", .value = "N", .set = cli_set_int, .offset = CFG(loop.epochs), .lo = 1,
      .hi = 1000000, .field = "loop.epochs", .resume = CLI_RESUME_OK, .example = "2",
-     .help = "passes over the training set (default 10); with --resume, the total"},
+     .help = "passes over the training set; with --resume, the total (default: from\n"
+             "the data, enough for about 4,000 updates, 10 to 1000 epochs)"},
     {.name = "--batch", .value = "N", .set = cli_set_int, .offset = CFG(loop.batch), .lo = 1,
-     .hi = 1 << 24, .field = "loop.batch", .example = "64", .help = "mini-batch size (default 128)"},
+     .hi = 1 << 24, .field = "loop.batch", .example = "64", .help = "mini-batch size (default: from the data, about 1% of the training\n"
+             "rows as a power of two from 32 to 128)"},
     {.name = "--val-split", .value = "F", .set = cli_set_double, .offset = CFG(loop.val_split),
      .lo = 0, .hi = 0.999999, .field = "loop.val_split", .example = "0.2",
      .help = "fraction held out for validation, in [0, 1) (default 0.1)"},
@@ -194,7 +196,8 @@ static const cli_flag flags[] = {
      .hi = 1000000, .field = "loop.patience", .resume = CLI_RESUME_OK, .example = "3",
      .unused_example = "--val-split 0 --patience 3",
      .help = "stop after N epochs without a better validation accuracy and restore\n"
-             "the best weights (default 0 = off)"},
+             "the best weights; 0 = off (default: from the data, a tenth of the epochs,\n"
+             "5 to 20, when there is a validation split)"},
     {.name = "--seed", .value = "N", .set = cli_set_u64, .offset = CFG(loop.seed), .example = "7",
      .help = "seed for initial weights, split and shuffling (default 42)"},
     {.name = "--subset", .value = "N", .set = cli_set_int, .offset = CFG(loop.subset), .lo = 1,

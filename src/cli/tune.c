@@ -455,7 +455,18 @@ int cli_tune(int argc, char **argv)
         return CLI_OK;
     }
     if (rc == 0 && !t->have_space) {
-        rc = cli_usage("tune", "no search space: give --param NAME=DIST:ARGS or --space FILE");
+        /* No space given: the default one, around the trials' base. */
+        if (cg_tune_space_default(&t->o.space, &t->train.cfg))
+            rc = cli_config_error(&cli_tune_flags, cg_last_error());
+        else if (!t->quiet) {
+            fprintf(stderr, "cgrad tune: no --param or --space: searching the default space:");
+            for (int i = 0; i < t->o.space.n; i++) {
+                char range[512];
+                cg_tune_describe(&t->o.space.p[i], range, (int)sizeof range);
+                fprintf(stderr, "%s %s=%s", i ? "," : "", t->o.space.p[i].name, range);
+            }
+            fprintf(stderr, "\n");
+        }
     }
     if (rc) goto done;
     const int rank = cg_dist_rank(cli_dist), size = cg_dist_size(cli_dist);

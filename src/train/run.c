@@ -194,10 +194,6 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     /* The stored configuration says what the run did: bytes (images) are
      * only scaled by default, floats (tables) standardised. */
     if (c.data.standardize < 0) c.data.standardize = s.full.x_u8 == NULL;
-    if (!(s.config_json = cg_run_config_to_json(&c))) {
-        rc = cg_last_error_code();
-        goto done;
-    }
     int n_classes = s.full.n_classes;
     if (has_test && s.test.n_classes > n_classes) n_classes = s.test.n_classes;
     if (n_classes < 2) n_classes = 2;
@@ -224,6 +220,14 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         subset = *train; /* a view of the first rows; freed with its owner */
         subset.n = c.loop.subset;
         train = &subset;
+    }
+    /* Epochs, batch and patience not given follow from the rows trained
+     * on; the stored configuration holds the values chosen. */
+    char why[512];
+    if (cg_loop_config_from_data(&c.loop, train->n, val ? val->n : 0, why, sizeof why) || cg_run_config_resolve(&c) ||
+        !(s.config_json = cg_run_config_to_json(&c))) {
+        rc = cg_last_error_code();
+        goto done;
     }
     if (c.loop.patience > 0 && !val) {
         rc = cg_error(CG_ERR_ARG, "loop.patience: the validation split of %d rows is empty", s.full.n);
@@ -283,6 +287,7 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d classes",
              c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes);
         note_summary(opt, s.model);
+        if (why[0]) note(opt, "defaults from the data: %s", why);
         if (opt->resume)
             note(opt, "resumed from %s after epoch %d (step %ld)%s%s", opt->resume, s.info.epoch,
                  s.info.step, opt->out ? "; writing to " : "", opt->out ? opt->out : "");

@@ -9,13 +9,15 @@
 #include "optim/config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static void loop_init(cg_loop_config *lc)
 {
     memset(lc, 0, sizeof *lc);
-    lc->epochs = 10;
-    lc->batch = 128;
+    lc->epochs = CG_FROM_DATA;
+    lc->batch = CG_FROM_DATA;
+    lc->patience = CG_FROM_DATA;
     lc->val_split = 0.1;
     lc->seed = 42;
 }
@@ -34,13 +36,14 @@ void cg_run_config_init(cg_run_config *c)
 static int loop_resolve(const cg_run_config *c)
 {
     const cg_loop_config *lc = &c->loop;
-    if (lc->epochs < 1 || lc->epochs > 1000000)
+    if (lc->epochs != CG_FROM_DATA && (lc->epochs < 1 || lc->epochs > 1000000))
         return cg_error(CG_ERR_ARG, "loop.epochs: %d must be in [1, 1000000]", lc->epochs);
-    if (lc->batch < 1 || lc->batch > (1 << 24))
+    if (lc->batch != CG_FROM_DATA && (lc->batch < 1 || lc->batch > (1 << 24)))
         return cg_error(CG_ERR_ARG, "loop.batch: %d must be in [1, %d]", lc->batch, 1 << 24);
     if (!(lc->val_split >= 0 && lc->val_split < 1))
         return cg_error(CG_ERR_ARG, "loop.val_split: %g must be in [0, 1)", lc->val_split);
-    if (lc->patience < 0) return cg_error(CG_ERR_ARG, "loop.patience: %d is negative", lc->patience);
+    if (lc->patience < 0 && lc->patience != CG_FROM_DATA)
+        return cg_error(CG_ERR_ARG, "loop.patience: %d is negative", lc->patience);
     if (lc->patience > 0 && lc->val_split == 0)
         return cg_error(CG_ERR_ARG, "loop.patience: early stopping needs a validation split "
                                     "(loop.val_split > 0)");
@@ -57,10 +60,69 @@ int cg_run_config_resolve(cg_run_config *c)
     if (cg_model_config_resolve(&c->model) || cg_optim_config_resolve(&c->optim) ||
         loop_resolve(c) || cg_data_config_resolve(&c->data))
         return CG_ERR_ARG;
+    /* The schedule's horizon is the run's length: known once the data is
+     * (cg_run_config_from_data). */
+    if (c->loop.epochs == CG_FROM_DATA) return CG_OK;
     if (c->schedule.start_epoch >= c->loop.epochs)
         return cg_error(CG_ERR_ARG, "schedule.start_epoch: %d is not before the last epoch (%d)",
                         c->schedule.start_epoch, c->loop.epochs);
     return cg_schedule_config_resolve(&c->schedule, c->loop.epochs) ? CG_ERR_ARG : CG_OK;
+}
+
+/* Defaults from the data's shape. Adam's second moment averages over
+ * 1 / (1 - beta2) = 1,000 updates, so a run needs a few of those spans to
+ * settle whatever the data: CG_DEFAULT_UPDATES. A batch of about 1% of
+ * the rows keeps an epoch at ~100 updates, between 32 rows (below that a
+ * step is too short to vectorise and too noisy) and 128 (beyond that, on
+ * a CPU, fewer updates buy nothing); the epochs are what those updates
+ * take, at least 10 passes over every row and at most CG_DEFAULT_MAX_EPOCHS;
+ * early stopping (on the validation split, the best weights restored)
+ * waits a tenth of the budget, at least 5 epochs, so the budget is an
+ * upper bound, not a count to sit through. Over fewer than
+ * CG_DEFAULT_MIN_VAL validation rows, accuracy moves in steps over 1%: it
+ * soon ties its best and stops improving, and restoring that early best
+ * would undo most of the training, so there is none. */
+int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
+                             size_t why_size)
+{
+    if (!lc) return cg_error(CG_ERR_ARG, "cg_loop_config_from_data: NULL configuration");
+    if (n_train < 1) n_train = 1;
+    const int auto_batch = lc->batch == CG_FROM_DATA, auto_epochs = lc->epochs == CG_FROM_DATA,
+              auto_patience = lc->patience == CG_FROM_DATA;
+    if (auto_batch) {
+        long b = 32;
+        while (b < 128 && 2 * b <= n_train / 100) b *= 2;
+        lc->batch = (int)(b < n_train ? b : n_train);
+    }
+    if (auto_epochs) {
+        long steps = (n_train + lc->batch - 1) / lc->batch;
+        long e = (CG_DEFAULT_UPDATES + steps - 1) / steps;
+        lc->epochs = (int)(e < 10 ? 10 : e > CG_DEFAULT_MAX_EPOCHS ? CG_DEFAULT_MAX_EPOCHS : e);
+    }
+    if (auto_patience) {
+        int p = lc->epochs / 10;
+        lc->patience = n_val >= CG_DEFAULT_MIN_VAL ? (p < 5 ? 5 : p) : 0;
+    }
+    if (why && why_size) {
+        int k = snprintf(why, why_size, "%ld training rows:", n_train);
+        const char *sep = " ";
+        if (auto_batch && k >= 0 && (size_t)k < why_size)
+            k += snprintf(why + k, why_size - (size_t)k, "%sbatch %d (about 1%% of the rows, 32 to 128)",
+                          sep, lc->batch), sep = ", ";
+        if (auto_epochs && k >= 0 && (size_t)k < why_size)
+            k += snprintf(why + k, why_size - (size_t)k, "%sup to %d epochs (about %d updates, 10 to %d epochs)",
+                          sep, lc->epochs, CG_DEFAULT_UPDATES, CG_DEFAULT_MAX_EPOCHS), sep = ", ";
+        if (auto_patience && k >= 0 && (size_t)k < why_size) {
+            if (lc->patience)
+                snprintf(why + k, why_size - (size_t)k, "%sstop after %d epochs without a better "
+                         "validation accuracy (the best weights restored)", sep, lc->patience);
+            else
+                snprintf(why + k, why_size - (size_t)k, "%sno early stopping (%ld validation rows, "
+                         "fewer than %d)", sep, n_val, CG_DEFAULT_MIN_VAL);
+        }
+        if (!auto_batch && !auto_epochs && !auto_patience) why[0] = 0;
+    }
+    return CG_OK;
 }
 
 static cJSON *loop_json(const cg_loop_config *lc)
@@ -82,10 +144,10 @@ static int loop_read(const cJSON *o, const char *where, cg_loop_config *lc)
     static const char *const keys[] = {"epochs", "batch", "val_split", "patience", "seed", "subset",
                                        "sync_bn", NULL};
     if (cg_json_object(o, where) || cg_json_known_keys(o, where, keys) ||
-        cg_json_int(o, where, "epochs", 1, 1000000, &lc->epochs) ||
-        cg_json_int(o, where, "batch", 1, 1 << 24, &lc->batch) ||
+        cg_json_int(o, where, "epochs", CG_FROM_DATA, 1000000, &lc->epochs) ||
+        cg_json_int(o, where, "batch", CG_FROM_DATA, 1 << 24, &lc->batch) ||
         cg_json_number(o, where, "val_split", &lc->val_split) ||
-        cg_json_int(o, where, "patience", 0, 1000000, &lc->patience) ||
+        cg_json_int(o, where, "patience", CG_FROM_DATA, 1000000, &lc->patience) ||
         cg_json_u64(o, where, "seed", &lc->seed) ||
         cg_json_int(o, where, "subset", 0, 2147483647, &lc->subset) ||
         cg_json_bool(o, where, "sync_bn", &lc->sync_bn))

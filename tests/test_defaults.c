@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/* test_defaults.c: the data-derived defaults of the training loop
+ * (cg_loop_config_from_data): the rule's properties over data shapes from
+ * a few dozen to a few hundred thousand rows, flags given kept as they are,
+ * and default-flag training on synthetic tables of different shapes
+ * (rows, features, classes) reaching a floor. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#include "cgrad.h"
+#include "check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void rule_over_shapes(void)
+{
+    static const long rows[] = {1, 20, 40, 100, 412, 1000, 3000, 6400, 12800, 54000, 300000};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        long n = rows[i];
+        cg_run_config c;
+        cg_run_config_init(&c);
+        char why[512];
+        long n_val = n / 9; /* the default split's */
+        CHECK(cg_loop_config_from_data(&c.loop, n, n_val, why, sizeof why) == CG_OK);
+        int b = c.loop.batch, e = c.loop.epochs, p = c.loop.patience;
+        /* A power of two from 32 to 128, never more than the rows. */
+        CHECK(b >= 1 && b <= 128);
+        CHECK(b == n || (b >= 32 && (b & (b - 1)) == 0));
+        CHECK(b <= n);
+        /* About 1%: the power of two at or below n / 100, within bounds. */
+        if (n >= 32) CHECK(b == 32 || b <= n / 100);
+        if (n >= 32) CHECK(b == 128 || 2 * b > n / 100);
+        /* Enough updates, unless the epoch bounds say otherwise. */
+        long steps = (n + b - 1) / b, updates = steps * e;
+        CHECK(e >= 10 && e <= CG_DEFAULT_MAX_EPOCHS);
+        CHECK(updates >= CG_DEFAULT_UPDATES || e == CG_DEFAULT_MAX_EPOCHS);
+        CHECK(e == 10 || updates < CG_DEFAULT_UPDATES + steps);
+        /* Early stopping a tenth of the budget, at least 5 epochs, when
+         * the validation rows can measure accuracy finely enough. */
+        if (n_val >= CG_DEFAULT_MIN_VAL) CHECK(p >= 5 && (p == 5 || p == e / 10));
+        else CHECK(p == 0);
+        /* The sentence says what was chosen. */
+        char want[64];
+        snprintf(want, sizeof want, "batch %d", b);
+        CHECK(strstr(why, want) != NULL);
+        snprintf(want, sizeof want, "up to %d epochs", e);
+        CHECK(strstr(why, want) != NULL);
+        snprintf(want, sizeof want, "stop after %d epochs", p);
+        CHECK(strstr(why, p ? want : "no early stopping") != NULL);
+    }
+    /* Values given win; no validation split, no early stopping. */
+    cg_run_config c;
+    cg_run_config_init(&c);
+    c.loop.batch = 7;
+    c.loop.val_split = 0;
+    char why[512];
+    CHECK(cg_loop_config_from_data(&c.loop, 5000, 0, why, sizeof why) == CG_OK);
+    CHECK(c.loop.batch == 7);
+    CHECK(c.loop.epochs == 10); /* 715 updates an epoch: 10 passes at least */
+    CHECK(c.loop.patience == 0);
+    CHECK(strstr(why, "no early stopping") != NULL && strstr(why, "batch") == NULL);
+    cg_run_config_init(&c);
+    c.loop.batch = 64, c.loop.epochs = 3, c.loop.patience = 0;
+    CHECK(cg_loop_config_from_data(&c.loop, 5000, 555, why, sizeof why) == CG_OK);
+    CHECK(c.loop.batch == 64 && c.loop.epochs == 3 && c.loop.patience == 0 && why[0] == 0);
+    /* Unresolved, the configuration still checks; its JSON keeps "from the data". */
+    cg_run_config_init(&c);
+    CHECK(cg_run_config_resolve(&c) == CG_OK);
+    char *json = cg_run_config_to_json(&c);
+    CHECK(json != NULL);
+    cg_run_config back;
+    CHECK(cg_run_config_from_json(json, &back) == CG_OK);
+    CHECK(back.loop.epochs == CG_FROM_DATA && back.loop.batch == CG_FROM_DATA &&
+          back.loop.patience == CG_FROM_DATA);
+    cg_free_string(json);
+}
+
+/* A table of `classes` Gaussian classes (unit variance) in d dimensions,
+ * centres drawn from seed (N(0, spread^2) per coordinate), the noise from
+ * noise_seed; CSV with a header and the label last. Returns the rows
+ * (n x d) and labels, for the reference classifier. */
+static float *write_table(const char *path, int n, int d, int classes, double spread, uint64_t seed,
+                          uint64_t noise_seed, int **labels)
+{
+    FILE *f = fopen(path, "w");
+    float *x = malloc(sizeof(float) * (size_t)n * (size_t)d);
+    int *y = malloc(sizeof(int) * (size_t)n);
+    double *centre = malloc(sizeof(double) * (size_t)classes * (size_t)d);
+    CHECK(f && x && y && centre);
+    cg_rng rng;
+    cg_rng_seed(&rng, seed);
+    for (int i = 0; i < classes * d; i++) centre[i] = spread * cg_rng_normal(&rng);
+    cg_rng_seed(&rng, noise_seed);
+    for (int j = 0; j < d; j++) fprintf(f, "f%d,", j);
+    fprintf(f, "label\n");
+    for (int r = 0; r < n; r++) {
+        int k = y[r] = r % classes;
+        for (int j = 0; j < d; j++) {
+            x[(size_t)r * d + j] = (float)(centre[k * d + j] + cg_rng_normal(&rng));
+            fprintf(f, "%.9g,", x[(size_t)r * d + j]);
+        }
+        fprintf(f, "%d\n", k);
+    }
+    free(centre);
+    fclose(f);
+    *labels = y;
+    return x;
+}
+
+/* The reference: nearest class mean, learned from the training rows
+ * (close to the best possible for Gaussian classes of one variance). */
+static double nearest_centroid(const float *xtr, const int *ytr, const float *xte, const int *yte,
+                               int n, int d, int classes)
+{
+    double *m = calloc((size_t)classes * (size_t)d, sizeof(double));
+    int *count = calloc((size_t)classes, sizeof(int));
+    for (int r = 0; r < n; r++) {
+        count[ytr[r]]++;
+        for (int j = 0; j < d; j++) m[ytr[r] * d + j] += xtr[(size_t)r * d + j];
+    }
+    for (int k = 0; k < classes; k++)
+        for (int j = 0; j < d; j++) m[k * d + j] /= count[k] ? count[k] : 1;
+    int right = 0;
+    for (int r = 0; r < n; r++) {
+        int best = 0;
+        double best_d = INFINITY;
+        for (int k = 0; k < classes; k++) {
+            double s = 0;
+            for (int j = 0; j < d; j++) {
+                double e = xte[(size_t)r * d + j] - m[k * d + j];
+                s += e * e;
+            }
+            if (s < best_d) best_d = s, best = k;
+        }
+        right += best == yte[r];
+    }
+    free(m);
+    free(count);
+    return (double)right / n;
+}
+
+/* Default flags (only the data; a linear model, for the test's time) on
+ * tables of different shapes: rows, features and classes. The defaults
+ * must train the model to near the reference classifier: within 0.08 of
+ * its accuracy on fresh rows. Too few updates, too large a batch or
+ * early stopping on noise would each fall short on one shape or another. */
+static void train_shapes(void)
+{
+    struct { int n, d, classes; double spread; } shapes[] = {
+        {60, 2, 2, 1.5},         /* a few dozen rows                    */
+        {600, 20, 5, 0.6},       /* a small table                       */
+        {3000, 200, 20, 0.25},   /* many features and classes           */
+        {20000, 8, 3, 0.7},      /* many rows, few features             */
+    };
+    char dir[] = "/tmp/cgrad_defaults_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int n = shapes[i].n, d = shapes[i].d, classes = shapes[i].classes;
+        char train[256], test[256];
+        snprintf(train, sizeof train, "%s/train%zu.csv", dir, i);
+        snprintf(test, sizeof test, "%s/test%zu.csv", dir, i);
+        int *ytr, *yte;
+        float *xtr = write_table(train, n, d, classes, shapes[i].spread, 1 + i, 100, &ytr);
+        float *xte = write_table(test, n, d, classes, shapes[i].spread, 1 + i, 200, &yte);
+        double ref = nearest_centroid(xtr, ytr, xte, yte, n, d, classes);
+        cg_run_config c;
+        cg_run_config_init(&c);
+        snprintf(c.data.source, sizeof c.data.source, "%s", train);
+        snprintf(c.data.test, sizeof c.data.test, "%s", test);
+        c.model.n_hidden = 0;
+        cg_train_result r;
+        int rc = cg_train(&c, NULL, &r);
+        CHECK(rc == CG_OK);
+        if (rc) fprintf(stderr, "%s\n", cg_last_error());
+        printf("%d rows x %d features, %d classes: %d epochs trained, test accuracy %.3f "
+               "(nearest class mean %.3f)\n", n, d, classes, r.fit.epochs, r.test_acc, ref);
+        CHECK(r.test_acc >= ref - 0.08);
+        free(xtr), free(ytr), free(xte), free(yte);
+        remove(train);
+        remove(test);
+    }
+    rmdir(dir);
+}
+
+int main(void)
+{
+    rule_over_shapes();
+    train_shapes();
+    CHECK_DONE();
+}
