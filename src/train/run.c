@@ -171,6 +171,14 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     memset(&r, 0, sizeof r);
     r.test_loss = r.test_acc = NAN;
     cg_run_config c = *config;
+    /* A model without hidden layers is convex, and on standardised inputs
+     * its weights grow to several units; Adam (and RMSprop, SGD) move a
+     * weight about lr per update, so its deep-network default would cover
+     * that distance only in far more updates than the default budget:
+     * unless given, such a model takes ten times the optimizer's rate. */
+    const int linear_lr = !opt->resume && isnan(c.optim.lr) && c.model.n_hidden == 0;
+    if (linear_lr)
+        c.optim.lr = 10 * cg_optimizer_default(c.optim.name[0] ? c.optim.name : "adam", "lr");
     if (cg_run_config_resolve(&c)) return cg_last_error_code();
     run_state s;
     memset(&s, 0, sizeof s);
@@ -288,6 +296,10 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
              c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes);
         note_summary(opt, s.model);
         if (why[0]) note(opt, "defaults from the data: %s", why);
+        if (linear_lr)
+            note(opt, "learning rate %g: ten times %s's default, for a model without hidden layers "
+                      "(convex: larger steps are safe, and its weights have far to go)",
+                 c.optim.lr, c.optim.name);
         if (opt->resume)
             note(opt, "resumed from %s after epoch %d (step %ld)%s%s", opt->resume, s.info.epoch,
                  s.info.step, opt->out ? "; writing to " : "", opt->out ? opt->out : "");
