@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # test_cli_tune.sh BUILD_DIR: `cgrad tune` end to end on a small CSV:
 # usage errors, two rounds with --jobs 2, a diverging trial recorded as
-# failed, the same results with --jobs 1, the best command reproducing its
+# diverged (never the best), the same results with --jobs 1, the best command reproducing its
 # accuracy, --resume after Ctrl-C running only unfinished trials, plots and
 # `cgrad watch`.
 set -u
@@ -55,7 +55,7 @@ expect_usage "cannot read" "${data[@]}" --space "$tmp/missing.json"
 [ ! -e tune-out ] || fail "a usage error created tune-out"
 "$cgrad" tune --help | grep -q "one_minus_log" || fail "tune --help lacks the spec format"
 
-# A space from a file and flags; lr 1e6 diverges, so some trials fail.
+# A space from a file and flags; lr 1e6 diverges, so some trials are diverged.
 cat >"$tmp/space.json" <<'EOF'
 {"lr": {"choice": [0.05, 0.2, 1e6]}, "units": "intlog:4:32"}
 EOF
@@ -65,7 +65,7 @@ common=("${data[@]}" --space "$tmp/space.json" --param 'optimizer=choice:sgd,mom
 "$cgrad" tune "${common[@]}" --jobs 2 --out "$tmp/a" >"$tmp/a.out" 2>"$tmp/a.err"
 rc=$?
 [ $rc -eq 0 ] || fail "tune --jobs 2: exit $rc: $(cat "$tmp/a.err")"
-python3 - "$tmp/a" <<'PY' || fail "results.jsonl checks"
+python3 - "$tmp/a" "$tmp/a.out" <<'PY' || fail "results.jsonl checks"
 import json, sys
 d = sys.argv[1]
 rows = [json.loads(l) for l in open(f"{d}/results.jsonl")]
@@ -83,10 +83,15 @@ for r in rows:
         assert 0 <= r["val_accuracy"] <= 1 and r["seconds"] > 0, r
         assert r["reason"] is None, r
     else:
-        assert r["status"] == "failed" and "diverged" in r["reason"], r
-failed = [r for r in rows if r["status"] == "failed"]
+        assert r["status"] == "diverged" and "diverged" in r["reason"], r
+        assert "lower learning rate" in r["reason"], r
+diverged = [r for r in rows if r["status"] == "diverged"]
 # A choice is recorded as its string, as given.
-assert failed and all(float(r["params"]["lr"]) == 1e6 for r in failed), failed
+assert diverged and all(float(r["params"]["lr"]) == 1e6 for r in diverged), diverged
+# The summary counts them and never names one as the best.
+summary = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+assert summary["diverged"] == len(diverged) and summary["failed"] == 0, summary
+assert summary["best_id"] not in {r["id"] for r in diverged}, summary
 assert all(r["status"] == "ok" for r in rows if float(r["params"]["lr"]) != 1e6)
 # Round 1 samples only among the choices the best of round 0 used.
 best = sorted((r for r in rows if r["round"] == 0 and r["status"] == "ok"),

@@ -35,7 +35,7 @@ PY
 [ -s "$tmp/train.csv" ] || { echo "cannot generate CSV data" >&2; exit 1; }
 
 # Two rounds, so the second round's ranges come from records both ranks
-# found; lr 1e6 diverges, so failed trials travel between ranks too.
+# found; lr 1e6 diverges, so diverged trials travel between ranks too.
 common=(--data "$tmp/train.csv" --test "$tmp/test.csv" --param 'lr=choice:0.05,0.2,1e6'
         --param units=intlog:4:32 --param 'optimizer=choice:sgd,momentum' --trials 5
         --rounds 2 --keep 2 --seed 3 --threads 1 --epochs 2 --quiet --json
@@ -58,7 +58,7 @@ def load(p):
                    r["test_accuracy"]) for r in map(json.loads, open(p)))
 m, j = load(sys.argv[1]), load(sys.argv[2])
 assert len(m) == 10 and [r[0] for r in m] == list(range(10)), m  # each trial once
-assert any(r[5] == "failed" for r in m) and any(r[5] == "ok" for r in m), m
+assert any(r[5] == "diverged" for r in m) and any(r[5] == "ok" for r in m), m
 assert m == j, (m, j)
 # Rank r ran the trials k % 2 == r of each round (all were to do), once.
 for r in map(json.loads, open(sys.argv[1])):

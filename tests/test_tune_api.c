@@ -3,7 +3,8 @@
  * cg_tune_options_init, cg_tune_space_add, cg_tune on Gaussian blobs
  * written to a CSV. Checks the records (count, ids, epochs, statuses), the
  * ranking and the best trial, results.jsonl, events, a resumed search that
- * runs nothing again, and the usage errors. */
+ * runs nothing again, a diverging trial (lr 1e6) recorded as diverged and
+ * never the best, and the usage errors. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "check.h"
 
@@ -100,7 +101,7 @@ int main(void)
     CHECK(rc == CG_OK);
     if (rc) fprintf(stderr, "cg_tune: %s\n", cg_last_error());
     CHECK(res.n_records == 4);
-    CHECK(res.n_ok == 4 && res.n_failed == 0 && res.n_stopped == 0);
+    CHECK(res.n_ok == 4 && res.n_failed == 0 && res.n_stopped == 0 && res.n_diverged == 0);
     CHECK(!res.interrupted);
     CHECK(ev.rounds == 1 && ev.done == 4);
     int seen = 0;
@@ -110,6 +111,7 @@ int main(void)
         seen |= 1 << r->id;
         CHECK(r->round == 0 && r->index == r->id);
         CHECK(r->status == CG_TRIAL_OK);
+        CHECK(strcmp(cg_tune_status_name(r->status), "ok") == 0);
         CHECK(r->n_epochs == 2 && r->epochs[1].epoch == 2);
         CHECK(r->val_acc >= 0 && r->val_acc <= 1);
         CHECK(r->test_acc >= 0 && r->test_acc <= 1);
@@ -141,6 +143,40 @@ int main(void)
     CHECK(res.n_records == 4 && res.n_ok == 4 && res.best >= 0);
     CHECK(count_lines(results, "\"id\"") == 4);
     cg_tune_result_free(&res);
+
+    /* An absurd learning rate diverges: its trials are recorded as such
+     * (in the result and the file), with the advice, and are never best. */
+    char out2[300], results2[320];
+    snprintf(out2, sizeof out2, "%s/diverge", dir);
+    snprintf(results2, sizeof results2, "%s/results.jsonl", out2);
+    o.out = out2;
+    o.resume = 0;
+    o.space = (cg_tune_space){0};
+    o.base.optim.lr = NAN;
+    CHECK(cg_tune_space_add(&o.space, "lr=choice:0.05,1e6") == CG_OK);
+    CHECK(cg_tune(&o, &res) == CG_OK);
+    CHECK(res.n_records == 4 && res.n_diverged >= 1 && res.n_ok >= 1);
+    CHECK(res.n_ok + res.n_diverged == 4);
+    for (int i = 0; i < res.n_records; i++) {
+        const cg_tune_record *r = &res.records[i];
+        int big = r->config.optim.lr == 1e6;
+        CHECK(r->status == (big ? CG_TRIAL_DIVERGED : CG_TRIAL_OK));
+        if (big) CHECK(strstr(r->reason, "diverged") && strstr(r->reason, "lower learning rate"));
+    }
+    CHECK(res.best >= 0 && res.records[res.best].status == CG_TRIAL_OK);
+    for (int k = 0; res.ranking && k < res.n_records; k++) /* diverged ones rank last */
+        if (res.records[res.ranking[k]].status == CG_TRIAL_DIVERGED)
+            CHECK(k >= res.n_ok);
+    CHECK(count_lines(results2, "\"status\":\"diverged\"") == res.n_diverged);
+    cg_tune_result_free(&res);
+    /* Read back by a resume, they stay diverged. */
+    o.resume = 1;
+    CHECK(cg_tune(&o, &res) == CG_OK);
+    CHECK(res.n_records == 4 && res.n_diverged >= 1 && res.n_ok + res.n_diverged == 4);
+    CHECK(res.best >= 0 && res.records[res.best].status == CG_TRIAL_OK);
+    cg_tune_result_free(&res);
+    CHECK(strcmp(cg_tune_status_name(CG_TRIAL_DIVERGED), "diverged") == 0);
+    CHECK(strcmp(cg_tune_status_name(99), "unknown") == 0);
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -12,7 +12,13 @@
 #include "internal.h"
 #include "tune/engine.h"
 
-static const char *const status_names[] = {"ok", "failed", "stopped"};
+static const char *const status_names[] = {"ok", "failed", "stopped", "diverged"};
+#define N_STATUS ((int)(sizeof status_names / sizeof *status_names))
+
+const char *cg_tune_status_name(int status)
+{
+    return status >= 0 && status < N_STATUS ? status_names[status] : "unknown";
+}
 
 static void add_number_or_null(cJSON *o, const char *key, double v)
 {
@@ -40,7 +46,7 @@ char *tune_record_json(const tune_search *s, const cg_tune_record *r)
             cJSON_AddNumberToObject(params, p->name, r->point.v[i]);
         }
     }
-    cJSON_AddStringToObject(o, "status", status_names[r->status]);
+    cJSON_AddStringToObject(o, "status", cg_tune_status_name(r->status));
     if (r->reason[0]) cJSON_AddStringToObject(o, "reason", r->reason);
     else cJSON_AddNullToObject(o, "reason");
     add_number_or_null(o, "val_accuracy", r->val_acc);
@@ -101,7 +107,7 @@ static int parse_record(const tune_search *s, const cJSON *o, cg_tune_record *r,
     r->seconds = number(o, "seconds");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
     r->status = CG_TRIAL_FAILED;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_STATUS; i++)
         if (cJSON_IsString(st) && strcmp(st->valuestring, status_names[i]) == 0) r->status = i;
     const cJSON *reason = cJSON_GetObjectItemCaseSensitive(o, "reason");
     if (cJSON_IsString(reason)) snprintf(r->reason, sizeof r->reason, "%s", reason->valuestring);

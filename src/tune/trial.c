@@ -21,6 +21,10 @@
 #include "internal.h"
 #include "tune/engine.h"
 
+/* The child's exit status when cg_train reports CG_ERR_DIVERGED (as the
+ * CLI's exit code for it). */
+#define DIVERGED_EXIT 3
+
 double tune_now(void)
 {
     struct timespec ts;
@@ -68,7 +72,7 @@ static void run_child(const tune_search *s, const tune_trial *t, int fo, int fe)
     int rc = cg_train(&t->rec.config, &to, &r);
     if (rc) {
         dprintf(fe, "%s\n", cg_last_error());
-        _exit(rc == CG_ERR_NUMERIC ? 3 : 1);
+        _exit(rc == CG_ERR_DIVERGED ? DIVERGED_EXIT : 1);
     }
     cJSON *o = cJSON_CreateObject();
     char *line = NULL;
@@ -227,7 +231,8 @@ static void finish(tune_trial *t, int status)
         r->status = CG_TRIAL_OK;
         return;
     }
-    r->status = CG_TRIAL_FAILED;
+    r->status = WIFEXITED(status) && WEXITSTATUS(status) == DIVERGED_EXIT ? CG_TRIAL_DIVERGED
+                                                                          : CG_TRIAL_FAILED;
     snprintf(path, sizeof path, "%s/stderr.txt", t->dir);
     last_line(path, r->reason, sizeof r->reason);
     if (!r->reason[0]) {
