@@ -28,8 +28,11 @@ int cg_json_number(const cJSON *o, const char *where, const char *key, double *o
         *out = NAN;
         return CG_OK;
     }
-    if (!cJSON_IsNumber(v))
-        return cg_error(CG_ERR_FORMAT, "configuration: \"%s.%s\" must be a number", where, key);
+    /* 1e400 parses as infinity: not a value a configuration can hold (and
+     * one it would write back as null). */
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return cg_error(CG_ERR_FORMAT, "configuration: \"%s.%s\" must be a finite number", where,
+                        key);
     *out = v->valuedouble;
     return CG_OK;
 }

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "nn/model.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,13 +176,25 @@ cg_model *cg_model_from_spec(const char *json)
         goto done;
     if (cJSON_IsString(seed)) {
         char *end;
+        errno = 0;
         s = strtoull(seed->valuestring, &end, 10);
-        if (*end || !*seed->valuestring) {
+        /* strtoull takes "-1" and " 1" too (and clamps what overflows):
+         * only digits, within 64 bits, are a seed. */
+        if (*end || errno || !(*seed->valuestring >= '0' && *seed->valuestring <= '9')) {
             cg_error(CG_ERR_FORMAT, "model spec: \"seed\" is not an unsigned integer");
             goto done;
         }
-    } else if (cJSON_IsNumber(seed) && seed->valuedouble >= 0) {
-        s = (unsigned long long)seed->valuedouble;
+    } else if (cJSON_IsNumber(seed)) {
+        /* Casting a double outside [0, 2^64) is undefined: check first. */
+        double v = seed->valuedouble;
+        if (!(v >= 0 && v < 18446744073709551616.0 && v == floor(v))) {
+            cg_error(CG_ERR_FORMAT, "model spec: \"seed\" is not an unsigned integer");
+            goto done;
+        }
+        s = (unsigned long long)v;
+    } else if (seed) {
+        cg_error(CG_ERR_FORMAT, "model spec: \"seed\" is not an unsigned integer");
+        goto done;
     }
     if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 1) {
         cg_error(CG_ERR_FORMAT, "model spec: \"layers\" must be a non-empty array");
