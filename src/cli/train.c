@@ -15,7 +15,6 @@
 #include "cli/flags.h"
 #include "cli/train.h"
 
-void cli_train_help(FILE *f) { cli_print_help(f, &cli_train_flags); }
 
 void train_json_number(cJSON *o, const char *key, double v)
 {
@@ -140,7 +139,7 @@ int cli_train(int argc, char **argv)
     unsigned char given[64];
     int rc = cli_parse_flags(&cli_train_flags, argc, argv, &a, given, NULL);
     if (rc == 1) {
-        cli_train_help(stdout);
+        cli_print_help(stdout, &cli_train_flags);
         return CLI_OK;
     }
     if (rc) return rc;

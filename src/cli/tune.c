@@ -210,7 +210,6 @@ const cli_command_flags cli_tune_flags = {
     .n_flags = (int)(sizeof flags / sizeof *flags),
 };
 
-void cli_tune_help(FILE *f) { cli_print_help(f, &cli_tune_flags); }
 
 /* --- the `cgrad train` command line of a configuration --- */
 
@@ -450,7 +449,7 @@ int cli_tune(int argc, char **argv)
         rc = parse_train(t, argc - n, argv + n);
     }
     if (rc == 1) {
-        cli_tune_help(stdout);
+        cli_print_help(stdout, &cli_tune_flags);
         free(t);
         return CLI_OK;
     }
