@@ -16,7 +16,9 @@
 #include "cli/train.h"
 
 
-void train_json_number(cJSON *o, const char *key, double v)
+/* v as a JSON number, or null when it is not finite (the library's
+ * cg_json_add_number is internal to it). */
+static void train_json_number(cJSON *o, const char *key, double v)
 {
     if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
     else cJSON_AddNullToObject(o, key);

@@ -104,6 +104,12 @@ int cg_json_known_keys(const cJSON *o, const char *where, const char *const *key
     return CG_OK;
 }
 
+double cg_json_get_number(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
 void cg_json_add_number(cJSON *o, const char *key, double v)
 {
     if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
