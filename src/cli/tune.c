@@ -495,7 +495,10 @@ int cli_tune(int argc, char **argv)
                             "(continue with --resume)\n", t->out);
         rc = 128 + res.interrupted;
     }
-    if ((code == CG_OK || res.n_records) && rank == 0) report(t, &res);
+    /* What finished is reported even when the search stopped on an error,
+     * but not after a usage error: nothing ran (a refused resume may have
+     * read records back), and stdout stays empty. */
+    if ((code == CG_OK || (res.n_records && code != CG_ERR_ARG)) && rank == 0) report(t, &res);
     if (rc == CLI_OK && t->plot) rc = tune_plot_dir(t->out, t->quiet);
     if (rc == CLI_OK && res.n_records > 0 && res.n_ok == 0) rc = CLI_FAIL;
     cg_tune_result_free(&res);
