@@ -4,6 +4,7 @@
  * (cgrad export, a Python script) needs no knowledge of what cg_model adds
  * implicitly. */
 #include "internal.h"
+#include "json.h"
 #include "nn/model.h"
 
 #include <errno.h>
@@ -78,13 +79,9 @@ char *cg_model_spec(cg_model *m)
             cJSON_AddBoolToObject(out, "output", 1);
         }
     }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) return cg_error_null(CG_ERR_MEMORY, "cg_model_spec: out of memory");
-    char *copy = cg_strdup(text);
-    cJSON_free(text);
-    if (!copy) return cg_error_null(CG_ERR_MEMORY, "cg_model_spec: out of memory");
-    return copy;
+    if (!ok) cJSON_Delete(root);
+    char *text = ok ? cg_json_text(root) : NULL;
+    return text ? text : cg_error_null(CG_ERR_MEMORY, "cg_model_spec: out of memory");
 }
 
 /* An integer field in [lo, hi]; -1 with an error otherwise. */
