@@ -71,6 +71,24 @@ FUZZ_UNUSED static void fuzz_write(const char *path, const uint8_t *data, size_t
     fclose(f);
 }
 
+/* The input as a C string (the JSON readers take one); free it. An input
+ * with a NUL byte is cut there, as a string read from a file would be. */
+FUZZ_UNUSED static char *fuzz_cstr(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s) abort();
+    if (size) memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}
+
+/* A failed call keeps the error promise: a negative code and a message. */
+FUZZ_UNUSED static void fuzz_check_error(int rc)
+{
+    FUZZ_ASSERT(rc < 0);
+    FUZZ_ASSERT(cg_last_error()[0] != '\0');
+}
+
 /* What every loader promises: on error an empty data set and a message;
  * on success consistent sizes and labels below n_classes. Every value is
  * read, so ASan sees any buffer shorter than announced. */

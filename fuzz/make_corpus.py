@@ -136,3 +136,57 @@ put("safetensors", "overlap", raw_st(
     b'"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', b"\0" * 8))
 put("safetensors", "bad_len", struct.pack("<Q", 2 ** 40) + b"{}")
 put("safetensors", "not_json", struct.pack("<Q", 8) + b"{\"a\":[1,")
+
+
+# --- model spec (a checkpoint's "model" metadata, see cg_model_spec) ---
+def dense(name, units, **kw):
+    return dict(type="dense", name=name, units=units, bias=True, **kw)
+
+
+def spec(layers, n_inputs=4, n_classes=3, seed="42"):
+    return json.dumps(dict(n_inputs=n_inputs, n_classes=n_classes, seed=seed, layers=layers))
+
+
+out3 = dense("dense3", 3, output=True)
+put("model_spec", "softmax", spec([dense("dense1", 3, output=True)]))
+put("model_spec", "mlp", spec([dense("dense1", 8), dict(type="activation", name="relu1",
+                                                         activation="relu"),
+                               dense("dense2", 8), dict(type="activation", name="tanh2",
+                                                        activation="tanh"), out3]))
+put("model_spec", "bn_dropout", spec([
+    dict(dense("dense1", 5), bias=False),
+    dict(type="batch_norm", name="bn1", momentum=0.1, eps=1e-5),
+    dict(type="activation", name="sigmoid1", activation="sigmoid"),
+    dict(type="dropout", name="dropout1", rate=0.25), out3]))
+put("model_spec", "seed_number", spec([dense("dense1", 3, output=True)], seed=7))
+put("model_spec", "seed_huge", spec([dense("dense1", 3, output=True)], seed=1e30))
+put("model_spec", "wrong_output", spec([dense("dense1", 4, output=True)]))
+put("model_spec", "huge_units", spec([dense("dense1", 2 ** 24), out3], n_inputs=2 ** 30))
+put("model_spec", "unknown_layer", spec([dict(type="conv", name="c"), out3]))
+put("model_spec", "not_object", "[1, 2]")
+
+# --- run configuration (a checkpoint's "config" metadata) and optimizer
+# settings ("optimizer" metadata): both targets' inputs in one corpus ---
+cfg = {"model": {"hidden": [16, 8], "activation": "relu", "batch_norm": True, "dropout": 0.1},
+       "optim": {"name": "adamw", "lr": 0.001, "momentum": None, "beta1": 0.9, "beta2": 0.999,
+                 "eps": 1e-08, "weight_decay": 0.01, "decoupled": True, "clip_norm": 1,
+                 "clip_value": 0},
+       "schedule": {"kind": "cosine", "params": [10, 0], "warmup": 5, "start_epoch": 0},
+       "loop": {"epochs": 10, "batch": 128, "val_split": 0.1, "patience": 3, "seed": "42",
+                "subset": 0, "sync_bn": False},
+       "data": {"source": "train.csv", "test": "", "label": "y", "standardize": None}}
+put("run_config", "full", json.dumps(cfg))
+put("run_config", "defaults", json.dumps({k: {} for k in cfg}))
+put("run_config", "empty", "{}")
+put("run_config", "sgd_step", json.dumps({
+    "optim": {"name": "momentum", "lr": 0.1, "momentum": 0.9},
+    "schedule": {"kind": "step", "params": [3, 0.5], "warmup": 0, "start_epoch": 4}}))
+put("run_config", "unused_hyper", json.dumps({"optim": {"name": "sgd", "beta1": 0.9}}))
+put("run_config", "unknown_key", json.dumps({"loop": {"epochz": 3}}))
+put("run_config", "wrong_type", json.dumps({"model": {"hidden": "256"}}))
+put("run_config", "many_hidden", json.dumps({"model": {"hidden": list(range(1, 80))}}))
+put("run_config", "optimizer", json.dumps({
+    "config": cfg["optim"], "schedule": cfg["schedule"], "epoch": 2, "step": "17"}))
+put("run_config", "optimizer_rms", json.dumps({
+    "config": {"name": "rmsprop", "lr": 0.01}, "schedule": {"kind": "none"},
+    "epoch": 0, "step": "0"}))

@@ -1539,7 +1539,11 @@ typedef struct cg_tune_epoch {
     double train_loss, train_acc, val_loss, val_acc, seconds, lr;
 } cg_tune_epoch;
 
-enum { CG_TRIAL_OK, CG_TRIAL_FAILED, CG_TRIAL_STOPPED };
+/* A trial's outcome. Diverged: cg_train returned CG_ERR_DIVERGED (see
+ * cg_fit), a trial that never becomes the best (nor shapes later rounds). */
+enum { CG_TRIAL_OK, CG_TRIAL_FAILED, CG_TRIAL_STOPPED, CG_TRIAL_DIVERGED };
+/* Its name in results.jsonl: "ok", "failed", "stopped", "diverged". */
+const char *cg_tune_status_name(int status);
 
 /* One trial: finished (status), or running (in events). */
 typedef struct cg_tune_record {
@@ -1623,7 +1627,7 @@ typedef struct cg_tune_result {
     int *ranking;          /* indices into records, best first (val accuracy;
                               failed last; ties by id), n_records of them   */
     int best;              /* index of the best finished trial, or -1      */
-    int n_ok, n_failed, n_stopped;
+    int n_ok, n_failed, n_stopped, n_diverged;
     int interrupted;       /* *stop's value when it stopped the search     */
 } cg_tune_result;
 

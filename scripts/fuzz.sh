@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh [target...]     default: every fuzz/fuzz_*.c
 #
 # Environment:
-#   FUZZ_SECONDS  total time over all targets (default 100, split evenly)
+#   FUZZ_SECONDS  total time over all targets (default 100, split evenly:
+#                 each of the six targets gets about 16 s)
 #   FUZZ_OUT      build and scratch directory (default build-fuzz)
 #   FUZZ_JOBS     parallel compile jobs (default: nproc)
 #   CC            compiler (default clang; needs libclang-rt-14-dev)
@@ -60,9 +61,12 @@ cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra $san
         $(pkg-config --cflags openblas libcjson) -fopenmp"
 libs="$(pkg-config --libs openblas libcjson) -lz -lm -fopenmp"
 
-# What the loaders and the safetensors parser are built from; the linker
-# takes from the archive only the objects a target needs.
-sources=$(ls src/core/*.c src/ops/*.c src/data/*.c src/io/*.c 2>/dev/null || true)
+# What the loaders, the safetensors parser and the checkpoint's metadata
+# readers (model spec: src/nn; run configuration: src/train, src/optim) are
+# built from; the linker takes from the archive only the objects a target
+# needs.
+sources=$(ls src/core/*.c src/ops/*.c src/data/*.c src/io/*.c src/nn/*.c src/optim/*.c \
+    src/train/*.c src/dist/*.c 2>/dev/null || true)
 # fuzzer-no-link: coverage instrumentation in the library, libFuzzer's
 # main() only in the targets.
 echo "fuzz.sh: compiling the library with $cc ($(echo "$sources" | wc -l) files)" >&2

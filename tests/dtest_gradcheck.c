@@ -19,72 +19,10 @@
  * The suite walks the op table: an op with a backward and no case here,
  * or without a backward and no forward check here, fails it (the ops
  * listed in gradcheck_ops2.h have theirs in dtest_gradcheck_ops2.c). */
-#include "check.h"
+#include "gradcheck.h"
 #include "gradcheck_ops2.h"
 
-#include <cgrad.h>
-#include <stdlib.h>
-
-#define TOL 1e-6
-#define H 1e-5
-
-#define SH(...) ((const int[]){__VA_ARGS__})
-
 static int verbose;
-
-/* ---- building blocks ---- */
-
-enum { U_ANY, U_POS, U_AWAY, U_UNIT, U_WIDE };
-
-static double draw(cg_rng *r, int kind)
-{
-    double u = cg_rng_uniform(r);
-    switch (kind) {
-    case U_POS: return 0.5 + 1.5 * u;                 /* [0.5, 2)   */
-    case U_AWAY: {                                    /* +-[0.2, 1.5) */
-        double s = cg_rng_uniform(r) < 0.5 ? -1 : 1;
-        return s * (0.2 + 1.3 * u);
-    }
-    case U_UNIT: return 0.05 + 0.9 * u;               /* (0, 1)     */
-    case U_WIDE: return -3 + 6 * u;                   /* [-3, 3)    */
-    default: return -1.5 + 3 * u;                     /* [-1.5, 1.5) */
-    }
-}
-
-static size_t shape_size(int nd, const int *sh)
-{
-    size_t s = 1;
-    for (int i = 0; i < nd; i++) s *= (size_t)sh[i];
-    return s;
-}
-
-static cg_node *var(cg_graph *g, cg_rng *r, int kind, int nd, const int *sh)
-{
-    cg_real v[256];
-    size_t n = shape_size(nd, sh);
-    if (n > 256) return NULL;
-    for (size_t i = 0; i < n; i++) v[i] = (cg_real)draw(r, kind);
-    return cg_variable(g, NULL, nd, sh, v);
-}
-
-static cg_node *cst(cg_graph *g, cg_rng *r, int kind, int nd, const int *sh)
-{
-    cg_real v[256];
-    size_t n = shape_size(nd, sh);
-    if (n > 256) return NULL;
-    for (size_t i = 0; i < n; i++) v[i] = (cg_real)draw(r, kind);
-    return cg_constant(g, nd, sh, v);
-}
-
-/* sum(y * W), W random with y's (known) shape. */
-static cg_node *weigh(cg_node *y, cg_rng *r)
-{
-    if (!y) return NULL;
-    int nd = cg_node_ndim(y), sh[CG_MAX_DIMS];
-    for (int i = 0; i < nd; i++) sh[i] = cg_node_dim(y, i);
-    cg_node *w = cst(cg_node_graph(y), r, U_ANY, nd, sh);
-    return cg_sum(cg_mul(y, w));
-}
 
 /* ---- binary ops with every broadcast mode ---- */
 
@@ -371,50 +309,6 @@ static const struct gcase cases[] = {
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
 /* ---- the check ---- */
-
-/* Max relative error of cost's gradient w.r.t. every parameter of g;
- * -1 on error. *nonzero counts analytic entries that are not 0. */
-static double gradcheck(cg_graph *g, cg_node *cost, int *nonzero)
-{
-    cg_rng_seed(cg_graph_rng(g), 5);
-    if (cg_backward(cost)) return -1;
-    size_t n = cg_graph_param_count(g);
-    cg_real *p = cg_graph_params(g);
-    cg_real *an = malloc((n ? n : 1) * sizeof *an);
-    if (!an) return -1;
-    for (size_t i = 0; i < n; i++) an[i] = cg_graph_grads(g)[i];
-    double worst = 0;
-    *nonzero = 0;
-    for (size_t i = 0; i < n; i++) {
-        cg_real keep = p[i];
-        p[i] = keep + H;
-        cg_rng_seed(cg_graph_rng(g), 5);
-        if (cg_forward(cost)) { free(an); return -1; }
-        double jp = cg_node_scalar(cost);
-        p[i] = keep - H;
-        cg_rng_seed(cg_graph_rng(g), 5);
-        if (cg_forward(cost)) { free(an); return -1; }
-        double jm = cg_node_scalar(cost);
-        p[i] = keep;
-        double num = (jp - jm) / (2 * H), a = an[i];
-        double den = fmax(fmax(fabs(a), fabs(num)), 1e-3);
-        double err = fabs(a - num) / den;
-        if (err > worst) worst = err;
-        if (a != 0) (*nonzero)++;
-        if (err >= TOL)
-            fprintf(stderr, "    param %zu: analytic %.10g, numeric %.10g, rel err %.3g\n", i, a,
-                    num, err);
-    }
-    free(an);
-    return worst;
-}
-
-static int graph_has_op(cg_graph *g, const char *op)
-{
-    for (int i = 0; i < cg_graph_node_count(g); i++)
-        if (strcmp(cg_node_op(cg_graph_node(g, i)), op) == 0) return 1;
-    return 0;
-}
 
 static int in_op_table(const char *op)
 {

@@ -15,28 +15,14 @@
  *    deeper net where gradients meet, and an open batch fed several sizes.
  * dtest_gradcheck.c leaves these ops to this file; the end of main checks
  * that each has a case here. */
-#include "check.h"
+#include "gradcheck.h"
 #include "ops/conv.h"
 
-#include <cgrad.h>
-#include <stdlib.h>
-
-#define TOL 1e-6
-#define H_FD 1e-5
 #define FWD_TOL 1e-12
-
-#define SH(...) ((const int[]){__VA_ARGS__})
 
 static int verbose;
 
 /* ---- helpers ---- */
-
-static size_t prod(int nd, const int *sh)
-{
-    size_t s = 1;
-    for (int i = 0; i < nd; i++) s *= (size_t)sh[i];
-    return s;
-}
 
 static double *randoms(cg_rng *r, size_t n, double lo, double hi)
 {
@@ -45,64 +31,20 @@ static double *randoms(cg_rng *r, size_t n, double lo, double hi)
     return v;
 }
 
-static cg_node *var(cg_graph *g, cg_rng *r, int nd, const int *sh, double lo, double hi)
+static cg_node *var_in(cg_graph *g, cg_rng *r, int nd, const int *sh, double lo, double hi)
 {
-    double *v = randoms(r, prod(nd, sh), lo, hi);
+    double *v = randoms(r, shape_size(nd, sh), lo, hi);
     cg_node *n = v ? cg_variable(g, NULL, nd, sh, v) : NULL;
     free(v);
     return n;
 }
 
-static cg_node *cst(cg_graph *g, cg_rng *r, int nd, const int *sh, double lo, double hi)
+static cg_node *cst_in(cg_graph *g, cg_rng *r, int nd, const int *sh, double lo, double hi)
 {
-    double *v = randoms(r, prod(nd, sh), lo, hi);
+    double *v = randoms(r, shape_size(nd, sh), lo, hi);
     cg_node *n = v ? cg_constant(g, nd, sh, v) : NULL;
     free(v);
     return n;
-}
-
-/* sum(y * R), R random with y's (known) shape. */
-static cg_node *weigh(cg_node *y, cg_rng *r)
-{
-    if (!y) return NULL;
-    int nd = cg_node_ndim(y), sh[CG_MAX_DIMS];
-    for (int i = 0; i < nd; i++) sh[i] = cg_node_dim(y, i);
-    return cg_sum(cg_mul(y, cst(cg_node_graph(y), r, nd, sh, -1.5, 1.5)));
-}
-
-/* Max relative error of cost's gradient w.r.t. every parameter of g
- * (-1 on error); *nonzero counts analytic entries that are not 0. */
-static double gradcheck(cg_graph *g, cg_node *cost, int *nonzero)
-{
-    if (cg_backward(cost)) return -1;
-    size_t n = cg_graph_param_count(g);
-    cg_real *p = cg_graph_params(g);
-    cg_real *an = malloc((n ? n : 1) * sizeof *an);
-    if (!an) return -1;
-    memcpy(an, cg_graph_grads(g), n * sizeof *an);
-    double worst = 0;
-    *nonzero = 0;
-    for (size_t i = 0; i < n; i++) {
-        cg_real keep = p[i];
-        p[i] = keep + H_FD;
-        if (cg_forward(cost)) { free(an); return -1; }
-        double jp = cg_node_scalar(cost);
-        p[i] = keep - H_FD;
-        if (cg_forward(cost)) { free(an); return -1; }
-        double jm = cg_node_scalar(cost);
-        p[i] = keep;
-        double num = (jp - jm) / (2 * H_FD), a = an[i];
-        double err = fabs(a - num) / fmax(fmax(fabs(a), fabs(num)), 1e-3);
-        if (err > worst) worst = err;
-        if (a != 0) (*nonzero)++;
-        if (err >= TOL && verbose)
-            fprintf(stderr, "    param %zu: analytic %.10g, numeric %.10g, rel err %.3g\n", i, a,
-                    num, err);
-    }
-    free(an);
-    /* Leave the graph as the analytic pass left it (values at p). */
-    if (cg_forward(cost)) return -1;
-    return worst;
 }
 
 /* Gradient check of cost, reported under `what`. */
@@ -227,10 +169,10 @@ static void check_conv_case(const struct conv_case *c, int vars, const char *pat
     cg_rng r;
     cg_rng_seed(&r, 7);
     const int *xs = SH(c->N, c->C, c->H, c->W), *ws = SH(c->K, c->C / c->G, c->kh, c->kw);
-    cg_node *x = vars & 1 ? var(g, &r, 4, xs, -1.5, 1.5) : cst(g, &r, 4, xs, -1.5, 1.5);
-    cg_node *w = vars & 2 ? var(g, &r, 4, ws, -1, 1) : cst(g, &r, 4, ws, -1, 1);
-    cg_node *b = !c->bias ? NULL : vars & 2 ? var(g, &r, 1, SH(c->K), -1, 1)
-                                            : cst(g, &r, 1, SH(c->K), -1, 1);
+    cg_node *x = vars & 1 ? var_in(g, &r, 4, xs, -1.5, 1.5) : cst_in(g, &r, 4, xs, -1.5, 1.5);
+    cg_node *w = vars & 2 ? var_in(g, &r, 4, ws, -1, 1) : cst_in(g, &r, 4, ws, -1, 1);
+    cg_node *b = !c->bias ? NULL : vars & 2 ? var_in(g, &r, 1, SH(c->K), -1, 1)
+                                            : cst_in(g, &r, 1, SH(c->K), -1, 1);
     cg_node *y = cg_conv2d(x, w, b, c->sh, c->sw, c->ph, c->pw, c->dh, c->dw, c->G);
     if (!y) fprintf(stderr, "%s: %s\n", what, cg_last_error());
     CHECK(y != NULL);
@@ -238,7 +180,7 @@ static void check_conv_case(const struct conv_case *c, int vars, const char *pat
         CHECK(cg_node_ndim(y) == 4 && cg_node_dim(y, 0) == c->N && cg_node_dim(y, 1) == c->K &&
               cg_node_dim(y, 2) == c->OH && cg_node_dim(y, 3) == c->OW);
         CHECK(cg_forward(y) == CG_OK);
-        size_t ny = prod(4, SH(c->N, c->K, c->OH, c->OW));
+        size_t ny = shape_size(4, SH(c->N, c->K, c->OH, c->OW));
         double *want = malloc(ny * sizeof *want);
         ref_conv(c, cg_node_value(x), cg_node_value(w), b ? cg_node_value(b) : NULL, want);
         double d = max_diff(want, cg_node_value(y), ny);
@@ -297,7 +239,7 @@ static void check_pool_case(const struct pool_case *c)
     cg_graph *g = cg_graph_new();
     cg_rng r;
     cg_rng_seed(&r, 11);
-    cg_node *x = var(g, &r, 4, SH(c->N, c->C, c->H, c->W), -2, 2);
+    cg_node *x = var_in(g, &r, 4, SH(c->N, c->C, c->H, c->W), -2, 2);
     cg_node *y = c->max ? cg_max_pool2d(x, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw)
                         : cg_avg_pool2d(x, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw);
     CHECK(y != NULL);
@@ -305,7 +247,7 @@ static void check_pool_case(const struct pool_case *c)
         CHECK(cg_node_dim(y, 0) == c->N && cg_node_dim(y, 1) == c->C &&
               cg_node_dim(y, 2) == c->OH && cg_node_dim(y, 3) == c->OW);
         CHECK(cg_forward(y) == CG_OK);
-        size_t ny = prod(4, SH(c->N, c->C, c->OH, c->OW));
+        size_t ny = shape_size(4, SH(c->N, c->C, c->OH, c->OW));
         double *want = malloc(ny * sizeof *want);
         ref_pool(c, cg_node_value(x), want);
         double d = max_diff(want, cg_node_value(y), ny);
@@ -340,7 +282,7 @@ static void check_gap_flatten(void)
     cg_graph *g = cg_graph_new();
     cg_rng r;
     cg_rng_seed(&r, 13);
-    cg_node *x = var(g, &r, 4, SH(3, 4, 3, 5), -2, 2);
+    cg_node *x = var_in(g, &r, 4, SH(3, 4, 3, 5), -2, 2);
     cg_node *y = cg_global_avg_pool2d(x);
     CHECK(y && cg_node_ndim(y) == 2 && cg_node_dim(y, 0) == 3 && cg_node_dim(y, 1) == 4);
     if (y && cg_forward(y) == CG_OK) {
@@ -357,7 +299,7 @@ static void check_gap_flatten(void)
 
     g = cg_graph_new();
     cg_rng_seed(&r, 14);
-    x = var(g, &r, 4, SH(2, 3, 2, 4), -2, 2);
+    x = var_in(g, &r, 4, SH(2, 3, 2, 4), -2, 2);
     y = cg_flatten(cg_tanh(x));
     CHECK(y && cg_node_ndim(y) == 2 && cg_node_dim(y, 0) == 2 && cg_node_dim(y, 1) == 24);
     if (y && cg_forward(y) == CG_OK)
@@ -379,8 +321,8 @@ static void check_bn2d(int training, int N, int C, int H, int W)
     cg_graph *g = cg_graph_new();
     cg_rng r;
     cg_rng_seed(&r, 17);
-    cg_node *x = var(g, &r, 4, SH(N, C, H, W), -3, 3);
-    cg_node *gamma = var(g, &r, 1, SH(C), 0.5, 2), *beta = var(g, &r, 1, SH(C), -1, 1);
+    cg_node *x = var_in(g, &r, 4, SH(N, C, H, W), -3, 3);
+    cg_node *gamma = var_in(g, &r, 1, SH(C), 0.5, 2), *beta = var_in(g, &r, 1, SH(C), -1, 1);
     double rm0[8], rv0[8];
     for (int c = 0; c < C; c++) {
         rm0[c] = cg_rng_uniform(&r) - 0.5;
@@ -435,14 +377,14 @@ static void check_net(void)
         cg_graph *g = cg_graph_new();
         cg_rng r;
         cg_rng_seed(&r, 19u + (unsigned)training);
-        cg_node *x = var(g, &r, 4, SH(3, 2, 8, 8), -1.5, 1.5);
-        cg_node *w1 = var(g, &r, 4, SH(4, 2, 3, 3), -0.5, 0.5);
-        cg_node *b1 = var(g, &r, 1, SH(4), -0.5, 0.5);
-        cg_node *gm = var(g, &r, 1, SH(4), 0.5, 1.5), *bt = var(g, &r, 1, SH(4), -0.5, 0.5);
+        cg_node *x = var_in(g, &r, 4, SH(3, 2, 8, 8), -1.5, 1.5);
+        cg_node *w1 = var_in(g, &r, 4, SH(4, 2, 3, 3), -0.5, 0.5);
+        cg_node *b1 = var_in(g, &r, 1, SH(4), -0.5, 0.5);
+        cg_node *gm = var_in(g, &r, 1, SH(4), 0.5, 1.5), *bt = var_in(g, &r, 1, SH(4), -0.5, 0.5);
         double z4[4] = {0}, o4[4] = {1, 1, 1, 1};
         cg_node *rm = cg_state(g, NULL, 1, SH(4), z4), *rv = cg_state(g, NULL, 1, SH(4), o4);
-        cg_node *w2 = var(g, &r, 4, SH(6, 2, 3, 3), -0.5, 0.5);
-        cg_node *wd = var(g, &r, 2, SH(6, 3), -1, 1), *bd = var(g, &r, 1, SH(3), -0.5, 0.5);
+        cg_node *w2 = var_in(g, &r, 4, SH(6, 2, 3, 3), -0.5, 0.5);
+        cg_node *wd = var_in(g, &r, 2, SH(6, 3), -1, 1), *bd = var_in(g, &r, 1, SH(3), -0.5, 0.5);
         cg_graph_set_training(g, training);
         cg_node *h = cg_conv2d(x, w1, b1, 1, 1, 1, 1, 1, 1, 1);
         h = cg_tanh(cg_batch_norm2d(h, gm, bt, rm, rv, 0.1, 1e-3));
@@ -468,8 +410,8 @@ static void check_open_batch(void)
     cg_rng_seed(&r, 23);
     cg_node *x = cg_placeholder(g, "x", 4, SH(CG_BATCH, 2, 6, 6));
     cg_node *y = cg_placeholder(g, "y", 1, SH(CG_BATCH));
-    cg_node *w = var(g, &r, 4, SH(3, 2, 3, 3), -0.5, 0.5), *b = var(g, &r, 1, SH(3), -0.5, 0.5);
-    cg_node *wd = var(g, &r, 2, SH(12, 4), -0.5, 0.5);
+    cg_node *w = var_in(g, &r, 4, SH(3, 2, 3, 3), -0.5, 0.5), *b = var_in(g, &r, 1, SH(3), -0.5, 0.5);
+    cg_node *wd = var_in(g, &r, 2, SH(12, 4), -0.5, 0.5);
     cg_node *h = cg_max_pool2d(cg_tanh(cg_conv2d(x, w, b, 1, 1, 0, 0, 1, 1, 1)), 2, 2, 2, 2, 0, 0);
     cg_node *cost = cg_softmax_cross_entropy(cg_matmul(cg_flatten(h), wd, 0, 0), y);
     CHECK(cost != NULL && cg_node_dim(h, 0) == CG_BATCH);

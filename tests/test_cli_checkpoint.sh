@@ -5,24 +5,7 @@
 # weights, batch-norm statistics and Adam moments; eval and predict read the
 # checkpoint (normalisation included); --patience stops early; damaged
 # checkpoints and bad inputs are clear errors.
-set -u
-build=${1:?usage: test_cli_checkpoint.sh BUILD_DIR}
-cgrad=$build/cgrad
-here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# expect_usage NEEDLE ARGS...: exit 2 and NEEDLE on stderr.
-expect_usage() {
-    local needle=$1; shift
-    "$cgrad" "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ $rc -eq 2 ] || fail "cgrad $*: exit $rc, expected 2"
-    grep -q -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
-}
+. "$(dirname "$0")/cli_common.sh" "$@"
 
 # The same small model three ways; one thread, so sums run in one order
 # (the resumed run too: --threads is not part of the stored configuration).
@@ -169,5 +152,4 @@ expect_usage "junk.safetensors" predict --model "$tmp/junk.safetensors" --input 
 expect_usage "--model" eval
 expect_usage "unknown flag" predict --model "$ck" --input "$images" --bogus
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "checkpoint CLI: all checks passed"
+finish "checkpoint CLI: all checks passed"

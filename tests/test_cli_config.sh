@@ -8,24 +8,7 @@
 # schedule phase on request; --json leaves stdout pure JSON and --quiet
 # prints nothing; eval of a run without a test set scores its validation
 # rows.
-set -u
-build=${1:?usage: test_cli_config.sh BUILD_DIR}
-cgrad=$build/cgrad
-here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-expect_usage() {
-    local needle=$1; shift
-    "$cgrad" "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ $rc -eq 2 ] || fail "cgrad $*: exit $rc, expected 2"
-    grep -q -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
-    [ ! -s "$tmp/out" ] || fail "cgrad $*: wrote to stdout"
-}
+. "$(dirname "$0")/cli_common.sh" "$@"
 
 "$py" - "$tmp" <<'PY'
 import random, sys
@@ -116,5 +99,4 @@ grep -q "Epoch 1/2" "$tmp/err" || fail "--json: the progress is not on stderr"
 "$cgrad" train "${common[@]}" --quiet --val-split 0 --out "$tmp/nv" || fail "run without validation"
 expect_usage "no held-out rows" eval --model "$tmp/nv/last.safetensors"
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "configuration CLI: all checks passed"
+finish "configuration CLI: all checks passed"

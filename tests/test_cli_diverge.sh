@@ -4,13 +4,7 @@
 # with a message suggesting a lower learning rate, writing no checkpoint of
 # the diverged epoch; features that overflow are refused naming row and
 # column. (The exit code of divergence is the CLI's; here only "not 0".)
-set -u
-build=${1:?usage: test_cli_diverge.sh BUILD_DIR}
-cgrad=$build/cgrad
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_common.sh" "$@"
 
 # --lr 1e6 on a Fashion-MNIST subset: Adam keeps every value finite and
 # accuracy at chance; the epoch's loss is far above chance's: diverged.
@@ -35,5 +29,4 @@ grep -q "row 0, feature column 0 (0-based) is -3e+38 after normalisation" "$tmp/
 "$cgrad" train --data "$tmp/big.csv" --epochs 1 --val-split 0 --quiet >"$tmp/out" 2>"$tmp/err" ||
     fail "3e38 features standardised: $(cat "$tmp/err")"
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "ok"
+finish

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_cli_flags.c: walks every command's flag table: each flag parses its
+/* test_cli_flags.c: walks every command's flag table (every command has
+ * one, each demo too): each flag parses its
  * example value, appears in --help and in docs/cli.md (which must equal
  * what `cgrad help --markdown` prints), and each "not used here" rule
  * fires: the flags of its example are an error that names the flag. */
@@ -118,6 +119,18 @@ int main(void)
     int n;
     const cli_command_flags *const *all = cli_all_flags(&n);
     for (int i = 0; i < n; i++) walk(all[i], docs);
+    /* Every command has a table (demo one per demo), and each table's
+     * parser answers --help and refuses an unknown flag. */
+    static const char *const commands[] = {"train", "eval", "predict", "export", "tune", "plot",
+                                           "watch", "demo saddle", "demo softmax2d"};
+    CHECK(n == (int)(sizeof commands / sizeof *commands));
+    for (int i = 0; i < n && i < (int)(sizeof commands / sizeof *commands); i++) {
+        CHECK(strcmp(all[i]->command, commands[i]) == 0);
+        static unsigned char scratch[1 << 18], seen[64];
+        char *help[] = {(char *)all[i]->command, "--help"}, *bad[] = {help[0], "--no-such-flag"};
+        CHECK(cli_parse_flags(all[i], 2, help, scratch, seen, NULL) == 1);
+        CHECK(cli_parse_flags(all[i], 2, bad, scratch, seen, NULL) == 2);
+    }
 
     /* Conflicting flags are a usage error, whatever their order. */
     train_opts t;

@@ -6,15 +6,7 @@
 # last.safetensors is not ahead of it; after the last resume the log has
 # exactly one line per epoch, no temporary file is left, and the weights
 # are bit-identical to a run that was never interrupted.
-set -u
-build=${1:?usage: test_cli_kill.sh BUILD_DIR}
-cgrad=$build/cgrad
-here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_common.sh" "$@"
 
 "$py" - "$tmp/d.csv" <<'PY'
 import random, sys
@@ -91,5 +83,4 @@ PY
 cmp -s <(cut -d, -f1-5 "$tmp/straight/metrics.jsonl") <(cut -d, -f1-5 "$tmp/k/metrics.jsonl") ||
     fail "killed and resumed metrics differ from the straight run"
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "kill and resume: all checks passed"
+finish "kill and resume: all checks passed"

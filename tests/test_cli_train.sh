@@ -2,41 +2,11 @@
 # SPDX-License-Identifier: MIT
 # test_cli_train.sh BUILD_DIR: `cgrad train` flag errors, a short run on a
 # generated CSV with --json and --out.
-set -u
-build=${1:?usage: test_cli_train.sh BUILD_DIR}
-cgrad=$build/cgrad
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_common.sh" "$@"
 
 # Three gaussian blobs in 4 features, scaled into the thousands (so only a
 # standardised run trains well), written as train and test CSVs.
-python3 - "$tmp" <<'PY' 2>/dev/null || awk_fallback=1
-import random, sys
-d = sys.argv[1]
-random.seed(1)
-centres = [(-1, 0, 1, 0), (1, 1, 0, -1), (0, -1, -1, 1)]
-for name, n in (("train.csv", 600), ("test.csv", 300)):
-    with open(f"{d}/{name}", "w") as f:
-        f.write("a,b,c,d,label\n")
-        for i in range(n):
-            k = i % 3
-            xs = [1000 * (c + 0.25 * random.gauss(0, 1)) + 5000 for c in centres[k]]
-            f.write(",".join(f"{x:.3f}" for x in xs) + f",{k}\n")
-PY
-[ -s "$tmp/train.csv" ] || { echo "cannot generate CSV data" >&2; exit 1; }
-
-# expect_usage NEEDLE ARGS...: exit 2, NEEDLE on stderr, nothing on stdout.
-expect_usage() {
-    local needle=$1; shift
-    "$cgrad" "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ $rc -eq 2 ] || fail "cgrad $*: exit $rc, expected 2"
-    grep -q -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
-    [ ! -s "$tmp/out" ] || fail "cgrad $*: wrote to stdout: $(head -c 200 "$tmp/out")"
-    [ "$(wc -l <"$tmp/err")" -le 1 ] || fail "cgrad $*: more than one line on stderr"
-}
+blobs_csv "$tmp" 0.25 600 300 1000 5000
 
 d="$tmp/train.csv"
 expect_usage "frobnicate" frobnicate
@@ -128,5 +98,4 @@ rc=$?
 [ $rc -eq 2 ] || fail "--label nosuch: exit $rc, expected 2"
 grep -q "nosuch" "$tmp/err" || fail "--label nosuch: stderr lacks the name: $(cat "$tmp/err")"
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "ok"
+finish

@@ -2,44 +2,17 @@
 # SPDX-License-Identifier: MIT
 # test_cli_tune.sh BUILD_DIR: `cgrad tune` end to end on a small CSV:
 # usage errors, two rounds with --jobs 2, a diverging trial recorded as
-# failed, the same results with --jobs 1, the best command reproducing its
-# accuracy, --resume after Ctrl-C running only unfinished trials, plots and
+# diverged (never the best), the same results with --jobs 1, the best
+# command reproducing its accuracy, --resume after Ctrl-C running only unfinished trials, plots and
 # `cgrad watch`.
-set -u
-build=${1:?usage: test_cli_tune.sh BUILD_DIR}
-cgrad=$build/cgrad
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_common.sh" "$@"
 cd "$tmp" || exit 1 # tune's default --out is ./tune-out: keep it in here
 
 # Three overlapping gaussian blobs in 4 features (so accuracy varies with
 # the hyperparameters), train and test CSVs.
-python3 - "$tmp" <<'PY'
-import random, sys
-d = sys.argv[1]
-random.seed(1)
-centres = [(-1, 0, 1, 0), (1, 1, 0, -1), (0, -1, -1, 1)]
-for name, n in (("train.csv", 300), ("test.csv", 150)):
-    with open(f"{d}/{name}", "w") as f:
-        f.write("a,b,c,d,label\n")
-        for i in range(n):
-            k = i % 3
-            xs = [c + 0.6 * random.gauss(0, 1) for c in centres[k]]
-            f.write(",".join(f"{x:.3f}" for x in xs) + f",{k}\n")
-PY
-[ -s "$tmp/train.csv" ] || { echo "cannot generate CSV data" >&2; exit 1; }
+blobs_csv "$tmp" 0.6 300 150
 data=(--data "$tmp/train.csv" --test "$tmp/test.csv")
 
-# expect_usage NEEDLE ARGS...: exit 2 and NEEDLE on stderr.
-expect_usage() {
-    local needle=$1; shift
-    "$cgrad" tune "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ $rc -eq 2 ] || fail "cgrad tune $*: exit $rc, expected 2"
-    grep -q -- "$needle" "$tmp/err" || fail "cgrad tune $*: stderr lacks '$needle': $(cat "$tmp/err")"
-}
 # No space given: the default space around the base, printed at start.
 "$cgrad" tune "${data[@]}" --trials 2 --jobs 1 --out "$tmp/default" --json -- --hidden 16 \
     >"$tmp/out" 2>"$tmp/err" || fail "tune with the default space: $(cat "$tmp/err")"
@@ -48,21 +21,21 @@ for p in "lr=loguniform:0.0001:0.01" "batch=choice:32|64|128|256" "weight_decay=
     grep -qF -- "$p" "$tmp/err" || fail "default space lacks $p: $(cat "$tmp/err")"
 done
 [ "$(wc -l <"$tmp/default/results.jsonl")" = 2 ] || fail "default space: not 2 trials"
-expect_usage "unknown parameter 'speed'" "${data[@]}" --param speed=uniform:0:1
-expect_usage "unknown distribution 'normal'" "${data[@]}" --param lr=normal:0:1
-expect_usage "below" "${data[@]}" --param lr=loguniform:1:1e-3
-expect_usage "positive" "${data[@]}" --param lr=loguniform:0:1
-expect_usage "outside" "${data[@]}" --param beta1=uniform:0.5:1
-expect_usage "--bogus" "${data[@]}" --param lr=loguniform:1e-3:1 --bogus
-expect_usage "--jobs" "${data[@]}" --param lr=loguniform:1e-3:1 --jobs 0
-expect_usage "--val-split" "${data[@]}" --param lr=loguniform:1e-3:1 --val-split 0
+expect_usage "unknown parameter 'speed'" tune "${data[@]}" --param speed=uniform:0:1
+expect_usage "unknown distribution 'normal'" tune "${data[@]}" --param lr=normal:0:1
+expect_usage "below" tune "${data[@]}" --param lr=loguniform:1:1e-3
+expect_usage "positive" tune "${data[@]}" --param lr=loguniform:0:1
+expect_usage "outside" tune "${data[@]}" --param beta1=uniform:0.5:1
+expect_usage "--bogus" tune "${data[@]}" --param lr=loguniform:1e-3:1 --bogus
+expect_usage "--jobs" tune "${data[@]}" --param lr=loguniform:1e-3:1 --jobs 0
+expect_usage "--val-split" tune "${data[@]}" --param lr=loguniform:1e-3:1 --val-split 0
 echo '{"lr": "loguniform:1e-3:1", "optimizer": ["adam", "nope"]}' >"$tmp/bad.json"
-expect_usage "nope" "${data[@]}" --space "$tmp/bad.json"
-expect_usage "cannot read" "${data[@]}" --space "$tmp/missing.json"
+expect_usage "nope" tune "${data[@]}" --space "$tmp/bad.json"
+expect_usage "cannot read" tune "${data[@]}" --space "$tmp/missing.json"
 [ ! -e tune-out ] || fail "a usage error created tune-out"
 "$cgrad" tune --help | grep -q "one_minus_log" || fail "tune --help lacks the spec format"
 
-# A space from a file and flags; lr 1e6 diverges, so some trials fail.
+# A space from a file and flags; lr 1e6 diverges, so some trials are diverged.
 cat >"$tmp/space.json" <<'EOF'
 {"lr": {"choice": [0.05, 0.2, 1e6]}, "units": "intlog:4:32"}
 EOF
@@ -72,7 +45,7 @@ common=("${data[@]}" --space "$tmp/space.json" --param 'optimizer=choice:sgd,mom
 "$cgrad" tune "${common[@]}" --jobs 2 --out "$tmp/a" >"$tmp/a.out" 2>"$tmp/a.err"
 rc=$?
 [ $rc -eq 0 ] || fail "tune --jobs 2: exit $rc: $(cat "$tmp/a.err")"
-python3 - "$tmp/a" <<'PY' || fail "results.jsonl checks"
+python3 - "$tmp/a" "$tmp/a.out" <<'PY' || fail "results.jsonl checks"
 import json, sys
 d = sys.argv[1]
 rows = [json.loads(l) for l in open(f"{d}/results.jsonl")]
@@ -90,10 +63,15 @@ for r in rows:
         assert 0 <= r["val_accuracy"] <= 1 and r["seconds"] > 0, r
         assert r["reason"] is None, r
     else:
-        assert r["status"] == "failed" and "diverged" in r["reason"], r
-failed = [r for r in rows if r["status"] == "failed"]
+        assert r["status"] == "diverged" and "diverged" in r["reason"], r
+        assert "lower learning rate" in r["reason"], r
+diverged = [r for r in rows if r["status"] == "diverged"]
 # A choice is recorded as its string, as given.
-assert failed and all(float(r["params"]["lr"]) == 1e6 for r in failed), failed
+assert diverged and all(float(r["params"]["lr"]) == 1e6 for r in diverged), diverged
+# The summary counts them and never names one as the best.
+summary = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+assert summary["diverged"] == len(diverged) and summary["failed"] == 0, summary
+assert summary["best_id"] not in {r["id"] for r in diverged}, summary
 assert all(r["status"] == "ok" for r in rows if float(r["params"]["lr"]) != 1e6)
 # Round 1 samples only among the choices the best of round 0 used.
 best = sorted((r for r in rows if r["round"] == 0 and r["status"] == "ok"),
@@ -136,11 +114,11 @@ assert abs(best["val_accuracy"] - rerun["val_accuracy"]) < 1e-9, (best, rerun)
 PY
 
 # An existing search is not overwritten; --resume with another seed refuses.
-expect_usage "--resume" "${common[@]}" --out "$tmp/a"
+expect_usage "--resume" tune "${common[@]}" --out "$tmp/a"
 cp -r "$tmp/a" "$tmp/c"
 seed4=("${common[@]}")
 for i in "${!seed4[@]}"; do [ "${seed4[i]}" = --seed ] && seed4[i+1]=4; done
-expect_usage "other parameters" "${seed4[@]}" --out "$tmp/c" --resume
+expect_usage "other parameters" tune "${seed4[@]}" --out "$tmp/c" --resume
 
 # Ctrl-C: the running trial stops, finished ones stay; --resume runs only
 # the rest. Trials of 100 epochs (a checkpoint each) last long enough to be
@@ -217,5 +195,4 @@ trial=$tmp/a/trials/$(python3 -c 'import json,sys; r=[r for r in map(json.loads,
 "$cgrad" watch "$trial" --once >"$tmp/out" 2>"$tmp/err" || fail "watch: $(cat "$tmp/err")"
 [ "$(wc -l <"$tmp/out")" -ge 2 ] || fail "watch printed no epochs: $(cat "$tmp/out")"
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "ok"
+finish

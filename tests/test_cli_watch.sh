@@ -4,14 +4,9 @@
 # DIR, follows a `cgrad train --out DIR` started after it and exits 0 with
 # every epoch printed when the run ends; `train --out DIR` refuses a DIR
 # another process writes (exit 2, naming DIR and the holder's PID).
-set -u
-build=${1:?usage: test_cli_watch.sh BUILD_DIR}
-cgrad=$build/cgrad
-tmp=$(mktemp -d)
+. "$(dirname "$0")/cli_common.sh" "$@"
 holder=
 trap '[ -n "$holder" ] && kill "$holder" 2>/dev/null; rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
 # Three blobs in 4 features.
 awk 'BEGIN { srand(3); print "a,b,c,d,label";
@@ -78,5 +73,4 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 holder=
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "ok"
+finish

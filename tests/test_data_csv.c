@@ -3,6 +3,7 @@
  * malformed. */
 #include "cgrad.h"
 #include "check.h"
+#include "data_files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,6 @@ static void write_text(const char *path, const char *text)
         exit(2);
     }
     fclose(f);
-}
-
-static int zeroed(const cg_dataset *ds)
-{
-    return ds->n == 0 && ds->d == 0 && !ds->x_u8 && !ds->x_f32 && !ds->y;
 }
 
 /* Load text saved as `path`; expect success. */

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* mkdir */
 #include "cgrad.h"
 #include "check.h"
+#include "data_files.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -13,53 +14,11 @@
 
 #define FMNIST "/usr/share/datasets/fashion-mnist"
 
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-}
-
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
 /* gzip with one stored block (n < 65536). */
 static void write_gzip(const char *path, const unsigned char *data, size_t n)
 {
     static unsigned char out[70000];
-    static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-    size_t o = 10;
-    memcpy(out, head, 10);
-    out[o++] = 1;
-    out[o++] = (unsigned char)(n & 0xff);
-    out[o++] = (unsigned char)(n >> 8);
-    out[o++] = (unsigned char)(~n & 0xff);
-    out[o++] = (unsigned char)((~n >> 8) & 0xff);
-    memcpy(out + o, data, n);
-    o += n;
-    uint32_t crc = crc32_of(data, n);
-    for (int k = 0; k < 4; k++) out[o++] = (unsigned char)(crc >> (8 * k));
-    for (int k = 0; k < 4; k++) out[o++] = (unsigned char)((uint32_t)n >> (8 * k));
-    write_file(path, out, o);
-}
-
-static size_t put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-    return 4;
+    write_file(path, out, make_gzip(data, n, out));
 }
 
 /* IDX images n x 2 x 2 with pixel (i, j) = base + 4 i + j, labels i % 3. */
@@ -78,11 +37,6 @@ static void write_idx_pair(const char *images, const char *labels, int n, int ba
     if (gz) write_gzip(images, img, o);
     else write_file(images, img, o);
     write_file(labels, lab, l);
-}
-
-static int zeroed(const cg_dataset *ds)
-{
-    return ds->n == 0 && ds->d == 0 && !ds->x_u8 && !ds->x_f32 && !ds->y;
 }
 
 static void test_load_by_name(void)

@@ -3,65 +3,12 @@
  * gzip), valid and malformed. */
 #include "cgrad.h"
 #include "check.h"
+#include "data_files.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-}
-
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-/* A gzip file with "stored" (uncompressed) deflate blocks: valid gzip that
- * needs no zlib here. Returns the size written to `out` (caller's buffer). */
-static size_t make_gzip(const unsigned char *data, size_t n, unsigned char *out)
-{
-    static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-    size_t o = 0, i = 0;
-    memcpy(out, head, 10);
-    o = 10;
-    do {
-        size_t len = n - i > 65535 ? 65535 : n - i;
-        out[o++] = (unsigned char)(i + len == n); /* BFINAL, BTYPE 00 */
-        out[o++] = (unsigned char)(len & 0xff);
-        out[o++] = (unsigned char)(len >> 8);
-        out[o++] = (unsigned char)(~len & 0xff);
-        out[o++] = (unsigned char)((~len >> 8) & 0xff);
-        memcpy(out + o, data + i, len);
-        o += len;
-        i += len;
-    } while (i < n);
-    uint32_t crc = crc32_of(data, n);
-    for (int k = 0; k < 4; k++) out[o++] = (unsigned char)(crc >> (8 * k));
-    for (int k = 0; k < 4; k++) out[o++] = (unsigned char)((uint32_t)n >> (8 * k));
-    return o;
-}
-
-static size_t put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-    return 4;
-}
 
 /* IDX images: n images of r x c, pixel (i, j) = (7 * i + 3 * j + 1) & 255. */
 static size_t make_images(unsigned char *buf, uint32_t magic, uint32_t n, uint32_t r,
@@ -83,11 +30,6 @@ static size_t make_labels(unsigned char *buf, uint32_t magic, uint32_t n,
     o += put_be32(buf + o, n);
     memcpy(buf + o, labels, n);
     return o + n;
-}
-
-static int zeroed(const cg_dataset *ds)
-{
-    return ds->n == 0 && ds->d == 0 && !ds->x_u8 && !ds->x_f32 && !ds->y;
 }
 
 static void check_small(const cg_dataset *ds, const unsigned char *labels)

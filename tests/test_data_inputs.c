@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L /* fork, pipe, dup2 */
 #include "cgrad.h"
 #include "check.h"
+#include "data_files.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -12,16 +13,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-}
 
 static void write_text(const char *path, const char *text)
 {
@@ -32,11 +23,6 @@ static void write_text(const char *path, const char *text)
 static int unlabelled(const cg_dataset *ds)
 {
     return ds->y == NULL && ds->n_classes == 0;
-}
-
-static int zeroed(const cg_dataset *ds)
-{
-    return ds->n == 0 && ds->d == 0 && !ds->x_u8 && !ds->x_f32 && !ds->y;
 }
 
 /* Expect `code`, a message containing `needle`, and *ds left empty. */
@@ -50,45 +36,6 @@ static int zeroed(const cg_dataset *ds)
     } while (0)
 
 /* --- IDX --- */
-
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-/* gzip with one stored (uncompressed) deflate block, n < 65536: valid gzip
- * that needs no zlib here. */
-static size_t make_gzip(const unsigned char *data, size_t n, unsigned char *out)
-{
-    static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-    size_t o = 10;
-    memcpy(out, head, 10);
-    out[o++] = 1; /* BFINAL, BTYPE 00 */
-    out[o++] = (unsigned char)(n & 0xff);
-    out[o++] = (unsigned char)(n >> 8);
-    out[o++] = (unsigned char)(~n & 0xff);
-    out[o++] = (unsigned char)((~n >> 8) & 0xff);
-    memcpy(out + o, data, n);
-    o += n;
-    uint32_t crc = crc32_of(data, n);
-    for (int k = 0; k < 4; k++) out[o++] = (unsigned char)(crc >> (8 * k));
-    for (int k = 0; k < 4; k++) out[o++] = (unsigned char)((uint32_t)n >> (8 * k));
-    return o;
-}
-
-static size_t put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-    return 4;
-}
 
 /* n images of r x c; pixel j of image i = 10 * i + j. */
 static size_t make_images(unsigned char *buf, uint32_t n, uint32_t r, uint32_t c)

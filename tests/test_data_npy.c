@@ -3,6 +3,7 @@
  * malformed. */
 #include "cgrad.h"
 #include "check.h"
+#include "data_files.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -10,16 +11,6 @@
 #include <string.h>
 
 static unsigned char buf[1 << 16];
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-}
 
 /* A .npy image in buf: version `major`, header dict `dict` (padded as numpy
  * does), then `count` values encoded as `dtype` ('f' = <f4, 'd' = <f8,
@@ -60,11 +51,6 @@ static size_t make_npy(int major, const char *dict, char dtype, const double *v,
         }
     }
     return o;
-}
-
-static int zeroed(const cg_dataset *ds)
-{
-    return ds->n == 0 && ds->d == 0 && !ds->x_u8 && !ds->x_f32 && !ds->y;
 }
 
 #define BAD(path, label, code, needle)                                      \

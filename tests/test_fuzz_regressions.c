@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_fuzz_regressions.c: every input saved under fuzz/regressions/<target>/
- * (inputs that once crashed a loader, found by scripts/fuzz.sh) is replayed
+ * (inputs that once crashed a loader or a metadata reader, found by scripts/fuzz.sh) is replayed
  * through that fuzz target's own checks, so a fixed crash stays fixed in
  * the ordinary suite. An empty directory passes; so does a README. */
 #define FUZZ_REPLAY
@@ -8,6 +8,8 @@
 #include "../fuzz/fuzz_idx.c"
 #include "../fuzz/fuzz_npy.c"
 #include "../fuzz/fuzz_safetensors.c"
+#include "../fuzz/fuzz_model_spec.c"
+#include "../fuzz/fuzz_run_config.c"
 
 #include "check.h"
 
@@ -84,6 +86,8 @@ int main(void)
     n += replay("idx", fuzz_idx_one);
     n += replay("npy", fuzz_npy_one);
     n += replay("safetensors", fuzz_safetensors_one);
+    n += replay("model_spec", fuzz_model_spec_one);
+    n += replay("run_config", fuzz_run_config_one);
     fprintf(stderr, "%d saved input(s) replayed\n", n);
     CHECK_DONE();
 }

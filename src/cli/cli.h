@@ -24,33 +24,26 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_DIVERGED = 3 };
 
 /* `cgrad train [flags]`: argv[0] is "train". */
 int cli_train(int argc, char **argv);
-void cli_train_help(FILE *f);
 
 /* `cgrad export --model CKPT --c DIR`: argv[0] is "export". */
 int cli_export(int argc, char **argv);
-void cli_export_help(FILE *f);
 
 /* `cgrad tune`, `cgrad plot DIR`, `cgrad watch DIR`: argv[0] is the command. */
 int cli_tune(int argc, char **argv);
-void cli_tune_help(FILE *f);
 int cli_plot(int argc, char **argv);
 /* SVG charts of the search in dir (its results.jsonl) into dir. */
 int tune_plot_dir(const char *dir, int quiet);
-void cli_plot_help(FILE *f);
 int cli_watch(int argc, char **argv);
-void cli_watch_help(FILE *f);
 
 /* `cgrad demo NAME [flags]`: argv[0] is "demo". */
 int cli_demo(int argc, char **argv);
-/* argv holds only the demo's flags. */
+/* argv[0] is the demo's name. */
 int cli_demo_saddle(int argc, char **argv);
 int cli_demo_softmax2d(int argc, char **argv);
 
 /* `cgrad eval` and `cgrad predict`: argv[0] is the command. */
 int cli_eval(int argc, char **argv);
-void cli_eval_help(FILE *f);
 int cli_predict(int argc, char **argv);
-void cli_predict_help(FILE *f);
 
 /* "cgrad <cmd>: <message> (see `cgrad <cmd> --help`)" on stderr; returns
  * CLI_USAGE. */

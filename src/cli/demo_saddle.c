@@ -9,10 +9,12 @@
  * optimizers; the table counts the steps until |y| >= 0.5 (out of the
  * saddle region) and gives the final loss. */
 #include "cli.h"
+#include "flags.h"
 #include "svg.h"
 
 #include <cgrad.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,28 +106,41 @@ static int write_svg(const char *path, trajectory *ts, int n, int steps)
     return 0;
 }
 
+typedef struct saddle_args {
+    char out[CG_PATH_LEN];
+    int steps;
+    double lr;
+} saddle_args;
+
+static const cli_flag flags[] = {
+    {.name = "--out", .value = "FILE.svg", .set = cli_set_string,
+     .offset = offsetof(saddle_args, out), .hi = CG_PATH_LEN, .example = "saddle.svg",
+     .help = "also draw the four paths over the contours of f"},
+    {.name = "--steps", .value = "N", .set = cli_set_int, .offset = offsetof(saddle_args, steps),
+     .lo = 1, .hi = SADDLE_STEPS_MAX, .example = "500", .help = "steps of each optimizer (default 1000)"},
+    {.name = "--lr", .value = "LR", .set = cli_set_double, .offset = offsetof(saddle_args, lr),
+     .lo = 1e-9, .hi = 10, .example = "0.05", .help = "learning rate of all four (default 0.01)"},
+};
+
+const cli_command_flags cli_demo_saddle_flags = {
+    .command = "demo saddle",
+    .usage = "cgrad demo saddle [flags]",
+    .summary = "Runs GD, momentum, RMSprop and Adam from (1, 0.001) near the saddle of\n"
+               "f(x,y) = x^2 + y^4/4 - y^2/2 and prints steps to escape |y| < 0.5.",
+    .flags = flags,
+    .n_flags = (int)(sizeof flags / sizeof *flags),
+};
+
 int cli_demo_saddle(int argc, char **argv)
 {
-    const char *out = NULL;
-    int steps = 1000;
-    double lr = 0.01;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: cgrad demo saddle [--out FILE.svg] [--steps N] [--lr LR]\n"
-                   "Runs GD, momentum, RMSprop and Adam from (1, 0.001) near the saddle of\n"
-                   "f(x,y) = x^2 + y^4/4 - y^2/2 and prints steps to escape |y| < 0.5.\n");
-            return 0;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
-            if (cli_parse_int("--steps", argv[++i], 1, SADDLE_STEPS_MAX, &steps)) return 2;
-        } else if (strcmp(argv[i], "--lr") == 0 && i + 1 < argc) {
-            if (cli_parse_double("--lr", argv[++i], 1e-9, 10, &lr)) return 2;
-        } else {
-            cli_fail("demo saddle: unknown or incomplete flag '%s' (see --help)", argv[i]);
-            return 2;
-        }
-    }
+    saddle_args a = {.steps = 1000, .lr = 0.01};
+    unsigned char given[sizeof flags / sizeof *flags];
+    int prc = cli_parse_flags(&cli_demo_saddle_flags, argc, argv, &a, given, NULL);
+    if (prc == 1) cli_print_help(stdout, &cli_demo_saddle_flags);
+    if (prc) return prc == 1 ? CLI_OK : prc;
+    const char *out = a.out[0] ? a.out : NULL;
+    int steps = a.steps;
+    double lr = a.lr;
     static trajectory ts[4];
     cg_optimizer *opts[4] = {cg_sgd(lr), cg_momentum(lr, 0.9), cg_rmsprop(lr, 0.9, 1e-8),
                              cg_adam_default(lr)};

@@ -4,9 +4,11 @@
  * regions (straight boundaries without a hidden layer, bent with one) and
  * the points. */
 #include "cli.h"
+#include "flags.h"
 #include "svg.h"
 
 #include <cgrad.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,36 +63,50 @@ static int write_regions(const char *path, cg_model *m, const cg_dataset *ds, in
               : CLI_OK;
 }
 
+typedef struct softmax2d_args {
+    int classes, hidden, epochs;
+    char out[CG_PATH_LEN];
+} softmax2d_args;
+
+#define ARG(f) offsetof(softmax2d_args, f)
+
+static const cli_flag flags[] = {
+    {.name = "--classes", .value = "C", .set = cli_set_int, .offset = ARG(classes), .lo = 2,
+     .hi = 8, .example = "3", .help = "blobs, one per class, 2 to 8 (default 4)"},
+    {.name = "--hidden", .value = "N", .set = cli_set_int, .offset = ARG(hidden), .hi = 4096,
+     .example = "16", .help = "units of one tanh hidden layer (default 0: softmax regression)"},
+    {.name = "--epochs", .value = "E", .set = cli_set_int, .offset = ARG(epochs), .lo = 1,
+     .hi = 100000, .example = "20", .help = "training epochs (default 40)"},
+    {.name = "--out", .value = "FILE.svg", .set = cli_set_string, .offset = ARG(out),
+     .hi = CG_PATH_LEN, .example = "regions.svg",
+     .help = "also draw the decision regions and the points"},
+};
+
+const cli_command_flags cli_demo_softmax2d_flags = {
+    .command = "demo softmax2d",
+    .usage = "cgrad demo softmax2d [flags]",
+    .summary = "Trains softmax regression (or an MLP with --hidden N) on 2-D Gaussian\n"
+               "blobs and prints its accuracy; the SVG shows the decision regions.",
+    .flags = flags,
+    .n_flags = (int)(sizeof flags / sizeof *flags),
+};
+
 int cli_demo_softmax2d(int argc, char **argv)
 {
-    int classes = 4, hidden = 0, epochs = 40;
-    const char *out = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0) {
-            printf("usage: cgrad demo softmax2d [--classes C (3..6)] [--hidden N] [--epochs E] "
-                   "[--out FILE.svg]\n");
-            return CLI_OK;
-        } else if (strcmp(a, "--classes") == 0 && i + 1 < argc) {
-            if (cli_parse_int("--classes", argv[++i], 2, 8, &classes)) return CLI_USAGE;
-        } else if (strcmp(a, "--hidden") == 0 && i + 1 < argc) {
-            if (cli_parse_int("--hidden", argv[++i], 0, 4096, &hidden)) return CLI_USAGE;
-        } else if (strcmp(a, "--epochs") == 0 && i + 1 < argc) {
-            if (cli_parse_int("--epochs", argv[++i], 1, 100000, &epochs)) return CLI_USAGE;
-        } else if (strcmp(a, "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else {
-            cli_fail("demo softmax2d: unknown or incomplete flag '%s' (see --help)", a);
-            return CLI_USAGE;
-        }
-    }
+    softmax2d_args a = {.classes = 4, .epochs = 40};
+    unsigned char given[sizeof flags / sizeof *flags];
+    int prc = cli_parse_flags(&cli_demo_softmax2d_flags, argc, argv, &a, given, NULL);
+    if (prc == 1) cli_print_help(stdout, &cli_demo_softmax2d_flags);
+    if (prc) return prc == 1 ? CLI_OK : prc;
+    int classes = a.classes, hidden = a.hidden;
+    const char *out = a.out[0] ? a.out : NULL;
     cg_dataset ds;
     if (cg_make_blobs(100, classes, 2, 0.6, 1, &ds)) return cli_fail("%s", cg_last_error());
     cg_model *m = cg_model_new(2, classes, 1);
     cg_optimizer *opt = cg_adam_default(0.05);
     cg_fit_options o;
     cg_fit_options_init(&o);
-    o.epochs = epochs;
+    o.epochs = a.epochs;
     double acc = 0;
     int rc = !m || !opt;
     if (!rc && hidden) rc = cg_model_add_dense(m, hidden) || cg_model_add_activation(m, CG_TANH);

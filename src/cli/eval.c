@@ -53,7 +53,6 @@ const cli_command_flags cli_eval_flags = {
     .n_flags = (int)(sizeof flags / sizeof *flags),
 };
 
-void cli_eval_help(FILE *f) { cli_print_help(f, &cli_eval_flags); }
 
 static int parse(int argc, char **argv, eval_args *a)
 {
@@ -225,7 +224,7 @@ int cli_eval(int argc, char **argv)
     eval_args a;
     int rc = parse(argc, argv, &a);
     if (rc == 1) {
-        cli_eval_help(stdout);
+        cli_print_help(stdout, &cli_eval_flags);
         return CLI_OK;
     }
     if (rc) return rc;

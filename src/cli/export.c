@@ -81,7 +81,6 @@ const cli_command_flags cli_export_flags = {
     .n_flags = (int)(sizeof flags / sizeof *flags),
 };
 
-void cli_export_help(FILE *f) { cli_print_help(f, &cli_export_flags); }
 
 /* A library export call's status: the checkpoint's values at fault (2),
  * or the output that could not be written (1). */
@@ -100,7 +99,7 @@ int cli_export(int argc, char **argv)
     unsigned char given[sizeof flags / sizeof *flags];
     int rc = cli_parse_flags(&cli_export_flags, argc, argv, &a, given, NULL);
     if (rc == 1) {
-        cli_export_help(stdout);
+        cli_print_help(stdout, &cli_export_flags);
         return CLI_OK;
     }
     if (rc) return rc;

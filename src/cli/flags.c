@@ -139,6 +139,7 @@ void cli_print_help(FILE *out, const cli_command_flags *cmd)
 void cli_print_markdown(FILE *out, const cli_command_flags *cmd)
 {
     fprintf(out, "## `cgrad %s`\n\n```\n%s\n```\n\n%s\n\n", cmd->command, cmd->usage, cmd->summary);
+    if (cmd->n_flags == 0) return;
     if (cmd->resumable)
         fprintf(out, "| flag | value | what it does | with `--resume` |\n|---|---|---|---|\n");
     else
@@ -163,8 +164,10 @@ void cli_print_markdown(FILE *out, const cli_command_flags *cmd)
 
 const cli_command_flags *const *cli_all_flags(int *n)
 {
-    static const cli_command_flags *const all[] = {&cli_train_flags, &cli_eval_flags,
-                                                  &cli_export_flags, &cli_tune_flags};
+    static const cli_command_flags *const all[] = {
+        &cli_train_flags, &cli_eval_flags,  &cli_predict_flags,     &cli_export_flags,
+        &cli_tune_flags,  &cli_plot_flags,  &cli_watch_flags,       &cli_demo_saddle_flags,
+        &cli_demo_softmax2d_flags};
     *n = (int)(sizeof all / sizeof *all);
     return all;
 }

@@ -80,7 +80,9 @@ void cli_print_markdown(FILE *f, const cli_command_flags *cmd);
 void cli_print_reference(FILE *f);
 
 /* Every command's table, for `cgrad help --markdown` and the tests. */
-extern const cli_command_flags cli_train_flags, cli_eval_flags, cli_export_flags, cli_tune_flags;
+extern const cli_command_flags cli_train_flags, cli_eval_flags, cli_predict_flags,
+    cli_export_flags, cli_tune_flags, cli_plot_flags, cli_watch_flags, cli_demo_saddle_flags,
+    cli_demo_softmax2d_flags;
 const cli_command_flags *const *cli_all_flags(int *n);
 
 #endif

@@ -12,24 +12,24 @@
 typedef struct command {
     const char *name, *summary;
     int (*run)(int argc, char **argv); /* argv[0] is the command's name */
-    void (*help)(FILE *f);             /* NULL: the command prints its own */
+    const cli_command_flags *flags;    /* NULL: the command prints its own help */
     int mpi;                           /* joins an MPI job under mpirun */
 } command;
 
 static char rank_errors[1 << 16];
 
 static const command commands[] = {
-    {"train", "train a classifier (default: an MLP on Fashion-MNIST)", cli_train, cli_train_help, 1},
+    {"train", "train a classifier (default: an MLP on Fashion-MNIST)", cli_train, &cli_train_flags, 1},
     {"eval", "evaluate a checkpoint: accuracy, per-class precision/recall, confusion",
-     cli_eval, cli_eval_help, 0},
-    {"predict", "classify the examples of a file with a checkpoint", cli_predict, cli_predict_help, 0},
+     cli_eval, &cli_eval_flags, 0},
+    {"predict", "classify the examples of a file with a checkpoint", cli_predict, &cli_predict_flags, 0},
     {"export", "write a trained model as standalone C (--c DIR) or ONNX (--onnx FILE)", cli_export,
-     cli_export_help, 0},
+     &cli_export_flags, 0},
     {"tune", "hyperparameter search: many `train` trials, random, coarse to fine", cli_tune,
-     cli_tune_help, 1},
+     &cli_tune_flags, 1},
     {"plot", "SVG charts of a `tune` search (accuracy vs parameters, learning curves)",
-     cli_plot, cli_plot_help, 0},
-    {"watch", "follow a running `train --out DIR` epoch by epoch", cli_watch, cli_watch_help, 0},
+     cli_plot, &cli_plot_flags, 0},
+    {"watch", "follow a running `train --out DIR` epoch by epoch", cli_watch, &cli_watch_flags, 0},
     {"demo", "saddle (optimizers near a saddle point), softmax2d (decision regions)", cli_demo, NULL, 0},
 };
 enum { N_COMMANDS = sizeof commands / sizeof *commands };
@@ -96,8 +96,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "cgrad help: unknown command '%s' (try `cgrad --help`)\n", argv[2]);
                 return CLI_USAGE;
             }
-            if (!h->help) return h->run(2, (char *[]){argv[2], "--help", NULL});
-            h->help(stdout);
+            if (!h->flags) return h->run(2, (char *[]){argv[2], "--help", NULL});
+            cli_print_help(stdout, h->flags);
             return CLI_OK;
         }
         usage(stdout);

@@ -10,17 +10,17 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "cli/svg.h"
 
-void cli_plot_help(FILE *f)
-{
-    fprintf(f, "usage: cgrad plot DIR\n"
-               "\n"
-               "Charts of a `cgrad tune` search in DIR (its results.jsonl and tune.json),\n"
+const cli_command_flags cli_plot_flags = {
+    .command = "plot",
+    .usage = "cgrad plot DIR",
+    .summary = "Charts of a `cgrad tune` search in DIR (its results.jsonl and tune.json),\n"
                "written into DIR as SVG: val_vs_NAME.svg (validation accuracy against each\n"
                "numeric parameter, log axis for log-scale ones, colour = round) and\n"
-               "curves.svg (validation accuracy by epoch of every trial).\n");
-}
+               "curves.svg (validation accuracy by epoch of every trial).",
+};
 
 typedef struct results {
     cJSON **rows;
@@ -252,21 +252,10 @@ int tune_plot_dir(const char *dir, int quiet)
 int cli_plot(int argc, char **argv)
 {
     const char *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            cli_plot_help(stdout);
-            return CLI_OK;
-        }
-        if (argv[i][0] == '-' || dir) {
-            fprintf(stderr, "cgrad plot: unexpected argument '%s' (see `cgrad plot --help`)\n",
-                    argv[i]);
-            return CLI_USAGE;
-        }
-        dir = argv[i];
-    }
-    if (!dir) {
-        fprintf(stderr, "cgrad plot: which search? `cgrad plot DIR` (see `cgrad plot --help`)\n");
-        return CLI_USAGE;
-    }
+    unsigned char given[1];
+    int rc = cli_parse_flags(&cli_plot_flags, argc, argv, NULL, given, &dir);
+    if (rc == 1) cli_print_help(stdout, &cli_plot_flags);
+    if (rc) return rc == 1 ? CLI_OK : rc;
+    if (!dir) return cli_usage("plot", "which search? `cgrad plot DIR`");
     return tune_plot_dir(dir, 0);
 }

@@ -1,61 +1,63 @@
 /* SPDX-License-Identifier: MIT */
 /* predict.c: `cgrad predict`: a checkpoint's class (and probabilities) for
  * every example of an unlabelled input file. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cgrad.h"
 #include "cli/cli.h"
-
-void cli_predict_help(FILE *f)
-{
-    fprintf(f,
-            "usage: cgrad predict --model CKPT --input FILE [flags]\n"
-            "\n"
-            "Print one line per example: the predicted class (its name when the model\n"
-            "knows class names) and its probability, tab-separated. The input\n"
-            "normalisation saved with the model is applied. A class name is printed with\n"
-            "C-style escapes, so that each example stays one line of tab-separated fields:\n"
-            "\\\\, \\\", \\t, \\n, \\r, and \\xHH for other control characters.\n"
-            "\n"
-            "  --model CKPT     checkpoint written by cgrad train\n"
-            "  --input FILE     an IDX images file (.gz or plain), a .npy or .csv file with\n"
-            "                   one example per row, or - for CSV on stdin. A row may carry\n"
-            "                   one extra column (a label), which is dropped\n"
-            "  --label COL      that extra column of .csv / .npy (default: the last)\n"
-            "  --probs          also print every class's probability (tab-separated)\n"
-            "  --batch N        examples per forward pass (default 1000)\n"
-            "  --threads N      BLAS/OpenMP threads (default 0 = all cores)\n"
-            "  --help           this text\n");
-}
+#include "cli/flags.h"
 
 typedef struct predict_args {
-    const char *model, *input, *label;
+    char model[CG_PATH_LEN], input[CG_PATH_LEN], label[CG_NAME_LEN * 4];
     int batch, threads, probs;
 } predict_args;
+
+#define ARG(f) offsetof(predict_args, f)
+
+static const cli_flag flags[] = {
+    {.name = "--model", .value = "CKPT", .set = cli_set_string, .offset = ARG(model),
+     .hi = CG_PATH_LEN, .example = "run/last.safetensors",
+     .help = "checkpoint written by `cgrad train --out` (required)"},
+    {.name = "--input", .value = "FILE", .set = cli_set_string, .offset = ARG(input),
+     .hi = CG_PATH_LEN, .example = "x.csv",
+     .help = "an IDX images file (.gz or plain), a .npy or .csv file with one\n"
+             "example per row, or - for CSV on stdin (required). A row may carry\n"
+             "one extra column (a label), which is dropped"},
+    {.name = "--label", .value = "COL", .set = cli_set_string, .offset = ARG(label),
+     .hi = CG_NAME_LEN * 4, .example = "label",
+     .help = "that extra column of .csv / .npy, a name or index (default: the last)"},
+    {.name = "--probs", .offset = ARG(probs),
+     .help = "also print every class's probability (tab-separated)"},
+    {.name = "--batch", .value = "N", .set = cli_set_int, .offset = ARG(batch), .lo = 1,
+     .hi = 1 << 20, .example = "256", .help = "examples per forward pass (default 1000)"},
+    {.name = "--threads", .value = "N", .set = cli_set_int, .offset = ARG(threads), .hi = 4096,
+     .example = "2", .help = "BLAS/OpenMP threads (default 0 = all cores)"},
+};
+
+const cli_command_flags cli_predict_flags = {
+    .command = "predict",
+    .usage = "cgrad predict --model CKPT --input FILE [flags]",
+    .summary = "Print one line per example: the predicted class (its name when the model\n"
+               "knows class names) and its probability, tab-separated. The input\n"
+               "normalisation saved with the model is applied. A class name is printed with\n"
+               "C-style escapes, so that each example stays one line of tab-separated fields:\n"
+               "\\\\, \\\", \\t, \\n, \\r, and \\xHH for other control characters.",
+    .flags = flags,
+    .n_flags = (int)(sizeof flags / sizeof *flags),
+};
 
 static int parse(int argc, char **argv, predict_args *a)
 {
     memset(a, 0, sizeof *a);
     a->batch = 1000;
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) return 1;
-        if (strcmp(f, "--probs") == 0) { a->probs = 1; continue; }
-        const char **str = strcmp(f, "--model") == 0 ? &a->model
-                           : strcmp(f, "--input") == 0 ? &a->input
-                           : strcmp(f, "--label") == 0 ? &a->label : NULL;
-        int is_int = strcmp(f, "--batch") == 0 || strcmp(f, "--threads") == 0;
-        if (!str && !is_int) return cli_usage("predict", "unknown flag '%s'", f);
-        if (i + 1 >= argc) return cli_usage("predict", "%s needs a value", f);
-        const char *v = argv[++i];
-        if (str) *str = v;
-        else if (strcmp(f, "--batch") == 0 && cli_parse_int(f, v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
-        else if (strcmp(f, "--threads") == 0 && cli_parse_int(f, v, 0, 4096, &a->threads)) return CLI_USAGE;
-    }
-    if (!a->model) return cli_usage("predict", "--model CKPT is required");
-    if (!a->input) return cli_usage("predict", "--input FILE is required (- for CSV on stdin)");
+    unsigned char given[sizeof flags / sizeof *flags];
+    int rc = cli_parse_flags(&cli_predict_flags, argc, argv, a, given, NULL);
+    if (rc) return rc;
+    if (!a->model[0]) return cli_usage("predict", "--model CKPT is required");
+    if (!a->input[0]) return cli_usage("predict", "--input FILE is required (- for CSV on stdin)");
     return 0;
 }
 
@@ -98,7 +100,7 @@ int cli_predict(int argc, char **argv)
     predict_args a;
     int rc = parse(argc, argv, &a);
     if (rc == 1) {
-        cli_predict_help(stdout);
+        cli_print_help(stdout, &cli_predict_flags);
         return CLI_OK;
     }
     if (rc) return rc;
@@ -111,7 +113,7 @@ int cli_predict(int argc, char **argv)
     int status = CLI_FAIL, d = cg_model_n_inputs(m), c = cg_model_n_classes(m);
     cg_real *x = NULL, *y = NULL, *probs = NULL;
     int *idx = NULL, *cls = NULL;
-    if (cg_load_inputs(a.input, d, a.label, &ds)) {
+    if (cg_load_inputs(a.input, d, a.label[0] ? a.label : NULL, &ds)) {
         status = cli_usage("predict", "--input: %s", cg_last_error());
         goto done;
     }

@@ -15,9 +15,10 @@
 #include "cli/flags.h"
 #include "cli/train.h"
 
-void cli_train_help(FILE *f) { cli_print_help(f, &cli_train_flags); }
 
-void train_json_number(cJSON *o, const char *key, double v)
+/* v as a JSON number, or null when it is not finite (the library's
+ * cg_json_add_number is internal to it). */
+static void train_json_number(cJSON *o, const char *key, double v)
 {
     if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
     else cJSON_AddNullToObject(o, key);
@@ -140,7 +141,7 @@ int cli_train(int argc, char **argv)
     unsigned char given[64];
     int rc = cli_parse_flags(&cli_train_flags, argc, argv, &a, given, NULL);
     if (rc == 1) {
-        cli_train_help(stdout);
+        cli_print_help(stdout, &cli_train_flags);
         return CLI_OK;
     }
     if (rc) return rc;

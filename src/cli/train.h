@@ -6,8 +6,6 @@
 #include "cgrad.h"
 #include "cli/cli.h"
 
-#include <cjson/cJSON.h>
-
 /* The command's options: the run configuration its flags fill, and what
  * belongs to this invocation only. */
 typedef struct train_opts {
@@ -16,8 +14,5 @@ typedef struct train_opts {
     char resume[CG_PATH_LEN];
     int threads, json, quiet;
 } train_opts;
-
-/* v as a JSON number, or null when it is not finite. */
-void train_json_number(cJSON *o, const char *key, double v);
 
 #endif

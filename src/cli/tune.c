@@ -210,7 +210,6 @@ const cli_command_flags cli_tune_flags = {
     .n_flags = (int)(sizeof flags / sizeof *flags),
 };
 
-void cli_tune_help(FILE *f) { cli_print_help(f, &cli_tune_flags); }
 
 /* --- the `cgrad train` command line of a configuration --- */
 
@@ -358,12 +357,11 @@ static void on_event(const cg_tune_event *e, void *user)
             printf("  %-12s %s\n", e->ranges->p[i].name, d);
         }
     } else if (e->kind == CG_TUNE_DONE) {
-        static const char *const names[] = {"ok", "FAILED", "stopped"};
         const cg_tune_record *r = e->record;
         format_params(s->space, &r->point, params, sizeof params);
         clear_live(s);
-        printf("[%4d] r%d %-7s val %.4f test %.4f %7.1fs  %s%s%s\n", r->id, r->round,
-               names[r->status], isfinite(r->val_acc) ? r->val_acc : 0.0,
+        printf("[%4d] r%d %-8s val %.4f test %.4f %7.1fs  %s%s%s\n", r->id, r->round,
+               cg_tune_status_name(r->status), isfinite(r->val_acc) ? r->val_acc : 0.0,
                isfinite(r->test_acc) ? r->test_acc : 0.0, r->seconds, params,
                r->reason[0] ? "  -- " : "", r->reason);
     } else {
@@ -397,17 +395,17 @@ static void report(const tune_opts *t, const cg_tune_result *res)
     words cmd = {{0}, 0};
     if (best) train_command(&best->config, &cmd);
     if (!t->quiet) {
-        printf("\n%d trials: %d finished, %d failed, %d stopped early\n", res->n_records, res->n_ok,
-               res->n_failed, res->n_stopped);
-        printf("rank    id  round  val_acc  test_acc  seconds  status   params\n");
-        static const char *const st[] = {"ok", "failed", "stopped"};
+        printf("\n%d trials: %d finished, %d failed, %d diverged, %d stopped early\n",
+               res->n_records, res->n_ok, res->n_failed, res->n_diverged, res->n_stopped);
+        printf("rank    id  round  val_acc  test_acc  seconds  status    params\n");
         for (int k = 0; k < res->n_records && k < 20; k++) {
             const cg_tune_record *r = &res->records[res->ranking[k]];
             char params[2048];
             format_params(&t->o.space, &r->point, params, sizeof params);
-            printf("%4d  %4d  %5d  %7.4f  %8.4f  %7.1f  %-7s  %s\n", k + 1, r->id, r->round,
+            printf("%4d  %4d  %5d  %7.4f  %8.4f  %7.1f  %-8s  %s\n", k + 1, r->id, r->round,
                    isfinite(r->val_acc) ? r->val_acc : 0.0,
-                   isfinite(r->test_acc) ? r->test_acc : 0.0, r->seconds, st[r->status], params);
+                   isfinite(r->test_acc) ? r->test_acc : 0.0, r->seconds,
+                   cg_tune_status_name(r->status), params);
         }
         if (res->n_records > 20)
             printf("... %d more in %s/results.jsonl\n", res->n_records - 20, t->out);
@@ -421,6 +419,7 @@ static void report(const tune_opts *t, const cg_tune_result *res)
     if (!o) return;
     cJSON_AddNumberToObject(o, "trials", res->n_records);
     cJSON_AddNumberToObject(o, "failed", res->n_failed);
+    cJSON_AddNumberToObject(o, "diverged", res->n_diverged);
     if (best) {
         cJSON_AddNumberToObject(o, "best_id", best->id);
         cJSON_AddNumberToObject(o, "val_accuracy", best->val_acc);
@@ -450,7 +449,7 @@ int cli_tune(int argc, char **argv)
         rc = parse_train(t, argc - n, argv + n);
     }
     if (rc == 1) {
-        cli_tune_help(stdout);
+        cli_print_help(stdout, &cli_tune_flags);
         free(t);
         return CLI_OK;
     }
@@ -507,7 +506,10 @@ int cli_tune(int argc, char **argv)
                             "(continue with --resume)\n", t->out);
         rc = 128 + res.interrupted;
     }
-    if ((code == CG_OK || res.n_records) && rank == 0) report(t, &res);
+    /* What finished is reported even when the search stopped on an error,
+     * but not after a usage error: nothing ran (a refused resume may have
+     * read records back), and stdout stays empty. */
+    if ((code == CG_OK || (res.n_records && code != CG_ERR_ARG)) && rank == 0) report(t, &res);
     if (rc == CLI_OK && t->plot) rc = tune_plot_dir(t->out, t->quiet);
     if (rc == CLI_OK && res.n_records > 0 && res.n_ok == 0) rc = CLI_FAIL;
     cg_tune_result_free(&res);

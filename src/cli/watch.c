@@ -5,29 +5,42 @@
 #define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 
-void cli_watch_help(FILE *f)
-{
-    fprintf(f, "usage: cgrad watch DIR [flags]\n"
-               "\n"
-               "Follow a training run started with `cgrad train --out DIR`: print each epoch\n"
+typedef struct watch_args {
+    double interval, idle;
+    int once;
+} watch_args;
+
+static const cli_flag flags[] = {
+    {.name = "--interval", .value = "S", .set = cli_set_double,
+     .offset = offsetof(watch_args, interval), .lo = 0.01, .hi = 1e6, .example = "0.5",
+     .help = "seconds between looks at the file (default 1)"},
+    {.name = "--idle", .value = "S", .set = cli_set_double, .offset = offsetof(watch_args, idle),
+     .lo = 0.01, .hi = 1e6, .example = "60", .conflicts = "--once",
+     .help = "stop after S seconds without a new epoch (default: never; Ctrl-C stops)"},
+    {.name = "--once", .offset = offsetof(watch_args, once),
+     .help = "print what is there now and stop"},
+};
+
+const cli_command_flags cli_watch_flags = {
+    .command = "watch",
+    .usage = "cgrad watch DIR [flags]",
+    .summary = "Follow a training run started with `cgrad train --out DIR`: print each epoch\n"
                "of DIR/metrics.jsonl (or of the .jsonl file given) as it is appended, and\n"
                "stop when the run ends (exit 0; 1 if it ended without an epoch). A finished\n"
                "run's epochs are printed at once; before a run starts in DIR, watch waits.\n"
-               "A DIR that does not exist is an error (exit 2).\n"
-               "\n"
-               "  --interval S   seconds between looks at the file (default 1)\n"
-               "  --idle S       stop after S seconds without a new epoch (default: never;\n"
-               "                 Ctrl-C stops)\n"
-               "  --once         print what is there now and stop\n"
-               "  --help         this text\n");
-}
+               "A DIR that does not exist is an error (exit 2).",
+    .flags = flags,
+    .n_flags = (int)(sizeof flags / sizeof *flags),
+};
 
 static void print_epoch(const cg_tune_epoch *e)
 {
@@ -46,33 +59,12 @@ static double now(void)
 int cli_watch(int argc, char **argv)
 {
     const char *dir = NULL;
-    double interval = 1, idle = 0;
-    int once = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
-            cli_watch_help(stdout);
-            return CLI_OK;
-        }
-        if (strcmp(f, "--once") == 0) once = 1;
-        else if (strcmp(f, "--interval") == 0 || strcmp(f, "--idle") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "cgrad watch: %s needs a value (see `cgrad watch --help`)\n", f);
-                return CLI_USAGE;
-            }
-            if (cli_parse_double(f, argv[++i], 0.01, 1e6, strcmp(f, "--idle") ? &interval : &idle))
-                return CLI_USAGE;
-        } else if (f[0] == '-' || dir) {
-            fprintf(stderr, "cgrad watch: unexpected argument '%s' (see `cgrad watch --help`)\n", f);
-            return CLI_USAGE;
-        } else {
-            dir = f;
-        }
-    }
-    if (!dir) {
-        fprintf(stderr, "cgrad watch: which run? `cgrad watch DIR` (see `cgrad watch --help`)\n");
-        return CLI_USAGE;
-    }
+    watch_args a = {.interval = 1};
+    unsigned char given[sizeof flags / sizeof *flags];
+    int prc = cli_parse_flags(&cli_watch_flags, argc, argv, &a, given, &dir);
+    if (prc == 1) cli_print_help(stdout, &cli_watch_flags);
+    if (prc) return prc == 1 ? CLI_OK : prc;
+    if (!dir) return cli_usage("watch", "which run? `cgrad watch DIR`");
     /* cg_metrics_poll reads the file incrementally, whole lines only. */
     struct {
         char dir[CG_PATH_LEN + 8];
@@ -103,7 +95,7 @@ int cli_watch(int argc, char **argv)
     fflush(stdout);
     snprintf(path, sizeof path, "%s/metrics.jsonl", t.dir);
     double last = now();
-    struct timespec nap = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
+    struct timespec nap = {(time_t)a.interval, (long)((a.interval - floor(a.interval)) * 1e9)};
     int seen_writer = 0, said_waiting = 0;
     for (;;) {
         /* Asked before reading: every line the writer wrote before it let
@@ -118,7 +110,7 @@ int cli_watch(int argc, char **argv)
         int shown = t.rec.n_epochs;
         if (cg_metrics_poll(path, &offset, &t.rec)) last = now();
         for (int i = shown; i < t.rec.n_epochs; i++) print_epoch(&t.rec.epochs[i]);
-        if (once || (idle > 0 && now() - last > idle)) break;
+        if (a.once || (a.idle > 0 && now() - last > a.idle)) break;
         /* The run has ended: its writer was seen, or it left epochs. */
         if (!held && (seen_writer || t.rec.n_epochs > 0)) break;
         if (!held && !said_waiting) {

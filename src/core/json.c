@@ -28,8 +28,11 @@ int cg_json_number(const cJSON *o, const char *where, const char *key, double *o
         *out = NAN;
         return CG_OK;
     }
-    if (!cJSON_IsNumber(v))
-        return cg_error(CG_ERR_FORMAT, "configuration: \"%s.%s\" must be a number", where, key);
+    /* 1e400 parses as infinity: not a value a configuration can hold (and
+     * one it would write back as null). */
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return cg_error(CG_ERR_FORMAT, "configuration: \"%s.%s\" must be a finite number", where,
+                        key);
     *out = v->valuedouble;
     return CG_OK;
 }
@@ -99,6 +102,12 @@ int cg_json_known_keys(const cJSON *o, const char *where, const char *const *key
                             c->string ? c->string : "");
     }
     return CG_OK;
+}
+
+double cg_json_get_number(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
 void cg_json_add_number(cJSON *o, const char *key, double v)

@@ -23,6 +23,10 @@ int cg_json_known_keys(const cJSON *o, const char *where, const char *const *key
 /* o must be an object (where names it). */
 int cg_json_object(const cJSON *o, const char *where);
 
+/* o's number `key`, NaN when missing or not a number (for records whose
+ * numbers may be absent, such as metrics lines). */
+double cg_json_get_number(const cJSON *o, const char *key);
+
 /* v as a number, or null when it is NaN or infinite. */
 void cg_json_add_number(cJSON *o, const char *key, double v);
 void cg_json_add_u64(cJSON *o, const char *key, uint64_t v);

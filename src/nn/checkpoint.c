@@ -17,6 +17,7 @@
  * normalisation and class names load as before (eval, predict, export);
  * its optimizer and flags are not read, so it cannot be resumed. */
 #include "internal.h"
+#include "json.h"
 #include "node.h"
 #include "io/safetensors.h"
 #include "nn/model.h"
@@ -37,17 +38,6 @@ static const char *const optimizer_prefix[2] = {"optimizer.m.", "optimizer.v."};
 /* Variables and state nodes: what a checkpoint holds for the model. */
 static int is_saved(const cg_node *n) { return n->kind == CG_KIND_VARIABLE || n->kind == CG_KIND_STATE; }
 
-/* JSON text of a cJSON tree, in the library's allocator. */
-static char *json_text(cJSON *o)
-{
-    char *t = o ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    if (!t) return NULL;
-    char *copy = cg_strdup(t);
-    cJSON_free(t);
-    return copy;
-}
-
 static char *normalizer_json(const cg_normalizer *nz)
 {
     cJSON *j = cJSON_CreateObject();
@@ -55,7 +45,7 @@ static char *normalizer_json(const cg_normalizer *nz)
     cJSON_AddNumberToObject(j, "d", nz->d);
     cJSON_AddNumberToObject(j, "scale", nz->scale);
     cJSON_AddBoolToObject(j, "standardized", nz->mean != NULL);
-    return json_text(j);
+    return cg_json_text(j);
 }
 
 static char *class_names_json(const cg_model *m)
@@ -64,7 +54,7 @@ static char *class_names_json(const cg_model *m)
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < m->n_classes; i++)
         cJSON_AddItemToArray(a, cJSON_CreateString(m->class_names[i]));
-    return json_text(a);
+    return cg_json_text(a);
 }
 
 static char *rng_json(const cg_rng *r)
@@ -75,7 +65,7 @@ static char *rng_json(const cg_rng *r)
         snprintf(h, sizeof h, "%016" PRIx64, r->s[i]);
         cJSON_AddItemToArray(a, cJSON_CreateString(h));
     }
-    return json_text(a);
+    return cg_json_text(a);
 }
 
 enum { MAX_META = 16 };

@@ -4,8 +4,10 @@
  * (cgrad export, a Python script) needs no knowledge of what cg_model adds
  * implicitly. */
 #include "internal.h"
+#include "json.h"
 #include "nn/model.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,13 +79,9 @@ char *cg_model_spec(cg_model *m)
             cJSON_AddBoolToObject(out, "output", 1);
         }
     }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) return cg_error_null(CG_ERR_MEMORY, "cg_model_spec: out of memory");
-    char *copy = cg_strdup(text);
-    cJSON_free(text);
-    if (!copy) return cg_error_null(CG_ERR_MEMORY, "cg_model_spec: out of memory");
-    return copy;
+    if (!ok) cJSON_Delete(root);
+    char *text = ok ? cg_json_text(root) : NULL;
+    return text ? text : cg_error_null(CG_ERR_MEMORY, "cg_model_spec: out of memory");
 }
 
 /* An integer field in [lo, hi]; -1 with an error otherwise. */
@@ -175,13 +173,25 @@ cg_model *cg_model_from_spec(const char *json)
         goto done;
     if (cJSON_IsString(seed)) {
         char *end;
+        errno = 0;
         s = strtoull(seed->valuestring, &end, 10);
-        if (*end || !*seed->valuestring) {
+        /* strtoull takes "-1" and " 1" too (and clamps what overflows):
+         * only digits, within 64 bits, are a seed. */
+        if (*end || errno || !(*seed->valuestring >= '0' && *seed->valuestring <= '9')) {
             cg_error(CG_ERR_FORMAT, "model spec: \"seed\" is not an unsigned integer");
             goto done;
         }
-    } else if (cJSON_IsNumber(seed) && seed->valuedouble >= 0) {
-        s = (unsigned long long)seed->valuedouble;
+    } else if (cJSON_IsNumber(seed)) {
+        /* Casting a double outside [0, 2^64) is undefined: check first. */
+        double v = seed->valuedouble;
+        if (!(v >= 0 && v < 18446744073709551616.0 && v == floor(v))) {
+            cg_error(CG_ERR_FORMAT, "model spec: \"seed\" is not an unsigned integer");
+            goto done;
+        }
+        s = (unsigned long long)v;
+    } else if (seed) {
+        cg_error(CG_ERR_FORMAT, "model spec: \"seed\" is not an unsigned integer");
+        goto done;
     }
     if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 1) {
         cg_error(CG_ERR_FORMAT, "model spec: \"layers\" must be a non-empty array");

@@ -312,9 +312,18 @@ static void backward_block_bn(cg_node *n, int c0, int c1)
     if (n->in[0]->grad) backward_x(n, c0, c1, (cg_real)n->shape[0], !n->bfirst[0]);
 }
 
-const cg_op_def cg_op_batch_norm = {"batch_norm", 5, infer_bn, scratch_bn, forward_bn,
-                                     backward_bn, 1, blockwise_bn, NULL, 1, NULL,
-                                     backward_block_bn, 0, NULL};
+const cg_op_def cg_op_batch_norm = {
+    .name = "batch_norm",
+    .arity = 5,
+    .infer_shape = infer_bn,
+    .scratch_size = scratch_bn,
+    .forward = forward_bn,
+    .backward = backward_bn,
+    .grad_overwrite = 1,
+    .blockwise = blockwise_bn,
+    .runs_fused = 1,
+    .backward_block = backward_block_bn,
+};
 
 cg_node *cg_batch_norm(cg_node *x, cg_node *gamma, cg_node *beta, cg_node *running_mean,
                        cg_node *running_var, cg_real momentum, cg_real eps)

@@ -321,8 +321,15 @@ static void backward_bn2d(cg_node *n)
     for (int c = 0; c < C; c++) chan_grad_x(&b, c);
 }
 
-const cg_op_def cg_op_batch_norm2d = {"batch_norm2d", 5, infer_bn2d, scratch_bn2d, forward_bn2d,
-                                      backward_bn2d, 1, NULL, NULL, 0, NULL, NULL, 0, NULL};
+const cg_op_def cg_op_batch_norm2d = {
+    .name = "batch_norm2d",
+    .arity = 5,
+    .infer_shape = infer_bn2d,
+    .scratch_size = scratch_bn2d,
+    .forward = forward_bn2d,
+    .backward = backward_bn2d,
+    .grad_overwrite = 1,
+};
 
 cg_node *cg_batch_norm2d(cg_node *x, cg_node *gamma, cg_node *beta, cg_node *running_mean,
                          cg_node *running_var, cg_real momentum, cg_real eps)

@@ -445,8 +445,15 @@ static void backward_conv(cg_node *n)
 }
 
 /* Arity -1: two inputs, or three with a bias. */
-const cg_op_def cg_op_conv2d = {"conv2d", -1, infer_conv, scratch_conv, forward_conv,
-                                backward_conv, 1, NULL, NULL, 0, NULL, NULL, 0, NULL};
+const cg_op_def cg_op_conv2d = {
+    .name = "conv2d",
+    .arity = -1,
+    .infer_shape = infer_conv,
+    .scratch_size = scratch_conv,
+    .forward = forward_conv,
+    .backward = backward_conv,
+    .grad_overwrite = 1,
+};
 
 cg_node *cg_conv2d(cg_node *x, cg_node *w, cg_node *bias, int stride_h, int stride_w, int pad_h,
                    int pad_w, int dilation_h, int dilation_w, int groups)

@@ -40,8 +40,14 @@ static void backward_dropout(cg_node *n)
     for (size_t i = 0; i < n->size; i++) gx[i] += n->grad[i] * n->scratch[i];
 }
 
-const cg_op_def cg_op_dropout = {"dropout", 1, infer_dropout, scratch_dropout, forward_dropout,
-                                 backward_dropout, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
+const cg_op_def cg_op_dropout = {
+    .name = "dropout",
+    .arity = 1,
+    .infer_shape = infer_dropout,
+    .scratch_size = scratch_dropout,
+    .forward = forward_dropout,
+    .backward = backward_dropout,
+};
 
 cg_node *cg_dropout(cg_node *x, cg_real p)
 {

@@ -220,8 +220,17 @@ static void backward_matmul(cg_node *n)
     }
 }
 
-const cg_op_def cg_op_matmul = {"matmul", 2, infer_matmul, scratch_matmul, forward_matmul,
-                                 backward_matmul, 1, NULL, NULL, 1, NULL, NULL, 1, NULL};
+const cg_op_def cg_op_matmul = {
+    .name = "matmul",
+    .arity = 2,
+    .infer_shape = infer_matmul,
+    .scratch_size = scratch_matmul,
+    .forward = forward_matmul,
+    .backward = backward_matmul,
+    .grad_overwrite = 1,
+    .runs_fused = 1,
+    .runs_bfused = 1,
+};
 
 cg_node *cg_matmul(cg_node *a, cg_node *b, int trans_a, int trans_b)
 {

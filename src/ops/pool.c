@@ -202,10 +202,24 @@ static void backward_pool(cg_node *n)
     }
 }
 
-const cg_op_def cg_op_max_pool2d = {"max_pool2d", 1, infer_pool, scratch_pool, forward_pool,
-                                    backward_pool, 1, NULL, NULL, 0, NULL, NULL, 0, NULL};
-const cg_op_def cg_op_avg_pool2d = {"avg_pool2d", 1, infer_pool, scratch_pool, forward_pool,
-                                    backward_pool, 1, NULL, NULL, 0, NULL, NULL, 0, NULL};
+const cg_op_def cg_op_max_pool2d = {
+    .name = "max_pool2d",
+    .arity = 1,
+    .infer_shape = infer_pool,
+    .scratch_size = scratch_pool,
+    .forward = forward_pool,
+    .backward = backward_pool,
+    .grad_overwrite = 1,
+};
+const cg_op_def cg_op_avg_pool2d = {
+    .name = "avg_pool2d",
+    .arity = 1,
+    .infer_shape = infer_pool,
+    .scratch_size = scratch_pool,
+    .forward = forward_pool,
+    .backward = backward_pool,
+    .grad_overwrite = 1,
+};
 
 static cg_node *pool(const cg_op_def *op, int kind, cg_node *x, int kernel_h, int kernel_w,
                      int stride_h, int stride_w, int pad_h, int pad_w)
@@ -285,8 +299,14 @@ static void backward_gap(cg_node *n)
     }
 }
 
-const cg_op_def cg_op_global_avg_pool2d = {"global_avg_pool2d", 1, infer_gap, NULL, forward_gap,
-                                           backward_gap, 1, NULL, NULL, 0, NULL, NULL, 0, NULL};
+const cg_op_def cg_op_global_avg_pool2d = {
+    .name = "global_avg_pool2d",
+    .arity = 1,
+    .infer_shape = infer_gap,
+    .forward = forward_gap,
+    .backward = backward_gap,
+    .grad_overwrite = 1,
+};
 
 cg_node *cg_global_avg_pool2d(cg_node *x)
 {

@@ -141,14 +141,34 @@ const cg_op_def cg_op_max_axis = {
     .backward = backward_max_axis,
 };
 
-const cg_op_def cg_op_sum = {"sum", 1, infer_reduce_all, NULL, forward_reduce_all,
-                             backward_reduce_all, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
-const cg_op_def cg_op_mean = {"mean", 1, infer_reduce_all, NULL, forward_reduce_all,
-                              backward_reduce_all, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
-const cg_op_def cg_op_sum_axis = {"sum_axis", 1, infer_reduce_axis, NULL, forward_reduce_axis,
-                                  backward_reduce_axis, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
-const cg_op_def cg_op_mean_axis = {"mean_axis", 1, infer_reduce_axis, NULL, forward_reduce_axis,
-                                   backward_reduce_axis, 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
+const cg_op_def cg_op_sum = {
+    .name = "sum",
+    .arity = 1,
+    .infer_shape = infer_reduce_all,
+    .forward = forward_reduce_all,
+    .backward = backward_reduce_all,
+};
+const cg_op_def cg_op_mean = {
+    .name = "mean",
+    .arity = 1,
+    .infer_shape = infer_reduce_all,
+    .forward = forward_reduce_all,
+    .backward = backward_reduce_all,
+};
+const cg_op_def cg_op_sum_axis = {
+    .name = "sum_axis",
+    .arity = 1,
+    .infer_shape = infer_reduce_axis,
+    .forward = forward_reduce_axis,
+    .backward = backward_reduce_axis,
+};
+const cg_op_def cg_op_mean_axis = {
+    .name = "mean_axis",
+    .arity = 1,
+    .infer_shape = infer_reduce_axis,
+    .forward = forward_reduce_axis,
+    .backward = backward_reduce_axis,
+};
 
 cg_node *cg_sum(cg_node *a)
 {

@@ -140,12 +140,22 @@ static void backward_slice(cg_node *n)
     for (size_t i = 0; i < n->size; i++) gx[i] += n->grad[i];
 }
 
-const cg_op_def cg_op_slice = {"slice",        1,    infer_slice, NULL, forward_slice,
-                               backward_slice, 0,    NULL,        NULL, 0,
-                               NULL, NULL, 0, view_slice};
-const cg_op_def cg_op_index = {"index",        1,    infer_slice, NULL, forward_slice,
-                               backward_slice, 0,    NULL,        NULL, 0,
-                               NULL, NULL, 0, view_slice};
+const cg_op_def cg_op_slice = {
+    .name = "slice",
+    .arity = 1,
+    .infer_shape = infer_slice,
+    .forward = forward_slice,
+    .backward = backward_slice,
+    .view = view_slice,
+};
+const cg_op_def cg_op_index = {
+    .name = "index",
+    .arity = 1,
+    .infer_shape = infer_slice,
+    .forward = forward_slice,
+    .backward = backward_slice,
+    .view = view_slice,
+};
 
 cg_node *cg_slice(cg_node *a, int start, int len)
 {

@@ -305,23 +305,47 @@ static void forward_hardmax(cg_node *n)
     }
 }
 
-const cg_op_def cg_op_softmax = {"softmax", 1, infer_rows, NULL, forward_softmax, backward_softmax,
-                                 0, NULL, NULL, 0, NULL, NULL, 0, NULL};
-const cg_op_def cg_op_log_softmax = {"log_softmax", 1, infer_log_softmax, NULL,
-                                     forward_log_softmax, backward_log_softmax, 0, NULL, NULL, 0,
-                                     NULL, NULL, 0, NULL};
-const cg_op_def cg_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, infer_sce, scratch_sce,
-                                               forward_sce, backward_sce, 0, NULL, NULL, 0, NULL,
-                                               NULL, 0, NULL};
-const cg_op_def cg_op_sigmoid_cross_entropy = {"sigmoid_cross_entropy", 2, infer_bce, NULL,
-                                               forward_bce, backward_bce, 0, NULL, NULL, 0, NULL,
-                                               NULL, 0, NULL};
-const cg_op_def cg_op_argmax = {"argmax", 1, infer_argmax, NULL, forward_argmax,
-                                NULL,     0, NULL,         NULL, 0,
-                                NULL, NULL, 0, NULL};
-const cg_op_def cg_op_hardmax = {"hardmax", 1, infer_rows, NULL, forward_hardmax,
-                                 NULL,      0, NULL,       NULL, 0,
-                                 NULL, NULL, 0, NULL};
+const cg_op_def cg_op_softmax = {
+    .name = "softmax",
+    .arity = 1,
+    .infer_shape = infer_rows,
+    .forward = forward_softmax,
+    .backward = backward_softmax,
+};
+const cg_op_def cg_op_log_softmax = {
+    .name = "log_softmax",
+    .arity = 1,
+    .infer_shape = infer_log_softmax,
+    .forward = forward_log_softmax,
+    .backward = backward_log_softmax,
+};
+const cg_op_def cg_op_softmax_cross_entropy = {
+    .name = "softmax_cross_entropy",
+    .arity = 2,
+    .infer_shape = infer_sce,
+    .scratch_size = scratch_sce,
+    .forward = forward_sce,
+    .backward = backward_sce,
+};
+const cg_op_def cg_op_sigmoid_cross_entropy = {
+    .name = "sigmoid_cross_entropy",
+    .arity = 2,
+    .infer_shape = infer_bce,
+    .forward = forward_bce,
+    .backward = backward_bce,
+};
+const cg_op_def cg_op_argmax = {
+    .name = "argmax",
+    .arity = 1,
+    .infer_shape = infer_argmax,
+    .forward = forward_argmax,
+};
+const cg_op_def cg_op_hardmax = {
+    .name = "hardmax",
+    .arity = 1,
+    .infer_shape = infer_rows,
+    .forward = forward_hardmax,
+};
 
 cg_node *cg_softmax(cg_node *z) { return cg_node_new_op(&cg_op_softmax, &z, 1, NULL, 0, NULL, 0); }
 

@@ -138,13 +138,17 @@ static void backward_block_unary(cg_node *n, int c0, int c1)
 }
 
 #define UNARY_OP(NAME, KIND)                                                     \
-    const cg_op_def cg_op_##NAME = {#NAME,          1,                           \
-                                    infer_unary,    NULL,                        \
-                                    forward_unary,  backward_unary,              \
-                                    1,              blockwise_unary,             \
-                                    block_unary,    0,                           \
-                                    NULL,           backward_block_unary,        \
-                                    0, NULL};                                    \
+    const cg_op_def cg_op_##NAME = {                                             \
+        .name = #NAME,                                                           \
+        .arity = 1,                                                              \
+        .infer_shape = infer_unary,                                              \
+        .forward = forward_unary,                                                \
+        .backward = backward_unary,                                              \
+        .grad_overwrite = 1,                                                     \
+        .blockwise = blockwise_unary,                                            \
+        .forward_block = block_unary,                                            \
+        .backward_block = backward_block_unary,                                  \
+    };                                                                           \
     cg_node *cg_##NAME(cg_node *a)                                               \
     {                                                                            \
         int ip[1] = {KIND};                                                      \
@@ -160,9 +164,17 @@ UNARY_OP(relu, U_RELU)
 UNARY_OP(sigmoid, U_SIGMOID)
 UNARY_OP(tanh, U_TANH)
 
-const cg_op_def cg_op_pow = {"pow",          1,           infer_unary, NULL, forward_unary,
-                             backward_unary, 1, blockwise_unary, block_unary, 0, NULL,
-                             backward_block_unary, 0, NULL};
+const cg_op_def cg_op_pow = {
+    .name = "pow",
+    .arity = 1,
+    .infer_shape = infer_unary,
+    .forward = forward_unary,
+    .backward = backward_unary,
+    .grad_overwrite = 1,
+    .blockwise = blockwise_unary,
+    .forward_block = block_unary,
+    .backward_block = backward_block_unary,
+};
 
 cg_node *cg_pow(cg_node *a, cg_real exponent)
 {

@@ -200,8 +200,9 @@ int cg_schedule_config_read(const cJSON *o, const char *where, cg_schedule_confi
                                            "numbers", where, CG_LR_MAX_PARAMS);
         for (int i = 0; i < cJSON_GetArraySize(p); i++) {
             const cJSON *v = cJSON_GetArrayItem(p, i);
-            if (!cJSON_IsNumber(v))
-                return cg_error(CG_ERR_FORMAT, "configuration: \"%s.params\" must hold numbers", where);
+            if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+                return cg_error(CG_ERR_FORMAT, "configuration: \"%s.params\" must hold finite numbers",
+                                where);
             sc->params[i] = v->valuedouble;
         }
     }

@@ -10,14 +10,15 @@
 #include <cjson/cJSON.h>
 
 #include "internal.h"
+#include "json.h"
 #include "tune/engine.h"
 
-static const char *const status_names[] = {"ok", "failed", "stopped"};
+static const char *const status_names[] = {"ok", "failed", "stopped", "diverged"};
+#define N_STATUS ((int)(sizeof status_names / sizeof *status_names))
 
-static void add_number_or_null(cJSON *o, const char *key, double v)
+const char *cg_tune_status_name(int status)
 {
-    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
+    return status >= 0 && status < N_STATUS ? status_names[status] : "unknown";
 }
 
 char *tune_record_json(const tune_search *s, const cg_tune_record *r)
@@ -40,24 +41,24 @@ char *tune_record_json(const tune_search *s, const cg_tune_record *r)
             cJSON_AddNumberToObject(params, p->name, r->point.v[i]);
         }
     }
-    cJSON_AddStringToObject(o, "status", status_names[r->status]);
+    cJSON_AddStringToObject(o, "status", cg_tune_status_name(r->status));
     if (r->reason[0]) cJSON_AddStringToObject(o, "reason", r->reason);
     else cJSON_AddNullToObject(o, "reason");
-    add_number_or_null(o, "val_accuracy", r->val_acc);
-    add_number_or_null(o, "test_accuracy", r->test_acc);
-    add_number_or_null(o, "seconds", r->seconds);
+    cg_json_add_number(o, "val_accuracy", r->val_acc);
+    cg_json_add_number(o, "test_accuracy", r->test_acc);
+    cg_json_add_number(o, "seconds", r->seconds);
     cJSON *eps = cJSON_AddArrayToObject(o, "epochs");
     for (int i = 0; eps && i < r->n_epochs; i++) {
         const cg_tune_epoch *e = &r->epochs[i];
         cJSON *x = cJSON_CreateObject();
         if (!x) break;
         cJSON_AddNumberToObject(x, "epoch", e->epoch);
-        add_number_or_null(x, "train_loss", e->train_loss);
-        add_number_or_null(x, "train_accuracy", e->train_acc);
-        add_number_or_null(x, "val_loss", e->val_loss);
-        add_number_or_null(x, "val_accuracy", e->val_acc);
-        add_number_or_null(x, "seconds", e->seconds);
-        add_number_or_null(x, "lr", e->lr);
+        cg_json_add_number(x, "train_loss", e->train_loss);
+        cg_json_add_number(x, "train_accuracy", e->train_acc);
+        cg_json_add_number(x, "val_loss", e->val_loss);
+        cg_json_add_number(x, "val_accuracy", e->val_acc);
+        cg_json_add_number(x, "seconds", e->seconds);
+        cg_json_add_number(x, "lr", e->lr);
         cJSON_AddItemToArray(eps, x);
     }
     char *cfg = cg_run_config_to_json(&r->config);
@@ -70,17 +71,11 @@ char *tune_record_json(const tune_search *s, const cg_tune_record *r)
     return text;
 }
 
-static double number(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 /* A whole number field in [0, max), or `dflt` when missing or out of range
  * (casting NaN, or a value the type cannot hold, is undefined). */
 static double whole(const cJSON *o, const char *key, double max, double dflt)
 {
-    double v = number(o, key);
+    double v = cg_json_get_number(o, key);
     return isfinite(v) && v >= 0 && v < max ? v : dflt;
 }
 
@@ -96,12 +91,12 @@ static int parse_record(const tune_search *s, const cJSON *o, cg_tune_record *r,
     r->index = (int)whole(o, "index", INT_MAX, -1);
     r->seed = (uint64_t)whole(o, "seed", 9e15, 0);
     r->rank = (int)whole(o, "rank", INT_MAX, 0);
-    r->val_acc = number(o, "val_accuracy");
-    r->test_acc = number(o, "test_accuracy");
-    r->seconds = number(o, "seconds");
+    r->val_acc = cg_json_get_number(o, "val_accuracy");
+    r->test_acc = cg_json_get_number(o, "test_accuracy");
+    r->seconds = cg_json_get_number(o, "seconds");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
     r->status = CG_TRIAL_FAILED;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_STATUS; i++)
         if (cJSON_IsString(st) && strcmp(st->valuestring, status_names[i]) == 0) r->status = i;
     const cJSON *reason = cJSON_GetObjectItemCaseSensitive(o, "reason");
     if (cJSON_IsString(reason)) snprintf(r->reason, sizeof r->reason, "%s", reason->valuestring);

@@ -540,6 +540,7 @@ int cg_tune(const cg_tune_options *o, cg_tune_result *res)
         res->n_ok += s->recs[i].status == CG_TRIAL_OK;
         res->n_failed += s->recs[i].status == CG_TRIAL_FAILED;
         res->n_stopped += s->recs[i].status == CG_TRIAL_STOPPED;
+        res->n_diverged += s->recs[i].status == CG_TRIAL_DIVERGED;
     }
     free(s);
     return rc;

@@ -19,7 +19,12 @@
 #include <cjson/cJSON.h>
 
 #include "internal.h"
+#include "json.h"
 #include "tune/engine.h"
+
+/* The child's exit status when cg_train reports CG_ERR_DIVERGED (as the
+ * CLI's exit code for it). */
+#define DIVERGED_EXIT 3
 
 double tune_now(void)
 {
@@ -44,12 +49,6 @@ int tune_trial_config(const tune_search *s, const cg_tune_point *pt, uint64_t se
     return rc;
 }
 
-static void json_number(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
-}
-
 /* The child: train, then one JSON line with the result on fd `fo`, or the
  * error on `fe`. Never returns. */
 static void run_child(const tune_search *s, const tune_trial *t, int fo, int fe)
@@ -68,14 +67,14 @@ static void run_child(const tune_search *s, const tune_trial *t, int fo, int fe)
     int rc = cg_train(&t->rec.config, &to, &r);
     if (rc) {
         dprintf(fe, "%s\n", cg_last_error());
-        _exit(rc == CG_ERR_NUMERIC ? 3 : 1);
+        _exit(rc == CG_ERR_DIVERGED ? DIVERGED_EXIT : 1);
     }
     cJSON *o = cJSON_CreateObject();
     char *line = NULL;
     if (o) {
-        json_number(o, "val_accuracy", r.fit.val_acc);
-        json_number(o, "test_accuracy", r.test_acc);
-        json_number(o, "best_val_accuracy", r.fit.best_val_acc);
+        cg_json_add_number(o, "val_accuracy", r.fit.val_acc);
+        cg_json_add_number(o, "test_accuracy", r.test_acc);
+        cg_json_add_number(o, "best_val_accuracy", r.fit.best_val_acc);
         cJSON_AddNumberToObject(o, "epochs", r.fit.epochs);
         line = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
@@ -140,22 +139,16 @@ static void push_epoch(cg_tune_record *r, const cg_tune_epoch *e)
     r->epochs[r->n_epochs++] = *e;
 }
 
-static double number(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 int tune_epoch_from_json(const cJSON *o, cg_tune_epoch *e)
 {
-    double ep = number(o, "epoch");
+    double ep = cg_json_get_number(o, "epoch");
     e->epoch = isfinite(ep) && ep >= 1 && ep < 1e9 ? (int)ep : 0;
-    e->train_loss = number(o, "train_loss");
-    e->train_acc = number(o, "train_accuracy");
-    e->val_loss = number(o, "val_loss");
-    e->val_acc = number(o, "val_accuracy");
-    e->seconds = number(o, "seconds");
-    e->lr = number(o, "lr");
+    e->train_loss = cg_json_get_number(o, "train_loss");
+    e->train_acc = cg_json_get_number(o, "train_accuracy");
+    e->val_loss = cg_json_get_number(o, "val_loss");
+    e->val_acc = cg_json_get_number(o, "val_accuracy");
+    e->seconds = cg_json_get_number(o, "seconds");
+    e->lr = cg_json_get_number(o, "lr");
     return e->epoch > 0 ? 0 : -1;
 }
 
@@ -214,8 +207,8 @@ static void finish(tune_trial *t, int status)
     last_line(path, line, sizeof line);
     cJSON *o = line[0] == '{' ? cJSON_Parse(line) : NULL;
     if (o) {
-        r->val_acc = number(o, "val_accuracy");
-        r->test_acc = number(o, "test_accuracy");
+        r->val_acc = cg_json_get_number(o, "val_accuracy");
+        r->test_acc = cg_json_get_number(o, "test_accuracy");
         cJSON_Delete(o);
     }
     if (!isfinite(r->val_acc) && r->n_epochs > 0) r->val_acc = r->epochs[r->n_epochs - 1].val_acc;
@@ -227,7 +220,8 @@ static void finish(tune_trial *t, int status)
         r->status = CG_TRIAL_OK;
         return;
     }
-    r->status = CG_TRIAL_FAILED;
+    r->status = WIFEXITED(status) && WEXITSTATUS(status) == DIVERGED_EXIT ? CG_TRIAL_DIVERGED
+                                                                          : CG_TRIAL_FAILED;
     snprintf(path, sizeof path, "%s/stderr.txt", t->dir);
     last_line(path, r->reason, sizeof r->reason);
     if (!r->reason[0]) {
