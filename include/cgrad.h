@@ -492,6 +492,8 @@ int cg_load_csv_opts(const char *path, const cg_csv_options *o, cg_dataset *out)
 /* Class names of a table (NULL when labels are indices or c is out of
  * range) and their count (0 then). */
 int cg_table_n_classes(const cg_table *t);
+/* The features a table's columns make (its one-hot columns widened). */
+int cg_table_n_features(const cg_table *t);
 const char *cg_table_class_name(const cg_table *t, int c);
 /* "'age' 3 (mean), 'color' 1 (most frequent value)": the missing cells per
  * column of the file the table was last used on, or NULL when none
@@ -819,7 +821,19 @@ typedef struct cg_data_config {
     char test[CG_PATH_LEN];       /* "" = none (IDX dirs: their t10k files) */
     char label[CG_NAME_LEN * 4];  /* label column, "" = the last          */
     int standardize;              /* -1 = by data type (floats yes, bytes no) */
+    char delimiter[8];            /* CSV: "" detect, ",", ";", "tab", "space" */
+    char missing[8];              /* CSV missing cells: "impute" (default), "error" */
+    char unknown_category[8];     /* CSV text value unseen in training: "error"
+                                     (default) or "zero" (all-zero one-hot)  */
 } cg_data_config;
+
+/* The CSV reading options a data configuration asks for (label,
+ * delimiter, missing cells, unknown categories; table NULL). */
+void cg_data_config_csv(const cg_data_config *dc, cg_csv_options *o);
+/* A delimiter's name as its character: ",", ";", "tab", "space" (also
+ * "comma", "semicolon", "whitespace", a tab or a space); "" gives 0
+ * (detect); -1 for anything else. */
+int cg_delimiter_from_name(const char *name);
 
 typedef struct cg_run_config {
     cg_model_config model;

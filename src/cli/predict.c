@@ -24,6 +24,13 @@ void cli_predict_help(FILE *f)
             "                   one example per row, or - for CSV on stdin. A row may carry\n"
             "                   one extra column (a label), which is dropped\n"
             "  --label COL      that extra column of .csv / .npy (default: the last)\n"
+            "  --delimiter D    CSV cell delimiter: ',', ';', tab or space (default:\n"
+            "                   detected)\n"
+            "  --missing HOW    CSV missing cells (empty, NA, N/A, NaN, ?): impute (default:\n"
+            "                   the values the model stored from its training data; a\n"
+            "                   warning counts them) or error\n"
+            "  --unknown-category HOW  a text value the training data did not have: error\n"
+            "                   (default) or zero (none of its one-hot features set)\n"
             "  --probs          also print every class's probability (tab-separated)\n"
             "  --batch N        examples per forward pass (default 1000)\n"
             "  --threads N      BLAS/OpenMP threads (default 0 = all cores)\n"
@@ -31,7 +38,7 @@ void cli_predict_help(FILE *f)
 }
 
 typedef struct predict_args {
-    const char *model, *input, *label;
+    const char *model, *input, *label, *delimiter, *missing, *unknown;
     int batch, threads, probs;
 } predict_args;
 
@@ -45,7 +52,10 @@ static int parse(int argc, char **argv, predict_args *a)
         if (strcmp(f, "--probs") == 0) { a->probs = 1; continue; }
         const char **str = strcmp(f, "--model") == 0 ? &a->model
                            : strcmp(f, "--input") == 0 ? &a->input
-                           : strcmp(f, "--label") == 0 ? &a->label : NULL;
+                           : strcmp(f, "--label") == 0 ? &a->label
+                           : strcmp(f, "--delimiter") == 0 ? &a->delimiter
+                           : strcmp(f, "--missing") == 0 ? &a->missing
+                           : strcmp(f, "--unknown-category") == 0 ? &a->unknown : NULL;
         int is_int = strcmp(f, "--batch") == 0 || strcmp(f, "--threads") == 0;
         if (!str && !is_int) return cli_usage("predict", "unknown flag '%s'", f);
         if (i + 1 >= argc) return cli_usage("predict", "%s needs a value", f);
@@ -56,6 +66,12 @@ static int parse(int argc, char **argv, predict_args *a)
     }
     if (!a->model) return cli_usage("predict", "--model CKPT is required");
     if (!a->input) return cli_usage("predict", "--input FILE is required (- for CSV on stdin)");
+    if (a->delimiter && cg_delimiter_from_name(a->delimiter) <= 0)
+        return cli_usage("predict", "--delimiter: '%s' is not one of ',', ';', tab, space", a->delimiter);
+    if (a->missing && strcmp(a->missing, "impute") && strcmp(a->missing, "error"))
+        return cli_usage("predict", "--missing: '%s' is not impute or error", a->missing);
+    if (a->unknown && strcmp(a->unknown, "error") && strcmp(a->unknown, "zero"))
+        return cli_usage("predict", "--unknown-category: '%s' is not error or zero", a->unknown);
     return 0;
 }
 
@@ -111,10 +127,22 @@ int cli_predict(int argc, char **argv)
     int status = CLI_FAIL, d = cg_model_n_inputs(m), c = cg_model_n_classes(m);
     cg_real *x = NULL, *y = NULL, *probs = NULL;
     int *idx = NULL, *cls = NULL;
-    if (cg_load_inputs(a.input, d, a.label, &ds)) {
+    cg_csv_options co;
+    cg_csv_options_init(&co);
+    co.label = a.label;
+    co.table = nz.table; /* a CSV model reads its inputs' columns as it was trained */
+    co.delimiter = a.delimiter ? (char)cg_delimiter_from_name(a.delimiter) : 0;
+    co.missing = a.missing && !strcmp(a.missing, "error") ? CG_MISSING_ERROR : CG_MISSING_IMPUTE;
+    co.unknown_category = a.unknown && !strcmp(a.unknown, "zero") ? CG_UNKNOWN_ZERO : CG_UNKNOWN_ERROR;
+    if (cg_load_inputs_opts(a.input, d, &co, &ds)) {
         status = cli_usage("predict", "--input: %s", cg_last_error());
         goto done;
     }
+    char *missing = cg_table_missing_summary(ds.table);
+    if (missing)
+        fprintf(stderr, "cgrad predict: warning: %s: missing cells imputed with the model's stored values, per "
+                        "column: %s\n", a.input, missing);
+    cg_free_string(missing);
     int batch = a.batch < ds.n ? a.batch : ds.n;
     if (batch < 1) batch = 1;
     x = malloc((size_t)batch * (size_t)d * sizeof *x);

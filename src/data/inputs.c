@@ -3,6 +3,7 @@
  * formats as training data, features only, checked against the width the
  * model takes. */
 #include "data/readers.h"
+#include "data/table.h"
 
 #include <errno.h>
 #include <string.h>
@@ -85,8 +86,10 @@ int cg_load_inputs_opts(const char *path, int d, const cg_csv_options *o, cg_dat
     int fmt;
     int rc = sniff_format(path, &fmt);
     if (rc) return rc;
-    if (fmt != FMT_CSV && o->table)
-        return cg_error(CG_ERR_ARG, "%s: the model was trained on a CSV file; give its inputs as CSV", path);
+    /* Only CSV has the text a model's one-hot columns read. */
+    if (fmt != FMT_CSV && o->table && cg_table_has_text(o->table))
+        return cg_error(CG_ERR_ARG, "%s: the model's %d features come from a CSV file with text columns; give "
+                        "its inputs as CSV", path, d);
     if (fmt == FMT_NPY) return cg_npy_read(path, label, d, out);
     if (fmt == FMT_IDX) return load_idx_inputs(path, d, out);
     return cg_csv_read(path, NULL, o, d, out);

@@ -186,6 +186,13 @@ cg_table *cg_table_clone(const cg_table *t)
     return c;
 }
 
+int cg_table_has_text(const cg_table *t)
+{
+    for (int i = 0; i < t->n_cols; i++)
+        if (i != t->label_col && t->cols[i].text) return 1;
+    return 0;
+}
+
 void cg_table_layout(cg_table *t)
 {
     int off = 0;
@@ -202,6 +209,8 @@ void cg_table_layout(cg_table *t)
 }
 
 int cg_table_n_classes(const cg_table *t) { return t ? t->n_classes : 0; }
+
+int cg_table_n_features(const cg_table *t) { return t ? t->n_features : 0; }
 
 const char *cg_table_class_name(const cg_table *t, int c)
 {

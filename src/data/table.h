@@ -39,6 +39,8 @@ cg_table *cg_table_new(int n_cols);
 cg_table *cg_table_ref(cg_table *t);
 /* A deep copy with its own missing counts (zeroed). */
 cg_table *cg_table_clone(const cg_table *t);
+/* 1 when a feature column is text (one-hot). */
+int cg_table_has_text(const cg_table *t);
 /* Feature offsets and n_features from the columns' kinds. */
 void cg_table_layout(cg_table *t);
 
