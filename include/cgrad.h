@@ -456,10 +456,9 @@ typedef struct cg_normalizer {
  * Images must be ubyte with 3 dims, labels ubyte with 1 dim, equal counts. */
 int cg_load_idx(const char *images_path, const char *labels_path, cg_dataset *out);
 
-/* CSV with numeric feature cells. has_header: 1, 0, or -1 to detect (first
- * row has a non-numeric cell). label: a column name, a 0-based index as
- * text, or NULL for the last column. Label cells must be non-negative
- * integers. */
+/* A CSV file with the default options (cg_load_csv_opts): has_header 1,
+ * 0, or -1 to detect; label a column name, a 0-based index as text, or
+ * NULL for the last column. */
 int cg_load_csv(const char *path, const char *label, int has_header, cg_dataset *out);
 
 /* CSV reading options (cg_csv_options_init gives the defaults). */
