@@ -37,6 +37,12 @@ expect_usage "class 'unicorn' was not in the training data" train --data "$data/
     --test "$data/csv_names_test.csv" "${quick[@]}"
 expect_usage "--delimiter" train --data "$data/csv_names_train.csv" --delimiter '|'
 expect_usage "--missing" train --data "$data/csv_names_train.csv" --missing drop
+expect_usage "--unknown-category: zero is for the values of a test file" train --data "$data/csv_text.csv" \
+    --unknown-category zero
+# The test file's unseen category: an error by default, all zero when asked.
+expect_usage "csv_text_test.csv:2:2: 'purple' is not a category of text column 'color'" \
+    train --data "$data/csv_text.csv" --test "$data/csv_text_test.csv" "${quick[@]}"
+run train --data "$data/csv_text.csv" --test "$data/csv_text_test.csv" --unknown-category zero "${quick[@]}"
 
 # Class names: printed by train, kept in the checkpoint, shown by eval's
 # confusion matrix, predict and the exported C code.

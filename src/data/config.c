@@ -57,6 +57,9 @@ int cg_data_config_resolve(cg_data_config *dc)
     if (!dc->unknown_category[0]) snprintf(dc->unknown_category, sizeof dc->unknown_category, "error");
     if (strcmp(dc->unknown_category, "error") && strcmp(dc->unknown_category, "zero"))
         return cg_error(CG_ERR_ARG, "data.unknown_category: '%s' is not error or zero", dc->unknown_category);
+    if (!strcmp(dc->unknown_category, "zero") && !dc->test[0])
+        return cg_error(CG_ERR_ARG, "data.unknown_category: zero is for the values of a test file "
+                                    "(data.test) that training did not see; there is no test file");
     int csv = n > 4 && !strcmp(dc->source + n - 4, ".csv");
     if (!csv && (dc->delimiter[0] || strcmp(dc->missing, "impute") || strcmp(dc->unknown_category, "error")))
         return cg_error(CG_ERR_ARG, "data.%s: %s is not a .csv file", dc->delimiter[0] ? "delimiter" :
