@@ -131,6 +131,39 @@ int main(void)
         cg_dataset_free(&ds);
     }
 
+    /* A checkpoint keeps the table (classes, categories) and the fill
+     * values; a table that does not make the model's inputs is refused. */
+    if (load(DATA("csv_missing.csv"), &o, &ds)) {
+        cg_normalizer nz, back;
+        cg_model *m = cg_model_new(ds.d, ds.n_classes, 1);
+        CHECK(m && cg_normalizer_fit(&nz, &ds, 1) == CG_OK);
+        CHECK(cg_checkpoint_save("tdct.safetensors", m, NULL, &nz, NULL) == CG_OK);
+        cg_model *m2 = cg_checkpoint_load("tdct.safetensors", NULL, &back, NULL);
+        CHECK(m2 && back.fill && back.table && back.mean);
+        if (m2 && back.fill && back.table) {
+            for (int j = 0; j < ds.d; j++) CHECK(back.fill[j] == nz.fill[j]);
+            char *a = cg_table_to_json(nz.table), *b = cg_table_to_json(back.table);
+            CHECK(a && b && !strcmp(a, b) && strstr(a, "\"categories\":[\"blue\",\"red\"]"));
+            cg_free_string(a);
+            cg_free_string(b);
+        }
+        cg_normalizer_free(&back);
+        cg_model_free(m2);
+        /* The same file with a model of another width: the table no longer fits. */
+        cg_model *m3 = cg_model_new(ds.d + 1, ds.n_classes, 1);
+        cg_normalizer wide = nz;
+        wide.d = ds.d + 1;
+        wide.mean = wide.inv_std = wide.fill = NULL;
+        CHECK(m3 && cg_checkpoint_save("tdct.safetensors", m3, NULL, &wide, NULL) == CG_OK);
+        CHECK(cg_checkpoint_load("tdct.safetensors", NULL, &back, NULL) == NULL);
+        CHECK_ERROR("metadata \"table\" makes 4 features, the model takes 5");
+        cg_model_free(m3);
+        cg_model_free(m);
+        cg_normalizer_free(&nz);
+        cg_dataset_free(&ds);
+        remove("tdct.safetensors");
+    }
+
     /* Bad files: the error names file, line and column. */
     CHECK(cg_load_csv_opts(DATA("csv_ragged.csv"), &o, &ds) == CG_ERR_FORMAT);
     CHECK_ERROR("csv_ragged.csv:3: row has 2 columns, expected 3");
