@@ -172,5 +172,26 @@ int main(void)
     CHECK(cg_load_csv_opts(DATA("csv_huge_label.csv"), &o, &ds) == CG_ERR_FORMAT);
     CHECK_ERROR("csv_huge_label.csv:3:3: label '16777216' is not a valid class");
     CHECK(ds.n == 0 && !ds.x_f32 && !ds.table);
+    /* Generated: a text column with a stray number; an identifier column
+     * (1001 distinct values); 65537 class names. */
+    FILE *f = fopen("tdct.csv", "w");
+    fputs("c,x,y\nred,1,0\nblue,2,1\n3,3,0\ngreen,4,1\n", f);
+    fclose(f);
+    CHECK(cg_load_csv_opts("tdct.csv", &o, &ds) == CG_ERR_FORMAT);
+    CHECK_ERROR("tdct.csv:4:1: '3' is a number in text column 'c' (3 text cells, 1 numbers");
+    f = fopen("tdct.csv", "w");
+    fputs("id,x,y\n", f);
+    for (int i = 0; i < 1001; i++) fprintf(f, "u%d,%d,%d\n", i, i, i % 2);
+    fclose(f);
+    CHECK(cg_load_csv_opts("tdct.csv", &o, &ds) == CG_ERR_FORMAT);
+    CHECK_ERROR("tdct.csv:1002:1: text column 'id' has more than 1000 distinct values");
+    f = fopen("tdct.csv", "w");
+    fputs("x,y\n", f);
+    for (int i = 0; i < 65537; i++) fprintf(f, "%d,c%d\n", i, i);
+    fclose(f);
+    CHECK(cg_load_csv_opts("tdct.csv", &o, &ds) == CG_ERR_FORMAT);
+    CHECK_ERROR("label column 'y' has more than 65536 distinct values");
+    CHECK(ds.n == 0 && !ds.x_f32 && !ds.table);
+    remove("tdct.csv");
     CHECK_DONE();
 }
