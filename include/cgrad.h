@@ -493,6 +493,9 @@ int cg_load_csv_opts(const char *path, const cg_csv_options *o, cg_dataset *out)
 int cg_table_n_classes(const cg_table *t);
 /* The features a table's columns make (its one-hot columns widened). */
 int cg_table_n_features(const cg_table *t);
+/* The label column's 0-based index (-1: none) and, unless name is NULL,
+ * its name. */
+int cg_table_label_column(const cg_table *t, const char **name);
 const char *cg_table_class_name(const cg_table *t, int c);
 /* "'age' 3 (mean), 'color' 1 (most frequent value)": the missing cells per
  * column of the file the table was last used on, or NULL when none

@@ -53,6 +53,9 @@ grep -q "^2 virginica" "$tmp/all" || fail "eval: confusion matrix lacks names: $
 expect_usage "class 'unicorn'" eval --model "$tmp/names/last.safetensors" --data "$data/csv_names_test.csv"
 run predict --model "$tmp/names/last.safetensors" --input "$data/csv_names_test.csv"
 [ "$(head -1 "$tmp/all" | cut -f1)" = setosa ] || fail "predict: $(cat "$tmp/all")"
+run predict --model "$tmp/names/last.safetensors" --input "$data/csv_names_test.csv" --label species
+expect_usage "--label: 'x1' is not the label column the model was trained with (species)" \
+    predict --model "$tmp/names/last.safetensors" --input "$data/csv_names_test.csv" --label x1
 run export --model "$tmp/names/last.safetensors" --c "$tmp/c"
 grep -q '"versicolor"' "$tmp/c/model.c" || fail "export: class names missing from model.c"
 

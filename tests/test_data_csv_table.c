@@ -45,6 +45,14 @@ int main(void)
         CHECK(ds.n == 3 && ds.d == 2 && at(&ds, 2, 0) == 5 && at(&ds, 2, 1) == 6 && ds.y[2] == 1);
         cg_dataset_free(&ds);
     }
+    /* pandas' to_csv: an unnamed index column (empty header cell). */
+    if (load(DATA("csv_pandas_index.csv"), &o, &ds)) {
+        CHECK(ds.n == 3 && ds.d == 3 && ds.n_classes == 2 && at(&ds, 2, 0) == 2 && at(&ds, 2, 1) == 3.5f);
+        char *json = cg_table_to_json(ds.table);
+        CHECK(json && strstr(json, "\"name\":\"column 1\"") && strstr(json, "\"name\":\"a\""));
+        cg_free_string(json);
+        cg_dataset_free(&ds);
+    }
     /* The delimiter given: a comma file read with ';' has one column. */
     o.delimiter = ';';
     CHECK(cg_load_csv_opts(DATA("csv_names_train.csv"), &o, &ds) == CG_ERR_FORMAT);

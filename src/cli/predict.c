@@ -127,6 +127,16 @@ int cli_predict(int argc, char **argv)
     int status = CLI_FAIL, d = cg_model_n_inputs(m), c = cg_model_n_classes(m);
     cg_real *x = NULL, *y = NULL, *probs = NULL;
     int *idx = NULL, *cls = NULL;
+    /* A CSV model knows its label column: --label may only name it. */
+    const char *lname;
+    int lcol = cg_table_label_column(nz.table, &lname);
+    char lidx[16];
+    snprintf(lidx, sizeof lidx, "%d", lcol);
+    if (a.label && nz.table && (lcol < 0 || (strcmp(a.label, lname) && strcmp(a.label, lidx)))) {
+        status = cli_usage("predict", "--label: '%s' is not the label column the model was trained with (%s)",
+                           a.label, lcol < 0 ? "none" : lname);
+        goto done;
+    }
     cg_csv_options co;
     cg_csv_options_init(&co);
     co.label = a.label;

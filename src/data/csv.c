@@ -288,8 +288,9 @@ static int observe(csv_ctx *c, int j, const char *s, long line)
 }
 
 /* Is the first row a header? Forced by the options, else: yes when a
- * column that holds only numbers below has text in it, or when every
- * column is text and no first-row value appears again below it. */
+ * column that holds only numbers below has text in it, or when the text
+ * columns' first-row values never appear again below them (empty cells
+ * count for neither). */
 static int detect_header(const csv_ctx *c)
 {
     if (c->o->has_header >= 0) return c->o->has_header;
@@ -305,7 +306,7 @@ static int detect_header(const csv_ctx *c)
         const colstat *st = &c->st[j];
         double v;
         int kind = classify(c->row1[j], &v);
-        if (kind == CELL_MISSING) return 0;
+        if (kind == CELL_MISSING) continue; /* pandas' unnamed index column: says nothing */
         if (st->n_num > 0 && st->n_text == 0 && kind == CELL_TEXT) return 1;
         if (st->n_text > 0) {
             any_text_col = 1;

@@ -212,6 +212,13 @@ int cg_table_n_classes(const cg_table *t) { return t ? t->n_classes : 0; }
 
 int cg_table_n_features(const cg_table *t) { return t ? t->n_features : 0; }
 
+int cg_table_label_column(const cg_table *t, const char **name)
+{
+    int c = t ? t->label_col : -1;
+    if (name) *name = c >= 0 ? t->cols[c].name : NULL;
+    return c;
+}
+
 const char *cg_table_class_name(const cg_table *t, int c)
 {
     return t && c >= 0 && c < t->n_classes ? t->classes[c] : NULL;
