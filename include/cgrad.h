@@ -422,6 +422,12 @@ cg_node *cg_bce_with_logits_loss(cg_node *logits, cg_node *targets);
 /* A labelled data set held in memory. Features are kept as bytes (images,
  * 1 byte per pixel) or as floats (tabular data) and turned into cg_real
  * only when a batch is gathered, so a large image set costs 1 byte a pixel. */
+/* How a CSV file's columns became features: each column numeric or text
+ * (one-hot over its categories), the label column and its class names.
+ * Learned from a training file, kept with the normaliser (so checkpoints
+ * carry it) and applied to test files and inputs. See docs/data.md. */
+typedef struct cg_table cg_table;
+
 typedef struct cg_dataset {
     int n;               /* examples                                     */
     int d;               /* features per example                         */
@@ -430,6 +436,7 @@ typedef struct cg_dataset {
     float *x_f32;        /* [n, d] floats, or NULL                       */
     int32_t *y;          /* [n] class indices, or NULL (unlabelled)      */
     int rows, cols;      /* image shape when known (IDX), else 0         */
+    cg_table *table;     /* CSV: the column encoding, or NULL; owned      */
 } cg_dataset;
 
 /* Input normalisation, kept with a model: x' = (x * scale - mean) * inv_std
@@ -439,17 +446,66 @@ typedef struct cg_normalizer {
     float scale;
     float *mean;         /* [d] or NULL */
     float *inv_std;      /* [d] or NULL */
+    float *fill;         /* [d] or NULL: the raw value a missing (NaN) feature
+                            takes (the training mean; for a one-hot text
+                            column its most frequent category)            */
+    cg_table *table;     /* the CSV column encoding the model reads, or NULL */
 } cg_normalizer;
 
 /* IDX files (MNIST layout), plain or gzip-compressed (detected by content).
  * Images must be ubyte with 3 dims, labels ubyte with 1 dim, equal counts. */
 int cg_load_idx(const char *images_path, const char *labels_path, cg_dataset *out);
 
-/* CSV with numeric feature cells. has_header: 1, 0, or -1 to detect (first
- * row has a non-numeric cell). label: a column name, a 0-based index as
- * text, or NULL for the last column. Label cells must be non-negative
- * integers. */
+/* A CSV file with the default options (cg_load_csv_opts): has_header 1,
+ * 0, or -1 to detect; label a column name, a 0-based index as text, or
+ * NULL for the last column. */
 int cg_load_csv(const char *path, const char *label, int has_header, cg_dataset *out);
+
+/* CSV reading options (cg_csv_options_init gives the defaults). */
+enum { CG_MISSING_IMPUTE = 0, CG_MISSING_ERROR = 1 };
+enum { CG_UNKNOWN_ERROR = 0, CG_UNKNOWN_ZERO = 1 };
+typedef struct cg_csv_options {
+    const char *label;     /* label column: a name, a 0-based index as text,
+                              or NULL for the last                          */
+    int has_header;        /* 1, 0, or -1 to detect (default)               */
+    char delimiter;        /* ',', ';', '\t', ' ' (runs of whitespace), or 0
+                              to detect (default)                           */
+    int missing;           /* CG_MISSING_IMPUTE (cells become NaN features,
+                              which the normaliser fills) or CG_MISSING_ERROR */
+    int unknown_category;  /* a text value the table does not know:
+                              CG_UNKNOWN_ERROR, or CG_UNKNOWN_ZERO (all-zero
+                              one-hot)                                       */
+    const cg_table *table; /* encode as this table does (test sets, inputs);
+                              NULL: learn the encoding from the file        */
+} cg_csv_options;
+void cg_csv_options_init(cg_csv_options *o);
+/* CSV as people write it (docs/data.md): delimiter and header detected,
+ * RFC 4180 quoting, BOM, CRLF; numeric and text columns (text one-hot
+ * encoded over its sorted categories); labels that are all non-negative
+ * integers are class indices, any other labels are class names, sorted
+ * (out->table's classes); missing cells (empty, NA, N/A, NaN, ?) become
+ * NaN. Errors name file:line:column and are found before the matrix is
+ * allocated; the file is read a block at a time, so loading needs little
+ * more than the matrix itself. out->table records the encoding. */
+int cg_load_csv_opts(const char *path, const cg_csv_options *o, cg_dataset *out);
+/* Class names of a table (NULL when labels are indices or c is out of
+ * range) and their count (0 then). */
+int cg_table_n_classes(const cg_table *t);
+/* The features a table's columns make (its one-hot columns widened). */
+int cg_table_n_features(const cg_table *t);
+/* The label column's 0-based index (-1: none) and, unless name is NULL,
+ * its name. */
+int cg_table_label_column(const cg_table *t, const char **name);
+const char *cg_table_class_name(const cg_table *t, int c);
+/* "'age' 3 (mean), 'color' 1 (most frequent value)": the missing cells per
+ * column of the file the table was last used on, or NULL when none
+ * (allocated; free with cg_free_string). */
+char *cg_table_missing_summary(const cg_table *t);
+/* The table as JSON and back (checkpoints); cg_table_free drops a
+ * reference. */
+char *cg_table_to_json(const cg_table *t);
+cg_table *cg_table_from_json(const char *json);
+void cg_table_free(cg_table *t);
 
 /* NumPy .npy, 2-D, C order, dtype <f4, <f8 or |u1. The label column is
  * chosen as for CSV by index (NULL = last). */
@@ -459,6 +515,9 @@ int cg_load_npy(const char *path, const char *label, cg_dataset *out);
  * a directory with MNIST-named IDX files, or a .csv / .npy file. train
  * selects train-* or t10k-* files for IDX directories. */
 int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *out);
+/* The same with CSV options (o->label is the label column; NULL o: the
+ * defaults). */
+int cg_load_dataset_opts(const char *spec, int train, const cg_csv_options *o, cg_dataset *out);
 
 /* Unlabelled inputs for prediction: features only, for a model taking d
  * features (out->y NULL, n_classes 0). path is
@@ -475,6 +534,10 @@ int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *
  * other width give CG_ERR_SHAPE ("path: rows have 5 features, the model
  * takes 4"). */
 int cg_load_inputs(const char *path, int d, const char *label, cg_dataset *out);
+/* The same with CSV options: with o->table, a CSV file is read as that
+ * table's columns (the label column optional, dropped unread) and encoded
+ * by it, and d must be its feature count. */
+int cg_load_inputs_opts(const char *path, int d, const cg_csv_options *o, cg_dataset *out);
 
 /* Frees the buffers of ds (labelled or not) and zeroes it. */
 void cg_dataset_free(cg_dataset *ds);
@@ -766,7 +829,19 @@ typedef struct cg_data_config {
     char test[CG_PATH_LEN];       /* "" = none (IDX dirs: their t10k files) */
     char label[CG_NAME_LEN * 4];  /* label column, "" = the last          */
     int standardize;              /* -1 = by data type (floats yes, bytes no) */
+    char delimiter[8];            /* CSV: "" detect, ",", ";", "tab", "space" */
+    char missing[8];              /* CSV missing cells: "impute" (default), "error" */
+    char unknown_category[8];     /* CSV text value unseen in training: "error"
+                                     (default) or "zero" (all-zero one-hot)  */
 } cg_data_config;
+
+/* The CSV reading options a data configuration asks for (label,
+ * delimiter, missing cells, unknown categories; table NULL). */
+void cg_data_config_csv(const cg_data_config *dc, cg_csv_options *o);
+/* A delimiter's name as its character: ",", ";", "tab", "space" (also
+ * "comma", "semicolon", "whitespace", a tab or a space); "" gives 0
+ * (detect); -1 for anything else. */
+int cg_delimiter_from_name(const char *name);
 
 typedef struct cg_run_config {
     cg_model_config model;

@@ -135,7 +135,7 @@ int main(void)
         CHECK_ERROR("row 7, feature column 2");
         ds.x_f32[7 * 4 + 2] = keep;
         float mean[4] = {0, 0, 0, 0}, inv[4] = {1, 1e38f, 1, 1};
-        cg_normalizer nz = {4, 1.0f, mean, inv};
+        cg_normalizer nz = {.d = 4, .scale = 1.0f, .mean = mean, .inv_std = inv};
         CHECK(fit(m, o, &ds, &nz, 1, &c) == CG_ERR_NUMERIC);
         CHECK_ERROR("feature column 1");
         CHECK_ERROR("after normalisation");

@@ -7,7 +7,8 @@
 #  2. Models trained here on a CSV (raw features in the thousands, so the
 #     standardisation inside the graph matters): batch norm + dropout, tanh
 #     without batch norm, softmax regression; each on the whole test set,
-#     all rows at once and 7 at a time (the batch dimension is symbolic).
+#     all rows at once and 7 at a time (the batch dimension is symbolic);
+#     rows with missing cells (NaN) filled in the graph as cgrad does.
 #  3. tests/export/synth.py's checkpoints: batch norm after an activation
 #     (a scale and shift, not folded), sigmoid, tanh, F64 tensors, class
 #     names that need escaping, no normaliser.
@@ -50,7 +51,7 @@ rows = [l.strip().split(",") for l in open(sys.argv[1])][1:]
 d = int(sys.argv[3])
 with open(sys.argv[2], "wb") as f:
     for r in rows:
-        f.write(struct.pack("<%df" % d, *[float(v) for v in r[:d]]))
+        f.write(struct.pack("<%df" % d, *[float(v) if v else float("nan") for v in r[:d]]))
 PY
 }
 
@@ -108,10 +109,16 @@ train linear --hidden none --optimizer sgd --lr 0.1
 for m in bn tanh linear; do
     check "$tmp/$m/last.safetensors" "$tmp/test.csv" 4 "$tmp/test.f32" "" 0 7
 done
+# Missing cells (empty in the CSV, NaN in float32) take the training
+# values in the graph as in cgrad predict (docs/data.md).
+awk -F, 'NR == 1 || NR > 40 { next } { if (NR % 3 == 0) $2 = ""; if (NR % 5 == 0) $4 = ""; print }' OFS=, \
+    "$tmp/test.csv" | sed '1i a,b,c,d,label' >"$tmp/gaps.csv"
+to_f32 "$tmp/gaps.csv" "$tmp/gaps.f32" 4
+check "$tmp/bn/last.safetensors" "$tmp/gaps.csv" 4 "$tmp/gaps.f32" "" 0
 "$py" -c "
 import onnx, sys
 ops = [n.op_type for n in onnx.load(sys.argv[1]).graph.node]
-assert ops == ['Sub', 'Mul', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm', 'Softmax'], ops
+assert ops == ['IsNaN', 'Where', 'Sub', 'Mul', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm', 'Softmax'], ops
 " "$tmp/bn_last.onnx" || fail "bn model: batch norm not folded into the dense layers"
 
 # --- 3. synth.py's checkpoints ---

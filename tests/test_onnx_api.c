@@ -53,7 +53,7 @@ int main(void)
     remove(path);
     cg_model *m = small_model();
     float mean[3] = {1, 2, 3}, inv[3] = {0.5f, 0.25f, 2};
-    cg_normalizer nz = {3, 1.0f / 255.0f, mean, inv};
+    cg_normalizer nz = {.d = 3, .scale = 1.0f / 255.0f, .mean = mean, .inv_std = inv};
 
     int rc = cg_export_onnx(m, &nz, path, NULL);
     if (rc == CG_ERR_STATE && strstr(cg_last_error(), "without ONNX")) {
@@ -100,7 +100,7 @@ int main(void)
     CHECK_ERROR("input name");
     opt = (cg_onnx_options){.input_name = "probabilities"};
     CHECK(cg_export_onnx(m, NULL, path, &opt) == CG_ERR_ARG);
-    cg_normalizer wrong = {5, 1.0f, mean, NULL};
+    cg_normalizer wrong = {.d = 5, .scale = 1.0f, .mean = mean};
     CHECK(cg_export_onnx(m, &wrong, path, NULL) == CG_ERR_SHAPE);
     CHECK_ERROR("5 features");
     CHECK(cg_export_onnx(m, NULL, "no/such/dir/m.onnx", NULL) == CG_ERR_IO);

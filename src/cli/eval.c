@@ -166,21 +166,27 @@ static int print_json(cg_model *m, const long *conf, const class_stats *st, int 
  * Without: what the run recorded: its test set; for a run without one, the
  * validation rows it held out (the same split, re-made with its seed and
  * fraction), never its training rows unless --split train asks. */
-static int select_rows(const eval_args *a, const cg_checkpoint_info *info, cg_model *m,
+static int select_rows(const eval_args *a, const cg_checkpoint_info *info, const cg_normalizer *nz,
                        cg_dataset *ds, cg_dataset *rest, char *spec, size_t spec_size,
                        const char **split)
 {
-    (void)m;
     cg_run_config c;
     int have_config = info->config && cg_run_config_from_json(info->config, &c) == CG_OK;
     const char *label = a->label[0] ? a->label : have_config && c.data.label[0] ? c.data.label : NULL;
+    /* A CSV model's files are read as its training file was: its columns,
+     * categories and class names, its run's missing-cell rule. */
+    cg_csv_options co;
+    if (have_config) cg_data_config_csv(&c.data, &co);
+    else cg_csv_options_init(&co);
+    co.label = label;
+    co.table = nz->table;
     const char *want = a->split;
     if (a->data[0]) {
         snprintf(spec, spec_size, "%s", a->data);
         if (!strcmp(want, "validation"))
             return cli_usage("eval", "--split validation: the validation rows are the run's own; "
                              "leave out --data to score them");
-        if (cg_load_dataset(spec, label, !strcmp(want, "train"), ds))
+        if (cg_load_dataset_opts(spec, !strcmp(want, "train"), &co, ds))
             return cli_usage("eval", "--data: %s", cg_last_error());
         *split = ds->rows && !strcmp(want, "train") ? "train" : "test";
         return 0;
@@ -192,14 +198,14 @@ static int select_rows(const eval_args *a, const cg_checkpoint_info *info, cg_mo
     int is_csv_like = strstr(source, ".csv") || strstr(source, ".npy");
     if (!strcmp(want, "test") && (c.data.test[0] || !is_csv_like)) {
         snprintf(spec, spec_size, "%s", c.data.test[0] ? c.data.test : source);
-        if (cg_load_dataset(spec, label, c.data.test[0] ? 1 : 0, ds))
+        if (cg_load_dataset_opts(spec, c.data.test[0] ? 1 : 0, &co, ds))
             return cli_usage("eval", "test set %s: %s", spec, cg_last_error());
         *split = "test";
         return 0;
     }
     /* The run's own rows: split as it was, then keep the part asked for. */
     snprintf(spec, spec_size, "%s", source);
-    if (cg_load_dataset(source, label, 1, rest))
+    if (cg_load_dataset_opts(source, 1, &co, rest))
         return cli_usage("eval", "training data %s: %s", source, cg_last_error());
     if (!strcmp(want, "train")) {
         if (c.loop.val_split > 0 && cg_dataset_split_inplace(rest, c.loop.val_split, c.loop.seed, ds))
@@ -240,7 +246,12 @@ int cli_eval(int argc, char **argv)
     int status = CLI_FAIL;
     char spec[CG_PATH_LEN] = "";
     const char *split = a.split;
-    if ((status = select_rows(&a, &info, m, &ds, &rest, spec, sizeof spec, &split))) goto done;
+    if ((status = select_rows(&a, &info, &nz, &ds, &rest, spec, sizeof spec, &split))) goto done;
+    char *missing = cg_table_missing_summary(ds.table ? ds.table : rest.table);
+    if (missing)
+        fprintf(stderr, "cgrad eval: warning: %s: missing cells imputed with the model's stored values, per "
+                        "column: %s\n", spec, missing);
+    cg_free_string(missing);
     status = CLI_FAIL;
     if (ds.d != cg_model_n_inputs(m)) {
         status = cli_usage("eval", "%s has %d features, the model takes %d", spec, ds.d,

@@ -126,7 +126,10 @@ int cli_export(int argc, char **argv)
         cg_onnx_options opt = {.opset = a.opset, .int8 = a.int8, .calibrate = a.calibrate};
         cg_dataset ds;
         memset(&ds, 0, sizeof ds);
-        if (a.int8 && cg_load_dataset(a.data, NULL, 1, &ds) != CG_OK) {
+        cg_csv_options co; /* a CSV model's calibration rows are encoded as it was trained */
+        cg_csv_options_init(&co);
+        co.table = nz.table;
+        if (a.int8 && cg_load_dataset_opts(a.data, 1, &co, &ds) != CG_OK) {
             status = cli_usage("export", "--data: %s", cg_last_error());
         } else {
             opt.calibration = a.int8 ? &ds : NULL;

@@ -12,6 +12,7 @@
 
 typedef struct predict_args {
     char model[CG_PATH_LEN], input[CG_PATH_LEN], label[CG_NAME_LEN * 4];
+    char delimiter[8], missing[8], unknown[8];
     int batch, threads, probs;
 } predict_args;
 
@@ -29,6 +30,16 @@ static const cli_flag flags[] = {
     {.name = "--label", .value = "COL", .set = cli_set_string, .offset = ARG(label),
      .hi = CG_NAME_LEN * 4, .example = "label",
      .help = "that extra column of .csv / .npy, a name or index (default: the last)"},
+    {.name = "--delimiter", .value = "D", .set = cli_set_string, .offset = ARG(delimiter), .hi = 8,
+     .example = ";", .help = "CSV cell delimiter: ',', ';', tab or space (default: detected)"},
+    {.name = "--missing", .value = "HOW", .set = cli_set_string, .offset = ARG(missing), .hi = 8,
+     .example = "error",
+     .help = "CSV missing cells (empty, NA, N/A, NaN, ?): impute (default: the values\n"
+             "the model stored from its training data; a warning counts them) or error"},
+    {.name = "--unknown-category", .value = "HOW", .set = cli_set_string, .offset = ARG(unknown),
+     .hi = 8, .example = "zero",
+     .help = "a text value the training data did not have: error (default) or zero\n"
+             "(none of its one-hot features set)"},
     {.name = "--probs", .offset = ARG(probs),
      .help = "also print every class's probability (tab-separated)"},
     {.name = "--batch", .value = "N", .set = cli_set_int, .offset = ARG(batch), .lo = 1,
@@ -58,6 +69,12 @@ static int parse(int argc, char **argv, predict_args *a)
     if (rc) return rc;
     if (!a->model[0]) return cli_usage("predict", "--model CKPT is required");
     if (!a->input[0]) return cli_usage("predict", "--input FILE is required (- for CSV on stdin)");
+    if (a->delimiter[0] && cg_delimiter_from_name(a->delimiter) <= 0)
+        return cli_usage("predict", "--delimiter: '%s' is not one of ',', ';', tab, space", a->delimiter);
+    if (a->missing[0] && strcmp(a->missing, "impute") && strcmp(a->missing, "error"))
+        return cli_usage("predict", "--missing: '%s' is not impute or error", a->missing);
+    if (a->unknown[0] && strcmp(a->unknown, "error") && strcmp(a->unknown, "zero"))
+        return cli_usage("predict", "--unknown-category: '%s' is not error or zero", a->unknown);
     return 0;
 }
 
@@ -113,10 +130,32 @@ int cli_predict(int argc, char **argv)
     int status = CLI_FAIL, d = cg_model_n_inputs(m), c = cg_model_n_classes(m);
     cg_real *x = NULL, *y = NULL, *probs = NULL;
     int *idx = NULL, *cls = NULL;
-    if (cg_load_inputs(a.input, d, a.label[0] ? a.label : NULL, &ds)) {
+    /* A CSV model knows its label column: --label may only name it. */
+    const char *lname;
+    int lcol = cg_table_label_column(nz.table, &lname);
+    char lidx[16];
+    snprintf(lidx, sizeof lidx, "%d", lcol);
+    if (a.label[0] && nz.table && (lcol < 0 || (strcmp(a.label, lname) && strcmp(a.label, lidx)))) {
+        status = cli_usage("predict", "--label: '%s' is not the label column the model was trained with (%s)",
+                           a.label, lcol < 0 ? "none" : lname);
+        goto done;
+    }
+    cg_csv_options co;
+    cg_csv_options_init(&co);
+    co.label = a.label[0] ? a.label : NULL;
+    co.table = nz.table; /* a CSV model reads its inputs' columns as it was trained */
+    co.delimiter = a.delimiter[0] ? (char)cg_delimiter_from_name(a.delimiter) : 0;
+    co.missing = a.missing[0] && !strcmp(a.missing, "error") ? CG_MISSING_ERROR : CG_MISSING_IMPUTE;
+    co.unknown_category = a.unknown[0] && !strcmp(a.unknown, "zero") ? CG_UNKNOWN_ZERO : CG_UNKNOWN_ERROR;
+    if (cg_load_inputs_opts(a.input, d, &co, &ds)) {
         status = cli_usage("predict", "--input: %s", cg_last_error());
         goto done;
     }
+    char *missing = cg_table_missing_summary(ds.table);
+    if (missing)
+        fprintf(stderr, "cgrad predict: warning: %s: missing cells imputed with the model's stored values, per "
+                        "column: %s\n", a.input, missing);
+    cg_free_string(missing);
     int batch = a.batch < ds.n ? a.batch : ds.n;
     if (batch < 1) batch = 1;
     x = malloc((size_t)batch * (size_t)d * sizeof *x);

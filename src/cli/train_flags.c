@@ -120,6 +120,21 @@ static const cli_flag flags[] = {
      .hi = CG_NAME_LEN * 4, .field = "data.label", .example = "3",
      .unused_example = "--data fashion-mnist --label 3",
      .help = "label column of a .csv / .npy file (name or 0-based index; default last)"},
+    {.name = "--delimiter", .value = "D", .set = cli_set_string, .offset = CFG(data.delimiter), .hi = 8,
+     .field = "data.delimiter", .resume = CLI_RESUME_OK, .example = ";",
+     .unused_example = "--data fashion-mnist --delimiter ;",
+     .help = "CSV cell delimiter: ',', ';', tab or space (runs of spaces and tabs);\n"
+             "default: detected from the first rows (docs/data.md)"},
+    {.name = "--missing", .value = "HOW", .set = cli_set_string, .offset = CFG(data.missing), .hi = 8,
+     .field = "data.missing", .example = "error", .unused_example = "--data fashion-mnist --missing error",
+     .help = "CSV missing cells (empty, NA, N/A, NaN, ?): impute (default: the training\n"
+             "mean, or a text column's most frequent value; a warning counts them per\n"
+             "column) or error"},
+    {.name = "--unknown-category", .value = "HOW", .set = cli_set_string, .offset = CFG(data.unknown_category),
+     .hi = 8, .field = "data.unknown_category", .example = "zero",
+     .unused_example = "--data fashion-mnist --unknown-category zero",
+     .help = "a CSV text value the training file did not have, in --test: error\n"
+             "(default) or zero (none of the column's one-hot features set)"},
     {.name = "--standardize", .set = set_standardize, .conflicts = "--no-standardize",
      .help = "per-feature standardisation (default for .csv / .npy)"},
     {.name = "--no-standardize", .set = set_standardize,

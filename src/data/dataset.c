@@ -3,6 +3,7 @@
  * gathering batches. The readers (csv.c, npy.c, idx.c) build on it;
  * loading by name (load.c) builds on them. */
 #include "data/dataset.h"
+#include "data/table.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -31,6 +32,7 @@ void cg_dataset_take_f32(cg_dataset *out, int n, int d, float *x, int32_t *y)
     out->x_f32 = x;
     out->y = y;
     out->rows = out->cols = 0;
+    out->table = NULL;
 }
 
 void cg_dataset_free(cg_dataset *ds)
@@ -39,6 +41,7 @@ void cg_dataset_free(cg_dataset *ds)
     cg_free(ds->x_u8);
     cg_free(ds->x_f32);
     cg_free(ds->y);
+    cg_table_free(ds->table);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -54,6 +57,7 @@ static int take_rows(const cg_dataset *ds, const int *idx, int m, cg_dataset *ou
     out->n_classes = ds->n_classes;
     out->rows = ds->rows;
     out->cols = ds->cols;
+    out->table = cg_table_ref(ds->table);
     if (ds->y) out->y = cg_malloc((size_t)m * sizeof *out->y);
     if (ds->x_u8) out->x_u8 = cg_malloc((size_t)m * d);
     else out->x_f32 = cg_malloc((size_t)m * d * sizeof *out->x_f32);
@@ -170,6 +174,52 @@ int cg_dataset_split_inplace(cg_dataset *ds, double frac, uint64_t seed, cg_data
 
 /* --- Normalisation --- */
 
+/* The value a missing (NaN) feature takes: the mean of the column's
+ * values; for a text column's one-hot features, 1 at its most frequent
+ * category and 0 elsewhere. A column with no values here gets 0. */
+static int fit_fill(cg_normalizer *nz, const cg_dataset *ds)
+{
+    size_t n = (size_t)ds->n, d = (size_t)ds->d;
+    double *sum = cg_calloc(d, sizeof *sum);
+    long *count = cg_calloc(d, sizeof *count);
+    nz->fill = cg_malloc(d * sizeof *nz->fill);
+    if (!sum || !count || !nz->fill) {
+        cg_free(sum);
+        cg_free(count);
+        return cg_error(CG_ERR_MEMORY, "cg_normalizer_fit: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float *r = ds->x_f32 + i * d;
+        for (size_t j = 0; j < d; j++)
+            if (r[j] == r[j]) {
+                sum[j] += r[j];
+                count[j]++;
+            }
+    }
+    for (size_t j = 0; j < d; j++) nz->fill[j] = count[j] ? (float)(sum[j] / (double)count[j]) : 0.0f;
+    const cg_table *t = ds->table;
+    for (int c = 0; t && c < t->n_cols; c++) {
+        const cg_table_col *col = &t->cols[c];
+        if (c == t->label_col || !col->text || col->offset + col->n_cats > ds->d) continue;
+        int best = 0;
+        for (int k = 1; k < col->n_cats; k++)
+            if (sum[col->offset + k] > sum[col->offset + best]) best = k;
+        for (int k = 0; k < col->n_cats; k++) nz->fill[col->offset + k] = k == best ? 1.0f : 0.0f;
+    }
+    cg_free(sum);
+    cg_free(count);
+    return CG_OK;
+}
+
+/* Row i, feature j of ds as the normaliser reads it (missing filled). */
+static inline double raw_value(const cg_dataset *ds, const float *fill, size_t i, size_t j)
+{
+    size_t d = (size_t)ds->d;
+    if (ds->x_u8) return ds->x_u8[i * d + j];
+    float v = ds->x_f32[i * d + j];
+    return v != v && fill ? fill[j] : v;
+}
+
 int cg_normalizer_fit(cg_normalizer *nz, const cg_dataset *ds, int standardize)
 {
     if (nz) memset(nz, 0, sizeof *nz);
@@ -178,10 +228,21 @@ int cg_normalizer_fit(cg_normalizer *nz, const cg_dataset *ds, int standardize)
         return cg_error(CG_ERR_ARG, "cg_normalizer_fit: data set has no features");
     nz->d = ds->d;
     nz->scale = ds->x_u8 ? 1.0f / 255.0f : 1.0f;
+    nz->table = cg_table_ref(ds->table);
+    /* A CSV model always carries fill values, so that inputs with gaps
+     * can be predicted even when the training file had none. */
+    int has_nan = 0;
+    for (size_t k = 0; ds->x_f32 && !ds->table && k < (size_t)ds->n * (size_t)ds->d && !has_nan; k++)
+        has_nan = ds->x_f32[k] != ds->x_f32[k];
+    if (ds->x_f32 && (ds->table || has_nan) && fit_fill(nz, ds)) {
+        cg_normalizer_free(nz);
+        return CG_ERR_MEMORY;
+    }
     if (!standardize) return CG_OK;
-    if (ds->n == 0)
-        return cg_error(CG_ERR_ARG,
-                        "cg_normalizer_fit: cannot standardise an empty data set");
+    if (ds->n == 0) {
+        cg_normalizer_free(nz);
+        return cg_error(CG_ERR_ARG, "cg_normalizer_fit: cannot standardise an empty data set");
+    }
 
     size_t n = (size_t)ds->n, d = (size_t)ds->d;
     double *sum = cg_calloc(d, sizeof *sum);
@@ -196,35 +257,22 @@ int cg_normalizer_fit(cg_normalizer *nz, const cg_dataset *ds, int standardize)
     }
     /* Two passes over the raw values (mean, then squared deviations), row
      * by row so memory is read in order; scaled at the end. */
+    const float *fill = nz->fill;
     if (ds->x_u8) {
         for (size_t i = 0; i < n; i++) {
             const uint8_t *r = ds->x_u8 + i * d;
             for (size_t j = 0; j < d; j++) sum[j] += r[j];
         }
     } else {
-        for (size_t i = 0; i < n; i++) {
-            const float *r = ds->x_f32 + i * d;
-            for (size_t j = 0; j < d; j++) sum[j] += r[j];
-        }
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++) sum[j] += raw_value(ds, fill, i, j);
     }
     for (size_t j = 0; j < d; j++) sum[j] /= (double)n; /* raw mean */
-    if (ds->x_u8) {
-        for (size_t i = 0; i < n; i++) {
-            const uint8_t *r = ds->x_u8 + i * d;
-            for (size_t j = 0; j < d; j++) {
-                double e = r[j] - sum[j];
-                sq[j] += e * e;
-            }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) {
+            double e = raw_value(ds, fill, i, j) - sum[j];
+            sq[j] += e * e;
         }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            const float *r = ds->x_f32 + i * d;
-            for (size_t j = 0; j < d; j++) {
-                double e = r[j] - sum[j];
-                sq[j] += e * e;
-            }
-        }
-    }
     double scale = ds->x_u8 ? 1.0 / 255.0 : 1.0;
     for (size_t j = 0; j < d; j++) {
         double sd = sqrt(sq[j] / (double)n) * scale; /* population std */
@@ -243,6 +291,8 @@ void cg_normalizer_free(cg_normalizer *nz)
     if (!nz) return;
     cg_free(nz->mean);
     cg_free(nz->inv_std);
+    cg_free(nz->fill);
+    cg_table_free(nz->table);
     memset(nz, 0, sizeof *nz);
 }
 
@@ -308,7 +358,16 @@ void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
                 for (size_t j = 0; j < d; j++) xo[j] = (cg_real)((float)r[j] * scale);
         } else {
             const float *restrict r = ds->x_f32 + (size_t)k * d;
-            if (mean && inv)
+            const float *fill = nz ? nz->fill : NULL;
+            if (fill) /* missing cells (NaN) take their fill value first */
+                for (size_t j = 0; j < d; j++) {
+                    float v = r[j] != r[j] ? fill[j] : r[j];
+                    v *= scale;
+                    if (mean) v -= mean[j];
+                    if (inv) v *= inv[j];
+                    xo[j] = (cg_real)v;
+                }
+            else if (mean && inv)
                 for (size_t j = 0; j < d; j++)
                     xo[j] = (cg_real)((r[j] * scale - mean[j]) * inv[j]);
             else if (mean)

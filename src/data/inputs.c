@@ -3,6 +3,7 @@
  * formats as training data, features only, checked against the width the
  * model takes. */
 #include "data/readers.h"
+#include "data/table.h"
 
 #include <errno.h>
 #include <string.h>
@@ -63,15 +64,33 @@ static int load_idx_inputs(const char *path, int d, cg_dataset *out)
 
 int cg_load_inputs(const char *path, int d, const char *label, cg_dataset *out)
 {
+    cg_csv_options o;
+    cg_csv_options_init(&o);
+    o.label = label;
+    return cg_load_inputs_opts(path, d, &o, out);
+}
+
+int cg_load_inputs_opts(const char *path, int d, const cg_csv_options *o, cg_dataset *out)
+{
     if (out) memset(out, 0, sizeof *out);
     if (!path || !out) return cg_error(CG_ERR_ARG, "cg_load_inputs: NULL argument");
     if (d <= 0)
         return cg_error(CG_ERR_ARG, "cg_load_inputs: feature count %d is not positive", d);
-    if (strcmp(path, "-") == 0) return cg_csv_read(STDIN_NAME, stdin, label, -1, d, out);
+    cg_csv_options dflt;
+    if (!o) {
+        cg_csv_options_init(&dflt);
+        o = &dflt;
+    }
+    const char *label = o->label;
+    if (strcmp(path, "-") == 0) return cg_csv_read(STDIN_NAME, stdin, o, d, out);
     int fmt;
     int rc = sniff_format(path, &fmt);
     if (rc) return rc;
+    /* Only CSV has the text a model's one-hot columns read. */
+    if (fmt != FMT_CSV && o->table && cg_table_has_text(o->table))
+        return cg_error(CG_ERR_ARG, "%s: the model's %d features come from a CSV file with text columns; give "
+                        "its inputs as CSV", path, d);
     if (fmt == FMT_NPY) return cg_npy_read(path, label, d, out);
     if (fmt == FMT_IDX) return load_idx_inputs(path, d, out);
-    return cg_csv_read(path, NULL, label, -1, d, out);
+    return cg_csv_read(path, NULL, o, d, out);
 }

@@ -58,6 +58,20 @@ static int load_idx_dir(const char *dir, int train, cg_dataset *out)
 
 int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *out)
 {
+    cg_csv_options o;
+    cg_csv_options_init(&o);
+    o.label = label;
+    return cg_load_dataset_opts(spec, train, &o, out);
+}
+
+int cg_load_dataset_opts(const char *spec, int train, const cg_csv_options *o, cg_dataset *out)
+{
+    cg_csv_options dflt;
+    if (!o) {
+        cg_csv_options_init(&dflt);
+        o = &dflt;
+    }
+    const char *label = o->label;
     if (out) memset(out, 0, sizeof *out);
     if (!spec || !out) return cg_error(CG_ERR_ARG, "cg_load_dataset: NULL argument");
     if (!*spec) return cg_error(CG_ERR_ARG, "cg_load_dataset: empty data set name");
@@ -71,7 +85,7 @@ int cg_load_dataset(const char *spec, const char *label, int train, cg_dataset *
         return load_idx_dir(FASHION_MNIST_DIR, train, out);
     }
     if (is_dir(spec)) return load_idx_dir(spec, train, out);
-    if (cg_ends_with(spec, ".csv")) return cg_load_csv(spec, label, -1, out);
+    if (cg_ends_with(spec, ".csv")) return cg_load_csv_opts(spec, o, out);
     if (cg_ends_with(spec, ".npy")) return cg_load_npy(spec, label, out);
     struct stat st;
     if (stat(spec, &st) != 0)

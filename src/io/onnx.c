@@ -518,17 +518,31 @@ static int ox_layers(ox *o, const cJSON *spec)
 }
 
 /* The normaliser x' = (x * scale - mean) * inv_std, each step only where
- * it changes something. */
+ * it changes something; first, for a CSV model, missing (NaN) inputs
+ * filled: Where(IsNaN(x), input.fill, x). */
 static int ox_normalizer(ox *o, const cg_normalizer *nz, int d)
 {
     if (!nz) return CG_OK;
     if (nz->d != d && (nz->mean || nz->inv_std))
         return cg_error(CG_ERR_SHAPE, "cg_export_onnx: the normaliser has %d features, the "
                                       "model takes %d", nz->d, d);
+    if (nz->fill && nz->d != d)
+        return cg_error(CG_ERR_SHAPE, "cg_export_onnx: the normaliser has %d features, the "
+                                      "model takes %d", nz->d, d);
     double *v = cg_malloc((size_t)d * sizeof *v);
     if (!v) return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
     int rc = CG_OK;
-    if (nz->scale != 1.0f) {
+    if (nz->fill) { /* a missing input (NaN) takes the training data's value, as in cgrad */
+        char x0[sizeof o->x];
+        snprintf(x0, sizeof x0, "%s", o->x);
+        int64_t dims[1] = {d};
+        for (int j = 0; j < d; j++) v[j] = (double)nz->fill[j];
+        const char *nan_in[1] = {x0}, *where_in[3] = {"input.missing", "input.fill", x0};
+        rc = ox_initializer(o, "input.fill", 1, dims, v, (size_t)d);
+        if (!rc && !ox_node(o, "IsNaN", "input.missing", 1, nan_in, "input.missing")) rc = CG_ERR_MEMORY;
+        if (!rc && !ox_node(o, "Where", "input.filled", 3, where_in, "input.filled")) rc = CG_ERR_MEMORY;
+    }
+    if (!rc && nz->scale != 1.0f) {
         v[0] = (double)nz->scale;
         rc = ox_const_op(o, "Mul", "input.scaled", "input.scale", v, 0);
         ox_cal_map(o, OX_CAL_SCALE, v, 1, NULL, 0);

@@ -5,9 +5,10 @@
  * Tensors: every variable and state node under its graph name
  * ("dense1.weight", "bn1.running_mean", ...), the optimizer's moments as
  * "optimizer.m.<name>" / "optimizer.v.<name>", and the standardisation
- * constants as "input.mean" / "input.inv_std". Metadata (strings): format,
- * format_version, model (the spec, see cg_model_spec), normalizer,
- * class_names, epoch, step, best_val_acc, optimizer (its settings and
+ * constants as "input.mean" / "input.inv_std" (and a CSV model's values
+ * for missing cells, "input.fill"). Metadata (strings): format,
+ * format_version, model (the spec, see cg_model_spec), normalizer, table
+ * (a CSV model's column encoding, cg_table_to_json), class_names, epoch, step, best_val_acc, optimizer (its settings and
  * counters, cg_optimizer_to_json), rng (the graph's PRNG state, which
  * dropout draws from) and config (the run configuration,
  * cg_run_config_to_json).
@@ -45,6 +46,7 @@ static char *normalizer_json(const cg_normalizer *nz)
     cJSON_AddNumberToObject(j, "d", nz->d);
     cJSON_AddNumberToObject(j, "scale", nz->scale);
     cJSON_AddBoolToObject(j, "standardized", nz->mean != NULL);
+    if (nz->fill) cJSON_AddBoolToObject(j, "fill", 1);
     return cg_json_text(j);
 }
 
@@ -106,7 +108,7 @@ int cg_checkpoint_save(const char *path, cg_model *m, cg_optimizer *o, const cg_
     cg_real *s[2] = {o ? cg_optimizer_state(o, 0, &n_state0) : NULL,
                      o ? cg_optimizer_state(o, 1, &n_state1) : NULL};
 
-    int cap = 2;
+    int cap = 3;
     for (int i = 0; i < g->n_nodes; i++) cap += is_saved(g->nodes[i]) ? 3 : 0;
     st_out *t = cg_calloc((size_t)cap, sizeof *t);
     char **names = cg_calloc((size_t)cap, sizeof *names);
@@ -143,6 +145,8 @@ int cg_checkpoint_save(const char *path, cg_model *m, cg_optimizer *o, const cg_
         t[n++] = (st_out){.name = "input.mean", .ndim = 1, .shape = {nz->d}, .f32 = nz->mean};
         t[n++] = (st_out){.name = "input.inv_std", .ndim = 1, .shape = {nz->d}, .f32 = nz->inv_std};
     }
+    if (nz && nz->fill) /* missing cells' values (CSV tables) */
+        t[n++] = (st_out){.name = "input.fill", .ndim = 1, .shape = {nz->d}, .f32 = nz->fill};
 
     /* Nothing non-finite is saved: a checkpoint is the last good state. */
     for (int i = 0; i < n && !rc; i++) {
@@ -161,6 +165,7 @@ int cg_checkpoint_save(const char *path, cg_model *m, cg_optimizer *o, const cg_
     meta_add(&ml, "cgrad_version", cg_strdup(CG_VERSION), 0); /* provenance: not read back */
     meta_add(&ml, "model", cg_model_spec(m), 0);
     if (nz) meta_add(&ml, "normalizer", normalizer_json(nz), 0);
+    if (nz && nz->table) meta_add(&ml, "table", cg_table_to_json(nz->table), 0);
     if (m->class_names) meta_add(&ml, "class_names", class_names_json(m), 0);
     if (o) meta_add(&ml, "optimizer", cg_optimizer_to_json(o), 0);
     meta_add(&ml, "rng", rng_json(&g->rng), 0);
@@ -250,7 +255,7 @@ static int check_unexpected(const st_file *f, const char *path, cg_graph *g, int
     for (int i = 0; i < f->n_tensors; i++) {
         const char *name = f->tensors[i].name;
         if (allow_extras && (strncmp(name, "optimizer.", 10) == 0 || strcmp(name, "input.mean") == 0 ||
-                             strcmp(name, "input.inv_std") == 0))
+                             strcmp(name, "input.inv_std") == 0 || strcmp(name, "input.fill") == 0))
             continue;
         cg_node *v = cg_graph_find(g, name);
         if (!v || !is_saved(v))
@@ -300,7 +305,7 @@ static double num(const cJSON *o, const char *key, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-static int load_normalizer(const st_file *f, const char *path, int d, cg_normalizer *nz)
+static int load_normalizer(const st_file *f, const char *path, int d, int n_classes, cg_normalizer *nz)
 {
     memset(nz, 0, sizeof *nz);
     nz->d = d;
@@ -326,6 +331,27 @@ static int load_normalizer(const st_file *f, const char *path, int d, cg_normali
             for (int k = 0; k < d && !rc; k++) dst[w][k] = (float)tmp[k];
         }
         cg_free(tmp);
+    }
+    if (!rc && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "fill"))) {
+        nz->fill = cg_malloc((size_t)d * sizeof *nz->fill);
+        cg_real *tmp = cg_malloc((size_t)d * sizeof *tmp);
+        if (!nz->fill || !tmp) rc = cg_error(CG_ERR_MEMORY, "%s: out of memory", path);
+        if (!rc) rc = read_tensor(f, path, "input.fill", 1, &d, tmp);
+        if (!rc) rc = check_finite(path, "input.fill", tmp, (size_t)d);
+        for (int k = 0; k < d && !rc; k++) nz->fill[k] = (float)tmp[k];
+        cg_free(tmp);
+    }
+    /* The CSV column encoding: it must make the model's inputs. */
+    const char *table = st_meta(f, "table");
+    if (!rc && table) {
+        if (!(nz->table = cg_table_from_json(table)))
+            rc = cg_error(cg_last_error_code(), "%s: metadata \"table\": %s", path, cg_last_error());
+        else if (cg_table_n_features(nz->table) != d)
+            rc = cg_error(CG_ERR_FORMAT, "%s: metadata \"table\" makes %d features, the model takes %d", path,
+                          cg_table_n_features(nz->table), d);
+        else if (cg_table_n_classes(nz->table) && cg_table_n_classes(nz->table) != n_classes)
+            rc = cg_error(CG_ERR_FORMAT, "%s: metadata \"table\" names %d classes, the model has %d", path,
+                          cg_table_n_classes(nz->table), n_classes);
     }
     cJSON_Delete(j);
     if (rc) cg_normalizer_free(nz);
@@ -467,7 +493,7 @@ cg_model *cg_checkpoint_load(const char *path, cg_optimizer **opt, cg_normalizer
     if ((rc = check_fits(m, &f, path))) goto done;
     if ((rc = load_weights(m, &f, path, 1)) || (rc = load_class_names(&f, path, m)) ||
         (rc = load_rng(&f, path, &m->g->rng)) ||
-        (rc = load_normalizer(&f, path, m->n_inputs, &tmp_nz)))
+        (rc = load_normalizer(&f, path, m->n_inputs, m->n_classes, &tmp_nz)))
         goto done;
     if (opt && (rc = load_optimizer(&f, path, m->g, &o))) goto done;
     if (meta_int(&f, "epoch", &epoch) || meta_int(&f, "step", &step) ||

@@ -40,6 +40,7 @@ static void free_net(ex_net *net)
     cg_free(net->layers);
     cg_free(net->mean);
     cg_free(net->inv_std);
+    cg_free(net->fill);
     memset(net, 0, sizeof *net);
 }
 
@@ -166,8 +167,12 @@ static int add_layers(ex_net *net, cg_model *m)
 static int add_normalizer(ex_net *net, const cg_normalizer *nz)
 {
     net->scale = nz ? nz->scale : 1;
-    if (!nz || (!nz->mean && !nz->inv_std)) return CG_OK;
     size_t d = (size_t)net->n_inputs;
+    if (nz && nz->fill) { /* CSV models: missing values as in training */
+        if (!(net->fill = new_values(d))) return CG_ERR_MEMORY;
+        for (size_t j = 0; j < d; j++) net->fill[j] = nz->fill[j];
+    }
+    if (!nz || (!nz->mean && !nz->inv_std)) return CG_OK;
     if (!(net->mean = new_values(d)) || !(net->inv_std = new_values(d))) return CG_ERR_MEMORY;
     for (size_t j = 0; j < d; j++) {
         net->mean[j] = nz->mean ? (double)nz->mean[j] : 0;
@@ -194,6 +199,7 @@ static int check_net(const ex_net *net)
     if (!rc && net->mean) rc = check_values("tensor \"input.mean\"", net->mean, (size_t)net->n_inputs);
     if (!rc && net->mean)
         rc = check_values("tensor \"input.inv_std\"", net->inv_std, (size_t)net->n_inputs);
+    if (!rc && net->fill) rc = check_values("tensor \"input.fill\"", net->fill, (size_t)net->n_inputs);
     for (int i = 0; i < net->n_layers && !rc; i++) {
         const ex_layer *l = &net->layers[i];
         if (l->kind == EX_ACTIVATION) continue;

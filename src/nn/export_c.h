@@ -25,6 +25,7 @@ typedef struct ex_net {
     int n_inputs, n_classes;
     double scale;             /* x' = (x * scale - mean) * inv_std          */
     double *mean, *inv_std;   /* [n_inputs], or NULL when not standardized  */
+    double *fill;             /* [n_inputs]: a missing (NaN) input's value, or NULL */
     const char *const *class_names; /* [n_classes], or NULL                 */
     ex_layer *layers;
     int n_layers;

@@ -123,13 +123,13 @@ static void emit_header(emitter *e, const ex_net *net)
     size_t bytes = buffer_bytes(net);
     fprintf(f,
             "/* Classify one example. x: %s_N_INPUTS raw features as the training data\n"
-            " * held them (pixel bytes as 0..255, or CSV values); the normalisation\n"
+            " * held them (pixel bytes as 0..255, or CSV values%s); the normalisation\n"
             " * fitted in training is applied here. Unless probs is NULL, fills\n"
             " * probs[%s_N_CLASSES] with the softmax probabilities. Returns the most\n"
             " * probable class (ties: the lowest). %s %zu bytes. */\n"
             "int %s_predict(const float *x, float *probs);\n\n"
             "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
-            P, P,
+            P, net->fill ? ", NaN for a missing one, a text\n * column as its one-hot features (docs/data.md)" : "", P,
             bytes <= MAX_STACK ? "Reentrant: it writes no globals; its stack buffers take"
                                : "Not reentrant: its static buffers take",
             bytes, p);
@@ -174,6 +174,10 @@ static void emit_source(emitter *e, const ex_net *net)
     fprintf(f, "static const float in_scale = ");
     put_float(e, net->scale);
     fputs(";\n", f);
+    if (net->fill) {
+        fputs("/* A missing input (NaN) takes the training data's value. */\n", f);
+        put_array(e, "in_fill", net->fill, (size_t)net->n_inputs);
+    }
     if (net->mean) {
         put_array(e, "in_mean", net->mean, (size_t)net->n_inputs);
         put_array(e, "in_inv_std", net->inv_std, (size_t)net->n_inputs);
@@ -226,11 +230,14 @@ static void emit_source(emitter *e, const ex_net *net)
             "    float sum;\n"
             "    int j, best = 0;\n",
             p, buffer_bytes(net) <= MAX_STACK ? "" : "static ", width, width);
+    const char *in = net->fill ? "a" : "x";
+    if (net->fill)
+        fprintf(f, "    for (j = 0; j < %s_N_INPUTS; j++) a[j] = isnan(x[j]) ? in_fill[j] : x[j];\n", P);
     if (net->mean)
-        fprintf(f, "    for (j = 0; j < %s_N_INPUTS; j++) a[j] = (x[j] * in_scale - in_mean[j]) * "
-                   "in_inv_std[j];\n", P);
+        fprintf(f, "    for (j = 0; j < %s_N_INPUTS; j++) a[j] = (%s[j] * in_scale - in_mean[j]) * "
+                   "in_inv_std[j];\n", P, in);
     else
-        fprintf(f, "    for (j = 0; j < %s_N_INPUTS; j++) a[j] = x[j] * in_scale;\n", P);
+        fprintf(f, "    for (j = 0; j < %s_N_INPUTS; j++) a[j] = %s[j] * in_scale;\n", P, in);
     /* The activations live in a; a dense layer writes b, then the names swap. */
     const char *cur = "a", *other = "b";
     for (int i = 0, k = 0; i < net->n_layers; i++) {

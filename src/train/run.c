@@ -4,6 +4,8 @@
  * checkpoint's run), the fit with its run directory, the test score. */
 #define _POSIX_C_SOURCE 200809L /* open_memstream, mkdir */
 #include "train/run.h"
+#include "data/config.h"
+#include "data/table.h"
 
 #include <errno.h>
 #include <math.h>
@@ -140,11 +142,16 @@ static void run_free(run_state *s)
 static int load_data(const cg_run_config *c, const cg_train_options *o, run_state *s, int *has_test)
 {
     const char *source = c->data.source, *label = c->data.label[0] ? c->data.label : NULL;
-    if (cg_load_dataset(source, label, 1, &s->full))
+    cg_csv_options co;
+    cg_data_config_csv(&c->data, &co);
+    co.table = s->nz.table; /* resumed: the checkpoint's column encoding */
+    if (cg_load_dataset_opts(source, 1, &co, &s->full))
         return cg_error(cg_last_error_code(), "data.source: %s", cg_last_error());
     *has_test = 0;
     if (c->data.test[0]) {
-        if (cg_load_dataset(c->data.test, label, 1, &s->test))
+        /* A CSV test file is encoded as the training file was. */
+        co.table = s->full.table;
+        if (cg_load_dataset_opts(c->data.test, 1, &co, &s->test))
             return cg_error(cg_last_error_code(), "data.test: %s", cg_last_error());
         *has_test = 1;
     } else if (s->full.rows > 0) {
@@ -157,6 +164,38 @@ static int load_data(const cg_run_config *c, const cg_train_options *o, run_stat
     if (*has_test && s->test.d != s->full.d)
         return cg_error(CG_ERR_SHAPE, "data.test: %d features, data.source has %d", s->test.d, s->full.d);
     return CG_OK;
+}
+
+/* What a CSV file's columns became: class names, text columns, and a
+ * warning per file with missing cells imputed. */
+static void note_csv(const cg_train_options *o, const run_state *s)
+{
+    const cg_table *t = s->full.table;
+    if (!t) return;
+    int n = cg_table_n_classes(t);
+    if (n > 0) {
+        char list[512] = "";
+        for (int i = 0; i < n; i++) {
+            size_t used = strlen(list);
+            int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", cg_table_class_name(t, i));
+            if (w < 0 || (size_t)w >= sizeof list - used) {
+                snprintf(list + (used < sizeof list - 8 ? used : sizeof list - 8), 8, ", ...");
+                break;
+            }
+        }
+        note(o, "classes (sorted names): %s", list);
+    }
+    if (t->n_features > t->n_cols - (t->label_col >= 0))
+        note(o, "text columns one-hot encoded: %d columns make %d features", t->n_cols - (t->label_col >= 0),
+             t->n_features);
+    const cg_dataset *sets[2] = {&s->full, &s->test};
+    const char *what[2] = {"data.source", "data.test"};
+    for (int k = 0; k < 2; k++) {
+        char *m = cg_table_missing_summary(sets[k]->table);
+        if (m) note(o, "warning: %s: missing cells imputed (the training mean, or a text column's most frequent "
+                       "value), per column: %s", what[k], m);
+        cg_free_string(m);
+    }
 }
 
 int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res)
@@ -247,6 +286,8 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         if ((rc = cg_normalizer_fit(&s.nz, train, standardize)) ||
             !(s.model = cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed)) ||
             (names && cg_model_set_class_names(s.model, names, n_classes)) ||
+            (cg_table_n_classes(s.full.table) == n_classes &&
+             cg_model_set_class_names(s.model, (const char *const *)s.full.table->classes, n_classes)) ||
             cg_model_build(s.model) ||
             !(s.opt = cg_optimizer_from_config(&c.optim, &c.schedule, c.loop.epochs))) {
             rc = cg_last_error_code() ? cg_last_error_code() : CG_ERR_MEMORY;
@@ -294,6 +335,7 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         cg_lr_schedule_format(c.schedule.kind, c.schedule.params, sched, sizeof sched);
         note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d classes",
              c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes);
+        note_csv(opt, &s);
         note_summary(opt, s.model);
         if (why[0]) note(opt, "defaults from the data: %s", why);
         if (linear_lr)
