@@ -861,7 +861,7 @@ void cg_run_config_init(cg_run_config *c);
  * of two from 32 to 128 (at most the rows); enough epochs for about
  * CG_DEFAULT_UPDATES updates (Adam's second moment averages over 1,000),
  * from 10 to CG_DEFAULT_MAX_EPOCHS; early stopping after a tenth of the
- * epochs (at least 5) without a better validation accuracy, the best
+ * epochs (at least 5) without matching the best validation accuracy, the best
  * weights restored, when there are at least CG_DEFAULT_MIN_VAL validation
  * rows (fewer measure accuracy too coarsely to stop on); else none.
  * cg_train applies it (and gives a model without hidden layers ten times
@@ -987,7 +987,8 @@ typedef struct cg_epoch_metrics {
     double seconds;        /* the whole epoch, validation included       */
     double examples_per_second; /* training examples / training time     */
     int improved;          /* the monitored value (val_acc for cg_fit) is
-                              the best so far                              */
+                              the best so far or ties it (the later of
+                              equal epochs is kept: it trained longer)     */
     double best_val_acc;   /* the best monitored value so far (cg_fit: the
                               validation accuracy; NaN without validation) */
     int epochs_since_best;
@@ -1085,7 +1086,8 @@ typedef struct cg_fit_options {
                               the shuffles and schedule those epochs would
                               have had in one run; default 0              */
     int patience;          /* early stopping: stop after this many epochs
-                              without a better validation accuracy (for
+                              without a validation accuracy that matches
+                              or beats the best (for
                               cg_fit_graph: its monitored value); 0 =
                               off (default). Needs a validation set.       */
     int restore_best;      /* with patience: put back the weights (and

@@ -179,7 +179,7 @@ int cli_train(int argc, char **argv)
         if (r.n_test) fprintf(human, "test loss: %.4f - test accuracy: %.4f\n", r.test_loss, r.test_acc);
         fprintf(human, "trained %d epochs%s in %.1fs (%.0f examples/s)\n",
                 r.fit.epochs - r.initial_epoch,
-                r.fit.stopped_early ? " (stopped early: no better validation accuracy)" : "",
+                r.fit.stopped_early ? " (stopped early: validation accuracy stopped improving)" : "",
                 r.fit.seconds, r.fit.examples_per_second);
     }
     if (a.json) print_result_json(&r);

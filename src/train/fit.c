@@ -394,8 +394,11 @@ static int validate(fit_run *r, cg_epoch_metrics *e)
     cg_metric_values(&t->ms, r->val_sums, r->val_m);
     e->val_acc = acc_of(r, r->val_m);
     const double v = t->monitor >= 0 ? r->val_m[t->monitor] : e->val_loss;
-    /* NaN compares false: the first epoch always improves. */
-    e->improved = r->maximize ? !(v <= r->best_val) : !(v >= r->best_val);
+    /* NaN compares false: the first epoch always improves. A tie counts:
+     * it is as good on validation and has trained longer, and accuracy over
+     * a few hundred rows moves in coarse steps, so on a plateau the first
+     * best would otherwise stop the run and be restored from its start. */
+    e->improved = r->maximize ? !(v < r->best_val) : !(v > r->best_val);
     if (e->improved) {
         r->best_val = v;
         r->best_epoch = e->epoch;
@@ -494,7 +497,7 @@ static int run_epochs(fit_run *r, cg_fit_result *res, int *stopped)
             *stopped = 1;
             char msg[192];
             snprintf(msg, sizeof msg,
-                     "early stopping: no better %s for %d epochs (best %.4f at epoch %d)%s",
+                     "early stopping: no %s as good as the best for %d epochs (best %.4f at epoch %d)%s",
                      t->monitor_name, r->since_best, r->best_val, r->best_epoch,
                      r->best.taken ? "; restoring its weights" : "");
             cg_progress q = {.phase = CG_PROGRESS_EARLY_STOP, .epoch = ep, .step = r->steps,

@@ -79,9 +79,8 @@ int cg_run_config_resolve(cg_run_config *c)
  * early stopping (on the validation split, the best weights restored)
  * waits a tenth of the budget, at least 5 epochs, so the budget is an
  * upper bound, not a count to sit through. Over fewer than
- * CG_DEFAULT_MIN_VAL validation rows, accuracy moves in steps over 1%: it
- * soon ties its best and stops improving, and restoring that early best
- * would undo most of the training, so there is none. */
+ * CG_DEFAULT_MIN_VAL validation rows, accuracy moves in steps over 1%,
+ * too coarse and noisy to stop on, so there is none. */
 int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
                              size_t why_size)
 {
@@ -114,7 +113,7 @@ int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char 
                           sep, lc->epochs, CG_DEFAULT_UPDATES, CG_DEFAULT_MAX_EPOCHS), sep = ", ";
         if (auto_patience && k >= 0 && (size_t)k < why_size) {
             if (lc->patience)
-                snprintf(why + k, why_size - (size_t)k, "%sstop after %d epochs without a better "
+                snprintf(why + k, why_size - (size_t)k, "%sstop after %d epochs without matching the best "
                          "validation accuracy (the best weights restored)", sep, lc->patience);
             else
                 snprintf(why + k, why_size - (size_t)k, "%sno early stopping (%ld validation rows, "
