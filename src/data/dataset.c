@@ -30,7 +30,7 @@ void cg_dataset_take_f32(cg_dataset *out, int n, int d, float *x, int32_t *y)
     out->x_u8 = NULL;
     out->x_f32 = x;
     out->y = y;
-    out->rows = out->cols = 0;
+    out->rows = out->cols = out->channels = 0;
 }
 
 void cg_dataset_free(cg_dataset *ds)
@@ -54,6 +54,7 @@ static int take_rows(const cg_dataset *ds, const int *idx, int m, cg_dataset *ou
     out->n_classes = ds->n_classes;
     out->rows = ds->rows;
     out->cols = ds->cols;
+    out->channels = ds->channels;
     if (ds->y) out->y = cg_malloc((size_t)m * sizeof *out->y);
     if (ds->x_u8) out->x_u8 = cg_malloc((size_t)m * d);
     else out->x_f32 = cg_malloc((size_t)m * d * sizeof *out->x_f32);

@@ -233,7 +233,10 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         int standardize = c.data.standardize;
         const char *const *names = known_class_names(c.data.source, n_classes);
         if ((rc = cg_normalizer_fit(&s.nz, train, standardize)) ||
-            !(s.model = cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed)) ||
+            !(s.model = s.full.rows > 0
+                            ? cg_model_from_config_image(&c.model, s.full.channels > 0 ? s.full.channels : 1,
+                                                         s.full.rows, s.full.cols, n_classes, c.loop.seed)
+                            : cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed)) ||
             (names && cg_model_set_class_names(s.model, names, n_classes)) ||
             cg_model_build(s.model) ||
             !(s.opt = cg_optimizer_from_config(&c.optim, &c.schedule, c.loop.epochs))) {
