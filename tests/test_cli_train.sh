@@ -64,6 +64,18 @@ expect_usage "--beta2: optimizer rmsprop" train --data "$d" --optimizer rmsprop 
 expect_usage "its beta is momentum" train --data "$d" --optimizer nesterov --beta1 0.5
 expect_usage "--eps: optimizer momentum" train --data "$d" --optimizer momentum --eps 1e-6
 expect_usage "--sync-bn" train --data "$d" --sync-bn
+# --arch: the bad layer is named; it replaces --hidden, --bn and --dropout;
+# conv and pools need images, which a CSV does not have.
+expect_usage "--arch: layer 2 'maxpol2' is not a layer" train --data "$d" --arch conv8x3,maxpol2
+expect_usage "--arch: layer 1 'conv8x' is not convFxK" train --data "$d" --arch conv8x
+expect_usage "--arch: layer 3 'dropout2'" train --data "$d" --arch dense8,bn,dropout2
+expect_usage "--arch and --hidden cannot be given together" train --data "$d" --arch dense8 --hidden 8
+expect_usage "--bn: with an architecture, put bn layers in it" train --data "$d" --arch dense8 --bn
+expect_usage "--dropout: with an architecture" train --data "$d" --arch dense8 --dropout 0.2
+expect_usage "--arch: conv and pooling layers need images" train --data "$d" --test "$tmp/test.csv" \
+    --arch conv8x3,dense8
+expect_usage "--activation: the architecture has no conv or dense" train --data "$d" --arch dropout0.1 \
+    --activation tanh
 [ ! -e "$tmp/never" ] || fail "a usage error created files"
 expect_usage "--epochs" train --data "$d" --epochs 0 --out "$tmp/never"
 [ ! -e "$tmp/never" ] || fail "a usage error created the --out directory"
@@ -117,6 +129,14 @@ for lab in label 4; do
     python3 -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1])["test_accuracy"]; sys.exit(0 if a >= 0.9 else 1)' \
         "$tmp/lab" || fail "--label $lab --bn --dropout: accuracy below 0.9"
 done
+# A dense-only --arch is an MLP: it trains on flat rows, with its bn and
+# dropout layers where the list puts them.
+"$cgrad" train --data "$d" --test "$tmp/test.csv" --arch dense16,bn,dropout0.1,dense8 --epochs 20 \
+    --lr 0.01 --batch 32 --seed 3 --json >"$tmp/arch" 2>"$tmp/err" || fail "--arch dense: $(cat "$tmp/err")"
+python3 -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1])["test_accuracy"]; sys.exit(0 if a >= 0.9 else 1)' \
+    "$tmp/arch" || fail "--arch dense16,bn,dropout0.1,dense8: accuracy below 0.9"
+grep -q "bn1 (BatchNorm) *(None, 16)" "$tmp/err" || fail "--arch: no summary row for bn1: $(cat "$tmp/err")"
+grep -q "dense3 (Dense, logits) *(None, 3)" "$tmp/err" || fail "--arch: no output layer row"
 # A beta of 0 is taken as given, not as "the default" (the checkpoint's
 # optimizer record says which).
 "$cgrad" train --data "$d" --hidden 8 --epochs 1 --beta1 0 --beta2 0.5 --out "$tmp/b0" \

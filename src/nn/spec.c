@@ -142,12 +142,13 @@ static int number_field(const cJSON *o, const char *key, const char *where, doub
 /* Add layer l (JSON) to m; the output dense layer is checked, not added. */
 static int add_layer(cg_model *m, const cJSON *l, int index, int last)
 {
-    char where[48];
+    char where[64];
     snprintf(where, sizeof where, "layer %d", index);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
     if (!cJSON_IsObject(l) || !cJSON_IsString(type))
         return cg_error(CG_ERR_FORMAT, "model spec: %s: not an object with a \"type\"", where);
     const char *t = type->valuestring;
+    snprintf(where, sizeof where, "layer %d (%.16s)", index, t);
     int kind = -1;
     for (int k = 0; k < LAYER_KINDS; k++)
         if (strcmp(t, cg_layer_spec_types[k]) == 0) kind = k;
