@@ -42,7 +42,12 @@
 int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
                    const cg_onnx_options *opt)
 {
-    (void)m, (void)nz, (void)path, (void)opt;
+    (void)nz, (void)path, (void)opt;
+    int shape[3];
+    if (cg_model_input_shape(m, shape)) /* the same answer as a build with ONNX */
+        return cg_error(CG_ERR_STATE, "cg_export_onnx: a convolutional model (images %dx%dx%d, conv "
+                        "and pooling layers) has no ONNX form yet; export it as C (cg_export_c, "
+                        "`cgrad export --c`)", shape[0], shape[1], shape[2]);
     return cg_error(CG_ERR_STATE, "cg_export_onnx: this cgrad was built without ONNX export "
                                   "(install protobuf-c-compiler, libprotobuf-c-dev and "
                                   "python3-onnx, then rebuild)");
@@ -652,6 +657,11 @@ int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
         return cg_error(CG_ERR_ARG, "cg_export_onnx: opset %d is not supported (13 to 17)", opset);
     if (!*input || strlen(input) >= OX_NAME || strcmp(input, "probabilities") == 0)
         return cg_error(CG_ERR_ARG, "cg_export_onnx: invalid input name '%.100s'", input);
+    int shape[3];
+    if (cg_model_input_shape(m, shape))
+        return cg_error(CG_ERR_STATE, "cg_export_onnx: a convolutional model (images %dx%dx%d, conv "
+                        "and pooling layers) has no ONNX form yet; export it as C (cg_export_c, "
+                        "`cgrad export --c`)", shape[0], shape[1], shape[2]);
     ox o;
     memset(&o, 0, sizeof o);
     if (!(o.g = cg_model_graph(m))) return cg_last_error_code();
