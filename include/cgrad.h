@@ -452,8 +452,12 @@ int cg_load_idx(const char *images_path, const char *labels_path, cg_dataset *ou
  * integers. */
 int cg_load_csv(const char *path, const char *label, int has_header, cg_dataset *out);
 
-/* NumPy .npy, 2-D, C order, dtype <f4, <f8 or |u1. The label column is
- * chosen as for CSV by index (NULL = last). */
+/* NumPy .npy, C order, dtype <f4, <f8 or |u1. 2-D: rows of features, the
+ * label column chosen as for CSV by index (NULL = last). 4-D [n, C, H, W]:
+ * images, each a row of C H W features with the shape kept (channels,
+ * rows, cols), labelled by NAME.labels.npy beside NAME.npy (1-D, n
+ * integers: int64, int32, int8, uint8 or whole floats); label must be
+ * NULL. */
 int cg_load_npy(const char *path, const char *label, cg_dataset *out);
 
 /* Load by name: "fashion-mnist" (Debian's dataset-fashion-mnist package),

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 void cg_train_options_init(cg_train_options *o)
@@ -137,6 +138,14 @@ static void run_free(run_state *s)
 
 /* Data: the training rows, the test rows (a test file, or an IDX
  * directory's t10k files), n_classes. */
+/* A .npy file (4-D images keep their shape, but have no test split of
+ * their own, unlike IDX data). */
+static int npy_source(const char *source)
+{
+    size_t n = strlen(source);
+    return n >= 4 && strcasecmp(source + n - 4, ".npy") == 0;
+}
+
 static int load_data(const cg_run_config *c, const cg_train_options *o, run_state *s, int *has_test)
 {
     const char *source = c->data.source, *label = c->data.label[0] ? c->data.label : NULL;
@@ -147,7 +156,7 @@ static int load_data(const cg_run_config *c, const cg_train_options *o, run_stat
         if (cg_load_dataset(c->data.test, label, 1, &s->test))
             return cg_error(cg_last_error_code(), "data.test: %s", cg_last_error());
         *has_test = 1;
-    } else if (s->full.rows > 0) {
+    } else if (s->full.rows > 0 && !npy_source(source)) { /* IDX: its t10k files */
         if (cg_load_dataset(source, label, 0, &s->test))
             return cg_error(cg_last_error_code(), "data.source: test split: %s", cg_last_error());
         *has_test = 1;
