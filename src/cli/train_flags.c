@@ -147,7 +147,7 @@ static const cli_flag flags[] = {
              "avgpoolK (stride K; maxpoolKsS), gap (global average pool), bn, dropoutP,\n"
              "flatten; e.g. conv32x3,maxpool2,conv64x3,maxpool2,dense128. The\n"
              "activation follows each conv and dense layer (after its bn), the output\n"
-             "layer is added; conv and pools need images (IDX data)"},
+             "layer is added; conv and pools need images (IDX data, 4-D .npy)"},
     {.name = "--activation", .value = "NAME", .set = set_activation, .field = "model.activation",
      .example = "tanh", .unused_example = "--hidden none --activation tanh",
      .help = "relu (default), tanh or sigmoid, after each hidden (or conv) layer"},
