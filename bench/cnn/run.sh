@@ -36,9 +36,13 @@ for t in 1 2; do
     echo "torch: python3-torch missing, skipped"
   fi
 done
-lat_cg=$("$build/cnn_latency" 1 | tee /dev/stderr | field us_per_image)
+line=$("$build/cnn_latency" 1)
+echo "$line"
+lat_cg=$(echo "$line" | field us_per_image)
 if [ $have_torch = 1 ]; then
-  lat_torch=$("$py" "$root/bench/cnn/torch_cnn.py" latency 1 | tee /dev/stderr | field us_per_image)
+  line=$("$py" "$root/bench/cnn/torch_cnn.py" latency 1)
+  echo "$line"
+  lat_torch=$(echo "$line" | field us_per_image)
   awk -v a="$best_cg" -v b="$best_torch" -v c="$lat_cg" -v d="$lat_torch" 'BEGIN {
     printf "training throughput, better of 1 and 2 threads: cgrad %.0f ex/s, PyTorch %.0f ex/s: %.2fx\n", a, b, a / b
     printf "single-image latency, 1 thread: cgrad %.1f us, PyTorch %.1f us: %.2f of PyTorch\n", c, d, c / d }'
