@@ -437,6 +437,7 @@ typedef struct cg_dataset {
     int32_t *y;          /* [n] class indices, or NULL (unlabelled)      */
     int rows, cols;      /* image shape when known (IDX), else 0         */
     cg_table *table;     /* CSV: the column encoding, or NULL; owned      */
+    int channels;        /* with rows, cols: d = channels rows cols (IDX: 1) */
 } cg_dataset;
 
 /* Input normalisation, kept with a model: x' = (x * scale - mean) * inv_std
@@ -509,6 +510,12 @@ void cg_table_free(cg_table *t);
 
 /* NumPy .npy, 2-D, C order, dtype <f4, <f8 or |u1. The label column is
  * chosen as for CSV by index (NULL = last). */
+/* NumPy .npy, C order, dtype <f4, <f8 or |u1. 2-D: rows of features, the
+ * label column chosen as for CSV by index (NULL = last). 4-D [n, C, H, W]:
+ * images, each a row of C H W features with the shape kept (channels,
+ * rows, cols), labelled by NAME.labels.npy beside NAME.npy (1-D, n
+ * integers: int64, int32, int8, uint8 or whole floats); label must be
+ * NULL. */
 int cg_load_npy(const char *path, const char *label, cg_dataset *out);
 
 /* Load by name: "fashion-mnist" (Debian's dataset-fashion-mnist package),
@@ -771,9 +778,37 @@ int cg_minimize_step(cg_optimizer *o, cg_node *cost, cg_real *loss);
 #define CG_NAME_LEN 32
 #define CG_PATH_LEN 1024
 
-/* Model: dense hidden layers, each followed by batch norm (optional), the
- * activation and dropout (optional); the output layer is added at build. */
+/* One layer of an architecture (cg_model_config.layers), as `--arch`
+ * writes it (cg_arch_parse): "dense128", "conv32x3" (32 filters 3x3,
+ * stride 1, "same" padding), "conv64x3s2" (stride 2), "conv64x5p0"
+ * (padding 0 each side; s and p may both be given, s first),
+ * "maxpool2" / "avgpool2" (2x2 windows, stride 2; "maxpool3s2": stride
+ * 2), "gap" (global average pooling), "bn" (batch norm), "dropout0.3",
+ * "flatten". */
+#define CG_MAX_LAYERS 64
+enum {
+    CG_LAYER_DENSE = 1, CG_LAYER_CONV, CG_LAYER_MAX_POOL, CG_LAYER_AVG_POOL, CG_LAYER_GAP,
+    CG_LAYER_BN, CG_LAYER_DROPOUT, CG_LAYER_FLATTEN
+};
+typedef struct cg_layer_config {
+    int kind;                     /* CG_LAYER_*                           */
+    int size;                     /* dense: units; conv: filters          */
+    int kernel;                   /* conv, pools: square window           */
+    int stride;                   /* conv (1), pools (the kernel)         */
+    int padding;                  /* conv: each side, or CG_PAD_SAME      */
+    double rate;                  /* dropout                              */
+} cg_layer_config;
+
+/* Model: either hidden dense layers, each followed by batch norm
+ * (optional), the activation and dropout (optional); or an architecture,
+ * a list of layers (n_layers > 0; then n_hidden must be 0 and batch_norm,
+ * dropout unset: bn and dropout are layers of the list), where the
+ * activation follows each conv and dense layer (after its batch norm
+ * when a "bn" comes next). The output layer is added at build, after a
+ * flatten if the last layer leaves an image. */
 typedef struct cg_model_config {
+    int n_layers;                 /* 0 = the hidden list below            */
+    cg_layer_config layers[CG_MAX_LAYERS];
     int n_hidden;                 /* 0 = softmax regression               */
     int hidden[CG_MAX_HIDDEN];    /* widths                               */
     int activation;               /* CG_RELU, CG_TANH, CG_SIGMOID; -1 = the
@@ -892,6 +927,23 @@ typedef struct cg_model cg_model; /* see "Part 2: models" */
 /* ... and the (unbuilt) model for n_inputs features and n_classes. */
 cg_model *cg_model_from_config(const cg_model_config *mc, int n_inputs, int n_classes,
                                uint64_t seed);
+/* The same for images of channels x height x width: the model takes the
+ * shape when its architecture has conv or pooling layers (else the flat
+ * features, as cg_model_from_config). An architecture with such layers on
+ * flat inputs is CG_ERR_SHAPE ("model.arch: ..."). */
+cg_model *cg_model_from_config_image(const cg_model_config *mc, int channels, int height,
+                                     int width, int n_classes, uint64_t seed);
+/* An architecture from text, comma-separated layers as `--arch` takes
+ * them ("conv32x3,maxpool2,dense128"; see cg_layer_config): into
+ * layers[0 .. *n), at most max. CG_ERR_ARG naming the bad layer and its
+ * position ("arch: layer 3 'conv64x': ..."). One layer: cg_layer_parse. */
+int cg_arch_parse(const char *text, cg_layer_config *layers, int max, int *n);
+int cg_layer_parse(const char *text, cg_layer_config *layer);
+/* And back: the canonical text of n layers (or one), always terminated;
+ * CG_ERR_ARG if it does not fit in size bytes. */
+int cg_arch_format(const cg_layer_config *layers, int n, char *buf, size_t size);
+/* 1 if the architecture has layers that need image input. */
+int cg_arch_needs_image(const cg_layer_config *layers, int n);
 
 /* ---------------------------------------------------------------------- */
 /* Part 2: models                                                           */
@@ -939,6 +991,27 @@ int cg_model_add_activation(cg_model *m, int activation);
 int cg_model_add_batch_norm(cg_model *m, double momentum, double eps);
 /* Inverted dropout with rate p in [0, 1), active only in training. */
 int cg_model_add_dropout(cg_model *m, double p);
+/* Convolutional layers. The input rows stay flat ([CG_BATCH, n_inputs],
+ * fed as ever); cg_model_set_input_shape (before any layer, C H W =
+ * n_inputs) makes the layers see them as images [N, C, H, W]. A conv layer
+ * has a weight "<name>.weight" [filters, C, kernel, kernel] (He normal
+ * when a ReLU follows, else Xavier uniform) and a bias "<name>.bias"
+ * [filters] unless a batch norm follows it; padding is rows and columns
+ * on each side, or CG_PAD_SAME (out = ceil(in / stride)). Pools have no
+ * padding. Batch norm after an image layer normalises per channel
+ * (cg_batch_norm2d). A dense layer after an image flattens it (a flatten
+ * layer is added to the list), and so does the build before the output
+ * layer. CG_ERR_SHAPE when a layer needs an image and has none, or its
+ * window does not fit; CG_ERR_ARG for a size out of range. Layer names:
+ * conv1, maxpool1, avgpool2, gap1, flatten1, ... */
+int cg_model_set_input_shape(cg_model *m, int channels, int height, int width);
+int cg_model_add_conv2d(cg_model *m, int filters, int kernel, int stride, int padding);
+int cg_model_add_max_pool2d(cg_model *m, int kernel, int stride);
+int cg_model_add_avg_pool2d(cg_model *m, int kernel, int stride);
+int cg_model_add_global_avg_pool2d(cg_model *m);
+int cg_model_add_flatten(cg_model *m);
+/* 1 and shape = {C, H, W} when the model takes images, else 0. */
+int cg_model_input_shape(const cg_model *m, int shape[3]);
 /* Build the graph (done lazily by the functions below); CG_OK if built. */
 int cg_model_build(cg_model *m);
 /* The model's graph (built if needed), NULL on error. The graph API stays
@@ -969,7 +1042,11 @@ char *cg_model_spec(cg_model *m);
  * when the JSON is malformed or describes an impossible model. */
 cg_model *cg_model_from_spec(const char *json);
 void cg_free_string(char *s);
-/* Keras-like table: layer, type, output shape, parameters; the total. */
+/* Keras-like table: each layer's name and type, its output shape
+ * ("(None, 32, 28, 28)": batch, channels, height, width; "(None, 128)"
+ * when flat) and parameter count (batch norm's running statistics
+ * included), the output layer, and the totals: all, trainable and
+ * non-trainable. Builds the model if needed. */
 int cg_model_summary(cg_model *m, void *file /* FILE*, NULL = stdout */);
 
 /* --- Training --- */

@@ -34,6 +34,18 @@ expect_usage "--beta2: optimizer rmsprop" train --data "$d" --optimizer rmsprop 
 expect_usage "its beta is momentum" train --data "$d" --optimizer nesterov --beta1 0.5
 expect_usage "--eps: optimizer momentum" train --data "$d" --optimizer momentum --eps 1e-6
 expect_usage "--sync-bn" train --data "$d" --sync-bn
+# --arch: the bad layer is named; it replaces --hidden, --bn and --dropout;
+# conv and pools need images, which a CSV does not have.
+expect_usage "--arch: layer 2 'maxpol2' is not a layer" train --data "$d" --arch conv8x3,maxpol2
+expect_usage "--arch: layer 1 'conv8x' is not convFxK" train --data "$d" --arch conv8x
+expect_usage "--arch: layer 3 'dropout2'" train --data "$d" --arch dense8,bn,dropout2
+expect_usage "--arch and --hidden cannot be given together" train --data "$d" --arch dense8 --hidden 8
+expect_usage "--bn: with an architecture, put bn layers in it" train --data "$d" --arch dense8 --bn
+expect_usage "--dropout: with an architecture" train --data "$d" --arch dense8 --dropout 0.2
+expect_usage "--arch: conv and pooling layers need images" train --data "$d" --test "$tmp/test.csv" \
+    --arch conv8x3,dense8
+expect_usage "--activation: the architecture has no conv or dense" train --data "$d" --arch dropout0.1 \
+    --activation tanh
 [ ! -e "$tmp/never" ] || fail "a usage error created files"
 expect_usage "--epochs" train --data "$d" --epochs 0 --out "$tmp/never"
 [ ! -e "$tmp/never" ] || fail "a usage error created the --out directory"
@@ -87,6 +99,54 @@ for lab in label 4; do
     python3 -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1])["test_accuracy"]; sys.exit(0 if a >= 0.9 else 1)' \
         "$tmp/lab" || fail "--label $lab --bn --dropout: accuracy below 0.9"
 done
+# A dense-only --arch is an MLP: it trains on flat rows, with its bn and
+# dropout layers where the list puts them.
+"$cgrad" train --data "$d" --test "$tmp/test.csv" --arch dense16,bn,dropout0.1,dense8 --epochs 20 \
+    --lr 0.01 --batch 32 --seed 3 --json >"$tmp/arch" 2>"$tmp/err" || fail "--arch dense: $(cat "$tmp/err")"
+python3 -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1])["test_accuracy"]; sys.exit(0 if a >= 0.9 else 1)' \
+    "$tmp/arch" || fail "--arch dense16,bn,dropout0.1,dense8: accuracy below 0.9"
+grep -q "bn1 (BatchNorm) *(None, 16)" "$tmp/err" || fail "--arch: no summary row for bn1: $(cat "$tmp/err")"
+grep -q "dense3 (Dense, logits) *(None, 3)" "$tmp/err" || fail "--arch: no output layer row"
+# 4-D .npy images [N, C, H, W] keep their shape (labels in NAME.labels.npy):
+# a CNN learns which quadrant of which channel is lit; predict takes a 4-D
+# array; a missing labels file and --label are errors naming the cause.
+python3 - "$tmp" <<'PY' || fail "cannot write 4-D .npy files"
+import random, struct, sys
+def save(path, descr, shape, data, fmt):
+    hdr = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        descr, ", ".join(map(str, shape)) + ("," if len(shape) == 1 else ""))
+    hdr += " " * ((64 - (10 + len(hdr) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+        f.write(struct.pack("<%d%s" % (len(data), fmt), *data))
+random.seed(1)
+for name, n in (("img", 300), ("img_test", 90)):
+    xs, ys = [], []
+    for i in range(n):
+        k = i % 3
+        img = [[[random.random() * 0.3 for _ in range(6)] for _ in range(6)] for _ in range(2)]
+        r0, c0 = [(0, 0), (0, 3), (3, 0)][k]
+        for r in range(r0, r0 + 3):
+            for c in range(c0, c0 + 3):
+                img[k % 2][r][c] += 1.0
+        xs += [v for ch in img for row in ch for v in row]
+        ys.append(k)
+    save(f"{sys.argv[1]}/{name}.npy", "<f4", (n, 2, 6, 6), xs, "f")
+    save(f"{sys.argv[1]}/{name}.labels.npy", "<i8", (n,), ys, "q")
+save(f"{sys.argv[1]}/nolabels.npy", "<f4", (3, 2, 6, 6), [0.0] * 216, "f")
+PY
+"$cgrad" train --data "$tmp/img.npy" --test "$tmp/img_test.npy" --arch conv8x3,maxpool2,dense16 --epochs 10 \
+    --batch 32 --lr 0.01 --seed 3 --out "$tmp/img" --json >"$tmp/img.out" 2>"$tmp/err" ||
+    fail "4-D .npy: $(cat "$tmp/err")"
+grep -q "x (Input) *(None, 2, 6, 6)" "$tmp/err" || fail "4-D .npy: the input shape is not 2x6x6"
+grep -q "90 test examples, 72 features" "$tmp/err" || fail "4-D .npy: not its own test set"
+python3 -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1])["test_accuracy"]; sys.exit(0 if a >= 0.9 else 1)' \
+    "$tmp/img.out" || fail "4-D .npy: accuracy below 0.9"
+[ "$("$cgrad" predict --model "$tmp/img/last.safetensors" --input "$tmp/img_test.npy" | cut -f1 | head -3 |
+    tr '\n' ,)" = "0,1,2," ] || fail "4-D .npy: predict"
+expect_usage "nolabels.labels.npy': cannot open" train --data "$tmp/nolabels.npy" --arch conv4x3
+expect_usage "a 4-D array of images has no label column" train --data "$tmp/img.npy" --label 3 --arch conv4x3
+
 # A beta of 0 is taken as given, not as "the default" (the checkpoint's
 # optimizer record says which).
 "$cgrad" train --data "$d" --hidden 8 --epochs 1 --beta1 0 --beta2 0.5 --out "$tmp/b0" \

@@ -32,8 +32,23 @@ expect_usage "--val-split" tune "${data[@]}" --param lr=loguniform:1e-3:1 --val-
 echo '{"lr": "loguniform:1e-3:1", "optimizer": ["adam", "nope"]}' >"$tmp/bad.json"
 expect_usage "nope" tune "${data[@]}" --space "$tmp/bad.json"
 expect_usage "cannot read" tune "${data[@]}" --space "$tmp/missing.json"
+expect_usage "arch: layer 2 'maxpol2' is not a layer" tune "${data[@]}" --param 'arch=choice:dense8,maxpol2|dense4'
+expect_usage "arch and units cannot both be searched" tune "${data[@]}" --param 'arch=choice:dense8|dense4' \
+    --param units=int:2:8
 [ ! -e tune-out ] || fail "a usage error created tune-out"
 "$cgrad" tune --help | grep -q "one_minus_log" || fail "tune --help lacks the spec format"
+
+# Architectures from a list: each trial trains one; the best's command
+# line gives it as --arch.
+"$cgrad" tune "${data[@]}" --param 'arch=choice:dense8|dense16,bn,dense8' --trials 3 --epochs 2 \
+    --threads 1 --out "$tmp/arch" >"$tmp/arch.out" 2>"$tmp/arch.err" || fail "tune arch: $(cat "$tmp/arch.err")"
+grep -q -- "cgrad train .*--arch dense" "$tmp/arch.out" || fail "tune arch: no --arch in the best command"
+python3 - "$tmp/arch/results.jsonl" <<'PY' || fail "tune arch: results"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 3 and all(r["status"] == "ok" for r in rows), rows
+assert all(r["params"]["arch"] in ("dense8", "dense16,bn,dense8") for r in rows), rows
+PY
 
 # A space from a file and flags; lr 1e6 diverges, so some trials are diverged.
 cat >"$tmp/space.json" <<'EOF'

@@ -12,6 +12,12 @@
 #     for one epoch, exported, run by tests/export/driver.c on the 10,000
 #     test images; export_ref (tests/export/ref.c) checks that every class
 #     equals the library's and the probabilities agree within 1e-5.
+#  4. A CNN (Fashion-MNIST, `cgrad train --arch`): conv with and without
+#     bias, a batch norm folded into a conv and one kept per channel, "same"
+#     padding at stride 2 (the odd row after), explicit padding, max, average
+#     and global average pooling, dropout: the exported code equals the
+#     library (export_ref) and `cgrad predict` class by class on the 10,000
+#     test images (its ONNX export is tests/test_onnx.sh's).
 set -u
 build=${1:?usage: test_export.sh BUILD_DIR}
 build=$(cd "$build" && pwd)
@@ -211,6 +217,35 @@ else
         gunzip -c "$fm/t10k-images-idx3-ubyte.gz" >"$tmp/t10k-images"
         "$tmp/fmc/driver" idx "$tmp/t10k-images" >"$tmp/fm.txt" || fail "driver on Fashion-MNIST"
         "$build/tests/export_ref" "$ckpt" "$tmp/fm.txt" || fail "exported model != library"
+    fi
+    # --- 4. a CNN ---
+    "$cgrad" train --arch conv6x3,bn,maxpool2,conv8x3s2,avgpool2s1,bn,conv8x2p1,relu_placeholder \
+        >/dev/null 2>&1 && fail "a bad --arch layer was accepted"
+    "$cgrad" train --arch conv6x3,bn,maxpool2,conv8x3s2,avgpool2s1,bn,conv12x2p1,maxpool2,dropout0.1,dense16 \
+        --subset 3000 --epochs 1 --lr 0.003 --threads 2 --out "$tmp/cnn" --quiet >"$tmp/train_out" 2>"$tmp/err" ||
+        fail "CNN training: $(cat "$tmp/err")"
+    cnn=$tmp/cnn/last.safetensors
+    if [ -f "$cnn" ] && export_and_build "$cnn" "$tmp/cnnc"; then
+        grep -q "conv1 (bn1 folded in)" "$tmp/cnnc/model.c" || fail "CNN: bn1 not folded into conv1"
+        grep -q "per-channel scale and shift" "$tmp/cnnc/model.c" || fail "CNN: bn2 not kept per channel"
+        grep -q "conv2d(a, 6, 14, 14, w2, b2, 8, 3, 2, 0, 0, 7, 7, b)" "$tmp/cnnc/model.c" ||
+            fail "CNN: conv2's stride-2 same padding (0 above, the odd row below)"
+        [ -f "$tmp/t10k-images" ] || gunzip -c "$fm/t10k-images-idx3-ubyte.gz" >"$tmp/t10k-images"
+        "$tmp/cnnc/driver" idx "$tmp/t10k-images" >"$tmp/cnn.txt" || fail "driver on the CNN"
+        "$build/tests/export_ref" "$cnn" "$tmp/cnn.txt" || fail "exported CNN != library"
+        "$cgrad" predict --model "$cnn" --input "$tmp/t10k-images" >"$tmp/cnn_predict" 2>"$tmp/err" ||
+            fail "predict with the CNN: $(cat "$tmp/err")"
+        "$tmp/cnnc/driver" names >"$tmp/cnn_names"
+        python3 - "$tmp/cnn.txt" "$tmp/cnn_predict" "$tmp/cnn_names" <<'PY' || fail "exported CNN != cgrad predict"
+import sys
+names = open(sys.argv[3]).read().splitlines()
+got = [names[int(l.split()[0])] for l in open(sys.argv[1])]
+want = [l.split("\t")[0] for l in open(sys.argv[2]).read().splitlines()]
+assert len(got) == len(want) == 10000, (len(got), len(want))
+diff = sum(a != b for a, b in zip(got, want))
+assert diff == 0, f"{diff} classes differ"
+print("exported CNN: the same class as cgrad predict on all 10000 test images")
+PY
     fi
     # A checkpoint of this format cut short: the shared reader's input error.
     if [ -f "$ckpt" ]; then

@@ -12,7 +12,11 @@
 #  3. tests/export/synth.py's checkpoints: batch norm after an activation
 #     (a scale and shift, not folded), sigmoid, tanh, F64 tensors, class
 #     names that need escaping, no normaliser.
-#  4. Fashion-MNIST (when installed): a --bn model, all 10,000 test images.
+#  4. Fashion-MNIST (when installed): a --bn model, all 10,000 test images;
+#     a CNN (--arch: Reshape, Conv with a batch norm folded in and with
+#     "same" padding at stride 2, MaxPool, AveragePool, a per-channel batch
+#     norm, GlobalAveragePool + Flatten, dropout left out), all at once and
+#     7 at a time; its int8 export is refused.
 #  5. --int8 (QDQ): flag errors; the CSV model and the Fashion-MNIST model
 #     quantised pass onnx.checker and run in ONNX Runtime; on Fashion-MNIST
 #     the accuracy drops by at most 0.5 points and the file is < 35% of
@@ -146,6 +150,22 @@ else
     check "$tmp/fm/last.safetensors" "$fm/t10k-images-idx3-ubyte.gz" 784 \
         "$fm/t10k-images-idx3-ubyte.gz" \
         '["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]' 0
+    "$cgrad" train --arch conv6x3,bn,maxpool2,conv8x3s2,avgpool2s1,bn,conv8x2p1,gap,dropout0.1,dense16 \
+        --epochs 1 --subset 3000 --lr 0.003 --out "$tmp/cnn" --quiet >/dev/null 2>"$tmp/err" ||
+        fail "training a CNN on Fashion-MNIST: $(cat "$tmp/err")"
+    check "$tmp/cnn/last.safetensors" "$fm/t10k-images-idx3-ubyte.gz" 784 \
+        "$fm/t10k-images-idx3-ubyte.gz" \
+        '["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]' 0 7
+    "$py" - "$tmp/cnn_last.onnx" <<'PY' || fail "CNN: ONNX ops"
+import onnx, sys
+ops = [n.op_type for n in onnx.load(sys.argv[1]).graph.node]
+want = ["Reshape", "Conv", "Relu", "MaxPool", "Conv", "Relu", "AveragePool", "Mul", "Add", "Conv",
+        "Relu", "GlobalAveragePool", "Flatten", "Gemm", "Relu", "Gemm", "Softmax"]
+assert ops[ops.index("Reshape"):] == want, ops
+PY
+    expect_exit 2 "int8 export covers dense models only" export --model "$tmp/cnn/last.safetensors" \
+        --onnx "$tmp/cnn8.onnx" --int8 --data fashion-mnist
+    [ ! -e "$tmp/cnn8.onnx" ] || fail "a refused int8 export left $tmp/cnn8.onnx"
 fi
 
 # --- 5. int8 ---

@@ -1,23 +1,50 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# bench/cnn/run.sh [STEPS]: issue 23's CNN, one training step (forward,
-# backward, Adam) at batch 128, in cgrad (cnn_bench.c) and PyTorch
-# (torch_cnn.py, Debian's python3-torch) at 1 and 2 threads, one after the
-# other; then cgrad's per-op profile at 2 threads. Timings are only
-# comparable on an otherwise idle machine.
+# bench/cnn/run.sh [STEPS]: issue 23's CNN (conv32x3, maxpool2, conv64x3,
+# maxpool2, dense128), cgrad against PyTorch (Debian's python3-torch,
+# /usr/bin/python3), one run of each, one after the other:
+#  - training: one step (forward, backward, Adam) at batch 128, cgrad
+#    (cnn_bench.c) and PyTorch (torch_cnn.py) at 1 and 2 threads; the
+#    ratio of the better of each (examples/s, cgrad over PyTorch; issue 23
+#    asks >= 1.5);
+#  - inference: one image through the model (cnn_latency.c, built as
+#    `--arch` builds it, through cg_predict; torch_cnn.py latency), at 1
+#    thread; the ratio cgrad over PyTorch (issue 23 asks <= 0.5);
+#  - cgrad's per-op profile of the training step at 2 threads.
+# Timings are only comparable on an otherwise idle machine: ratios of one
+# run, not a test.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-/tmp/build-bench-cnn}
 steps=${1:-30}
 cmake -S "$root/bench" -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build "$build" -j2 --target cnn_bench > /dev/null
+cmake --build "$build" -j2 --target cnn_bench cnn_latency > /dev/null
 py=/usr/bin/python3
+have_torch=1
+"$py" -c "import torch" 2> /dev/null || have_torch=0
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+best_cg=0 best_torch=0
 for t in 1 2; do
-  "$build/cnn_bench" "$t" "$steps" | head -1
-  if "$py" -c "import torch" 2> /dev/null; then
-    "$py" "$root/bench/cnn/torch_cnn.py" "$t" "$steps"
+  line=$("$build/cnn_bench" "$t" "$steps" | head -1)
+  echo "$line"
+  best_cg=$(echo "$line" | field ex_per_s | awk -v b="$best_cg" '{print ($1 > b ? $1 : b)}')
+  if [ $have_torch = 1 ]; then
+    line=$("$py" "$root/bench/cnn/torch_cnn.py" "$t" "$steps")
+    echo "$line"
+    best_torch=$(echo "$line" | field ex_per_s | awk -v b="$best_torch" '{print ($1 > b ? $1 : b)}')
   else
     echo "torch: python3-torch missing, skipped"
   fi
 done
+line=$("$build/cnn_latency" 1)
+echo "$line"
+lat_cg=$(echo "$line" | field us_per_image)
+if [ $have_torch = 1 ]; then
+  line=$("$py" "$root/bench/cnn/torch_cnn.py" latency 1)
+  echo "$line"
+  lat_torch=$(echo "$line" | field us_per_image)
+  awk -v a="$best_cg" -v b="$best_torch" -v c="$lat_cg" -v d="$lat_torch" 'BEGIN {
+    printf "training throughput, better of 1 and 2 threads: cgrad %.0f ex/s, PyTorch %.0f ex/s: %.2fx\n", a, b, a / b
+    printf "single-image latency, 1 thread: cgrad %.1f us, PyTorch %.1f us: %.2f of PyTorch\n", c, d, c / d }'
+fi
 "$build/cnn_bench" 2 "$steps" | tail -n +2

@@ -5,10 +5,14 @@
 held in memory, He-normal weights, zero biases.
 
     /usr/bin/python3 bench/cnn/torch_cnn.py THREADS [STEPS]
+    /usr/bin/python3 bench/cnn/torch_cnn.py latency THREADS [REPS]
 
 Prints "torch threads=T ms_per_step=... ex_per_s=..." (median of STEPS
 timed steps, default 30, after 3 warm-up steps; a step is forward, backward
-and the optimizer update, as in cnn_bench.c).
+and the optimizer update, as in cnn_bench.c). With "latency": "torch_latency
+threads=T us_per_image=..." (median of REPS, default 300, forward passes of
+one image in eval mode under torch.no_grad, after 20 warm-up passes; the
+softmax included, as cg_predict's), the twin of cnn_latency.c.
 """
 import sys
 import time
@@ -16,11 +20,7 @@ import time
 import torch
 
 
-def main():
-    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 30
-    torch.set_num_threads(threads)
-    torch.manual_seed(1)
+def make_model():
     model = torch.nn.Sequential(
         torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
@@ -30,6 +30,35 @@ def main():
         if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             torch.nn.init.zeros_(m.bias)
+    return model
+
+
+def latency(threads, reps):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    model = make_model().eval()
+    x = torch.rand(1, 1, 28, 28)
+    times = []
+    with torch.no_grad():
+        for s in range(-20, reps):
+            t0 = time.perf_counter()
+            torch.softmax(model(x), dim=1)
+            if s >= 0:
+                times.append(time.perf_counter() - t0)
+    times.sort()
+    print(f"torch_latency threads={threads} us_per_image={1e6 * times[len(times) // 2]:.1f}")
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "latency":
+        latency(int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+                int(sys.argv[3]) if len(sys.argv) > 3 else 300)
+        return
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    model = make_model()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     x = torch.rand(128, 1, 28, 28)

@@ -34,6 +34,20 @@ static int set_hidden(void *target, const cli_flag *f, const char *s)
     }
 }
 
+static int set_arch(void *target, const cli_flag *f, const char *s)
+{
+    cg_model_config *mc = &((train_opts *)target)->cfg.model;
+    if (cg_arch_parse(s, mc->layers, CG_MAX_LAYERS, &mc->n_layers)) {
+        /* "arch: layer 3 'conv64x': ..." -> "--arch: layer 3 ..." */
+        const char *msg = cg_last_error();
+        if (!strncmp(msg, "arch: ", 6)) msg += 6;
+        fprintf(stderr, "cgrad train: %s: %s\n", f->name, msg);
+        return -1;
+    }
+    mc->n_hidden = 0; /* the architecture replaces the default hidden widths */
+    return 0;
+}
+
 static int set_activation(void *target, const cli_flag *f, const char *s)
 {
     int a = cg_activation_from_name(s);
@@ -141,9 +155,17 @@ static const cli_flag flags[] = {
      .help = "only scale bytes to [0, 1] (default for images)"},
     {.name = "--hidden", .value = "LIST", .set = set_hidden, .field = "model.hidden",
      .example = "64,32", .help = "hidden layer widths, e.g. 256,256 (default), or none"},
+    {.name = "--arch", .value = "LIST", .set = set_arch, .field = "model.arch", .conflicts = "--hidden",
+     .example = "conv8x3,maxpool2,dense16",
+     .help = "layers instead of --hidden: denseN, convFxK (F filters KxK, stride 1,\n"
+             "same padding; convFxKsS stride S, convFxKpP padding P), maxpoolK,\n"
+             "avgpoolK (stride K; maxpoolKsS), gap (global average pool), bn, dropoutP,\n"
+             "flatten; e.g. conv32x3,maxpool2,conv64x3,maxpool2,dense128. The\n"
+             "activation follows each conv and dense layer (after its bn), the output\n"
+             "layer is added; conv and pools need images (IDX data, 4-D .npy)"},
     {.name = "--activation", .value = "NAME", .set = set_activation, .field = "model.activation",
      .example = "tanh", .unused_example = "--hidden none --activation tanh",
-     .help = "relu (default), tanh or sigmoid, after each hidden layer"},
+     .help = "relu (default), tanh or sigmoid, after each hidden (or conv) layer"},
     {.name = "--bn", .offset = CFG(model.batch_norm), .field = "model.batch_norm",
      .unused_example = "--hidden none --bn",
      .help = "batch norm between each hidden dense layer (then without bias) and its\n"
@@ -245,7 +267,8 @@ static const cli_flag flags[] = {
 const cli_command_flags cli_train_flags = {
     .command = "train",
     .usage = "cgrad train [flags]",
-    .summary = "Train a multi-layer perceptron classifier and report its test accuracy.\n"
+    .summary = "Train a classifier (a multi-layer perceptron, or a CNN with --arch) and\n"
+               "report its test accuracy.\n"
                "The run's whole configuration is stored in its checkpoints; --resume\n"
                "continues it.",
     .flags = flags,

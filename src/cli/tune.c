@@ -257,7 +257,14 @@ static void train_command(const cg_run_config *c, words *w)
         const cli_flag *f = &t->flags[i];
         const char *n = f->name;
         const char *p = (const char *)c + f->offset, *q = (const char *)&d + f->offset;
-        if (!strcmp(n, "--hidden") && (c->model.n_hidden != d.model.n_hidden ||
+        if (!strcmp(n, "--arch") && c->model.n_layers > 0) {
+            char arch[CG_MAX_LAYERS * 24];
+            cg_arch_format(c->model.layers, c->model.n_layers, arch, sizeof arch);
+            add_word(w, n);
+            add_word(w, arch);
+        } else if (!strcmp(n, "--hidden") && c->model.n_layers > 0) {
+            continue; /* the architecture replaces it */
+        } else if (!strcmp(n, "--hidden") && (c->model.n_hidden != d.model.n_hidden ||
                                        memcmp(c->model.hidden, d.model.hidden, sizeof d.model.hidden))) {
             char list[CG_MAX_HIDDEN * 12] = "none";
             for (int k = 0, used = 0; k < c->model.n_hidden; k++)

@@ -31,7 +31,7 @@ void cg_dataset_take_f32(cg_dataset *out, int n, int d, float *x, int32_t *y)
     out->x_u8 = NULL;
     out->x_f32 = x;
     out->y = y;
-    out->rows = out->cols = 0;
+    out->rows = out->cols = out->channels = 0;
     out->table = NULL;
 }
 
@@ -58,6 +58,7 @@ static int take_rows(const cg_dataset *ds, const int *idx, int m, cg_dataset *ou
     out->rows = ds->rows;
     out->cols = ds->cols;
     out->table = cg_table_ref(ds->table);
+    out->channels = ds->channels;
     if (ds->y) out->y = cg_malloc((size_t)m * sizeof *out->y);
     if (ds->x_u8) out->x_u8 = cg_malloc((size_t)m * d);
     else out->x_f32 = cg_malloc((size_t)m * d * sizeof *out->x_f32);

@@ -301,5 +301,6 @@ int cg_load_idx(const char *images_path, const char *labels_path, cg_dataset *ou
     out->y = y;
     out->rows = (int)dims[1];
     out->cols = (int)dims[2];
+    out->channels = 1;
     return CG_OK;
 }

@@ -59,6 +59,7 @@ static int load_idx_inputs(const char *path, int d, cg_dataset *out)
     out->y = NULL;
     out->rows = (int)dims[1];
     out->cols = (int)dims[2];
+    out->channels = 1;
     return CG_OK;
 }
 

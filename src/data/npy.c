@@ -19,7 +19,7 @@
 #define NPY_MAX_HEADER (1u << 20)
 #define NPY_MAX_DIMS 8
 
-enum { DT_F4, DT_F8, DT_U1 };
+enum { DT_F4, DT_F8, DT_U1, DT_I8, DT_I4, DT_I1 };
 
 typedef struct npy_header {
     int have_descr, have_order, have_shape;
@@ -194,6 +194,17 @@ static int parse_index(const char *s, int *out)
 static double decode(const unsigned char *b, int dt)
 {
     if (dt == DT_U1) return b[0];
+    if (dt == DT_I1) return (double)(int8_t)b[0];
+    if (dt == DT_I4) {
+        uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                     (uint32_t)b[3] << 24;
+        return (double)(int32_t)u;
+    }
+    if (dt == DT_I8) {
+        uint64_t u = 0;
+        for (int i = 7; i >= 0; i--) u = u << 8 | b[i];
+        return (double)(int64_t)u;
+    }
     if (dt == DT_F4) {
         uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
                      (uint32_t)b[3] << 24;
@@ -303,7 +314,10 @@ static int choose_label(const char *path, const char *label, int c, int d,
     return CG_OK;
 }
 
-static int load(FILE *f, const char *path, const char *label, int want_d, cg_dataset *out)
+/* The magic, version and header of f, and its element type: the feature
+ * types, and with ints also '<i8', '<i4' and '|i1' (label files). */
+static int read_header(FILE *f, const char *path, npy_header *hd, int *dt_out, size_t *isz_out,
+                       int ints)
 {
     unsigned char pre[12];
     size_t got = fread(pre, 1, 8, f);
@@ -338,30 +352,48 @@ static int load(FILE *f, const char *path, const char *label, int want_d, cg_dat
                         "file '%s': truncated .npy header (expected %zu bytes)",
                         path, hlen);
     }
-    npy_header hd;
-    int rc = parse_header(path, text, hlen, &hd);
+    int rc = parse_header(path, text, hlen, hd);
     cg_free(text);
     if (rc) return rc;
 
     int dt;
     size_t isz;
-    if (strcmp(hd.descr, "<f4") == 0) dt = DT_F4, isz = 4;
-    else if (strcmp(hd.descr, "<f8") == 0) dt = DT_F8, isz = 8;
-    else if (strcmp(hd.descr, "|u1") == 0) dt = DT_U1, isz = 1;
+    if (strcmp(hd->descr, "<f4") == 0) dt = DT_F4, isz = 4;
+    else if (strcmp(hd->descr, "<f8") == 0) dt = DT_F8, isz = 8;
+    else if (strcmp(hd->descr, "|u1") == 0) dt = DT_U1, isz = 1;
+    else if (ints && strcmp(hd->descr, "<i8") == 0) dt = DT_I8, isz = 8;
+    else if (ints && strcmp(hd->descr, "<i4") == 0) dt = DT_I4, isz = 4;
+    else if (ints && strcmp(hd->descr, "|i1") == 0) dt = DT_I1, isz = 1;
     else
         return cg_error(CG_ERR_FORMAT,
                         "file '%s': unsupported dtype '%s' (expected '<f4', "
-                        "'<f8' or '|u1')", path, hd.descr);
-    if (hd.fortran)
+                        "'<f8' or '|u1'%s)", path, hd->descr, ints ? ", '<i8', '<i4' or '|i1'" : "");
+    if (hd->fortran)
         return cg_error(CG_ERR_FORMAT,
                         "file '%s': 'fortran_order': True is not supported "
                         "(expected C order; save np.ascontiguousarray(a))", path);
+    *dt_out = dt;
+    *isz_out = isz;
+    return CG_OK;
+}
+
+static int load_images(FILE *f, const char *path, const char *label, int want_d,
+                       const npy_header *hd, int dt, size_t isz, cg_dataset *out);
+
+static int load(FILE *f, const char *path, const char *label, int want_d, cg_dataset *out)
+{
+    npy_header hd;
+    int dt, rc;
+    size_t isz;
+    if ((rc = read_header(f, path, &hd, &dt, &isz, 0))) return rc;
+    if (hd.ndim == 4) return load_images(f, path, label, want_d, &hd, dt, isz, out);
     char shp[128];
     shape_text(&hd, shp, sizeof shp);
     if (hd.ndim != 2)
         return cg_error(CG_ERR_FORMAT,
                         "file '%s': shape %s is %d-D (expected 2-D: rows, "
-                        "columns)", path, shp, hd.ndim);
+                        "columns; or 4-D images: count, channels, height, width)", path, shp,
+                        hd.ndim);
     if (hd.shape[0] == 0)
         return cg_error(CG_ERR_FORMAT, "file '%s': shape %s has no rows", path, shp);
     if (hd.shape[0] > INT_MAX || hd.shape[1] > INT_MAX ||
@@ -397,6 +429,103 @@ static int load(FILE *f, const char *path, const char *label, int want_d, cg_dat
         clearerr(f);
     }
     return read_data(f, path, &hd, dt, isz, lcol, want_d == 0, out);
+}
+
+/* The labels of a 4-D image array NAME.npy: NAME.labels.npy beside it, a
+ * 1-D array of n integer classes (as np.save writes them: int64, int32,
+ * int8, uint8, or whole floats). */
+static int read_labels(const char *images, int n, cg_dataset *out)
+{
+    size_t len = strlen(images);
+    char *path = cg_malloc(len + 16);
+    if (!path) return cg_error(CG_ERR_MEMORY, "file '%s': out of memory", images);
+    int stem = (int)len - (cg_ends_with(images, ".npy") ? 4 : 0);
+    snprintf(path, len + 16, "%.*s.labels.npy", stem, images);
+    errno = 0;
+    FILE *f = fopen(path, "rb");
+    int rc = CG_OK;
+    int32_t *y = NULL;
+    if (!f) {
+        rc = cg_error(CG_ERR_IO, "file '%s': cannot open (%s): the labels of the 4-D image array "
+                      "'%s' are read from it", path, errno ? strerror(errno) : "unknown error",
+                      images);
+        goto done;
+    }
+    npy_header hd;
+    int dt;
+    size_t isz;
+    if ((rc = read_header(f, path, &hd, &dt, &isz, 1))) goto done;
+    if (hd.ndim != 1 || hd.shape[0] != (uint64_t)n) {
+        char shp[128];
+        shape_text(&hd, shp, sizeof shp);
+        rc = cg_error(CG_ERR_SHAPE, "file '%s': shape %s; the labels of '%s' must be a 1-D array "
+                      "of its %d images' classes", path, shp, images, n);
+        goto done;
+    }
+    if (!(y = cg_malloc((size_t)n * sizeof *y))) {
+        rc = cg_error(CG_ERR_MEMORY, "file '%s': out of memory", path);
+        goto done;
+    }
+    int max = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned char b[8];
+        if (fread(b, 1, isz, f) < isz) {
+            rc = cg_error(CG_ERR_FORMAT, "file '%s': truncated data: %d of %d labels", path, i, n);
+            goto done;
+        }
+        double v = decode(b, dt);
+        if (!(v >= 0) || v != floor(v) || v > NPY_MAX_LABEL) {
+            rc = cg_error(CG_ERR_FORMAT, "file '%s': label %.17g at %d (0-based) is not a valid "
+                          "class (labels must be integers in 0..%d)", path, v, i, NPY_MAX_LABEL);
+            goto done;
+        }
+        y[i] = (int32_t)v;
+        if (y[i] > max) max = y[i];
+    }
+    if (fgetc(f) != EOF) {
+        rc = cg_error(CG_ERR_FORMAT, "file '%s': unexpected data after its %d labels", path, n);
+        goto done;
+    }
+    out->y = y;
+    out->n_classes = max + 1;
+    y = NULL;
+done:
+    if (f) fclose(f);
+    cg_free(y);
+    cg_free(path);
+    return rc;
+}
+
+/* A 4-D array [n, channels, height, width] of images: each image one row
+ * of channels x height x width features, the shape kept; labelled data
+ * (want_d 0) takes its labels from NAME.labels.npy. */
+static int load_images(FILE *f, const char *path, const char *label, int want_d,
+                       const npy_header *hd, int dt, size_t isz, cg_dataset *out)
+{
+    char shp[128];
+    shape_text(hd, shp, sizeof shp);
+    double d = (double)hd->shape[1] * (double)hd->shape[2] * (double)hd->shape[3];
+    if (hd->shape[0] == 0 || d < 1)
+        return cg_error(CG_ERR_FORMAT, "file '%s': shape %s holds no images", path, shp);
+    if (hd->shape[0] > INT_MAX || d > INT_MAX / 8 || (double)hd->shape[0] * d * (double)isz > 1e15)
+        return cg_error(CG_ERR_FORMAT, "file '%s': shape %s is too large", path, shp);
+    if (label)
+        return cg_error(CG_ERR_ARG, "file '%s': a 4-D array of images has no label column; its "
+                        "labels are read from the 1-D array beside it, NAME.labels.npy", path);
+    if (want_d > 0 && (int)d != want_d)
+        return cg_error(CG_ERR_SHAPE, "%s: images of %d x %d x %d = %d features, the model takes %d",
+                        path, (int)hd->shape[1], (int)hd->shape[2], (int)hd->shape[3], (int)d,
+                        want_d);
+    npy_header rows = *hd; /* read as rows of d features, no label column */
+    rows.ndim = 2;
+    rows.shape[1] = (uint64_t)d;
+    int rc = read_data(f, path, &rows, dt, isz, -1, 0, out);
+    if (rc) return rc;
+    out->channels = (int)hd->shape[1];
+    out->rows = (int)hd->shape[2];
+    out->cols = (int)hd->shape[3];
+    if (want_d == 0 && (rc = read_labels(path, out->n, out))) cg_dataset_free(out);
+    return rc;
 }
 
 int cg_npy_read(const char *path, const char *label, int d, cg_dataset *out)

@@ -12,6 +12,13 @@
  *      layer precedes it; dropout left out (the identity at inference)
  *   -> Relu / Tanh / Sigmoid
  *   -> Softmax(axis 1) named "probabilities" [batch, n_classes].
+ * A convolutional model (an input shape C x H x W) reshapes the rows to
+ * [batch, C, H, W] after the normaliser; conv layers become Conv (batch
+ * norm folded in the same way; "same" padding as explicit pads, the odd
+ * one after, as cg_conv2d), pools MaxPool / AveragePool, global average
+ * pooling GlobalAveragePool + Flatten, a batch norm that cannot fold a
+ * per-channel Mul + Add ([C, 1, 1] constants); int8 covers dense models
+ * only.
  * The batch dimension is symbolic ("batch"). Class names, the model spec
  * and cgrad's version are metadata_props.
  *
@@ -42,7 +49,12 @@
 int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
                    const cg_onnx_options *opt)
 {
-    (void)m, (void)nz, (void)path, (void)opt;
+    (void)nz, (void)path, (void)opt;
+    int shape[3];
+    if (cg_model_input_shape(m, shape)) /* the same answer as a build with ONNX */
+        return cg_error(CG_ERR_STATE, "cg_export_onnx: a convolutional model (images %dx%dx%d, conv "
+                        "and pooling layers) has no ONNX form yet; export it as C (cg_export_c, "
+                        "`cgrad export --c`)", shape[0], shape[1], shape[2]);
     return cg_error(CG_ERR_STATE, "cg_export_onnx: this cgrad was built without ONNX export "
                                   "(install protobuf-c-compiler, libprotobuf-c-dev and "
                                   "python3-onnx, then rebuild)");
@@ -73,7 +85,12 @@ typedef struct ox {
     int pending;
     char pend_name[OX_NAME];
     int pend_in, pend_out;
-    double *pend_w, *pend_b; /* [in, out], [out] */
+    double *pend_w, *pend_b; /* [in, out], [out]; conv: [out, in k k], [out] */
+    /* Images: the current tensor is [batch, c, h, w] when img is set. */
+    int img, c, h, w;
+    /* A pending conv (pend_conv set): kernel, stride, pads (top, left,
+     * bottom, right), its output shape. */
+    int pend_conv, pend_k, pend_stride, pend_pads[4], pend_c, pend_h, pend_w_;
 } ox;
 
 /* Grow *arr (elements of `size` bytes) to hold one more; 0 on success. */
@@ -206,6 +223,26 @@ static int ox_attr_int(ox *o, Onnx__NodeProto *nd, const char *name, int64_t v)
     return o->oom ? CG_ERR_MEMORY : CG_OK;
 }
 
+/* Append an INTS attribute to nd (after any it has). */
+static int ox_attr_ints(ox *o, Onnx__NodeProto *nd, const char *name, const int64_t *v, int n)
+{
+    Onnx__AttributeProto *a = ox_alloc(o, sizeof *a);
+    Onnx__AttributeProto **list = ox_alloc(o, (nd->n_attribute + 1) * sizeof *list);
+    int64_t *ints = ox_alloc(o, (size_t)n * sizeof *ints);
+    if (!a || !list || !ints) return CG_ERR_MEMORY;
+    onnx__attribute_proto__init(a);
+    a->name = ox_str(o, name);
+    a->has_type = 1;
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    for (int i = 0; i < n; i++) ints[i] = v[i];
+    a->n_ints = (size_t)n;
+    a->ints = ints;
+    for (size_t i = 0; i < nd->n_attribute; i++) list[i] = nd->attribute[i];
+    list[nd->n_attribute++] = a;
+    nd->attribute = list;
+    return o->oom ? CG_ERR_MEMORY : CG_OK;
+}
+
 /* Elementwise op(current, constant [n] or a scalar when n == 0). */
 static int ox_const_op(ox *o, const char *op, const char *name, const char *cname,
                        const double *v, int n)
@@ -214,6 +251,16 @@ static int ox_const_op(ox *o, const char *op, const char *name, const char *cnam
     double one = v[0];
     if (ox_initializer(o, cname, n ? 1 : 0, dims, n ? v : &one, n ? (size_t)n : 1))
         return CG_ERR_MEMORY;
+    const char *in[2] = {o->x, cname};
+    return ox_node(o, op, name, 2, in, name) ? CG_OK : CG_ERR_MEMORY;
+}
+
+/* Elementwise op(current, constant [n, 1, 1]): per channel of an image. */
+static int ox_channel_op(ox *o, const char *op, const char *name, const char *cname,
+                         const double *v, int n)
+{
+    int64_t dims[3] = {n, 1, 1};
+    if (ox_initializer(o, cname, 3, dims, v, (size_t)n)) return CG_ERR_MEMORY;
     const char *in[2] = {o->x, cname};
     return ox_node(o, op, name, 2, in, name) ? CG_OK : CG_ERR_MEMORY;
 }
@@ -378,9 +425,36 @@ static int ox_gemm_int8(ox *o, const char *bn)
     return CG_OK;
 }
 
+static int ox_flush_conv(ox *o)
+{
+    o->pending = o->pend_conv = 0;
+    char wn[OX_NAME + 8], bn[OX_NAME + 8];
+    snprintf(wn, sizeof wn, "%s.weight", o->pend_name);
+    snprintf(bn, sizeof bn, "%s.bias", o->pend_name);
+    int k = o->pend_k;
+    int64_t wd[4] = {o->pend_out, o->pend_in, k, k}, bd[1] = {o->pend_out};
+    int64_t ks[2] = {k, k}, st[2] = {o->pend_stride, o->pend_stride};
+    int64_t pads[4] = {o->pend_pads[0], o->pend_pads[1], o->pend_pads[2], o->pend_pads[3]};
+    const char *in[3] = {o->x, wn, bn};
+    Onnx__NodeProto *nd = NULL;
+    if (ox_initializer(o, bn, 1, bd, o->pend_b, (size_t)o->pend_out) ||
+        ox_initializer(o, wn, 4, wd, o->pend_w, (size_t)o->pend_out * (size_t)o->pend_in * (size_t)(k * k)) ||
+        !(nd = ox_node(o, "Conv", o->pend_name, 3, in, o->pend_name)) ||
+        ox_attr_ints(o, nd, "kernel_shape", ks, 2) || ox_attr_ints(o, nd, "strides", st, 2) ||
+        ox_attr_ints(o, nd, "pads", pads, 4))
+        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    o->c = o->pend_c, o->h = o->pend_h, o->w = o->pend_w_;
+    o->width = o->c * o->h * o->w;
+    cg_free(o->pend_w);
+    cg_free(o->pend_b);
+    o->pend_w = o->pend_b = NULL;
+    return CG_OK;
+}
+
 static int ox_flush_dense(ox *o)
 {
     if (!o->pending) return CG_OK;
+    if (o->pend_conv) return ox_flush_conv(o);
     o->pending = 0;
     char wn[OX_NAME + 8], bn[OX_NAME + 8];
     snprintf(wn, sizeof wn, "%s.weight", o->pend_name);
@@ -429,6 +503,95 @@ static int ox_dense(ox *o, const cJSON *l, const char *name)
     return CG_OK;
 }
 
+static int ox_int_field(const cJSON *l, const char *key, int lo, int hi, const char *name, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(l, key);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
+        return cg_error(CG_ERR_FORMAT, "cg_export_onnx: layer '%s': no valid \"%s\"", name, key);
+    *out = (int)v->valuedouble;
+    return CG_OK;
+}
+
+/* A conv layer, held pending (a batch norm may fold into it). "Same"
+ * padding splits as cg_conv2d does: the odd row after. */
+static int ox_conv(ox *o, const cJSON *l, const char *name)
+{
+    int f = 0, k = 1, st = 1, pad = 0, rc;
+    if ((rc = ox_flush_dense(o))) return rc;
+    if (!o->img) return cg_error(CG_ERR_FORMAT, "cg_export_onnx: layer '%s': conv on flat input", name);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(l, "padding");
+    if ((rc = ox_int_field(l, "filters", 1, 1 << 20, name, &f)) ||
+        (rc = ox_int_field(l, "kernel", 1, 4096, name, &k)) ||
+        (rc = ox_int_field(l, "stride", 1, 4096, name, &st)))
+        return rc;
+    int same = cJSON_IsString(p) && strcmp(p->valuestring, "same") == 0;
+    if (!same && (rc = ox_int_field(l, "padding", 0, 4096, name, &pad))) return rc;
+    int oh, ow;
+    if (same) {
+        oh = (o->h + st - 1) / st, ow = (o->w + st - 1) / st;
+        int th = (oh - 1) * st + k - o->h, tw = (ow - 1) * st + k - o->w;
+        if (th < 0) th = 0;
+        if (tw < 0) tw = 0;
+        o->pend_pads[0] = th / 2, o->pend_pads[1] = tw / 2;
+        o->pend_pads[2] = th - th / 2, o->pend_pads[3] = tw - tw / 2;
+    } else {
+        oh = (o->h + 2 * pad - k) / st + 1, ow = (o->w + 2 * pad - k) / st + 1;
+        for (int i = 0; i < 4; i++) o->pend_pads[i] = pad;
+    }
+    size_t nw = (size_t)f * (size_t)o->c * (size_t)k * (size_t)k;
+    char key[OX_NAME + 8];
+    snprintf(key, sizeof key, "%s.weight", name);
+    if ((rc = ox_tensor(o, key, nw, &o->pend_w))) return rc;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "bias"))) {
+        snprintf(key, sizeof key, "%s.bias", name);
+        if ((rc = ox_tensor(o, key, (size_t)f, &o->pend_b))) return rc;
+    } else if (!(o->pend_b = cg_calloc((size_t)f, sizeof *o->pend_b))) {
+        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    }
+    o->pending = o->pend_conv = 1;
+    o->pend_in = o->c;
+    o->pend_out = f;
+    o->pend_k = k;
+    o->pend_stride = st;
+    o->pend_c = f, o->pend_h = oh, o->pend_w_ = ow;
+    snprintf(o->pend_name, sizeof o->pend_name, "%s", name);
+    return CG_OK;
+}
+
+/* MaxPool / AveragePool (no padding), GlobalAveragePool + Flatten, or
+ * Flatten. */
+static int ox_pool(ox *o, const cJSON *l, const char *name, const char *t)
+{
+    int rc = ox_flush_dense(o);
+    if (rc) return rc;
+    if (!o->img) return cg_error(CG_ERR_FORMAT, "cg_export_onnx: layer '%s': %s on flat input", name, t);
+    const char *in[1] = {o->x};
+    if (!strcmp(t, "flatten") || !strcmp(t, "global_avg_pool2d")) {
+        char gn[OX_NAME + 8];
+        snprintf(gn, sizeof gn, "%s.pool", name);
+        int gap = strcmp(t, "flatten") != 0;
+        Onnx__NodeProto *nd = NULL;
+        if ((gap && !ox_node(o, "GlobalAveragePool", gn, 1, in, gn)) ||
+            !(in[0] = o->x, nd = ox_node(o, "Flatten", name, 1, in, name)) ||
+            ox_attr_int(o, nd, "axis", 1))
+            return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+        o->width = gap ? o->c : o->c * o->h * o->w;
+        o->img = 0;
+        return CG_OK;
+    }
+    int k = 1, st = 1;
+    if ((rc = ox_int_field(l, "kernel", 1, 4096, name, &k)) ||
+        (rc = ox_int_field(l, "stride", 1, 4096, name, &st)))
+        return rc;
+    int64_t ks[2] = {k, k}, sts[2] = {st, st};
+    Onnx__NodeProto *nd = ox_node(o, !strcmp(t, "max_pool2d") ? "MaxPool" : "AveragePool", name, 1, in, name);
+    if (!nd || ox_attr_ints(o, nd, "kernel_shape", ks, 2) || ox_attr_ints(o, nd, "strides", sts, 2))
+        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    o->h = (o->h - k) / st + 1, o->w = (o->w - k) / st + 1;
+    o->width = o->c * o->h * o->w;
+    return CG_OK;
+}
+
 /* Batch norm at inference: y = x s + (beta - mean s), s = gamma /
  * sqrt(var + eps), with the eps the library adds (in cg_real). */
 static int ox_batch_norm(ox *o, const cJSON *l, const char *name)
@@ -439,7 +602,9 @@ static int ox_batch_norm(ox *o, const cJSON *l, const char *name)
     double eps = (double)(cg_real)e->valuedouble;
     static const char *const parts[] = {"gamma", "beta", "running_mean", "running_var"};
     double *p[4] = {NULL, NULL, NULL, NULL};
-    int rc = CG_OK, n = o->width;
+    int conv = o->pending && o->pend_conv;
+    int rc = CG_OK, n = conv ? o->pend_out : o->img ? o->c : o->width;
+    size_t per = conv ? (size_t)o->pend_in * (size_t)(o->pend_k * o->pend_k) : 0;
     for (int k = 0; k < 4 && rc == CG_OK; k++) {
         char key[OX_NAME + 16];
         snprintf(key, sizeof key, "%s.%s", name, parts[k]);
@@ -452,7 +617,10 @@ static int ox_batch_norm(ox *o, const cJSON *l, const char *name)
         double s = p[0][j] / sqrt(p[3][j] + eps);
         p[0][j] = s;                      /* scale */
         p[1][j] = p[1][j] - p[2][j] * s;  /* shift */
-        if (o->pending) {
+        if (conv) {
+            for (size_t i = 0; i < per; i++) o->pend_w[(size_t)j * per + i] *= s;
+            o->pend_b[j] = o->pend_b[j] * s + p[1][j];
+        } else if (o->pending) {
             for (int i = 0; i < o->pend_in; i++) o->pend_w[(size_t)i * (size_t)n + (size_t)j] *= s;
             o->pend_b[j] = o->pend_b[j] * s + p[1][j];
         }
@@ -465,7 +633,8 @@ static int ox_batch_norm(ox *o, const cJSON *l, const char *name)
         snprintf(sn, sizeof sn, "%s.scale", name);
         snprintf(bn, sizeof bn, "%s.shift", name);
         snprintf(mul, sizeof mul, "%s.mul", name);
-        if (ox_const_op(o, "Mul", mul, sn, p[0], n) || ox_const_op(o, "Add", name, bn, p[1], n))
+        if (o->img ? ox_channel_op(o, "Mul", mul, sn, p[0], n) || ox_channel_op(o, "Add", name, bn, p[1], n)
+                   : ox_const_op(o, "Mul", mul, sn, p[0], n) || ox_const_op(o, "Add", name, bn, p[1], n))
             rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
         ox_cal_map(o, OX_CAL_AFFINE, p[0], n, p[1], 0);
     }
@@ -492,6 +661,11 @@ static int ox_layers(ox *o, const cJSON *spec)
             rc = ox_batch_norm(o, l, name);
         } else if (strcmp(t, "dropout") == 0) {
             rc = CG_OK; /* the identity at inference */
+        } else if (strcmp(t, "conv2d") == 0) {
+            rc = ox_conv(o, l, name);
+        } else if (strcmp(t, "max_pool2d") == 0 || strcmp(t, "avg_pool2d") == 0 ||
+                   strcmp(t, "global_avg_pool2d") == 0 || strcmp(t, "flatten") == 0) {
+            rc = ox_pool(o, l, name, t);
         } else if (strcmp(t, "activation") == 0) {
             const cJSON *a = cJSON_GetObjectItemCaseSensitive(l, "activation");
             int act = cJSON_IsString(a) ? cg_activation_from_name(a->valuestring) : -1;
@@ -666,6 +840,11 @@ int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
         return cg_error(CG_ERR_ARG, "cg_export_onnx: opset %d is not supported (13 to 17)", opset);
     if (!*input || strlen(input) >= OX_NAME || strcmp(input, "probabilities") == 0)
         return cg_error(CG_ERR_ARG, "cg_export_onnx: invalid input name '%.100s'", input);
+    int shape[3], img = cg_model_input_shape(m, shape);
+    if (img && opt && opt->int8)
+        return cg_error(CG_ERR_STATE, "cg_export_onnx: int8 export covers dense models only; a "
+                        "convolutional model (images %dx%dx%d) exports in float", shape[0], shape[1],
+                        shape[2]);
     ox o;
     memset(&o, 0, sizeof o);
     if (!(o.g = cg_model_graph(m))) return cg_last_error_code();
@@ -691,6 +870,18 @@ int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
     o.width = d;
     if (!spec) rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: cannot parse the model spec");
     if (!rc) rc = ox_normalizer(&o, nz, d);
+    if (!rc && img) { /* rows in, images [batch, C, H, W] for the layers */
+        int64_t dims[1] = {4};
+        uint8_t *raw = ox_initializer_raw(&o, "input.image_shape", 1, dims,
+                                          ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 32);
+        int64_t v[4] = {-1, shape[0], shape[1], shape[2]};
+        for (int i = 0; raw && i < 4; i++)
+            for (int b = 0; b < 8; b++) raw[8 * i + b] = (uint8_t)((uint64_t)v[i] >> (8 * b));
+        const char *in[2] = {o.x, "input.image_shape"};
+        if (!raw || !ox_node(&o, "Reshape", "input.image", 2, in, "input.image"))
+            rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+        o.img = 1, o.c = shape[0], o.h = shape[1], o.w = shape[2];
+    }
     if (!rc) rc = ox_layers(&o, spec);
     if (!rc && o.width != c)
         rc = cg_error(CG_ERR_FORMAT, "cg_export_onnx: the last layer has %d units for %d "

@@ -198,17 +198,13 @@ done:
  * takes). */
 static int check_fits(const cg_model *m, const st_file *f, const char *path)
 {
-    double need = 0, width = m->n_inputs;
+    double need = 0;
+    int in_c = m->in_h > 0 ? m->in_c : m->n_inputs;
     for (int i = 0; i < m->n_layers; i++) {
-        const layer *l = &m->layers[i];
-        if (l->kind == LAYER_DENSE) {
-            need += width * l->units;
-            width = l->units;
-        } else if (l->kind == LAYER_BATCH_NORM) {
-            need += 4 * width;
-        }
+        need += cg_layer_param_count(&m->layers[i], in_c, 0);
+        in_c = m->layers[i].c;
     }
-    need += width * m->n_classes;
+    need += (double)(m->n_layers ? m->layers[m->n_layers - 1].width : m->n_inputs) * m->n_classes;
     if (need > (double)f->data_len)
         return cg_error(CG_ERR_FORMAT, "%s: its model spec needs %.0f weights, more than the file's %zu "
                                        "data bytes can hold", path, need, f->data_len);

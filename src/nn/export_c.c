@@ -2,8 +2,8 @@
 /* export_c.c: cg_export_c, a model as standalone C99 inference code. The
  * model's layer list and its graph's variables (read by name, as
  * checkpoint.c saves them) become an ex_net (export_c.h) in inference form:
- * dropout left out, batch norm folded into the dense layer before it,
- * every value checked; export_c_emit.c then prints it. */
+ * dropout and flatten left out, batch norm folded into the dense or conv
+ * layer before it, every value checked; export_c_emit.c then prints it. */
 #define _POSIX_C_SOURCE 200809L /* mkdir */
 #include "internal.h"
 #include "nn/export_c.h"
@@ -94,15 +94,56 @@ static int add_dense(ex_net *net, cg_model *m, const char *name, int n_in, int u
     return e->b ? CG_OK : cg_last_error_code();
 }
 
+/* Conv layer l on an image c x h x w; without a bias (a batch norm
+ * follows) its bias is 0. "Same" padding puts the odd row after, as
+ * cg_conv2d does. */
+static int add_conv(ex_net *net, cg_model *m, const layer *l, int c, int h, int w)
+{
+    char key[64];
+    ex_layer *e = push_layer(net, EX_CONV, c * h * w, l->width, l->name);
+    if (!e) return CG_ERR_MEMORY;
+    e->ic = c, e->ih = h, e->iw = w;
+    e->oc = l->c, e->oh = l->h, e->ow = l->w;
+    e->kernel = l->kernel;
+    e->stride = l->stride;
+    if (l->pad == CG_PAD_SAME) {
+        int th = (l->h - 1) * l->stride + l->kernel - h, tw = (l->w - 1) * l->stride + l->kernel - w;
+        e->pad_t = th > 0 ? th / 2 : 0;
+        e->pad_l = tw > 0 ? tw / 2 : 0;
+    } else {
+        e->pad_t = e->pad_l = l->pad;
+    }
+    size_t n = (size_t)l->c * (size_t)c * (size_t)l->kernel * (size_t)l->kernel;
+    snprintf(key, sizeof key, "%s.weight", l->name);
+    if (!(e->w = tensor(m, key, n))) return cg_last_error_code();
+    snprintf(key, sizeof key, "%s.bias", l->name);
+    e->b = cg_graph_find(m->g, key) ? tensor(m, key, (size_t)l->c) : new_values((size_t)l->c);
+    return e->b ? CG_OK : cg_last_error_code();
+}
+
+static int add_pool(ex_net *net, const layer *l, int c, int h, int w)
+{
+    int kind = l->kind == LAYER_MAX_POOL ? EX_MAX_POOL : l->kind == LAYER_AVG_POOL ? EX_AVG_POOL : EX_GAP;
+    ex_layer *e = push_layer(net, kind, c * h * w, l->width, l->name);
+    if (!e) return CG_ERR_MEMORY;
+    e->ic = c, e->ih = h, e->iw = w;
+    e->oc = l->c, e->oh = l->h, e->ow = l->w;
+    e->kernel = l->kernel;
+    e->stride = l->stride;
+    return CG_OK;
+}
+
 /* Batch norm at inference is y = x * s + (beta - mean * s) with
- * s = gamma / sqrt(var + eps): fold it into the dense layer before it
- * (W' = W s per output column, b' = (b - mean) s + beta), else keep it as a
- * per-feature scale and shift. Folding is done in double, so the only
- * rounding is the final one to float. */
-static int add_batch_norm(ex_net *net, cg_model *m, const layer *l, int width)
+ * s = gamma / sqrt(var + eps), per feature (or per channel of an image):
+ * fold it into the dense or conv layer before it (W' = W s per output
+ * column or filter, b' = (b - mean) s + beta), else keep it as a scale and
+ * shift. Folding is done in double, so the only rounding is the final one
+ * to float. */
+static int add_batch_norm(ex_net *net, cg_model *m, const layer *l)
 {
     /* The library normalises in cg_real; the float eps is what it adds. */
     double eps = sizeof(cg_real) == sizeof(float) ? (double)(float)l->eps : l->eps;
+    int width = l->c, hw = l->h > 0 ? l->h * l->w : 1; /* channels (or features), values each */
     static const char *const parts[] = {"gamma", "beta", "running_mean", "running_var"};
     double *p[4] = {NULL, NULL, NULL, NULL};
     int rc = CG_OK;
@@ -116,19 +157,28 @@ static int add_batch_norm(ex_net *net, cg_model *m, const layer *l, int width)
             rc = cg_error(CG_ERR_NUMERIC, "tensor \"%s.running_var\" holds a negative variance at %d",
                           l->name, j);
     ex_layer *prev = net->n_layers ? &net->layers[net->n_layers - 1] : NULL;
-    int fold = prev && (prev->kind == EX_DENSE || prev->kind == EX_SCALE);
+    int fold = prev && (prev->kind == EX_DENSE || prev->kind == EX_CONV ||
+                        (prev->kind == EX_SCALE && prev->hw == hw && prev->n_out == width * hw));
     if (!rc && !fold) {
-        prev = push_layer(net, EX_SCALE, width, width, l->name);
+        prev = push_layer(net, EX_SCALE, width * hw, width * hw, l->name);
         if (!prev || !(prev->w = new_values((size_t)width)) || !(prev->b = new_values((size_t)width)))
             rc = cg_last_error_code();
-        else
+        else {
+            prev->hw = hw;
             for (int j = 0; j < width; j++) prev->w[j] = 1;
+        }
     }
     if (!rc) {
-        int rows = prev->kind == EX_DENSE ? prev->n_in : 1; /* a scale is one row */
+        /* dense: w [n_in, width], output j a column; conv: w [width, per]
+         * with filter j a row; a scale: one row. */
+        size_t rows = prev->kind == EX_DENSE ? (size_t)prev->n_in : 1;
+        size_t per = prev->kind == EX_CONV ? (size_t)prev->ic * (size_t)prev->kernel * (size_t)prev->kernel : 1;
         for (int j = 0; j < width; j++) {
             double s = p[0][j] / sqrt(p[3][j] + eps);
-            for (int i = 0; i < rows; i++) prev->w[(size_t)i * (size_t)width + (size_t)j] *= s;
+            if (prev->kind == EX_CONV)
+                for (size_t i = 0; i < per; i++) prev->w[(size_t)j * per + i] *= s;
+            else
+                for (size_t i = 0; i < rows; i++) prev->w[i * (size_t)width + (size_t)j] *= s;
             prev->b[j] = (prev->b[j] - p[2][j]) * s + p[1][j];
         }
         if (fold) {
@@ -145,18 +195,24 @@ static int add_batch_norm(ex_net *net, cg_model *m, const layer *l, int width)
 static int add_layers(ex_net *net, cg_model *m)
 {
     int width = m->n_inputs, rc = CG_OK;
+    int c = m->in_h > 0 ? m->in_c : m->n_inputs, h = m->in_h, w = m->in_w; /* the shape seen */
     for (int i = 0; i < m->n_layers && !rc; i++) {
         const layer *l = &m->layers[i];
         if (l->kind == LAYER_DENSE) {
             rc = add_dense(net, m, l->name, width, l->units);
         } else if (l->kind == LAYER_BATCH_NORM) {
-            rc = add_batch_norm(net, m, l, width);
+            rc = add_batch_norm(net, m, l);
+        } else if (l->kind == LAYER_CONV) {
+            rc = add_conv(net, m, l, c, h, w);
+        } else if (l->kind == LAYER_MAX_POOL || l->kind == LAYER_AVG_POOL || l->kind == LAYER_GAP) {
+            rc = add_pool(net, l, c, h, w);
         } else if (l->kind == LAYER_ACTIVATION && l->activation != CG_LINEAR) {
             ex_layer *e = push_layer(net, EX_ACTIVATION, width, width, l->name);
             if (e) e->activation = l->activation;
             else rc = cg_last_error_code();
-        } /* dropout: the identity at inference */
+        } /* dropout, flatten: the identity at inference */
         width = l->width;
+        c = l->c, h = l->h, w = l->w;
     }
     char out[32];
     snprintf(out, sizeof out, "dense%d", m->n_dense + 1);
@@ -202,12 +258,16 @@ static int check_net(const ex_net *net)
     if (!rc && net->fill) rc = check_values("tensor \"input.fill\"", net->fill, (size_t)net->n_inputs);
     for (int i = 0; i < net->n_layers && !rc; i++) {
         const ex_layer *l = &net->layers[i];
-        if (l->kind == EX_ACTIVATION) continue;
+        if (!l->w) continue; /* no weights */
         char what[200];
         snprintf(what, sizeof what, "layer %s", l->what);
-        size_t rows = l->kind == EX_DENSE ? (size_t)l->n_in : 1;
-        rc = check_values(what, l->w, rows * (size_t)l->n_out);
-        if (!rc) rc = check_values(what, l->b, (size_t)l->n_out);
+        size_t nw, nb;
+        if (l->kind == EX_DENSE) nw = (size_t)l->n_in * (size_t)l->n_out, nb = (size_t)l->n_out;
+        else if (l->kind == EX_CONV)
+            nb = (size_t)l->oc, nw = nb * (size_t)l->ic * (size_t)l->kernel * (size_t)l->kernel;
+        else nw = nb = (size_t)l->n_out / (size_t)l->hw;
+        rc = check_values(what, l->w, nw);
+        if (!rc) rc = check_values(what, l->b, nb);
     }
     return rc;
 }

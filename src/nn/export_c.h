@@ -1,22 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /* export_c.h: the network cg_export_c writes out, as export_c.c builds it
  * from a model and export_c_emit.c prints it as C. It is the model at
- * inference time: dropout gone, batch norm folded into the dense layer
- * before it (or kept as a per-feature scale and shift where no dense layer
- * precedes it), values in double until they are printed as float. */
+ * inference time: dropout gone, batch norm folded into the dense or conv
+ * layer before it (or kept as a per-feature or per-channel scale and shift
+ * where none precedes it), flatten gone (an image is stored as C x H x W,
+ * already the order a dense layer reads), values in double until they are
+ * printed as float. */
 #ifndef CG_NN_EXPORT_C_H
 #define CG_NN_EXPORT_C_H
 
 #include <stddef.h>
 
-enum { EX_DENSE, EX_SCALE, EX_ACTIVATION };
+enum { EX_DENSE, EX_SCALE, EX_ACTIVATION, EX_CONV, EX_MAX_POOL, EX_AVG_POOL, EX_GAP };
 
 typedef struct ex_layer {
     int kind;                 /* EX_*                                       */
-    int n_in, n_out;          /* equal unless dense                         */
+    int n_in, n_out;          /* values in and out                          */
     int activation;           /* EX_ACTIVATION: CG_RELU, CG_TANH, CG_SIGMOID */
-    double *w;                /* dense: [n_in, n_out] row-major; scale: [n] */
-    double *b;                /* dense, scale: [n_out]                      */
+    int ic, ih, iw;           /* conv, pools, gap: the input image          */
+    int oc, oh, ow;           /* ... and the output (gap: oc values)        */
+    int kernel, stride;       /* conv, pools: square                        */
+    int pad_t, pad_l;         /* conv: zero rows above, columns left        */
+    int hw;                   /* scale: values per channel (1 when flat)    */
+    double *w;                /* dense: [n_in, n_out] row-major; scale: [n_out / hw];
+                                 conv: [oc, c, kernel, kernel]               */
+    double *b;                /* dense, conv: [n_out or oc]; scale: as w    */
     char what[160];           /* for a comment: "dense1 (bn1 folded in)"    */
 } ex_layer;
 

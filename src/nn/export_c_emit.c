@@ -149,15 +149,16 @@ static void emit_source(emitter *e, const ex_net *net)
 {
     FILE *f = e->f;
     const char *p = e->prefix, *P = e->upper;
-    int has_scale = 0;
-    for (int i = 0; i < net->n_layers; i++) has_scale |= net->layers[i].kind == EX_SCALE;
+    int has[EX_GAP + 1] = {0};
+    for (int i = 0; i < net->n_layers; i++) has[net->layers[i].kind] = 1;
     fprintf(f, "/* %s.c: a classifier exported by ", p);
     put_source(f, net->source);
     fprintf(f,
             ".\n"
             " * Weights are floats printed with 9 significant digits, so each reads\n"
-            " * back exactly; batch norm is folded into the dense layer before it and\n"
-            " * dropout, the identity at inference, is left out. Do not edit: export\n"
+            " * back exactly; batch norm is folded into the dense or conv layer before\n"
+            " * it and dropout, the identity at inference, is left out. Images are\n"
+            " * stored channel by channel, row by row (C x H x W). Do not edit: export\n"
             " * again instead. */\n"
             "#include <math.h>\n\n#include \"%s.h\"\n\n",
             p);
@@ -188,19 +189,27 @@ static void emit_source(emitter *e, const ex_net *net)
     /* Weighted layers' arrays are w1, b1, w2, b2, ... in order. */
     for (int i = 0, k = 0; i < net->n_layers; i++) {
         const ex_layer *l = &net->layers[i];
-        if (l->kind == EX_ACTIVATION) continue;
+        if (!l->w) continue; /* activations and pools have no weights */
         char name[32];
+        size_t nw, nb;
         fputs("/* ", f);
         put_comment_text(f, l->what);
-        if (l->kind == EX_DENSE)
+        if (l->kind == EX_DENSE) {
             fprintf(f, ": %d -> %d, w[%d][%d] row-major */\n", l->n_in, l->n_out, l->n_in,
                     l->n_out);
-        else
-            fputs(": per-feature scale and shift */\n", f);
+            nw = (size_t)l->n_in * (size_t)l->n_out, nb = (size_t)l->n_out;
+        } else if (l->kind == EX_CONV) {
+            fprintf(f, ": %dx%dx%d -> %dx%dx%d, w[%d][%d][%d][%d] */\n", l->ic, l->ih, l->iw, l->oc,
+                    l->oh, l->ow, l->oc, l->ic, l->kernel, l->kernel);
+            nb = (size_t)l->oc, nw = nb * (size_t)l->ic * (size_t)l->kernel * (size_t)l->kernel;
+        } else {
+            fputs(l->hw > 1 ? ": per-channel scale and shift */\n" : ": per-feature scale and shift */\n", f);
+            nw = nb = (size_t)(l->n_out / l->hw);
+        }
         snprintf(name, sizeof name, "w%d", ++k);
-        put_array(e, name, l->w, (size_t)l->n_in * (size_t)(l->kind == EX_DENSE ? l->n_out : 1));
+        put_array(e, name, l->w, nw);
         snprintf(name, sizeof name, "b%d", k);
-        put_array(e, name, l->b, (size_t)l->n_out);
+        put_array(e, name, l->b, nb);
     }
 
     fputs("/* y = x w + b, w row-major [n_in][n_out]: one pass over w in memory order. */\n"
@@ -215,11 +224,71 @@ static void emit_source(emitter *e, const ex_net *net)
           "        for (j = 0; j < n_out; j++) y[j] += xi * wi[j];\n"
           "    }\n"
           "}\n\n", f);
-    if (has_scale)
-        fputs("static void scale_shift(float *x, int n, const float *s, const float *b)\n"
+    if (has[EX_SCALE])
+        fputs("/* x = x s + b for n groups of hw values (a feature, or a channel's plane). */\n"
+              "static void scale_shift(float *x, int n, int hw, const float *s, const float *b)\n"
               "{\n"
-              "    int j;\n"
-              "    for (j = 0; j < n; j++) x[j] = x[j] * s[j] + b[j];\n"
+              "    int j, i;\n"
+              "    for (j = 0; j < n; j++)\n"
+              "        for (i = 0; i < hw; i++) x[j * hw + i] = x[j * hw + i] * s[j] + b[j];\n"
+              "}\n\n", f);
+    if (has[EX_CONV])
+        fputs("/* y [oc][oh][ow] = conv(x [c][h][w], w [oc][c][k][k]) + b, stride st, zero\n"
+              " * padding pt rows above and pl columns left (and what the output size needs\n"
+              " * below and right). */\n"
+              "static void conv2d(const float *x, int c, int h, int w, const float *wt, const float *b,\n"
+              "                   int oc, int k, int st, int pt, int pl, int oh, int ow, float *y)\n"
+              "{\n"
+              "    int o, ci, i, j, ki, kj;\n"
+              "    for (o = 0; o < oc; o++)\n"
+              "        for (i = 0; i < oh; i++)\n"
+              "            for (j = 0; j < ow; j++) {\n"
+              "                float s = b[o];\n"
+              "                for (ci = 0; ci < c; ci++) {\n"
+              "                    const float *xc = x + (long)ci * h * w;\n"
+              "                    const float *wc = wt + ((long)o * c + ci) * k * k;\n"
+              "                    for (ki = 0; ki < k; ki++) {\n"
+              "                        const int yy = i * st - pt + ki;\n"
+              "                        if (yy < 0 || yy >= h) continue;\n"
+              "                        for (kj = 0; kj < k; kj++) {\n"
+              "                            const int xx = j * st - pl + kj;\n"
+              "                            if (xx >= 0 && xx < w) s += xc[(long)yy * w + xx] * wc[ki * k + kj];\n"
+              "                        }\n"
+              "                    }\n"
+              "                }\n"
+              "                y[((long)o * oh + i) * ow + j] = s;\n"
+              "            }\n"
+              "}\n\n", f);
+    if (has[EX_MAX_POOL] || has[EX_AVG_POOL])
+        fputs("/* Max (avg = 0) or average (avg = 1) of k x k windows moved by st, no padding. */\n"
+              "static void pool2d(const float *x, int c, int h, int w, int k, int st, int oh, int ow,\n"
+              "                   int avg, float *y)\n"
+              "{\n"
+              "    int ci, i, j, ki, kj;\n"
+              "    for (ci = 0; ci < c; ci++)\n"
+              "        for (i = 0; i < oh; i++)\n"
+              "            for (j = 0; j < ow; j++) {\n"
+              "                const float *xw = x + ((long)ci * h + (long)i * st) * w + (long)j * st;\n"
+              "                float m = xw[0], s = 0;\n"
+              "                for (ki = 0; ki < k; ki++)\n"
+              "                    for (kj = 0; kj < k; kj++) {\n"
+              "                        const float v = xw[(long)ki * w + kj];\n"
+              "                        if (v > m) m = v;\n"
+              "                        s += v;\n"
+              "                    }\n"
+              "                y[((long)ci * oh + i) * ow + j] = avg ? s / (float)(k * k) : m;\n"
+              "            }\n"
+              "}\n\n", f);
+    if (has[EX_GAP])
+        fputs("/* y [c] = the mean of each hw-value plane of x. */\n"
+              "static void global_avg_pool(const float *x, int c, int hw, float *y)\n"
+              "{\n"
+              "    int ci, i;\n"
+              "    for (ci = 0; ci < c; ci++) {\n"
+              "        float s = 0;\n"
+              "        for (i = 0; i < hw; i++) s += x[(long)ci * hw + i];\n"
+              "        y[ci] = s / (float)hw;\n"
+              "    }\n"
               "}\n\n", f);
 
     int width = max_width(net);
@@ -251,7 +320,23 @@ static void emit_source(emitter *e, const ex_net *net)
             other = t;
         } else if (l->kind == EX_SCALE) {
             k++;
-            fprintf(f, "    scale_shift(%s, %d, w%d, b%d); /* ", cur, l->n_out, k, k);
+            fprintf(f, "    scale_shift(%s, %d, %d, w%d, b%d); /* ", cur, l->n_out / l->hw, l->hw, k, k);
+        } else if (l->kind == EX_CONV || l->kind == EX_MAX_POOL || l->kind == EX_AVG_POOL ||
+                   l->kind == EX_GAP) {
+            if (l->kind == EX_CONV) {
+                k++;
+                fprintf(f, "    conv2d(%s, %d, %d, %d, w%d, b%d, %d, %d, %d, %d, %d, %d, %d, %s); /* ",
+                        cur, l->ic, l->ih, l->iw, k, k, l->oc, l->kernel, l->stride, l->pad_t,
+                        l->pad_l, l->oh, l->ow, other);
+            } else if (l->kind == EX_GAP) {
+                fprintf(f, "    global_avg_pool(%s, %d, %d, %s); /* ", cur, l->ic, l->ih * l->iw, other);
+            } else {
+                fprintf(f, "    pool2d(%s, %d, %d, %d, %d, %d, %d, %d, %d, %s); /* ", cur, l->ic, l->ih,
+                        l->iw, l->kernel, l->stride, l->oh, l->ow, l->kind == EX_AVG_POOL, other);
+            }
+            const char *t = cur;
+            cur = other;
+            other = t;
         } else {
             fprintf(f, "    for (j = 0; j < %d; j++) { /* ", l->n_out);
         }

@@ -16,23 +16,33 @@
 
 void cg_free_string(char *s) { cg_free(s); }
 
-static int layer_has_bias(const cg_model *m, int i)
-{
-    return !(i + 1 < m->n_layers && m->layers[i + 1].kind == LAYER_BATCH_NORM);
-}
-
 static cJSON *layer_json(const cg_model *m, int i)
 {
     const layer *l = &m->layers[i];
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    static const char *const types[] = {"dense", "activation", "batch_norm", "dropout"};
-    cJSON_AddStringToObject(o, "type", types[l->kind]);
+    cJSON_AddStringToObject(o, "type", cg_layer_spec_types[l->kind]);
     cJSON_AddStringToObject(o, "name", l->name);
     switch (l->kind) {
     case LAYER_DENSE:
         cJSON_AddNumberToObject(o, "units", l->units);
-        cJSON_AddBoolToObject(o, "bias", layer_has_bias(m, i));
+        cJSON_AddBoolToObject(o, "bias", cg_layer_has_bias(m, i));
+        break;
+    case LAYER_CONV:
+        cJSON_AddNumberToObject(o, "filters", l->units);
+        cJSON_AddNumberToObject(o, "kernel", l->kernel);
+        cJSON_AddNumberToObject(o, "stride", l->stride);
+        if (l->pad == CG_PAD_SAME) cJSON_AddStringToObject(o, "padding", "same");
+        else cJSON_AddNumberToObject(o, "padding", l->pad);
+        cJSON_AddBoolToObject(o, "bias", cg_layer_has_bias(m, i));
+        break;
+    case LAYER_MAX_POOL:
+    case LAYER_AVG_POOL:
+        cJSON_AddNumberToObject(o, "kernel", l->kernel);
+        cJSON_AddNumberToObject(o, "stride", l->stride);
+        break;
+    case LAYER_GAP:
+    case LAYER_FLATTEN:
         break;
     case LAYER_ACTIVATION:
         cJSON_AddStringToObject(o, "activation", cg_activation_name(l->activation));
@@ -41,9 +51,18 @@ static cJSON *layer_json(const cg_model *m, int i)
         cJSON_AddNumberToObject(o, "momentum", l->rate);
         cJSON_AddNumberToObject(o, "eps", l->eps);
         break;
-    default:
+    case LAYER_DROPOUT:
         cJSON_AddNumberToObject(o, "rate", l->rate);
         break;
+    }
+    /* The output shape, for readers (exporters) that do not track it. */
+    if (l->h > 0) {
+        cJSON *shape = cJSON_AddArrayToObject(o, "shape");
+        if (shape) {
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber(l->c));
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber(l->h));
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber(l->w));
+        }
     }
     return o;
 }
@@ -51,10 +70,19 @@ static cJSON *layer_json(const cg_model *m, int i)
 char *cg_model_spec(cg_model *m)
 {
     if (!m) return cg_error_null(CG_ERR_ARG, "cg_model_spec: model is NULL");
+    if (cg_model_finish_layers(m)) return NULL;
     cJSON *root = cJSON_CreateObject(), *layers = NULL;
     if (root) {
         cJSON_AddNumberToObject(root, "n_inputs", m->n_inputs);
         cJSON_AddNumberToObject(root, "n_classes", m->n_classes);
+        if (m->in_h > 0) { /* [C, H, W]; absent for flat inputs */
+            cJSON *shape = cJSON_AddArrayToObject(root, "input_shape");
+            if (shape) {
+                cJSON_AddItemToArray(shape, cJSON_CreateNumber(m->in_c));
+                cJSON_AddItemToArray(shape, cJSON_CreateNumber(m->in_h));
+                cJSON_AddItemToArray(shape, cJSON_CreateNumber(m->in_w));
+            }
+        }
         /* As a string: a 64-bit seed does not survive a JSON double. */
         char seed[32];
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)m->seed);
@@ -112,15 +140,17 @@ static int number_field(const cJSON *o, const char *key, const char *where, doub
 /* Add layer l (JSON) to m; the output dense layer is checked, not added. */
 static int add_layer(cg_model *m, const cJSON *l, int index, int last)
 {
-    char where[48];
+    char where[64];
     snprintf(where, sizeof where, "layer %d", index);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
     if (!cJSON_IsObject(l) || !cJSON_IsString(type))
         return cg_error(CG_ERR_FORMAT, "model spec: %s: not an object with a \"type\"", where);
     const char *t = type->valuestring;
-    if (strcmp(t, "dense") != 0 && strcmp(t, "activation") != 0 && strcmp(t, "batch_norm") != 0 &&
-        strcmp(t, "dropout") != 0)
-        return cg_error(CG_ERR_FORMAT, "model spec: %s: unknown layer type \"%s\"", where, t);
+    snprintf(where, sizeof where, "layer %d (%.16s)", index, t);
+    int kind = -1;
+    for (int k = 0; k < LAYER_KINDS; k++)
+        if (strcmp(t, cg_layer_spec_types[k]) == 0) kind = k;
+    if (kind < 0) return cg_error(CG_ERR_FORMAT, "model spec: %s: unknown layer type \"%s\"", where, t);
     if (strcmp(t, "dense") == 0) {
         int units;
         if (int_field(l, "units", 1, 1 << 24, where, &units)) return CG_ERR_FORMAT;
@@ -151,6 +181,31 @@ static int add_layer(cg_model *m, const cJSON *l, int index, int last)
         double rate;
         if (number_field(l, "rate", where, &rate)) return CG_ERR_FORMAT;
         return cg_model_add_dropout(m, rate);
+    }
+    int kernel = 0, stride = 0, filters = 0, pad = 0;
+    switch (kind) {
+    case LAYER_CONV: {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(l, "padding");
+        if (int_field(l, "filters", 1, 1 << 20, where, &filters) ||
+            int_field(l, "kernel", 1, 1 << 12, where, &kernel) ||
+            int_field(l, "stride", 1, 1 << 12, where, &stride))
+            return CG_ERR_FORMAT;
+        if (cJSON_IsString(p) && strcmp(p->valuestring, "same") == 0) pad = CG_PAD_SAME;
+        else if (int_field(l, "padding", 0, 1 << 12, where, &pad))
+            return cg_error(CG_ERR_FORMAT, "model spec: %s: \"padding\" must be \"same\" or an "
+                            "integer in [0, 4096]", where);
+        return cg_model_add_conv2d(m, filters, kernel, stride, pad);
+    }
+    case LAYER_MAX_POOL:
+    case LAYER_AVG_POOL:
+        if (int_field(l, "kernel", 1, 1 << 12, where, &kernel) ||
+            int_field(l, "stride", 1, 1 << 12, where, &stride))
+            return CG_ERR_FORMAT;
+        return (kind == LAYER_MAX_POOL ? cg_model_add_max_pool2d : cg_model_add_avg_pool2d)(m, kernel,
+                                                                                           stride);
+    case LAYER_GAP: return cg_model_add_global_avg_pool2d(m);
+    case LAYER_FLATTEN: return cg_model_add_flatten(m);
+    default: break;
     }
     return cg_error(CG_ERR_FORMAT, "model spec: %s: unknown layer type \"%s\"", where, t);
 }
@@ -199,6 +254,24 @@ cg_model *cg_model_from_spec(const char *json)
     }
     m = cg_model_new(n_in, n_classes, (uint64_t)s);
     if (!m) goto done;
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(root, "input_shape");
+    if (shape) {
+        int d[3] = {0, 0, 0};
+        int ok = cJSON_IsArray(shape) && cJSON_GetArraySize(shape) == 3;
+        for (int k = 0; ok && k < 3; k++) {
+            const cJSON *v = cJSON_GetArrayItem(shape, k);
+            ok = cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= (1 << 30) &&
+                 v->valuedouble == floor(v->valuedouble);
+            if (ok) d[k] = (int)v->valuedouble;
+        }
+        if (!ok || cg_model_set_input_shape(m, d[0], d[1], d[2])) {
+            cg_model_free(m);
+            m = NULL;
+            cg_error(CG_ERR_FORMAT, "model spec: \"input_shape\" must be [C, H, W] with C H W = "
+                     "n_inputs %d", n_in);
+            goto done;
+        }
+    }
     int n = cJSON_GetArraySize(layers), i = 0;
     const cJSON *l;
     cJSON_ArrayForEach(l, layers)

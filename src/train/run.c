@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 void cg_train_options_init(cg_train_options *o)
@@ -139,6 +140,14 @@ static void run_free(run_state *s)
 
 /* Data: the training rows, the test rows (a test file, or an IDX
  * directory's t10k files), n_classes. */
+/* A .npy file (4-D images keep their shape, but have no test split of
+ * their own, unlike IDX data). */
+static int npy_source(const char *source)
+{
+    size_t n = strlen(source);
+    return n >= 4 && strcasecmp(source + n - 4, ".npy") == 0;
+}
+
 static int load_data(const cg_run_config *c, const cg_train_options *o, run_state *s, int *has_test)
 {
     const char *source = c->data.source, *label = c->data.label[0] ? c->data.label : NULL;
@@ -154,7 +163,7 @@ static int load_data(const cg_run_config *c, const cg_train_options *o, run_stat
         if (cg_load_dataset_opts(c->data.test, 1, &co, &s->test))
             return cg_error(cg_last_error_code(), "data.test: %s", cg_last_error());
         *has_test = 1;
-    } else if (s->full.rows > 0) {
+    } else if (s->full.rows > 0 && !npy_source(source)) { /* IDX: its t10k files */
         if (cg_load_dataset(source, label, 0, &s->test))
             return cg_error(cg_last_error_code(), "data.source: test split: %s", cg_last_error());
         *has_test = 1;
@@ -215,7 +224,8 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
      * weight about lr per update, so its deep-network default would cover
      * that distance only in far more updates than the default budget:
      * unless given, such a model takes ten times the optimizer's rate. */
-    const int linear_lr = !opt->resume && isnan(c.optim.lr) && c.model.n_hidden == 0;
+    const int linear_lr = !opt->resume && isnan(c.optim.lr) && c.model.n_hidden == 0 &&
+                          c.model.n_layers == 0;
     if (linear_lr)
         c.optim.lr = 10 * cg_optimizer_default(c.optim.name[0] ? c.optim.name : "adam", "lr");
     if (cg_run_config_resolve(&c)) return cg_last_error_code();
@@ -284,7 +294,10 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         int standardize = c.data.standardize;
         const char *const *names = known_class_names(c.data.source, n_classes);
         if ((rc = cg_normalizer_fit(&s.nz, train, standardize)) ||
-            !(s.model = cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed)) ||
+            !(s.model = s.full.rows > 0
+                            ? cg_model_from_config_image(&c.model, s.full.channels > 0 ? s.full.channels : 1,
+                                                         s.full.rows, s.full.cols, n_classes, c.loop.seed)
+                            : cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed)) ||
             (names && cg_model_set_class_names(s.model, names, n_classes)) ||
             (cg_table_n_classes(s.full.table) == n_classes &&
              cg_model_set_class_names(s.model, (const char *const *)s.full.table->classes, n_classes)) ||

@@ -48,7 +48,10 @@ static int loop_resolve(const cg_run_config *c)
         return cg_error(CG_ERR_ARG, "loop.patience: early stopping needs a validation split "
                                     "(loop.val_split > 0)");
     if (lc->subset < 0) return cg_error(CG_ERR_ARG, "loop.subset: %d is negative", lc->subset);
-    if (lc->sync_bn && !c->model.batch_norm)
+    int arch_bn = 0;
+    for (int i = 0; i < c->model.n_layers && i < CG_MAX_LAYERS; i++)
+        arch_bn |= c->model.layers[i].kind == CG_LAYER_BN;
+    if (lc->sync_bn && !c->model.batch_norm && !arch_bn)
         return cg_error(CG_ERR_ARG, "loop.sync_bn: synchronises batch norm's statistics, and the model "
                                     "has no batch norm");
     return CG_OK;

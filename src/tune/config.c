@@ -87,6 +87,10 @@ int cg_tune_point_config(const cg_tune_space *s, const cg_tune_point *pt,
         else if (!strcmp(name, "activation"))
             ok = (c.model.activation = cg_activation_from_name(val)) > 0;
         else if (!strcmp(name, "hidden")) ok = set_hidden(&c.model, val) == 0;
+        else if (!strcmp(name, "arch")) {
+            ok = cg_arch_parse(val, c.model.layers, CG_MAX_LAYERS, &c.model.n_layers) == CG_OK;
+            c.model.n_hidden = 0; /* replaces the base's hidden widths */
+        }
         else if (!strcmp(name, "lr_decay"))
             ok = cg_lr_schedule_parse(val, &c.schedule.kind, c.schedule.params) == CG_OK;
         else ok = 0;

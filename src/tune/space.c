@@ -37,11 +37,12 @@ static const name_rule rules[] = {
     {"activation", 0, 1, 0, 0, 0, 0},
     {"lr_decay", 0, 1, 0, 0, 0, 0},
     {"hidden", 0, 1, 0, 0, 0, 0},
+    {"arch", 0, 1, 0, 0, 0, 0},
 };
 
 const char *cg_tune_param_names(void)
 {
-    return "lr optimizer momentum beta1 beta2 eps batch units layers hidden bn dropout "
+    return "lr optimizer momentum beta1 beta2 eps batch units layers hidden arch bn dropout "
            "lr_decay weight_decay epochs activation";
 }
 
@@ -155,6 +156,11 @@ static int check_choices(const char *spec, const name_rule *r, const cg_tune_par
                 double params[CG_LR_MAX_PARAMS];
                 if (cg_lr_schedule_parse(c, &kind, params))
                     return cg_error(CG_ERR_ARG, "--param '%s': %s", spec, cg_last_error());
+            } else if (strcmp(r->name, "arch") == 0) {
+                cg_layer_config layers[CG_MAX_LAYERS];
+                int n;
+                if (cg_arch_parse(c, layers, CG_MAX_LAYERS, &n))
+                    return cg_error(CG_ERR_ARG, "--param '%s': %s", spec, cg_last_error());
             } else if (strcmp(r->name, "hidden") == 0 && strcmp(c, "none") != 0) {
                 for (const char *q = c; *q; q++)
                     if (!((*q >= '0' && *q <= '9') || *q == ','))
@@ -257,6 +263,14 @@ int cg_tune_space_add(cg_tune_space *s, const char *spec)
                             CG_TUNE_MAX_PARAMS);
         i = s->n++;
     }
+    /* An architecture holds its own widths, batch norm and dropout. */
+    static const char *const arch_conflicts[] = {"hidden", "units", "layers", "bn", "dropout"};
+    int has_arch = strcmp(p.name, "arch") == 0 || cg_tune_space_find(s, "arch") >= 0;
+    for (size_t k = 0; has_arch && k < sizeof arch_conflicts / sizeof *arch_conflicts; k++)
+        if (strcmp(p.name, arch_conflicts[k]) == 0 || cg_tune_space_find(s, arch_conflicts[k]) >= 0)
+            return cg_error(CG_ERR_ARG, "--param '%s': arch and %s cannot both be searched (put "
+                            "widths, bn and dropoutP layers in the architectures)", spec,
+                            arch_conflicts[k]);
     s->p[i] = p;
     return CG_OK;
 }
