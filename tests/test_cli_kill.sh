@@ -27,7 +27,7 @@ check_dir() { # the invariants a kill must not break
 import json, os, runpy, sys
 read = runpy.run_path(sys.argv[1])["read"]
 d, final = sys.argv[2], sys.argv[3] == "final"
-straight = len(open(sys.argv[4]).read().splitlines())  # patience stops it before 40
+straight = len(open(sys.argv[4]).read().splitlines())  # patience may stop it before 40
 lines = open(f"{d}/metrics.jsonl").read().split("\n") if os.path.exists(f"{d}/metrics.jsonl") else []
 whole = []
 for i, l in enumerate(lines):
@@ -67,6 +67,9 @@ if [ -f "$tmp/k/last.safetensors" ]; then
         "$here/safetensors_read.py" "$tmp/k/last.safetensors")
     if [ "$e" -lt $epochs ]; then
         "$cgrad" train --resume "$tmp/k/last.safetensors" --threads 1 --quiet || fail "final resume"
+    else # done: the refused resume still clears what killed writers left
+        "$cgrad" train --resume "$tmp/k/last.safetensors" --threads 1 --quiet 2>"$tmp/err"
+        grep -q "trained $epochs epochs already" "$tmp/err" || fail "resume of a finished run: $(cat "$tmp/err")"
     fi
 else
     "$cgrad" "${run[@]}" --out "$tmp/k" || fail "final run"

@@ -240,6 +240,10 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
             goto done;
         }
         if (s.info.epoch >= c.loop.epochs) {
+            /* Nothing to run; the directory is still tidied of what killed
+             * writers left, under its lock (a live run there keeps it). */
+            if (opt->out && rank == 0 && cg_run_dir_lock(opt->out, &s.lock) == CG_OK)
+                cg_run_dir_clean_stale(opt->out, NULL);
             rc = cg_error(CG_ERR_ARG, "loop.epochs: %s has trained %d epochs already; ask for more "
                                       "(the total, more than %d)", opt->resume, s.info.epoch, s.info.epoch);
             goto done;
