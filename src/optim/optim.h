@@ -42,6 +42,9 @@ struct cg_optim_def {
     double lr, momentum, beta1, beta2, eps, weight_decay; /* NaN: unused */
 };
 const cg_optim_def *cg_optim_find(const char *name);
+/* The entry of an update rule (kind, nesterov, decoupled weight decay),
+ * or NULL: names an optimizer built by a constructor. */
+const cg_optim_def *cg_optim_def_of(int kind, int nesterov, int decoupled);
 /* A new optimizer of entry d with these hyperparameters (unused ones
  * ignored) and d's default weight decay. */
 cg_optimizer *cg_optim_make(const cg_optim_def *d, double lr, double momentum, double beta1,

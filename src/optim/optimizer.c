@@ -120,12 +120,9 @@ const char *cg_optimizer_name(const cg_optimizer *o)
 {
     if (!o) return NULL;
     if (o->def && o->def->nesterov == o->nesterov) return o->def->name;
-    switch (o->kind) {
-    case CG_OPT_SGD: return "sgd";
-    case CG_OPT_MOMENTUM: return o->nesterov ? "nesterov" : "momentum";
-    case CG_OPT_RMSPROP: return "rmsprop";
-    default: return o->wd > 0 && o->decoupled ? "adamw" : "adam";
-    }
+    /* Made by a constructor: the table's entry for its rule. */
+    const cg_optim_def *d = cg_optim_def_of(o->kind, o->nesterov, o->wd > 0 && o->decoupled);
+    return d ? d->name : "unknown";
 }
 
 /* --- Setters --- */

@@ -39,6 +39,15 @@ int cg_optimizer_count(void) { return N_OPTIMIZERS; }
 
 const char *cg_optimizer_name_at(int i) { return i >= 0 && i < N_OPTIMIZERS ? table[i].name : NULL; }
 
+const cg_optim_def *cg_optim_def_of(int kind, int nesterov, int decoupled)
+{
+    for (int i = 0; i < N_OPTIMIZERS; i++)
+        if (table[i].kind == kind && table[i].nesterov == nesterov &&
+            (kind != CG_OPT_ADAM || table[i].decoupled == decoupled))
+            return &table[i];
+    return NULL;
+}
+
 static const char *valid_names(void)
 {
     static char list[128];
