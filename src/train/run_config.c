@@ -65,7 +65,12 @@ int cg_run_config_resolve(cg_run_config *c)
         return CG_ERR_ARG;
     /* The schedule's horizon is the run's length: known once the data is
      * (cg_run_config_from_data). */
-    if (c->loop.epochs == CG_FROM_DATA) return CG_OK;
+    if (c->loop.epochs == CG_FROM_DATA) {
+        /* Checked now all the same; only the default's horizon waits. */
+        cg_schedule_config check = c->schedule;
+        cg_schedule_config *sc = c->schedule.kind == CG_LR_DEFAULT ? &check : &c->schedule;
+        return cg_schedule_config_resolve(sc, check.start_epoch + 1) ? CG_ERR_ARG : CG_OK;
+    }
     if (c->schedule.start_epoch >= c->loop.epochs)
         return cg_error(CG_ERR_ARG, "schedule.start_epoch: %d is not before the last epoch (%d)",
                         c->schedule.start_epoch, c->loop.epochs);
