@@ -16,14 +16,14 @@ fails=0
 # fail MESSAGE: count a failed check (the test goes on).
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
-# expect_usage NEEDLE ARGS...: `cgrad ARGS` exits 2 with NEEDLE on stderr,
-# in one line, and writes nothing to stdout.
+# expect_usage NEEDLE ARGS...: `cgrad ARGS` exits 2 with NEEDLE (a fixed
+# string) on stderr, in one line, and writes nothing to stdout.
 expect_usage() {
     local needle=$1; shift
     "$cgrad" "$@" >"$tmp/out" 2>"$tmp/err"
     local rc=$?
     [ $rc -eq 2 ] || fail "cgrad $*: exit $rc, expected 2"
-    grep -q -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
+    grep -qF -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
     [ ! -s "$tmp/out" ] || fail "cgrad $*: wrote to stdout: $(head -c 200 "$tmp/out")"
     [ "$(wc -l <"$tmp/err")" -le 1 ] || fail "cgrad $*: more than one line on stderr"
 }

@@ -4,23 +4,9 @@
 # train, eval, predict and export (the files are tests/data/csv_*): class
 # names shown everywhere, missing cells imputed with a warning, text
 # columns one-hot, and each bad file refused with exit 2 naming the place.
-set -u
-build=${1:?usage: test_cli_csv.sh BUILD_DIR}
-cgrad=$build/cgrad
-data=$(cd "$(dirname "$0")/data" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_common.sh" "$@"
+data=$here/data
 
-# expect_usage NEEDLE ARGS...: exit 2 and NEEDLE on stderr.
-expect_usage() {
-    local needle=$1; shift
-    "$cgrad" "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ $rc -eq 2 ] || fail "cgrad $*: exit $rc, expected 2"
-    grep -q -F -- "$needle" "$tmp/err" || fail "cgrad $*: stderr lacks '$needle': $(cat "$tmp/err")"
-}
 # run ARGS...: exit 0, stdout and stderr in $tmp/all.
 run() {
     "$cgrad" "$@" >"$tmp/all" 2>&1 || fail "cgrad $*: exit $?: $(tail -3 "$tmp/all")"
@@ -88,5 +74,4 @@ run train --data "$data/csv_semicolon.csv" --delimiter ';' --epochs 1 --hidden 4
 expect_usage "csv_semicolon.csv:3:1: unexpected text after a closing quote (expected tab" \
     train --data "$data/csv_semicolon.csv" --delimiter tab
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "test_cli_csv: ok"
+finish "test_cli_csv: ok"
