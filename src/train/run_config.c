@@ -9,6 +9,7 @@
 #include "optim/config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,6 +78,18 @@ int cg_run_config_resolve(cg_run_config *c)
     return cg_schedule_config_resolve(&c->schedule, c->loop.epochs) ? CG_ERR_ARG : CG_OK;
 }
 
+/* printf at the end of buf's string (cut at size). */
+static void append(char *buf, size_t size, const char *fmt, ...) CG_PRINTF(3, 4);
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t k = strlen(buf);
+    if (k + 1 >= size) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + k, size - k, fmt, ap);
+    va_end(ap);
+}
+
 /* Defaults from the data's shape. Adam's second moment averages over
  * 1 / (1 - beta2) = 1,000 updates, so a run needs a few of those spans to
  * settle whatever the data: CG_DEFAULT_UPDATES. A batch of about 1% of
@@ -111,23 +124,25 @@ int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char 
         lc->patience = n_val >= CG_DEFAULT_MIN_VAL ? (p < 5 ? 5 : p) : 0;
     }
     if (why && why_size) {
-        int k = snprintf(why, why_size, "%ld training rows:", n_train);
+        why[0] = 0;
+        if (!auto_batch && !auto_epochs && !auto_patience) return CG_OK;
+        append(why, why_size, "%ld training rows:", n_train);
         const char *sep = " ";
-        if (auto_batch && k >= 0 && (size_t)k < why_size)
-            k += snprintf(why + k, why_size - (size_t)k, "%sbatch %d (about 1%% of the rows, 32 to 128)",
-                          sep, lc->batch), sep = ", ";
-        if (auto_epochs && k >= 0 && (size_t)k < why_size)
-            k += snprintf(why + k, why_size - (size_t)k, "%sup to %d epochs (about %d updates, 10 to %d epochs)",
-                          sep, lc->epochs, CG_DEFAULT_UPDATES, CG_DEFAULT_MAX_EPOCHS), sep = ", ";
-        if (auto_patience && k >= 0 && (size_t)k < why_size) {
-            if (lc->patience)
-                snprintf(why + k, why_size - (size_t)k, "%sstop after %d epochs without matching the best "
-                         "validation accuracy (the best weights restored)", sep, lc->patience);
-            else
-                snprintf(why + k, why_size - (size_t)k, "%sno early stopping (%ld validation rows, "
-                         "fewer than %d)", sep, n_val, CG_DEFAULT_MIN_VAL);
+        if (auto_batch) {
+            append(why, why_size, "%sbatch %d (about 1%% of the rows, 32 to 128)", sep, lc->batch);
+            sep = ", ";
         }
-        if (!auto_batch && !auto_epochs && !auto_patience) why[0] = 0;
+        if (auto_epochs) {
+            append(why, why_size, "%sup to %d epochs (about %d updates, 10 to %d epochs)", sep,
+                   lc->epochs, CG_DEFAULT_UPDATES, CG_DEFAULT_MAX_EPOCHS);
+            sep = ", ";
+        }
+        if (auto_patience && lc->patience)
+            append(why, why_size, "%sstop after %d epochs without matching the best validation "
+                   "accuracy (the best weights restored)", sep, lc->patience);
+        else if (auto_patience)
+            append(why, why_size, "%sno early stopping (%ld validation rows, fewer than %d)", sep,
+                   n_val, CG_DEFAULT_MIN_VAL);
     }
     return CG_OK;
 }
