@@ -899,13 +899,14 @@ void cg_run_config_init(cg_run_config *c);
  * epochs (at least 5) without matching the best validation accuracy, the best
  * weights restored, when there are at least CG_DEFAULT_MIN_VAL validation
  * rows (fewer measure accuracy too coarsely to stop on); else none.
- * cg_train applies it (and gives a model without hidden layers ten times
- * its optimizer's default learning rate, unless one is set: convex, its
- * weights have far to go); a configuration stores the values it chose. */
+ * cg_train applies it; a configuration stores the values it chose. */
 int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
                              size_t why_size);
 /* Fill every default with its value (the optimizer's lr and betas, the
- * schedule's horizon = the run's epochs) and check the whole: a value out
+ * schedule's horizon = the run's epochs; a model without hidden layers
+ * takes ten times its optimizer's default lr: it is convex, so larger
+ * steps are safe, and its weights have far to go; the loop's CG_FROM_DATA
+ * fields stay for cg_loop_config_from_data) and check the whole: a value out
  * of range, a hyperparameter the optimizer does not use, dropout or batch
  * norm without hidden layers, sync_bn without batch norm, patience without
  * a validation split: CG_ERR_ARG with a message naming the field (as its

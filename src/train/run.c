@@ -219,16 +219,10 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     memset(&r, 0, sizeof r);
     r.test_loss = r.test_acc = NAN;
     cg_run_config c = *config;
-    /* A model without hidden layers is convex, and on standardised inputs
-     * its weights grow to several units; Adam (and RMSprop, SGD) move a
-     * weight about lr per update, so its deep-network default would cover
-     * that distance only in far more updates than the default budget:
-     * unless given, such a model takes ten times the optimizer's rate. */
-    const int linear_lr = !opt->resume && isnan(c.optim.lr) && c.model.n_hidden == 0 &&
-                          c.model.n_layers == 0;
-    if (linear_lr)
-        c.optim.lr = 10 * cg_optimizer_default(c.optim.name[0] ? c.optim.name : "adam", "lr");
     if (cg_run_config_resolve(&c)) return cg_last_error_code();
+    /* The rate was left to the defaults and is not the optimizer's own:
+     * resolve chose it for the model (see cg_run_config_resolve). */
+    const int model_lr = isnan(config->optim.lr) && c.optim.lr != cg_optimizer_default(c.optim.name, "lr");
     run_state s;
     memset(&s, 0, sizeof s);
     const int rank = cg_dist_rank(opt->dist);
@@ -355,7 +349,7 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         note_csv(opt, &s);
         note_summary(opt, s.model);
         if (why[0]) note(opt, "defaults from the data: %s", why);
-        if (linear_lr)
+        if (model_lr)
             note(opt, "learning rate %g: ten times %s's default, for a model without hidden layers "
                       "(convex: larger steps are safe, and its weights have far to go)",
                  c.optim.lr, c.optim.name);

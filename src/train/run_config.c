@@ -61,6 +61,13 @@ static int loop_resolve(const cg_run_config *c)
 int cg_run_config_resolve(cg_run_config *c)
 {
     if (!c) return cg_error(CG_ERR_ARG, "cg_run_config_resolve: NULL configuration");
+    /* A model without hidden layers is convex, and on standardised inputs
+     * its weights grow to several units; Adam (and RMSprop, SGD) move a
+     * weight about lr per update, so its deep-network default would cover
+     * that distance only in far more updates than the default budget:
+     * unless given, such a model takes ten times the optimizer's rate. */
+    if (isnan(c->optim.lr) && c->model.n_hidden == 0 && c->model.n_layers == 0)
+        c->optim.lr = 10 * cg_optimizer_default(c->optim.name[0] ? c->optim.name : "adam", "lr");
     if (cg_model_config_resolve(&c->model) || cg_optim_config_resolve(&c->optim) ||
         loop_resolve(c) || cg_data_config_resolve(&c->data))
         return CG_ERR_ARG;
