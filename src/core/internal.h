@@ -45,6 +45,12 @@ void cg_graph_set_collective(cg_graph *g, const cg_collective *c);
  * or is not a directory. */
 int cg_make_dirs(const char *dir);
 
+/* How many parts work that threads share is cut into (matmul.c, conv.c,
+ * the sums): the machine's core count, fixed for the process. The parts
+ * never depend on the threads running now, so neither do the results
+ * (threads.c may change the thread count between steps). */
+int cg_thread_parts(void);
+
 /* The library's allocator: counts every allocation (see cg_alloc_count). */
 void *cg_malloc(size_t n);
 void *cg_calloc(size_t count, size_t size);

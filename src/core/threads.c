@@ -32,4 +32,16 @@ void cg_set_threads(int n)
     threads_set = n;
 }
 
+int cg_thread_parts(void)
+{
+    static atomic_int parts;
+    int p = atomic_load(&parts);
+    if (!p) {
+        p = omp_get_num_procs();
+        if (p < 1) p = 1;
+        atomic_store(&parts, p);
+    }
+    return p;
+}
+
 int cg_get_threads(void) { return threads_set ? threads_set : omp_get_max_threads(); }

@@ -260,32 +260,41 @@ static size_t per_thread(const conv_geom *q)
     return col_len(q) + (size_t)q->K * q->ckk + (size_t)q->K;
 }
 
-/* Threads a batch of N can use: not more than images, nor than OpenMP
- * would give a parallel region here. */
-static int plan_threads(int N)
+/* Groups of images a batch of N is cut into, each with its own buffers
+ * and partial dW: the machine's parts (cg_thread_parts), not more than
+ * images. Fixed by the shape, so the sums of the partials are the same
+ * bits for any thread count. */
+static int plan_groups(int N)
 {
-    int T = omp_in_parallel() ? 1 : omp_get_max_threads();
-    return T < N ? T : N > 0 ? N : 1;
+    int G = cg_thread_parts();
+    return G < N ? G : N > 0 ? N : 1;
 }
 
 static size_t scratch_conv(const cg_node *n)
 {
     conv_geom q;
     conv_geometry(n, &q);
-    return (size_t)plan_threads(q.N) * per_thread(&q);
+    return (size_t)plan_groups(q.N) * per_thread(&q);
 }
 
 /* Below this many multiply-adds in a batch, one thread does it: waking
  * the others costs more (and on a loaded machine, far more). */
 #define CONV_PARALLEL_MIN (1L << 16)
 
-/* Threads to run: those the plan made room for, no more than a parallel
- * region would get now (cg_set_threads may have lowered it since). */
-static int slots(const cg_node *n, const conv_geom *q)
+/* Groups of images: those the plan made room for (plan_groups), or one
+ * for a small batch. */
+static int groups(const cg_node *n, const conv_geom *q)
 {
-    const int planned = (int)(n->scratch_len / per_thread(q)), now = omp_get_max_threads();
     if ((long)q->N * q->K * q->ckk * (long)q->P < CONV_PARALLEL_MIN) return 1;
-    return planned < now ? planned : now;
+    return (int)(n->scratch_len / per_thread(q));
+}
+
+/* Threads for G groups: no more than groups, nor than a parallel region
+ * would get now (cg_set_threads or threads.c may have lowered it). */
+static int group_threads(int G)
+{
+    const int now = omp_in_parallel() ? 1 : omp_get_max_threads();
+    return G < now ? G : now;
 }
 
 /* ---- forward ---- */
@@ -309,11 +318,13 @@ static void forward_cols(const conv_geom *q, const cg_real *B, const cg_real *w,
 /* Below this many multiply-adds an image runs on one thread. */
 #define CONV_SPLIT_MIN (1L << 18)
 
-/* A batch smaller than the thread count (single-image inference): the
+/* A batch smaller than the machine's parts (single-image inference): the
  * threads share each image instead, im2col split by rows of col, then the
- * products by blocks of output positions. Uses the first col buffer. */
+ * products by the parts' blocks of output positions. Uses the first col
+ * buffer. */
 static void forward_shared(cg_node *n, const conv_geom *q, int T)
 {
+    const int parts = cg_thread_parts();
     const cg_real *w = n->in[1]->val, *bias = n->n_in > 2 ? n->in[2]->val : NULL;
     const size_t xs = (size_t)q->C * q->HW, ys = (size_t)q->K * q->P;
     const int rows = q->C * q->kh * q->kw;
@@ -332,8 +343,10 @@ static void forward_shared(cg_node *n, const conv_geom *q, int T)
                 im2col_rows(q, x, col, lo, hi);
 #pragma omp barrier
             }
-            cg_block((int)q->P, nt, t, &lo, &hi);
-            if (lo < hi) forward_cols(q, B, w, bias, y, lo, hi);
+            for (int p = t * parts / nt; p < (t + 1) * parts / nt; p++) {
+                cg_block((int)q->P, parts, p, &lo, &hi);
+                if (lo < hi) forward_cols(q, B, w, bias, y, lo, hi);
+            }
         }
     }
 }
@@ -344,10 +357,10 @@ static void forward_conv(cg_node *n)
     conv_geometry(n, &q);
     const cg_real *x = n->in[0]->val, *w = n->in[1]->val;
     const cg_real *bias = n->n_in > 2 ? n->in[2]->val : NULL;
-    const int T = slots(n, &q), now = omp_get_max_threads();
-    if (q.N < now && !omp_in_parallel() && q.P >= 2 * CG_BLOCK_ALIGN &&
+    const int T = group_threads(groups(n, &q)), now = omp_get_max_threads();
+    if (q.N < cg_thread_parts() && q.P >= 2 * CG_BLOCK_ALIGN &&
         (long)q.K * q.ckk * (long)q.P >= CONV_SPLIT_MIN) {
-        forward_shared(n, &q, now);
+        forward_shared(n, &q, omp_in_parallel() ? 1 : now);
         return;
     }
     const size_t xs = (size_t)q.C * q.HW, ys = (size_t)q.K * q.P, pt = per_thread(&q);
@@ -422,26 +435,28 @@ static void backward_conv(cg_node *n)
     const int add_w = wn->grad && !cg_grad_first(wn);
     const int add_b = bn && bn->grad && !cg_grad_first(bn);
     const int has_w = wn->grad != NULL, has_b = bn && bn->grad;
-    const int T = slots(n, &q);
+    const int G = groups(n, &q), T = group_threads(G);
     const size_t xs = (size_t)q.C * q.HW, ys = (size_t)q.K * q.P, pt = per_thread(&q);
     const size_t cl = col_len(&q), wl = (size_t)q.K * q.ckk;
-    int used = 1;
+    /* Group g's images, buffers and partials are g's whichever thread
+     * runs it: the partials, summed in group order, do not depend on T. */
 #pragma omp parallel num_threads(T) if (T > 1)
     {
         const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        int lo, hi;
-        cg_block_aligned(q.N, nt, t, 1, &lo, &hi);
-        if (t == 0) used = nt;
-        cg_real *col = n->scratch + (size_t)t * pt, *dw = col + cl, *db = dw + wl;
-        memset(dw, 0, (wl + (size_t)q.K) * sizeof *dw);
-        for (int i = lo; i < hi; i++)
-            backward_image(&q, xn->val + (size_t)i * xs, wn->val, n->grad + (size_t)i * ys, col,
-                           has_w ? dw : NULL, has_b ? db : NULL,
-                           xn->grad ? xn->grad + (size_t)i * xs : NULL, add_x);
+        for (int g = t * G / nt; g < (t + 1) * G / nt; g++) {
+            int lo, hi;
+            cg_block_aligned(q.N, G, g, 1, &lo, &hi);
+            cg_real *col = n->scratch + (size_t)g * pt, *dw = col + cl, *db = dw + wl;
+            memset(dw, 0, (wl + (size_t)q.K) * sizeof *dw);
+            for (int i = lo; i < hi; i++)
+                backward_image(&q, xn->val + (size_t)i * xs, wn->val, n->grad + (size_t)i * ys,
+                               col, has_w ? dw : NULL, has_b ? db : NULL,
+                               xn->grad ? xn->grad + (size_t)i * xs : NULL, add_x);
+        }
     }
     cg_real *part = n->scratch + cl;
-    if (has_w) sum_partials(part, used, pt, wl, add_w, wn->grad);
-    if (has_b) sum_partials(part + wl, used, pt, (size_t)q.K, add_b, bn->grad);
+    if (has_w) sum_partials(part, G, pt, wl, add_w, wn->grad);
+    if (has_b) sum_partials(part + wl, G, pt, (size_t)q.K, add_b, bn->grad);
 }
 
 /* Arity -1: two inputs, or three with a bias. */

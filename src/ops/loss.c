@@ -54,10 +54,16 @@ static void forward_loss(cg_node *n)
     const int kind = n->ip[0];
     const double delta = n->rp[0];
     const long N = (long)n->in[0]->size;
-    double total = 0;
-#pragma omp parallel for reduction(+ : total) if (N > CG_OMP_MIN) schedule(static)
-    for (long i = 0; i < N; i++) total += loss_term(kind, (double)p[i] - (double)t[i], delta);
-    n->val[0] = (cg_real)(total / (double)N);
+    const long ch = cg_sum_chunk(N);
+    double part[CG_SUM_PARTS];
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+    for (long c = 0; c < CG_SUM_PARTS; c++) {
+        double s = 0;
+        for (long i = c * ch; i < cg_sum_end(c, ch, N); i++)
+            s += loss_term(kind, (double)p[i] - (double)t[i], delta);
+        part[c] = s;
+    }
+    n->val[0] = (cg_real)(cg_sum_parts(part) / (double)N);
 }
 
 static void backward_loss(cg_node *n)

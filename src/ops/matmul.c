@@ -11,8 +11,8 @@
  * (accumulate) after, and no copies.
  *
  * Threads: OpenBLAS runs single-threaded (threads.c) and a large product
- * is split here over the OpenMP threads, one gemm call per block of output
- * columns (or rows). One pool of threads then serves the products and the
+ * is split here into parts, one gemm call per block of output columns (or
+ * rows), run by the OpenMP threads. One pool of threads then serves the products and the
  * elementwise loops alike; two pools (OpenBLAS's own next to OpenMP's)
  * spin against each other on the same cores. */
 #include "ops.h"
@@ -41,14 +41,20 @@ static void gemm1(int ta, int tb, int M, int N, int K, const cg_real *A, int lda
     cg_gemm(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
 }
 
-/* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major, split over the
- * threads along one side of C. Each thread packs all of the operand
- * it does not split: split by columns, every thread packs A's M x K and its
- * share of B; by rows, its share of A and all of B's K x N. Splitting the
- * longer side packs less (measured on batch-1000 inference, 784-512:
- * 4.69 -> 4.24 ms for the first product). Which rows a thread gets can
- * change the last bits of a row's sums only as OpenBLAS's own blocking
- * already does for a different batch size. */
+/* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major, split along
+ * one side of C into parts, each one gemm call. Each call packs all of
+ * the operand it does not split: split by columns, A's M x K and its share
+ * of B; by rows, its share of A and all of B's K x N. Splitting the longer
+ * side packs less (measured on batch-1000 inference, 784-512: 4.69 -> 4.24
+ * ms for the first product).
+ *
+ * The parts depend on the shape and the machine's core count only, never
+ * on the threads running now: a thread runs a contiguous run of parts, one
+ * thread all of them. OpenBLAS may sum a row in another order for a
+ * narrower call (its small-matrix kernels), so a split chosen by the
+ * thread count would make the bits depend on it; with the parts fixed, any
+ * thread count gives the same bits, and threads.c may change the count
+ * between steps (a loaded machine) without changing a run's results. */
 static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
                  const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc,
                  const cg_node *fused, const cg_node *bfused)
@@ -56,23 +62,25 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
     const long work = (long)M * N * K;
     const int cols_ok = N >= 4 * CG_BLOCK_ALIGN, rows_ok = M >= 4 * CG_BLOCK_ALIGN;
     /* One operand transposed (a gradient's product): split its side, so
-     * each thread packs only its share of it, which costs most to pack
+     * each part packs only its share of it, which costs most to pack
      * (config A's dW2 = H1^T dZ2, 512 x 512: 338-354 us split by rows,
      * 362-370 by columns). Otherwise the longer side. */
     const int by_cols = ta != tb && cols_ok && rows_ok ? tb : cols_ok && (N >= M || !rows_ok);
-    if (omp_get_max_threads() < 2 || omp_in_parallel() || work < GEMM_SPLIT_MIN ||
-        (!cols_ok && !rows_ok)) {
+    const int parts = work < GEMM_SPLIT_MIN || (!cols_ok && !rows_ok) ? 1 : cg_thread_parts();
+    const int align = by_cols ? CG_BLOCK_ALIGN : CG_ROW_ALIGN, len = by_cols ? N : M;
+    if (parts == 1) {
         gemm1(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
         if (fused) cg_run_fused_strips(fused, 0, M, 0, N);
         if (bfused) cg_run_bfused(bfused, 0, N);
         return;
     }
-#pragma omp parallel
+#pragma omp parallel if (omp_get_max_threads() > 1 && !omp_in_parallel())
     {
         const int T = omp_get_num_threads(), t = omp_get_thread_num();
         int lo, hi;
-        cg_block_aligned(by_cols ? N : M, T, t, by_cols ? CG_BLOCK_ALIGN : CG_ROW_ALIGN, &lo, &hi);
-        if (lo < hi) {
+        for (int p = t * parts / T; p < (t + 1) * parts / T; p++) {
+            cg_block_aligned(len, parts, p, align, &lo, &hi);
+            if (lo >= hi) continue;
             if (by_cols) {
                 gemm1(ta, tb, M, hi - lo, K, A, lda, B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb,
                       beta, C + lo, ldc);

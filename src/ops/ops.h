@@ -82,6 +82,25 @@ static inline void cg_block(int len, int T, int t, int *lo, int *hi)
     cg_block_aligned(len, T, t, CG_BLOCK_ALIGN, lo, hi);
 }
 
+/* Sums over [0, n) that give the same bits for any thread count: the
+ * range is cut into CG_SUM_PARTS fixed chunks of cg_sum_chunk(n), each
+ * summed in order into part[c] (the chunks may run on any threads), and
+ * the parts added in chunk order by cg_sum_parts. OpenMP's reduction
+ * clause would add one partial per thread instead, so the last bits would
+ * follow the thread count (threads.c changes it between steps). */
+#define CG_SUM_PARTS 64
+
+static inline long cg_sum_chunk(long n) { return n > CG_SUM_PARTS ? (n + CG_SUM_PARTS - 1) / CG_SUM_PARTS : 1; }
+
+static inline long cg_sum_end(long c, long chunk, long n) { return (c + 1) * chunk < n ? (c + 1) * chunk : n; }
+
+static inline double cg_sum_parts(const double *part)
+{
+    double s = 0;
+    for (int c = 0; c < CG_SUM_PARTS; c++) s += part[c];
+    return s;
+}
+
 /* Rows and columns of a node seen as a matrix (last dim = columns). */
 static inline int cg_cols(const cg_node *n) { return n->ndim ? n->shape[n->ndim - 1] : 1; }
 

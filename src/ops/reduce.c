@@ -19,9 +19,16 @@ static void forward_reduce_all(cg_node *n)
 {
     const cg_real *x = n->in[0]->val;
     const long N = (long)n->in[0]->size;
-    double s = 0; /* double: a float sum of 10^6 terms loses digits */
-#pragma omp parallel for reduction(+ : s) if (N > CG_OMP_MIN) schedule(static)
-    for (long i = 0; i < N; i++) s += x[i];
+    /* double: a float sum of 10^6 terms loses digits */
+    const long ch = cg_sum_chunk(N);
+    double part[CG_SUM_PARTS];
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+    for (long c = 0; c < CG_SUM_PARTS; c++) {
+        double s = 0;
+        for (long i = c * ch; i < cg_sum_end(c, ch, N); i++) s += x[i];
+        part[c] = s;
+    }
+    const double s = cg_sum_parts(part);
     n->val[0] = (cg_real)(n->ip[0] == R_MEAN ? s / (double)N : s);
 }
 

@@ -169,14 +169,14 @@ static int infer_sce(cg_node *n)
 
 static size_t scratch_sce(const cg_node *n) { return n->in[0]->size; }
 
-static void forward_sce(cg_node *n)
+/* Rows [lo, hi) of forward_sce: softmax into scratch, the rows' loss
+ * summed in order; *bad = the first row with a label that is not a class. */
+static double sce_rows(cg_node *n, long lo, long hi, int *bad)
 {
     const cg_node *Z = n->in[0], *Y = n->in[1];
-    const int m = Z->shape[0], C = Z->shape[1], indices = n->ip[0];
+    const int C = Z->shape[1], indices = n->ip[0];
     double total = 0;
-    int bad = -1;
-#pragma omp parallel for reduction(+ : total) if (Z->size > CG_OMP_MIN) schedule(static)
-    for (int i = 0; i < m; i++) {
+    for (long i = lo; i < hi; i++) {
         const cg_real *z = Z->val + (size_t)i * C;
         cg_real *p = n->scratch + (size_t)i * C;
         cg_real lse = softmax_row_lse(z, p, C);
@@ -185,7 +185,7 @@ static void forward_sce(cg_node *n)
             int k = (int)yv;
             if (!(yv >= 0 && yv < C) || (cg_real)k != yv) {
 #pragma omp critical
-                if (bad < 0 || i < bad) bad = i;
+                if (*bad < 0 || i < *bad) *bad = (int)i;
                 continue;
             }
             total += lse - z[k];
@@ -195,12 +195,24 @@ static void forward_sce(cg_node *n)
                 if (y[c] != 0) total += y[c] * (lse - z[c]);
         }
     }
+    return total;
+}
+
+static void forward_sce(cg_node *n)
+{
+    const cg_node *Z = n->in[0], *Y = n->in[1];
+    const int m = Z->shape[0], C = Z->shape[1];
+    const long ch = cg_sum_chunk(m);
+    double part[CG_SUM_PARTS];
+    int bad = -1;
+#pragma omp parallel for if (Z->size > CG_OMP_MIN) schedule(static)
+    for (long c = 0; c < CG_SUM_PARTS; c++) part[c] = sce_rows(n, c * ch, cg_sum_end(c, ch, m), &bad);
     if (bad >= 0) {
         cg_node_fault(n, CG_ERR_ARG, "softmax_cross_entropy: label %g of example %d is not a class "
                       "index in 0..%d", (double)Y->val[bad], bad, C - 1);
         return;
     }
-    n->val[0] = (cg_real)(total / m);
+    n->val[0] = (cg_real)(cg_sum_parts(part) / m);
 }
 
 static void backward_sce(cg_node *n)
@@ -250,11 +262,16 @@ static void forward_bce(cg_node *n)
 {
     const cg_real *z = n->in[0]->val, *y = n->in[1]->val;
     const long N = (long)n->in[0]->size;
-    double total = 0;
-#pragma omp parallel for reduction(+ : total) if (N > CG_OMP_MIN) schedule(static)
-    for (long i = 0; i < N; i++)
-        total += (z[i] > 0 ? z[i] : 0) - z[i] * y[i] + CG_LOG1P(CG_EXP(-CG_FABS(z[i])));
-    n->val[0] = (cg_real)(total / (double)N);
+    const long ch = cg_sum_chunk(N);
+    double part[CG_SUM_PARTS];
+#pragma omp parallel for if (N > CG_OMP_MIN) schedule(static)
+    for (long c = 0; c < CG_SUM_PARTS; c++) {
+        double s = 0;
+        for (long i = c * ch; i < cg_sum_end(c, ch, N); i++)
+            s += (z[i] > 0 ? z[i] : 0) - z[i] * y[i] + CG_LOG1P(CG_EXP(-CG_FABS(z[i])));
+        part[c] = s;
+    }
+    n->val[0] = (cg_real)(cg_sum_parts(part) / (double)N);
 }
 
 static void backward_bce(cg_node *n)

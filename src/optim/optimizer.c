@@ -495,15 +495,24 @@ static int first_non_finite(const cg_real *dw, long n)
     return -1;
 }
 
-/* Global L2 norm of the value-clipped gradient, summed in double. */
+/* Global L2 norm of the value-clipped gradient, summed in double over
+ * blocks in block order: the same bits for any thread count. */
 static double clipped_norm(const cg_real *dw, long n, cg_real cv)
 {
-    double sq = 0;
-#pragma omp parallel for reduction(+ : sq) if (n > OPTIM_OMP_MIN) schedule(static)
-    for (long i = 0; i < n; i++) {
-        double g = (double)(dw[i] > cv ? cv : dw[i] < -cv ? -cv : dw[i]);
-        sq += g * g;
+    enum { PARTS = 64 };
+    double part[PARTS];
+    const long ch = n > PARTS ? (n + PARTS - 1) / PARTS : 1;
+#pragma omp parallel for if (n > OPTIM_OMP_MIN) schedule(static)
+    for (long c = 0; c < PARTS; c++) {
+        double sq = 0;
+        for (long i = c * ch; i < (c + 1) * ch && i < n; i++) {
+            double g = (double)(dw[i] > cv ? cv : dw[i] < -cv ? -cv : dw[i]);
+            sq += g * g;
+        }
+        part[c] = sq;
     }
+    double sq = 0;
+    for (int c = 0; c < PARTS; c++) sq += part[c];
     return sqrt(sq);
 }
 
