@@ -61,7 +61,13 @@ void cg_clear_error(void);
  * prove that a training step allocates nothing. */
 size_t cg_alloc_count(void);
 
-/* Number of threads for BLAS and OpenMP loops (0 = all cores). */
+/* Threads for the products and loops. n > 0: exactly n. n = 0 (the
+ * default): up to all cores, and training adapts the count to the load:
+ * it times its steps at all cores and at fewer, runs the faster, and
+ * checks again now and then (a machine that becomes busy, or idle, mid
+ * run). Results never depend on the count (the work is cut into parts
+ * fixed by the shape and the machine's core count), so adapting it keeps
+ * a run's bits. cg_get_threads: the most threads a step may use. */
 void cg_set_threads(int n);
 int cg_get_threads(void);
 

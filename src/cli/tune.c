@@ -477,7 +477,9 @@ int cli_tune(int argc, char **argv)
     if (rc) goto done;
     const int rank = cg_dist_rank(cli_dist), size = cg_dist_size(cli_dist);
     if (rank != 0) t->quiet = 1, t->json = t->plot = 0; /* rank 0 speaks for the search */
-    if (!t->o.threads) {
+    /* One trial at a time on one process: 0, all cores adapted to the
+     * load as in `train`. Trials side by side share the cores evenly. */
+    if (!t->o.threads && (t->o.jobs > 1 || size > 1)) {
         /* Ranks that share a node share its cores. */
         const char *local = size > 1 ? getenv("OMPI_COMM_WORLD_LOCAL_SIZE") : NULL;
         long per_node = local ? strtol(local, NULL, 10) : size;

@@ -51,6 +51,34 @@ int cg_make_dirs(const char *dir);
  * (threads.c may change the thread count between steps). */
 int cg_thread_parts(void);
 
+/* The adaptive thread count of cg_set_threads(0), one per training loop
+ * (fit.c): cg_thread_tuner_begin/_end around each step, _done after the
+ * last. Off (every call a no-op) after cg_set_threads(n > 0), on a
+ * machine of one core, or inside a parallel region. */
+typedef struct cg_thread_tuner {
+    int on, full;      /* adapting; the most threads */
+    int cur, trial;    /* threads of the steps now; of the probe (0: none) */
+    int skip, steps;   /* steps left to ignore after a switch; steps seen */
+    int next, gap;     /* step of the next probe; steps between probes */
+    int switches;      /* how often cur changed */
+    int probes;        /* probes so far (their direction alternates) */
+    double t0;         /* start of the step being timed */
+    double idle0, total0; /* /proc/stat's idle and total CPU time then */
+    double at0;        /* ... read at this time (0: not yet) */
+    double spent;      /* seconds of all steps, and of the probes' */
+    double probe_spent;
+    double cost[5];    /* seconds per example of cur's latest steps */
+    double ref;        /* their median when the last probe ended */
+    int n_cost;
+    double probe[3];   /* ... and of the probe's */
+    int n_probe;
+} cg_thread_tuner;
+
+void cg_thread_tuner_init(cg_thread_tuner *tu);
+void cg_thread_tuner_begin(cg_thread_tuner *tu);
+void cg_thread_tuner_end(cg_thread_tuner *tu, int examples);
+void cg_thread_tuner_done(cg_thread_tuner *tu);
+
 /* The library's allocator: counts every allocation (see cg_alloc_count). */
 void *cg_malloc(size_t n);
 void *cg_calloc(size_t count, size_t size);

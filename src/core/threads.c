@@ -5,13 +5,20 @@
  * to OpenMP's, oversubscribe the cores: a pool's idle threads spin while
  * the other pool works, and each product waits on a thread that has lost
  * its core (PyTorch's slowdown on 2 threads). */
-#include "cgrad.h"
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "internal.h"
 
 #include "omp_compat.h"
 #include "ops/gemm.h"
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 static int threads_set;
+/* cg_set_threads(0), the default: training adapts the count (below). */
+static atomic_int fixed_count;
 /* Atomic: graphs may be planned on several threads at once (parallel
  * trials); one of them sets OpenBLAS to one thread. */
 static atomic_int blas_single;
@@ -25,6 +32,7 @@ void cg_threads_default(void)
 
 void cg_set_threads(int n)
 {
+    atomic_store(&fixed_count, n > 0);
     if (n <= 0) n = omp_get_num_procs();
     omp_set_num_threads(n);
     cg_gemm_single_threaded();
@@ -45,3 +53,216 @@ int cg_thread_parts(void)
 }
 
 int cg_get_threads(void) { return threads_set ? threads_set : omp_get_max_threads(); }
+
+/* ---- The adaptive thread count ----
+ *
+ * On an idle machine all cores are fastest. On a busy one they can be
+ * far slower than one thread: a step is a chain of parallel regions, each
+ * ending in a barrier, and a region waits for its slowest thread; when
+ * another process holds one of the cores, that thread runs only in the
+ * scheduler's slices, and the threads waiting for it spin (libgomp spins
+ * before it sleeps, and reads its wait policy only at start-up), taking
+ * the time the busy core had left. Measured: 20-100x slower than one
+ * thread for two runs side by side (bench/contention/README.md).
+ *
+ * So the loop times its steps (seconds per example) and now and then
+ * probes another count, halving or doubling (for two cores: 1 and 2), for
+ * PROBE_STEPS steps after one step left untimed (threads waking). The
+ * probe wins if its median beats the median of the current count's latest
+ * steps by WIN; a probe whose first step is far slower stops there.
+ *  - A step at the wrong count can cost hundreds at the right one
+ *    (measured: 48 ms against 150 us), so probes are paced by time as
+ *    well as steps: one starts only while probes have taken at most
+ *    BUDGET of the training time; lost probes double the steps to the
+ *    next (up to MAX_GAP), a switch starts again from MIN_GAP.
+ *  - More threads are probed only when the machine has had idle cores
+ *    for them (idle_cores_for), and only after timing the start of one
+ *    empty parallel region at that count.
+ *  - Steps half as slow again as when the count was chosen mean the
+ *    machine changed: the next probe comes soon.
+ *  - The loop starts at one thread and probes upwards: a first step at
+ *    all cores on a busy machine would cost the most.
+ * Changing the count never changes results (cg_thread_parts). */
+#define PROBE_STEPS 3
+#define MIN_GAP 16
+#define MAX_GAP 4096
+#define WIN 0.95
+#define BUDGET 0.03
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double median(const double *v, int n)
+{
+    double s[8];
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        for (; j > 0 && s[j - 1] > v[i]; j--) s[j] = s[j - 1];
+        s[j] = v[i];
+    }
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+/* CPU time since boot, all cores, in clock ticks: *idle (idle and
+ * waiting for I/O) and *total; 0 where /proc/stat cannot be read. */
+static int cpu_times(double *idle, double *total)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return 0;
+    unsigned long long v[8] = {0};
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 4) return 0;
+    *idle = (double)v[3] + (double)v[4];
+    *total = 0;
+    for (int i = 0; i < 8; i++) *total += (double)v[i];
+    return 1;
+}
+
+/* Whether the machine has had `more` cores' worth of idle time (half a
+ * core for each added thread, at least) since the last reading: another
+ * thread can only win on a core that nobody else wants. Timing alone
+ * would not tell: a run probing more threads beside another run takes the
+ * other's time and measures itself faster, until both lose. Readings need
+ * MIN_READ seconds between them (the kernel counts in ticks of 10 ms);
+ * sooner, the answer is no. Without /proc/stat, yes: timing decides. */
+#define MIN_READ 0.2
+static int idle_cores_for(cg_thread_tuner *tu, int more)
+{
+    double idle, total, t = now_s();
+    if (!cpu_times(&idle, &total)) return 1;
+    if (tu->at0 == 0 || t - tu->at0 < MIN_READ) {
+        if (tu->at0 == 0) tu->at0 = t, tu->idle0 = idle, tu->total0 = total;
+        return 0;
+    }
+    const double cores = cg_thread_parts();
+    const double idle_cores = total > tu->total0 ? cores * (idle - tu->idle0) / (total - tu->total0) : 0;
+    tu->at0 = t, tu->idle0 = idle, tu->total0 = total;
+    return idle_cores >= 0.5 * more;
+}
+
+void cg_thread_tuner_init(cg_thread_tuner *tu)
+{
+    memset(tu, 0, sizeof *tu);
+    tu->full = cg_get_threads();
+    tu->on = !atomic_load(&fixed_count) && tu->full > 1 && !omp_in_parallel();
+    tu->cur = tu->on ? 1 : tu->full;
+    tu->skip = 1; /* the first step plans and touches memory */
+    tu->gap = MIN_GAP;
+    tu->next = PROBE_STEPS + 2;
+}
+
+void cg_thread_tuner_begin(cg_thread_tuner *tu)
+{
+    if (!tu->on) return;
+    omp_set_num_threads(tu->trial ? tu->trial : tu->cur);
+    tu->t0 = now_s();
+}
+
+/* The count a probe tries: half of cur, or double, in turn where both
+ * exist. */
+static int probe_count(const cg_thread_tuner *tu)
+{
+    const int down = tu->cur > 1 ? tu->cur / 2 : 0;
+    const int up = tu->cur < tu->full ? (2 * tu->cur < tu->full ? 2 * tu->cur : tu->full) : 0;
+    if (!down) return up;
+    if (!up) return down;
+    return tu->probes % 2 ? up : down;
+}
+
+static void end_probe(cg_thread_tuner *tu, int won)
+{
+    if (won) {
+        if (getenv("CG_THREADS_TRACE"))
+            fprintf(stderr, "threads: %d -> %d at step %d (%.3g -> %.3g us per example)\n",
+                    tu->cur, tu->trial, tu->steps, 1e6 * median(tu->cost, tu->n_cost),
+                    1e6 * median(tu->probe, tu->n_probe));
+        tu->cur = tu->trial;
+        memcpy(tu->cost, tu->probe, (size_t)tu->n_probe * sizeof *tu->cost);
+        tu->n_cost = tu->n_probe;
+        tu->gap = MIN_GAP;
+        tu->switches++;
+    } else {
+        tu->gap = tu->gap * 2 < MAX_GAP ? tu->gap * 2 : MAX_GAP;
+        tu->skip = 1; /* back to cur: its threads wake */
+    }
+    tu->trial = 0;
+    tu->n_probe = 0;
+    tu->probes++;
+    tu->next = tu->steps + tu->gap;
+    tu->ref = median(tu->cost, tu->n_cost);
+}
+
+void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
+{
+    if (!tu->on || examples < 1) return;
+    const double dt = now_s() - tu->t0, c = dt / examples;
+    tu->steps++;
+    tu->spent += dt;
+    if (tu->trial) tu->probe_spent += dt;
+    if (tu->skip) {
+        tu->skip--;
+        /* A probe already 4x slower in its untimed step is not worth
+         * another. */
+        if (tu->trial && tu->n_cost && c > 4 * median(tu->cost, tu->n_cost)) end_probe(tu, 0);
+        return;
+    }
+    if (tu->trial) {
+        tu->probe[tu->n_probe++] = c;
+        const double base = median(tu->cost, tu->n_cost);
+        if (tu->n_probe == 1 && c > 2 * base)
+            end_probe(tu, 0);
+        else if (tu->n_probe == PROBE_STEPS)
+            end_probe(tu, median(tu->probe, tu->n_probe) < WIN * base);
+        return;
+    }
+    /* The latest steps of cur, oldest dropped. */
+    if (tu->n_cost == (int)(sizeof tu->cost / sizeof *tu->cost))
+        memmove(tu->cost, tu->cost + 1, (size_t)--tu->n_cost * sizeof *tu->cost);
+    tu->cost[tu->n_cost++] = c;
+    /* Steps half as fast again as when the count was last chosen: the
+     * machine changed (another run started), so probe soon. */
+    if (tu->ref > 0 && tu->n_cost >= PROBE_STEPS && median(tu->cost, tu->n_cost) > 1.5 * tu->ref &&
+        tu->next > tu->steps + MIN_GAP) {
+        tu->gap = MIN_GAP;
+        tu->next = tu->steps + MIN_GAP;
+        tu->ref = 0;
+    }
+    if (tu->steps >= tu->next && tu->n_cost >= PROBE_STEPS &&
+        tu->probe_spent <= BUDGET * tu->spent) {
+        tu->trial = probe_count(tu);
+        tu->skip = 1;
+        if (tu->trial > tu->cur && !idle_cores_for(tu, tu->trial - tu->cur)) {
+            tu->trial = 0;
+            tu->skip = 0;
+            tu->next = tu->steps + MIN_GAP;
+            return;
+        }
+        /* More threads: first the time to start them at all. A step at
+         * twice the threads takes at least half the step now plus that
+         * time for each of its parallel regions; if one region's start
+         * alone exceeds half a step, the probe has lost, at the cost of
+         * that start rather than of a step. */
+        if (tu->trial > tu->cur) {
+            const double t0 = now_s();
+#pragma omp parallel num_threads(tu->trial)
+            {
+                (void)0;
+            }
+            const double start = now_s() - t0;
+            tu->spent += start;
+            tu->probe_spent += start;
+            if (start > 0.5 * median(tu->cost, tu->n_cost) * examples) end_probe(tu, 0);
+        }
+    }
+}
+
+void cg_thread_tuner_done(cg_thread_tuner *tu)
+{
+    if (tu->on) omp_set_num_threads(tu->full);
+}

@@ -133,6 +133,7 @@ typedef struct fit_run {
     double *sums, *step_sums, *val_sums, *reduce_buf;
     cg_real *frozen_buf;   /* the fixed variables' values during an update */
     double train_m[CG_MAX_METRICS], val_m[CG_MAX_METRICS];
+    cg_thread_tuner tuner; /* the thread count, adapted to the load */
 } fit_run;
 
 /* The fixed variables' gradients are zeroed (so that clipping by the
@@ -318,6 +319,7 @@ static int train_epoch(fit_run *r, int ep, double t0, double *sum_loss, int *use
         int start = s * r->bs, k = r->n - start < r->bs ? r->n - start : r->bs;
         cg_real loss = 0;
         int rc;
+        cg_thread_tuner_begin(&r->tuner);
         if (r->nranks > 1) {
             double l = 0;
             rc = dist_step(r, r->idx + start, k, &l, r->sums);
@@ -325,6 +327,7 @@ static int train_epoch(fit_run *r, int ep, double t0, double *sum_loss, int *use
         } else {
             rc = local_step(r, r->idx + start, k, &loss, r->sums);
         }
+        cg_thread_tuner_end(&r->tuner, k);
         if (rc == CG_ERR_NUMERIC && isnan(r->first_loss))
             return cg_error(CG_ERR_NUMERIC,
                             "%s: epoch %d, step 1: the starting model's loss is %g, before any "
@@ -596,7 +599,9 @@ int cg_fit_run(const cg_fit_task *t, cg_optimizer *o, const cg_fit_options *opt,
     cg_dist_collective(opt->dist, &sync);
     cg_graph_set_collective(g, r.nranks > 1 && opt->sync_bn ? &sync : NULL);
     int stopped = 0;
+    cg_thread_tuner_init(&r.tuner);
     int rc = run_epochs(&r, res, &stopped);
+    cg_thread_tuner_done(&r.tuner);
     /* Keras's restore_best_weights: the weights of the best epoch, unless
      * the last epoch was the best (or the best came before a resume). */
     if (rc == CG_OK && r.best.taken && r.since_best > 0) snapshot_restore(&r.best, g);
