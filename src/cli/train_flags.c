@@ -246,7 +246,8 @@ static const cli_flag flags[] = {
              "(default: each rank's own); needs --bn"},
     {.name = "--threads", .value = "N", .set = cli_set_int, .offset = OPT(threads), .lo = 0,
      .hi = 4096, .resume = CLI_RESUME_OK, .example = "1",
-     .help = "BLAS/OpenMP threads (default 0 = all cores)"},
+     .help = "threads (default 0: up to all cores, fewer while the machine is busy);\n"
+             "results are the same for any count"},
     {.name = "--out", .value = "DIR", .set = cli_set_string, .offset = OPT(out), .hi = CG_PATH_LEN,
      .field = "out",
      .resume = CLI_RESUME_OK, .example = "run",
