@@ -12,9 +12,15 @@
 # per second as `cgrad train --json` reports it. PyTorch runs the same
 # models on data in memory (bench/torch_bench.py, configs C and A).
 #
+# A second table finds the cause: the small model, two runs side by side,
+# at a fixed 2 threads with libgomp's default wait (spin, then sleep),
+# with passive waiting (OMP_WAIT_POLICY=passive: sleep at once), and at 1
+# thread.
+#
 # Environment: CONTENTION_SMALL_EPOCHS (default 20), CONTENTION_LARGE_EPOCHS
 # (default 3), CONTENTION_TORCH_SCALE (BENCH_SCALE of torch_bench.py,
-# default 0.3).
+# default 0.3), CONTENTION_SCENARIOS (default "idle busy pair"),
+# CONTENTION_CAUSE (default 1; 0 skips the second table).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -112,5 +118,14 @@ for scenario in ${CONTENTION_SCENARIOS:-idle busy pair}; do
     done
     [ "$scenario" = busy ] && busy_stop
 done
+if [ "${CONTENTION_CAUSE:-1}" = 1 ]; then
+    echo
+    echo "| two small runs side by side | examples/s each |"
+    echo "|---|---|"
+    echo "| --threads 2, libgomp's default wait | $(speed cg small 2 2) |"
+    echo "| --threads 2, OMP_WAIT_POLICY=passive | $(OMP_WAIT_POLICY=passive speed cg small 2 2) |"
+    echo "| --threads 1 | $(speed cg small 1 2) |"
+    echo "| default (adaptive) | $(speed cg small default 2) |"
+fi
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"

@@ -70,16 +70,17 @@ int cg_get_threads(void) { return threads_set ? threads_set : omp_get_max_thread
  * PROBE_STEPS steps after one step left untimed (threads waking). The
  * probe wins if its median beats the median of the current count's latest
  * steps by WIN; a probe whose first step is far slower stops there.
- *  - A step at the wrong count can cost hundreds at the right one
- *    (measured: 48 ms against 150 us), so probes are paced by time as
- *    well as steps: one starts only while probes have taken at most
- *    BUDGET of the training time; lost probes double the steps to the
- *    next (up to MAX_GAP), a switch starts again from MIN_GAP.
+ *  - A step at too many threads can cost hundreds at the right count
+ *    (measured: 48 ms against 150 us), so probes of more threads are
+ *    paced by time as well as steps: one starts only while probes have
+ *    taken at most BUDGET of the training time. Lost probes double the
+ *    steps to the next (up to MAX_GAP), a switch starts again from
+ *    MIN_GAP.
  *  - More threads are probed only when the machine has had idle cores
  *    for them (idle_cores_for), and only after timing the start of one
  *    empty parallel region at that count.
  *  - Steps half as slow again as when the count was chosen mean the
- *    machine changed: the next probe comes soon.
+ *    machine changed: a probe follows at once.
  *  - The loop starts at one thread and probes upwards: a first step at
  *    all cores on a busy machine would cost the most.
  * Changing the count never changes results (cg_thread_parts). */
@@ -153,6 +154,7 @@ void cg_thread_tuner_init(cg_thread_tuner *tu)
     tu->on = !atomic_load(&fixed_count) && tu->full > 1 && !omp_in_parallel();
     tu->cur = tu->on ? 1 : tu->full;
     tu->skip = 1; /* the first step plans and touches memory */
+    if (tu->on && cpu_times(&tu->idle0, &tu->total0)) tu->at0 = now_s();
     tu->gap = MIN_GAP;
     tu->next = PROBE_STEPS + 2;
 }
@@ -227,39 +229,37 @@ void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
     tu->cost[tu->n_cost++] = c;
     /* Steps half as fast again as when the count was last chosen: the
      * machine changed (another run started), so probe soon. */
-    if (tu->ref > 0 && tu->n_cost >= PROBE_STEPS && median(tu->cost, tu->n_cost) > 1.5 * tu->ref &&
-        tu->next > tu->steps + MIN_GAP) {
+    if (tu->ref > 0 && tu->n_cost >= PROBE_STEPS && median(tu->cost, tu->n_cost) > 1.5 * tu->ref) {
         tu->gap = MIN_GAP;
-        tu->next = tu->steps + MIN_GAP;
+        tu->next = tu->steps;
         tu->ref = 0;
     }
-    if (tu->steps >= tu->next && tu->n_cost >= PROBE_STEPS &&
-        tu->probe_spent <= BUDGET * tu->spent) {
-        tu->trial = probe_count(tu);
-        tu->skip = 1;
-        if (tu->trial > tu->cur && !idle_cores_for(tu, tu->trial - tu->cur)) {
-            tu->trial = 0;
-            tu->skip = 0;
-            tu->next = tu->steps + MIN_GAP;
-            return;
-        }
-        /* More threads: first the time to start them at all. A step at
-         * twice the threads takes at least half the step now plus that
-         * time for each of its parallel regions; if one region's start
-         * alone exceeds half a step, the probe has lost, at the cost of
-         * that start rather than of a step. */
-        if (tu->trial > tu->cur) {
-            const double t0 = now_s();
-#pragma omp parallel num_threads(tu->trial)
-            {
-                (void)0;
-            }
-            const double start = now_s() - t0;
-            tu->spent += start;
-            tu->probe_spent += start;
-            if (start > 0.5 * median(tu->cost, tu->n_cost) * examples) end_probe(tu, 0);
-        }
+    if (tu->steps < tu->next || tu->n_cost < PROBE_STEPS) return;
+    const int trial = probe_count(tu);
+    /* Fewer threads cost at most a few slower steps: probed when due.
+     * More threads only within the budget and with idle cores for them. */
+    if (trial > tu->cur &&
+        (tu->probe_spent > BUDGET * tu->spent || !idle_cores_for(tu, trial - tu->cur))) {
+        tu->next = tu->steps + MIN_GAP;
+        return;
     }
+    tu->trial = trial;
+    tu->skip = 1;
+    if (trial < tu->cur) return;
+    /* More threads: first the time to start them at all. A step at twice
+     * the threads takes at least half the step now plus that time for
+     * each of its parallel regions; if one region's start alone exceeds
+     * half a step, the probe has lost, at the cost of that start rather
+     * than of a step. */
+    const double t0 = now_s();
+#pragma omp parallel num_threads(trial)
+    {
+        (void)0;
+    }
+    const double start = now_s() - t0;
+    tu->spent += start;
+    tu->probe_spent += start;
+    if (start > 0.5 * median(tu->cost, tu->n_cost) * examples) end_probe(tu, 0);
 }
 
 void cg_thread_tuner_done(cg_thread_tuner *tu)
