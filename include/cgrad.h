@@ -1804,9 +1804,10 @@ typedef struct cg_onnx_options {
     int opset;              /* ONNX opset, 13 to 17; 0 = CG_ONNX_OPSET      */
     const char *input_name; /* the graph's input; NULL = "input"             */
     int int8;               /* 1: quantised, QDQ format: weights int8 per
-                               output column (symmetric), each dense
-                               layer's input uint8 over the range seen on
-                               the calibration examples                    */
+                               output column or conv filter (symmetric),
+                               each dense and conv layer's input uint8
+                               over the range seen on the calibration
+                               examples (batch norm folded first)          */
     const cg_dataset *calibration; /* int8: raw examples (e.g. the training
                                set), features as the model takes them      */
     int calibrate;          /* int8: how many of them, spread evenly over
