@@ -312,7 +312,7 @@ PY
             "$f" "$q" || fail "int8 accuracy ($q) more than 1 point below float ($f)"
     fi
     if [ -f "$cnn" ] && int8_build "$cnn" "$tmp/cnn8" 1; then
-        grep -q "conv2d_int8(q, 6, 14, 14, w2, s2, b2, 8, 3, 2, 0, 0, 7, 7, b)" "$tmp/cnn8/model.c" ||
+        grep -q "conv2d_int8(q, 6, 14, 14, w2, s2, b2, 8, 3, 2, 0, 0, 7, 7, acc, b)" "$tmp/cnn8/model.c" ||
             fail "int8 CNN: conv2 is not int8 with conv2's geometry"
         "$tmp/cnn8/driver" idx "$tmp/t10k-images" >"$tmp/cnn8.txt" || fail "driver on the int8 CNN"
         q=$(int8_agree "$tmp/cnn8.txt" "$tmp/cnn_predict" "$tmp/cnn_names" "$labels" 0.97) ||

@@ -105,13 +105,25 @@ static int max_width(const ex_net *net)
     return w;
 }
 
-/* The two activation buffers of NAME_predict (and int8's quantised
- * input); on the stack up to MAX_STACK bytes, beyond that static (a big
- * model on a small thread stack would crash). */
+/* The largest output plane of an int8 conv layer (0 without one): its
+ * int32 sums' buffer. */
+static int max_plane(const ex_net *net)
+{
+    int n = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].q && net->layers[i].kind == EX_CONV && net->layers[i].oh * net->layers[i].ow > n)
+            n = net->layers[i].oh * net->layers[i].ow;
+    return n;
+}
+
+/* The two activation buffers of NAME_predict (and int8's quantised input
+ * and conv sums); on the stack up to MAX_STACK bytes, beyond that static
+ * (a big model on a small thread stack would crash). */
 #define MAX_STACK (256 * 1024)
 static size_t buffer_bytes(const ex_net *net)
 {
-    return (size_t)max_width(net) * (2 * sizeof(float) + (net->calibrated ? sizeof(short) : 0));
+    return (size_t)max_width(net) * (2 * sizeof(float) + (net->calibrated ? sizeof(short) : 0)) +
+           (size_t)max_plane(net) * 4;
 }
 
 static void emit_header(emitter *e, const ex_net *net)
@@ -281,32 +293,40 @@ static void emit_source(emitter *e, const ex_net *net)
               "    }\n"
               "}\n\n", f);
     if (has_q[EX_CONV])
-        fputs("/* conv2d on the quantised input q with int8 filters wt: each output an\n"
-              " * int32 sum, then y = s[o] sum + b[o] (padding adds 0: q is x's code\n"
-              " * minus the zero point). */\n"
+        fputs("/* conv2d on the quantised input q with int8 filters wt, one output plane\n"
+              " * at a time: every weight adds w q over the plane into the int32 sums acc\n"
+              " * (rows and columns that fall in the padding skipped: there q is 0, x's\n"
+              " * code minus the zero point), a loop over contiguous columns at stride\n"
+              " * 1; then y = s[o] acc + b[o]. */\n"
               "static void conv2d_int8(const short *q, int c, int h, int w, const signed char *wt,\n"
               "                        const float *s, const float *b, int oc, int k, int st, int pt,\n"
-              "                        int pl, int oh, int ow, float *y)\n"
+              "                        int pl, int oh, int ow, int32_t *acc, float *y)\n"
               "{\n"
-              "    int o, ci, i, j, ki, kj;\n"
-              "    for (o = 0; o < oc; o++)\n"
-              "        for (i = 0; i < oh; i++)\n"
-              "            for (j = 0; j < ow; j++) {\n"
-              "                int32_t acc = 0;\n"
-              "                for (ci = 0; ci < c; ci++) {\n"
-              "                    const short *qc = q + (long)ci * h * w;\n"
-              "                    const signed char *wc = wt + ((long)o * c + ci) * k * k;\n"
-              "                    for (ki = 0; ki < k; ki++) {\n"
+              "    int o, ci, i, j, ki, kj, j0, j1;\n"
+              "    for (o = 0; o < oc; o++) {\n"
+              "        for (i = 0; i < oh * ow; i++) acc[i] = 0;\n"
+              "        for (ci = 0; ci < c; ci++)\n"
+              "            for (ki = 0; ki < k; ki++)\n"
+              "                for (kj = 0; kj < k; kj++) {\n"
+              "                    const int32_t wv = wt[(((long)o * c + ci) * k + ki) * k + kj];\n"
+              "                    /* output columns j whose input column j st - pl + kj is inside */\n"
+              "                    j0 = pl - kj > 0 ? (pl - kj + st - 1) / st : 0;\n"
+              "                    j1 = w - 1 + pl - kj < 0 ? 0 : (w - 1 + pl - kj) / st + 1;\n"
+              "                    if (j1 > ow) j1 = ow;\n"
+              "                    if (wv == 0) continue;\n"
+              "                    for (i = 0; i < oh; i++) {\n"
               "                        const int yy = i * st - pt + ki;\n"
+              "                        const long base = ((long)ci * h + yy) * w - pl + kj;\n"
+              "                        int32_t *ar = acc + (long)i * ow;\n"
               "                        if (yy < 0 || yy >= h) continue;\n"
-              "                        for (kj = 0; kj < k; kj++) {\n"
-              "                            const int xx = j * st - pl + kj;\n"
-              "                            if (xx >= 0 && xx < w) acc += qc[(long)yy * w + xx] * wc[ki * k + kj];\n"
-              "                        }\n"
+              "                        if (st == 1)\n"
+              "                            for (j = j0; j < j1; j++) ar[j] += wv * q[base + j];\n"
+              "                        else\n"
+              "                            for (j = j0; j < j1; j++) ar[j] += wv * q[base + (long)j * st];\n"
               "                    }\n"
               "                }\n"
-              "                y[((long)o * oh + i) * ow + j] = (float)acc * s[o] + b[o];\n"
-              "            }\n"
+              "        for (i = 0; i < oh * ow; i++) y[(long)o * oh * ow + i] = (float)acc[i] * s[o] + b[o];\n"
+              "    }\n"
               "}\n\n", f);
     if (has[EX_SCALE])
         fputs("/* x = x s + b for n groups of hw values (a feature, or a channel's plane). */\n"
@@ -383,6 +403,8 @@ static void emit_source(emitter *e, const ex_net *net)
             p, buffer_bytes(net) <= MAX_STACK ? "" : "static ", width, width);
     if (net->calibrated)
         fprintf(f, "    %sshort q[%d];\n", buffer_bytes(net) <= MAX_STACK ? "" : "static ", width);
+    if (has_q[EX_CONV])
+        fprintf(f, "    %sint32_t acc[%d];\n", buffer_bytes(net) <= MAX_STACK ? "" : "static ", max_plane(net));
     fputs("    float sum;\n"
           "    int j, best = 0;\n", f);
     const char *in = net->fill ? "a" : "x";
@@ -423,7 +445,7 @@ static void emit_source(emitter *e, const ex_net *net)
                    l->kind == EX_GAP) {
             if (l->kind == EX_CONV && l->q) {
                 k++;
-                fprintf(f, "    conv2d_int8(q, %d, %d, %d, w%d, s%d, b%d, %d, %d, %d, %d, %d, %d, %d, %s); /* ",
+                fprintf(f, "    conv2d_int8(q, %d, %d, %d, w%d, s%d, b%d, %d, %d, %d, %d, %d, %d, %d, acc, %s); /* ",
                         l->ic, l->ih, l->iw, k, k, k, l->oc, l->kernel, l->stride, l->pad_t,
                         l->pad_l, l->oh, l->ow, other);
             } else if (l->kind == EX_CONV) {
