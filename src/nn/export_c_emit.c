@@ -179,8 +179,8 @@ static void emit_source(emitter *e, const ex_net *net)
     }
     fprintf(f, "/* %s.c: a classifier exported by ", p);
     put_source(f, net->source);
-    fputs(".\n"
-          " * Weights are floats printed with 9 significant digits, so each reads\n"
+    fputs(net->calibrated ? ".\n * Scales and biases are" : ".\n * Weights are", f);
+    fputs(" floats printed with 9 significant digits, so each reads\n"
           " * back exactly; batch norm is folded into the dense or conv layer before\n"
           " * it and dropout, the identity at inference, is left out. Images are\n"
           " * stored channel by channel, row by row (C x H x W). Do not edit: export\n"
