@@ -1572,6 +1572,20 @@ int cg_model_load_weights(cg_model *m, const char *path);
 int cg_export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const char *prefix,
                 const char *source);
 
+/* cg_export_c with int8 weights and integer arithmetic: every dense and
+ * conv layer stores its weights as int8, symmetric per output column or
+ * filter (scale max|w| / 127), quantises its input to uint8 over the range
+ * that input reaches on `calibrate` examples of calibration (raw features
+ * as the model takes them, e.g. the training set; 0 = CG_ONNX_CALIBRATE,
+ * spread evenly over the set; batch norm is folded first) and sums in
+ * int32; the ranges are constants in the generated code, which stays
+ * C99 with no dependency but <math.h> and <stdint.h>. Biases, batch norm
+ * that cannot fold, pools, activations and the softmax stay float. The
+ * scheme is cg_export_onnx's int8 (QDQ) one. Errors as cg_export_c's, and
+ * CG_ERR_ARG for no calibration examples or ones of another width. */
+int cg_export_c_int8(cg_model *m, const cg_normalizer *nz, const char *dir, const char *prefix,
+                     const char *source, const cg_dataset *calibration, int calibrate);
+
 /* --- A whole run --- */
 
 /* What `cgrad train` does, as one call: load the data the configuration
@@ -1810,9 +1824,10 @@ typedef struct cg_onnx_options {
     int opset;              /* ONNX opset, 13 to 17; 0 = CG_ONNX_OPSET      */
     const char *input_name; /* the graph's input; NULL = "input"             */
     int int8;               /* 1: quantised, QDQ format: weights int8 per
-                               output column (symmetric), each dense
-                               layer's input uint8 over the range seen on
-                               the calibration examples                    */
+                               output column or conv filter (symmetric),
+                               each dense and conv layer's input uint8
+                               over the range seen on the calibration
+                               examples (batch norm folded first)          */
     const cg_dataset *calibration; /* int8: raw examples (e.g. the training
                                set), features as the model takes them      */
     int calibrate;          /* int8: how many of them, spread evenly over

@@ -18,6 +18,13 @@
 #     and global average pooling, dropout: the exported code equals the
 #     library (export_ref) and `cgrad predict` class by class on the 10,000
 #     test images (its ONNX export is tests/test_onnx.sh's).
+#  5. --int8 (int8 weights, calibrated uint8 inputs, int32 sums): flag and
+#     calibration errors; the models of 3 and 4 exported int8 compile
+#     strictly, the generated code holds int8 weights (float only for a
+#     batch norm that cannot fold),
+#     and int8 differing from float, their classes agree with `cgrad
+#     predict` on at least 98% (the MLP) and 97% (the CNN) of the test
+#     images, the MLP's accuracy within 1 point of the float export's.
 set -u
 build=${1:?usage: test_export.sh BUILD_DIR}
 build=$(cd "$build" && pwd)
@@ -197,6 +204,24 @@ if export_and_build "$good" "$tmp/deep/er" net && command -v nm >/dev/null; then
     grep -q "define NET_N_CLASSES 3" "$tmp/deep/er/net.h" || fail "--prefix net: NET_N_CLASSES"
 fi
 
+# int8_agree DRIVER_OUT PREDICT_OUT NAMES LABELS FLOOR: the share of
+# classes equal to cgrad predict's is at least FLOOR; prints it and the
+# accuracy against LABELS (an IDX labels .gz).
+int8_agree() {
+    python3 - "$@" <<'PY'
+import gzip, sys
+names = open(sys.argv[3]).read().splitlines()
+got = [int(l.split()[0]) for l in open(sys.argv[1])]
+want = [l.split("\t")[0] for l in open(sys.argv[2]).read().splitlines()]
+y = gzip.open(sys.argv[4]).read()[8:]
+assert len(got) == len(want) == len(y) == 10000, (len(got), len(want), len(y))
+agree = sum(names[a] == b for a, b in zip(got, want)) / len(got)
+acc = sum(a == b for a, b in zip(got, y)) / len(y)
+print(f"int8 C: the class of cgrad predict on {agree:.2%} of the test images, accuracy {acc:.4f}")
+assert agree >= float(sys.argv[5]), agree
+PY
+}
+
 # --- 3. Fashion-MNIST end to end ---
 fm=/usr/share/datasets/fashion-mnist
 if [ ! -f "$fm/t10k-images-idx3-ubyte.gz" ]; then
@@ -246,6 +271,53 @@ diff = sum(a != b for a, b in zip(got, want))
 assert diff == 0, f"{diff} classes differ"
 print("exported CNN: the same class as cgrad predict on all 10000 test images")
 PY
+    fi
+    # --- 5. int8 ---
+    labels=$fm/t10k-labels-idx1-ubyte.gz
+    expect_exit 2 "--data" export --model "$good" --c "$tmp/q" --int8
+    expect_exit 2 "--int8" export --model "$good" --c "$tmp/q" --calibrate 10
+    expect_exit 2 "784 features, the model takes 6" export --model "$good" --c "$tmp/q" --int8 \
+        --data fashion-mnist --calibrate 10
+    [ ! -e "$tmp/q" ] || fail "a failed int8 export created the output directory"
+    int8_build() { # CKPT DIR FLOATS: export int8, compile strictly with each compiler, link the driver
+        "$cgrad" export --model "$1" --c "$2" --int8 --data fashion-mnist --calibrate 500 \
+            >"$tmp/out" 2>"$tmp/err" || { fail "int8 export $1: $(cat "$tmp/err")"; return 1; }
+        grep -q "wrote $2/model.h and $2/model.c: 784 inputs, 10 classes, int8" "$tmp/out" ||
+            fail "int8 export: $(cat "$tmp/out")"
+        for c in "$cc" clang; do
+            command -v "$c" >/dev/null || continue
+            "$c" "${strict[@]}" -c "$2/model.c" -o "$2/model.$c.o" 2>"$tmp/cc_err" ||
+                { fail "$c: int8 model.c from $1: $(head -c 2000 "$tmp/cc_err")"; return 1; }
+        done
+        "$cc" "${strict[@]}" -I "$2" "$src/export/driver.c" "$2/model.c" -o "$2/driver" -lm \
+            2>"$tmp/cc_err" || { fail "int8 driver: $(head -c 2000 "$tmp/cc_err")"; return 1; }
+        grep -q "static const signed char w1\[" "$2/model.c" || fail "int8 $2: no int8 weights"
+        # FLOATS: weight arrays left float (a batch norm kept as a scale and shift)
+        [ "$(grep -c "static const float w[0-9]" "$2/model.c")" = "$3" ] ||
+            fail "int8 $2: $(grep -c "static const float w[0-9]" "$2/model.c") float weight arrays, expected $3"
+        grep -q "calibration examples" "$2/model.c" || fail "int8 $2: calibration not described"
+    }
+    [ -f "$tmp/t10k-images" ] || gunzip -c "$fm/t10k-images-idx3-ubyte.gz" >"$tmp/t10k-images"
+    if [ -f "$ckpt" ] && int8_build "$ckpt" "$tmp/fm8" 0; then
+        "$tmp/fm8/driver" idx "$tmp/t10k-images" >"$tmp/fm8.txt" || fail "driver on the int8 MLP"
+        "$cgrad" predict --model "$ckpt" --input "$tmp/t10k-images" >"$tmp/fm_predict" 2>"$tmp/err" ||
+            fail "predict: $(cat "$tmp/err")"
+        "$tmp/fm8/driver" names >"$tmp/fm_names"
+        q=$(int8_agree "$tmp/fm8.txt" "$tmp/fm_predict" "$tmp/fm_names" "$labels" 0.98) ||
+            fail "int8 MLP != cgrad predict: $q"
+        echo "$q"
+        f=$(int8_agree "$tmp/fm.txt" "$tmp/fm_predict" "$tmp/fm_names" "$labels" 1) ||
+            fail "float MLP != cgrad predict: $f"
+        python3 -c "import sys; f, q = (float(a.split()[-1]) for a in sys.argv[1:]); sys.exit(not q >= f - 0.01)" \
+            "$f" "$q" || fail "int8 accuracy ($q) more than 1 point below float ($f)"
+    fi
+    if [ -f "$cnn" ] && int8_build "$cnn" "$tmp/cnn8" 1; then
+        grep -q "conv2d_int8(q, 6, 14, 14, w2, s2, b2, 8, 3, 2, 0, 0, 7, 7, acc, b)" "$tmp/cnn8/model.c" ||
+            fail "int8 CNN: conv2 is not int8 with conv2's geometry"
+        "$tmp/cnn8/driver" idx "$tmp/t10k-images" >"$tmp/cnn8.txt" || fail "driver on the int8 CNN"
+        q=$(int8_agree "$tmp/cnn8.txt" "$tmp/cnn_predict" "$tmp/cnn_names" "$labels" 0.97) ||
+            fail "int8 CNN != cgrad predict: $q"
+        echo "$q"
     fi
     # A checkpoint of this format cut short: the shared reader's input error.
     if [ -f "$ckpt" ]; then

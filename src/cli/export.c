@@ -57,8 +57,9 @@ static const cli_flag flags[] = {
     {.name = "--opset", .value = "N", .set = cli_set_int, .offset = ARG(opset), .lo = 13,
      .hi = 17, .example = "17", .help = "with --onnx: the ONNX opset, 13 to 17 (default 13)"},
     {.name = "--int8", .offset = ARG(int8),
-     .help = "with --onnx: int8 weights (per output column) and activations (QDQ\n"
-             "format), activation ranges calibrated on examples of --data"},
+     .help = "int8 weights (per output column or filter) and activations, their\n"
+             "ranges calibrated on examples of --data: QDQ format with --onnx,\n"
+             "integer arithmetic in the C of --c"},
     {.name = "--data", .value = "SPEC", .set = cli_set_string, .offset = ARG(data),
      .hi = CG_PATH_LEN, .example = "fashion-mnist",
      .help = "with --int8: the training data, as for `cgrad train --data`"},
@@ -105,8 +106,7 @@ int cli_export(int argc, char **argv)
     if (rc) return rc;
     if (!a.model[0]) return cli_usage("export", "--model CKPT is required");
     if (!a.c_dir[0] && !a.onnx[0]) return cli_usage("export", "--c DIR or --onnx FILE is required");
-    if (!a.onnx[0] && (a.int8 || a.opset))
-        return cli_usage("export", "%s is used only with --onnx FILE", a.int8 ? "--int8" : "--opset");
+    if (!a.onnx[0] && a.opset) return cli_usage("export", "--opset is used only with --onnx FILE");
     if (!a.int8 && (a.data[0] || a.calibrate))
         return cli_usage("export", "%s is used only with --int8", a.data[0] ? "--data" : "--calibrate");
     if (a.int8 && !a.data[0])
@@ -116,30 +116,29 @@ int cli_export(int argc, char **argv)
     cg_model *m = cg_checkpoint_load(a.model, NULL, &nz, NULL);
     if (!m) return cli_usage("export", "--model: %s", cg_last_error());
     int status = CLI_OK;
-    if (a.c_dir[0]) {
-        status = export_status(cg_export_c(m, &nz, a.c_dir, a.prefix, a.model), a.model);
+    cg_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    cg_csv_options co; /* a CSV model's calibration rows are encoded as it was trained */
+    cg_csv_options_init(&co);
+    co.table = nz.table;
+    if (a.int8 && cg_load_dataset_opts(a.data, 1, &co, &ds) != CG_OK)
+        status = cli_usage("export", "--data: %s", cg_last_error());
+    if (status == CLI_OK && a.c_dir[0]) {
+        status = export_status(a.int8 ? cg_export_c_int8(m, &nz, a.c_dir, a.prefix, a.model, &ds, a.calibrate)
+                                      : cg_export_c(m, &nz, a.c_dir, a.prefix, a.model), a.model);
         if (status == CLI_OK)
-            printf("wrote %s/%s.h and %s/%s.c: %d inputs, %d classes\n", a.c_dir, a.prefix,
-                   a.c_dir, a.prefix, cg_model_n_inputs(m), cg_model_n_classes(m));
+            printf("wrote %s/%s.h and %s/%s.c: %d inputs, %d classes%s\n", a.c_dir, a.prefix,
+                   a.c_dir, a.prefix, cg_model_n_inputs(m), cg_model_n_classes(m), a.int8 ? ", int8" : "");
     }
     if (status == CLI_OK && a.onnx[0]) {
-        cg_onnx_options opt = {.opset = a.opset, .int8 = a.int8, .calibrate = a.calibrate};
-        cg_dataset ds;
-        memset(&ds, 0, sizeof ds);
-        cg_csv_options co; /* a CSV model's calibration rows are encoded as it was trained */
-        cg_csv_options_init(&co);
-        co.table = nz.table;
-        if (a.int8 && cg_load_dataset_opts(a.data, 1, &co, &ds) != CG_OK) {
-            status = cli_usage("export", "--data: %s", cg_last_error());
-        } else {
-            opt.calibration = a.int8 ? &ds : NULL;
-            status = export_status(cg_export_onnx(m, &nz, a.onnx, &opt), a.model);
-            if (status == CLI_OK)
-                printf("wrote %s: %d inputs, %d classes%s\n", a.onnx, cg_model_n_inputs(m),
-                       cg_model_n_classes(m), a.int8 ? ", int8" : "");
-        }
-        cg_dataset_free(&ds);
+        cg_onnx_options opt = {.opset = a.opset, .int8 = a.int8, .calibrate = a.calibrate,
+                               .calibration = a.int8 ? &ds : NULL};
+        status = export_status(cg_export_onnx(m, &nz, a.onnx, &opt), a.model);
+        if (status == CLI_OK)
+            printf("wrote %s: %d inputs, %d classes%s\n", a.onnx, cg_model_n_inputs(m),
+                   cg_model_n_classes(m), a.int8 ? ", int8" : "");
     }
+    cg_dataset_free(&ds);
     if (status == CLI_OK && fflush(stdout) != 0) status = cli_fail("export: writing the output failed");
     cg_normalizer_free(&nz);
     cg_model_free(m);

@@ -17,16 +17,17 @@
  * norm folded in the same way; "same" padding as explicit pads, the odd
  * one after, as cg_conv2d), pools MaxPool / AveragePool, global average
  * pooling GlobalAveragePool + Flatten, a batch norm that cannot fold a
- * per-channel Mul + Add ([C, 1, 1] constants); int8 covers dense models
- * only.
+ * per-channel Mul + Add ([C, 1, 1] constants).
  * The batch dimension is symbolic ("batch"). Class names, the model spec
  * and cgrad's version are metadata_props.
  *
- * int8 (QDQ format): each Gemm reads its input through QuantizeLinear +
- * DequantizeLinear (uint8, per tensor, the range seen on calibration
- * examples, widened to hold 0) and its weights as int8 per output column
- * (symmetric, scale max|w| / 127) through DequantizeLinear(axis 1); biases
- * and the softmax stay float. The calibration ranges come from running the
+ * int8 (QDQ format): each Gemm and Conv reads its input through
+ * QuantizeLinear + DequantizeLinear (uint8, per tensor, the range seen on
+ * calibration examples, widened to hold 0) and its weights as int8 per
+ * output column or filter (symmetric, scale max|w| / 127) through
+ * DequantizeLinear (axis 1, or 0 for a Conv's [out, in, k, k]); batch norm
+ * is folded first, as in the float export; biases, pools, a batch norm
+ * that cannot fold and the softmax stay float. The calibration ranges come from running the
  * exported network itself, in double, on a sample of examples.
  *
  * The protobuf is written by protobuf-c from C that the build generates out
@@ -334,19 +335,29 @@ static int ox_tensor(ox *o, const char *name, size_t n, double **out)
 enum { OX_CAL_SCALE, OX_CAL_SUB, OX_CAL_AFFINE, OX_CAL_ACT };
 
 /* x[:, j] = x * a (a[0] for all j when n_a == 1), x - a[j], x * a[j] +
- * b[j], or the activation `act`. */
+ * b[j], or the activation `act`; on an image, j is the channel. */
 static void ox_cal_map(ox *o, int kind, const double *a, int n_a, const double *b, int act)
 {
-    size_t w = (size_t)o->width;
+    size_t w = (size_t)o->width, g = o->img ? (size_t)o->h * (size_t)o->w : 1;
     for (size_t k = 0; o->cal && k < (size_t)o->cal_n * w; k++) {
-        double *x = &o->cal[k], aj = a ? a[n_a == 1 ? 0 : k % w] : 0;
+        size_t j = k % w / g;
+        double *x = &o->cal[k], aj = a ? a[n_a == 1 ? 0 : j] : 0;
         if (kind == OX_CAL_SCALE) *x *= aj;
         else if (kind == OX_CAL_SUB) *x -= aj;
-        else if (kind == OX_CAL_AFFINE) *x = *x * aj + b[k % w];
+        else if (kind == OX_CAL_AFFINE) *x = *x * aj + b[j];
         else if (act == CG_RELU) *x = *x > 0 ? *x : 0;
         else if (act == CG_TANH) *x = tanh(*x);
         else if (act == CG_SIGMOID) *x = 1 / (1 + exp(-*x));
     }
+}
+
+/* Replace the calibration examples by y [cal_n, n] (NULL: out of memory). */
+static int ox_cal_set(ox *o, double *y)
+{
+    if (!y) return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory (calibration)");
+    cg_free(o->cal);
+    o->cal = y;
+    return CG_OK;
 }
 
 /* x = x W + b for the pending dense layer. */
@@ -355,91 +366,184 @@ static int ox_cal_gemm(ox *o)
     if (!o->cal) return CG_OK;
     size_t in = (size_t)o->pend_in, out = (size_t)o->pend_out;
     double *y = cg_malloc((size_t)o->cal_n * out * sizeof *y);
-    if (!y) return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory (calibration)");
-    for (size_t r = 0; r < (size_t)o->cal_n; r++) {
+    for (size_t r = 0; y && r < (size_t)o->cal_n; r++) {
         double *yr = y + r * out;
         const double *xr = o->cal + r * in;
         for (size_t j = 0; j < out; j++) yr[j] = o->pend_b[j];
         for (size_t i = 0; i < in; i++)
             for (size_t j = 0; j < out; j++) yr[j] += xr[i] * o->pend_w[i * out + j];
     }
-    cg_free(o->cal);
-    o->cal = y;
-    return CG_OK;
+    return ox_cal_set(o, y);
 }
 
-/* The pending dense layer as QDQ: x -> QuantizeLinear -> DequantizeLinear
- * (uint8 over the calibrated range), W int8 per output column ->
- * DequantizeLinear(axis 1), then Gemm with the float bias. */
-static int ox_gemm_int8(ox *o, const char *bn)
+/* The pending conv on the current images [cal_n, c, h, w]: zero padding
+ * pend_pads above and left, the output pend_c x pend_h x pend_w_. */
+static int ox_cal_conv(ox *o)
 {
-    const char *name = o->pend_name;
-    size_t in = (size_t)o->pend_in, out = (size_t)o->pend_out;
+    if (!o->cal) return CG_OK;
+    int c = o->c, h = o->h, w = o->w, k = o->pend_k, st = o->pend_stride;
+    int oc = o->pend_c, oh = o->pend_h, ow = o->pend_w_, pt = o->pend_pads[0], pl = o->pend_pads[1];
+    size_t in = (size_t)c * h * w, out = (size_t)oc * oh * ow;
+    double *y = cg_malloc((size_t)o->cal_n * out * sizeof *y);
+    for (size_t r = 0; y && r < (size_t)o->cal_n; r++)
+        for (int f = 0; f < oc; f++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++) {
+                    double s = o->pend_b[f];
+                    for (int ci = 0; ci < c; ci++) {
+                        const double *x = o->cal + r * in + (size_t)ci * h * w;
+                        const double *wt = o->pend_w + ((size_t)f * c + ci) * k * k;
+                        for (int ki = 0; ki < k; ki++) {
+                            int yy = i * st - pt + ki;
+                            for (int kj = 0; yy >= 0 && yy < h && kj < k; kj++) {
+                                int xx = j * st - pl + kj;
+                                if (xx >= 0 && xx < w) s += x[(size_t)yy * w + xx] * wt[ki * k + kj];
+                            }
+                        }
+                    }
+                    y[r * out + ((size_t)f * oh + i) * ow + j] = s;
+                }
+    return ox_cal_set(o, y);
+}
+
+/* Max (avg 0) or average (avg 1) pooling of kh x kw windows at stride st,
+ * no padding, into oh x ow (global average pooling: the whole plane). */
+static int ox_cal_pool(ox *o, int kh, int kw, int st, int oh, int ow, int avg)
+{
+    if (!o->cal) return CG_OK;
+    int c = o->c, h = o->h, w = o->w;
+    size_t in = (size_t)c * h * w, out = (size_t)c * oh * ow;
+    double *y = cg_malloc((size_t)o->cal_n * out * sizeof *y);
+    for (size_t r = 0; y && r < (size_t)o->cal_n; r++)
+        for (int ci = 0; ci < c; ci++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++) {
+                    const double *x = o->cal + r * in + ((size_t)ci * h + (size_t)i * st) * w + (size_t)j * st;
+                    double m = x[0], s = 0;
+                    for (int ki = 0; ki < kh; ki++)
+                        for (int kj = 0; kj < kw; kj++) {
+                            double v = x[(size_t)ki * w + kj];
+                            m = v > m ? v : m;
+                            s += v;
+                        }
+                    y[r * out + ((size_t)ci * oh + i) * ow + j] = avg ? s / (kh * kw) : m;
+                }
+    return ox_cal_set(o, y);
+}
+
+/* The current tensor (n values an example) through QuantizeLinear +
+ * DequantizeLinear: uint8, per tensor, over the range the calibration
+ * examples reach, widened to hold 0 (so that zero padding stays exact).
+ * Its name is NAME.x_dq. */
+static int ox_qdq_input(ox *o, const char *name, size_t n)
+{
     double lo = 0, hi = 0;
-    for (size_t k = 0; k < (size_t)o->cal_n * in; k++) {
+    for (size_t k = 0; k < (size_t)o->cal_n * n; k++) {
         lo = o->cal[k] < lo ? o->cal[k] : lo;
         hi = o->cal[k] > hi ? o->cal[k] : hi;
     }
     double xs = hi > lo ? (hi - lo) / 255 : 1, zp = floor(-lo / xs + 0.5);
     zp = zp < 0 ? 0 : zp > 255 ? 255 : zp;
     char xsn[OX_NAME + 16], xzn[OX_NAME + 16], xq[OX_NAME + 16], xdq[OX_NAME + 16];
-    char wq[OX_NAME + 16], wsn[OX_NAME + 16], wzn[OX_NAME + 24], wdq[OX_NAME + 16];
     snprintf(xsn, sizeof xsn, "%s.x_scale", name);
     snprintf(xzn, sizeof xzn, "%s.x_zero_point", name);
     snprintf(xq, sizeof xq, "%s.x_q", name);
     snprintf(xdq, sizeof xdq, "%s.x_dq", name);
+    uint8_t *zraw = ox_initializer_raw(o, xzn, 0, NULL, ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, 1);
+    if (!zraw || ox_initializer(o, xsn, 0, NULL, &xs, 1))
+        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    zraw[0] = (uint8_t)zp;
+    const char *qin[3] = {o->x, xsn, xzn}, *dqin[3] = {xq, xsn, xzn};
+    if (!ox_node(o, "QuantizeLinear", xq, 3, qin, xq) ||
+        !ox_node(o, "DequantizeLinear", xdq, 3, dqin, xdq))
+        return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    return CG_OK;
+}
+
+/* Weights w (dims, ndim) as int8 per output channel, symmetric (scale
+ * max|w| / 127): channel j's i-th value is w[i * rs + j * cs], i < per;
+ * DequantizeLinear(axis) gives NAME.weight_dq. The node reads o->x, which
+ * this leaves as it found it. */
+static int ox_weight_int8(ox *o, const char *name, const double *w, size_t per, size_t n_ch,
+                          size_t rs, size_t cs, int ndim, const int64_t *dims, int axis)
+{
+    char x[OX_NAME], wq[OX_NAME + 16], wsn[OX_NAME + 16], wzn[OX_NAME + 24], wdq[OX_NAME + 16];
+    snprintf(x, sizeof x, "%s", o->x);
     snprintf(wq, sizeof wq, "%s.weight_q", name);
     snprintf(wsn, sizeof wsn, "%s.weight_scale", name);
     snprintf(wzn, sizeof wzn, "%s.weight_zero_point", name);
     snprintf(wdq, sizeof wdq, "%s.weight_dq", name);
-    int64_t wd[2] = {(int64_t)in, (int64_t)out}, cd[1] = {(int64_t)out};
-    double *ws = cg_malloc(out * sizeof *ws);
-    uint8_t *zraw = ox_initializer_raw(o, xzn, 0, NULL, ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, 1);
-    uint8_t *wraw = ox_initializer_raw(o, wq, 2, wd, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, in * out);
-    uint8_t *wz = ox_initializer_raw(o, wzn, 1, cd, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, out);
-    if (!ws || !zraw || !wraw || !wz || ox_initializer(o, xsn, 0, NULL, &xs, 1)) {
+    int64_t cd[1] = {(int64_t)n_ch};
+    double *ws = cg_malloc(n_ch * sizeof *ws);
+    uint8_t *wraw = ox_initializer_raw(o, wq, ndim, dims, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, per * n_ch);
+    uint8_t *wz = ox_initializer_raw(o, wzn, 1, cd, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, n_ch);
+    if (!ws || !wraw || !wz) {
         cg_free(ws);
         return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
     }
-    zraw[0] = (uint8_t)zp;
-    for (size_t j = 0; j < out; j++) {
+    for (size_t j = 0; j < n_ch; j++) {
         double amax = 0;
-        for (size_t i = 0; i < in; i++) amax = fmax(amax, fabs(o->pend_w[i * out + j]));
+        for (size_t i = 0; i < per; i++) amax = fmax(amax, fabs(w[i * rs + j * cs]));
         ws[j] = amax > 0 ? amax / 127 : 1;
-        for (size_t i = 0; i < in; i++) {
-            double q = floor(o->pend_w[i * out + j] / ws[j] + 0.5);
-            wraw[i * out + j] = (uint8_t)(int8_t)(q < -127 ? -127 : q > 127 ? 127 : q);
+        for (size_t i = 0; i < per; i++) {
+            double q = floor(w[i * rs + j * cs] / ws[j] + 0.5);
+            wraw[i * rs + j * cs] = (uint8_t)(int8_t)(q < -127 ? -127 : q > 127 ? 127 : q);
         }
     }
-    int rc = ox_initializer(o, wsn, 1, cd, ws, out);
+    int rc = ox_initializer(o, wsn, 1, cd, ws, n_ch);
     cg_free(ws);
-    const char *qin[3] = {o->x, xsn, xzn}, *dqin[3] = {xq, xsn, xzn}, *wdin[3] = {wq, wsn, wzn};
-    const char *gin[3] = {xdq, wdq, bn};
+    const char *wdin[3] = {wq, wsn, wzn};
     Onnx__NodeProto *wn = NULL;
-    if (rc || !ox_node(o, "QuantizeLinear", xq, 3, qin, xq) ||
-        !ox_node(o, "DequantizeLinear", xdq, 3, dqin, xdq) ||
-        !(wn = ox_node(o, "DequantizeLinear", wdq, 3, wdin, wdq)) ||
-        ox_attr_int(o, wn, "axis", 1) ||
-        !ox_node(o, "Gemm", name, 3, gin, name))
+    if (rc || !(wn = ox_node(o, "DequantizeLinear", wdq, 3, wdin, wdq)) ||
+        ox_attr_int(o, wn, "axis", axis))
         return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    snprintf(o->x, sizeof o->x, "%s", x);
     return CG_OK;
+}
+
+/* The pending dense layer as QDQ: x -> QuantizeLinear -> DequantizeLinear,
+ * W [in, out] int8 per output column -> DequantizeLinear(axis 1), then
+ * Gemm with the float bias. */
+static int ox_gemm_int8(ox *o, const char *bn)
+{
+    const char *name = o->pend_name;
+    size_t in = (size_t)o->pend_in, out = (size_t)o->pend_out;
+    int64_t wd[2] = {(int64_t)in, (int64_t)out};
+    char xdq[OX_NAME + 16], wdq[OX_NAME + 16];
+    snprintf(xdq, sizeof xdq, "%s.x_dq", name);
+    snprintf(wdq, sizeof wdq, "%s.weight_dq", name);
+    int rc = ox_qdq_input(o, name, in);
+    if (!rc) rc = ox_weight_int8(o, name, o->pend_w, in, out, out, 1, 2, wd, 1);
+    const char *gin[3] = {xdq, wdq, bn};
+    if (!rc && !ox_node(o, "Gemm", name, 3, gin, name))
+        rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+    return rc;
 }
 
 static int ox_flush_conv(ox *o)
 {
     o->pending = o->pend_conv = 0;
-    char wn[OX_NAME + 8], bn[OX_NAME + 8];
+    char wn[OX_NAME + 16], bn[OX_NAME + 8];
     snprintf(wn, sizeof wn, "%s.weight", o->pend_name);
     snprintf(bn, sizeof bn, "%s.bias", o->pend_name);
     int k = o->pend_k;
     int64_t wd[4] = {o->pend_out, o->pend_in, k, k}, bd[1] = {o->pend_out};
     int64_t ks[2] = {k, k}, st[2] = {o->pend_stride, o->pend_stride};
     int64_t pads[4] = {o->pend_pads[0], o->pend_pads[1], o->pend_pads[2], o->pend_pads[3]};
-    const char *in[3] = {o->x, wn, bn};
+    size_t per = (size_t)o->pend_in * (size_t)(k * k), n_in = (size_t)o->width;
     Onnx__NodeProto *nd = NULL;
-    if (ox_initializer(o, bn, 1, bd, o->pend_b, (size_t)o->pend_out) ||
-        ox_initializer(o, wn, 4, wd, o->pend_w, (size_t)o->pend_out * (size_t)o->pend_in * (size_t)(k * k)) ||
-        !(nd = ox_node(o, "Conv", o->pend_name, 3, in, o->pend_name)) ||
+    int rc = ox_initializer(o, bn, 1, bd, o->pend_b, (size_t)o->pend_out) ? CG_ERR_MEMORY : CG_OK;
+    if (!rc && o->int8) { /* QDQ: the input per tensor, filter j int8 with its own scale */
+        snprintf(wn, sizeof wn, "%s.weight_dq", o->pend_name);
+        if (!(rc = ox_qdq_input(o, o->pend_name, n_in)))
+            rc = ox_weight_int8(o, o->pend_name, o->pend_w, per, (size_t)o->pend_out, 1, per, 4, wd, 0);
+        if (!rc) rc = ox_cal_conv(o);
+    } else if (!rc && ox_initializer(o, wn, 4, wd, o->pend_w, (size_t)o->pend_out * per)) {
+        rc = CG_ERR_MEMORY;
+    }
+    if (rc && rc != CG_ERR_MEMORY) return rc;
+    const char *in[3] = {o->x, wn, bn};
+    if (rc || !(nd = ox_node(o, "Conv", o->pend_name, 3, in, o->pend_name)) ||
         ox_attr_ints(o, nd, "kernel_shape", ks, 2) || ox_attr_ints(o, nd, "strides", st, 2) ||
         ox_attr_ints(o, nd, "pads", pads, 4))
         return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
@@ -575,6 +679,7 @@ static int ox_pool(ox *o, const cJSON *l, const char *name, const char *t)
             !(in[0] = o->x, nd = ox_node(o, "Flatten", name, 1, in, name)) ||
             ox_attr_int(o, nd, "axis", 1))
             return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+        if (gap && (rc = ox_cal_pool(o, o->h, o->w, 1, 1, 1, 1))) return rc;
         o->width = gap ? o->c : o->c * o->h * o->w;
         o->img = 0;
         return CG_OK;
@@ -587,7 +692,9 @@ static int ox_pool(ox *o, const cJSON *l, const char *name, const char *t)
     Onnx__NodeProto *nd = ox_node(o, !strcmp(t, "max_pool2d") ? "MaxPool" : "AveragePool", name, 1, in, name);
     if (!nd || ox_attr_ints(o, nd, "kernel_shape", ks, 2) || ox_attr_ints(o, nd, "strides", sts, 2))
         return cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
-    o->h = (o->h - k) / st + 1, o->w = (o->w - k) / st + 1;
+    int oh = (o->h - k) / st + 1, ow = (o->w - k) / st + 1;
+    if ((rc = ox_cal_pool(o, k, k, st, oh, ow, strcmp(t, "max_pool2d") != 0))) return rc;
+    o->h = oh, o->w = ow;
     o->width = o->c * o->h * o->w;
     return CG_OK;
 }
@@ -841,10 +948,6 @@ int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
     if (!*input || strlen(input) >= OX_NAME || strcmp(input, "probabilities") == 0)
         return cg_error(CG_ERR_ARG, "cg_export_onnx: invalid input name '%.100s'", input);
     int shape[3], img = cg_model_input_shape(m, shape);
-    if (img && opt && opt->int8)
-        return cg_error(CG_ERR_STATE, "cg_export_onnx: int8 export covers dense models only; a "
-                        "convolutional model (images %dx%dx%d) exports in float", shape[0], shape[1],
-                        shape[2]);
     ox o;
     memset(&o, 0, sizeof o);
     if (!(o.g = cg_model_graph(m))) return cg_last_error_code();

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* export_c.c: cg_export_c, a model as standalone C99 inference code. The
+/* export_c.c: cg_export_c, a model as standalone C99 inference code (and
+ * cg_export_c_int8, its int8 form: export_c_int8.c quantises it). The
  * model's layer list and its graph's variables (read by name, as
  * checkpoint.c saves them) become an ex_net (export_c.h) in inference form:
  * dropout and flatten left out, batch norm folded into the dense or conv
@@ -36,6 +37,7 @@ static void free_net(ex_net *net)
     for (int i = 0; i < net->n_layers; i++) {
         cg_free(net->layers[i].w);
         cg_free(net->layers[i].b);
+        ex_quant_free(net->layers[i].q);
     }
     cg_free(net->layers);
     cg_free(net->mean);
@@ -272,8 +274,9 @@ static int check_net(const ex_net *net)
     return rc;
 }
 
-int cg_export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const char *prefix,
-                const char *source)
+/* cg_export_c, or cg_export_c_int8 when ds is not NULL. */
+static int export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const char *prefix,
+                    const char *source, const cg_dataset *ds, int calibrate)
 {
     if (!prefix) prefix = "model";
     if (!m || !dir || !*dir) return cg_error(CG_ERR_ARG, "cg_export_c: NULL model or directory");
@@ -293,8 +296,22 @@ int cg_export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const cha
     int rc = add_normalizer(&net, nz);
     if (!rc) rc = add_layers(&net, m);
     if (!rc) rc = check_net(&net);
+    if (!rc && ds) rc = ex_quantize(&net, ds, calibrate);
     if (!rc) rc = cg_make_dirs(dir);
     if (!rc) rc = ex_emit(&net, dir, prefix);
     free_net(&net);
     return rc;
+}
+
+int cg_export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const char *prefix,
+                const char *source)
+{
+    return export_c(m, nz, dir, prefix, source, NULL, 0);
+}
+
+int cg_export_c_int8(cg_model *m, const cg_normalizer *nz, const char *dir, const char *prefix,
+                     const char *source, const cg_dataset *calibration, int calibrate)
+{
+    if (!calibration) return cg_error(CG_ERR_ARG, "cg_export_c_int8: int8 needs calibration examples");
+    return export_c(m, nz, dir, prefix, source, calibration, calibrate);
 }

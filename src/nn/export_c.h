@@ -13,6 +13,19 @@
 
 enum { EX_DENSE, EX_SCALE, EX_ACTIVATION, EX_CONV, EX_MAX_POOL, EX_AVG_POOL, EX_GAP };
 
+struct cg_dataset;
+
+/* A dense or conv layer's int8 form (export_c_int8.c): output j is
+ * scale[j] * sum_i (q_i - x_zero) w[j][i] + b[j], the sum in int32, where
+ * q_i = round(x_i / x_scale) + x_zero clamped to 0..255. */
+typedef struct ex_quant {
+    signed char *w;           /* [n_out or oc][fan-in]: dense transposed,
+                                 conv as its float weights                  */
+    double *scale;            /* [n_out or oc]: x_scale * the weight scale */
+    double x_scale;           /* the input's step                           */
+    int x_zero;               /* the input's zero point, 0..255             */
+} ex_quant;
+
 typedef struct ex_layer {
     int kind;                 /* EX_*                                       */
     int n_in, n_out;          /* values in and out                          */
@@ -25,6 +38,7 @@ typedef struct ex_layer {
     double *w;                /* dense: [n_in, n_out] row-major; scale: [n_out / hw];
                                  conv: [oc, c, kernel, kernel]               */
     double *b;                /* dense, conv: [n_out or oc]; scale: as w    */
+    ex_quant *q;              /* dense, conv: int8 form, or NULL (float)    */
     char what[160];           /* for a comment: "dense1 (bn1 folded in)"    */
 } ex_layer;
 
@@ -37,7 +51,15 @@ typedef struct ex_net {
     const char *const *class_names; /* [n_classes], or NULL                 */
     ex_layer *layers;
     int n_layers;
+    int calibrated;           /* int8: calibration examples used; 0 = float */
 } ex_net;
+
+/* int8: quantise every dense and conv layer, the input ranges from
+ * running the net on `calibrate` examples of ds (0 = CG_ONNX_CALIBRATE)
+ * spread evenly over it. CG_ERR_ARG for examples of another width or a
+ * layer whose int32 sum could overflow. */
+int ex_quantize(ex_net *net, const struct cg_dataset *ds, int calibrate);
+void ex_quant_free(ex_quant *q);
 
 /* Write dir/<prefix>.h and dir/<prefix>.c (dir must exist; every value
  * must fit a float, which export_c.c checks). CG_ERR_IO naming the file

@@ -2,7 +2,8 @@
 /* export_c_emit.c: print an ex_net (export_c.h) as C99 inference code: a
  * header with the sizes, the class names and NAME_predict, and a source
  * file with the weights as static const float arrays and one straight-line
- * function over them. The generated code needs only <math.h>. */
+ * function over them (int8: export_c.h's ex_quant). The generated code
+ * needs only <math.h> (and int8, <stdint.h>). */
 #include "internal.h"
 #include "nn/export_c.h"
 
@@ -51,6 +52,15 @@ static void put_array(emitter *e, const char *name, const double *v, size_t n)
     fputs("\n};\n\n", e->f);
 }
 
+/* int8 values, 16 to a line. */
+static void put_int8_array(emitter *e, const char *name, const signed char *v, size_t n)
+{
+    fprintf(e->f, "static const signed char %s[%zu] = {", name, n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(e->f, "%s%d%s", i % 16 ? " " : "\n    ", v[i], i + 1 < n ? "," : "");
+    fputs("\n};\n\n", e->f);
+}
+
 /* A C string literal; bytes outside printable ASCII as 3-digit octal
  * escapes, which cannot swallow the character that follows. */
 static void put_string(FILE *f, const char *s)
@@ -95,13 +105,25 @@ static int max_width(const ex_net *net)
     return w;
 }
 
-/* The two activation buffers of NAME_predict; on the stack up to
- * MAX_STACK bytes, beyond that static (a big model on a small thread stack
- * would crash). */
+/* The largest output plane of an int8 conv layer (0 without one): its
+ * int32 sums' buffer. */
+static int max_plane(const ex_net *net)
+{
+    int n = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].q && net->layers[i].kind == EX_CONV && net->layers[i].oh * net->layers[i].ow > n)
+            n = net->layers[i].oh * net->layers[i].ow;
+    return n;
+}
+
+/* The two activation buffers of NAME_predict (and int8's quantised input
+ * and conv sums); on the stack up to MAX_STACK bytes, beyond that static
+ * (a big model on a small thread stack would crash). */
 #define MAX_STACK (256 * 1024)
 static size_t buffer_bytes(const ex_net *net)
 {
-    return 2 * (size_t)max_width(net) * sizeof(float);
+    return (size_t)max_width(net) * (2 * sizeof(float) + (net->calibrated ? sizeof(short) : 0)) +
+           (size_t)max_plane(net) * 4;
 }
 
 static void emit_header(emitter *e, const ex_net *net)
@@ -111,11 +133,12 @@ static void emit_header(emitter *e, const ex_net *net)
     fprintf(f, "/* %s.h: a classifier exported by ", p);
     put_source(f, net->source);
     fprintf(f,
-            ".\n * Standalone C99 (link with -lm); see %s.c. */\n"
+            ".\n * Standalone C99 (link with -lm)%s; see %s.c. */\n"
             "#ifndef %s_H\n#define %s_H\n\n"
             "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
             "#define %s_N_INPUTS %d\n#define %s_N_CLASSES %d\n\n",
-            p, P, P, P, net->n_inputs, P, net->n_classes);
+            net->calibrated ? ", int8 weights and integer sums" : "", p, P, P, P, net->n_inputs, P,
+            net->n_classes);
     fprintf(f,
             "/* The name of each class%s. */\n"
             "extern const char *const %s_class_names[%s_N_CLASSES];\n\n",
@@ -149,19 +172,30 @@ static void emit_source(emitter *e, const ex_net *net)
 {
     FILE *f = e->f;
     const char *p = e->prefix, *P = e->upper;
-    int has[EX_GAP + 1] = {0};
-    for (int i = 0; i < net->n_layers; i++) has[net->layers[i].kind] = 1;
+    int has[EX_GAP + 1] = {0}, has_q[EX_GAP + 1] = {0}; /* float kernels, int8 ones */
+    for (int i = 0; i < net->n_layers; i++) {
+        if (net->layers[i].q) has_q[net->layers[i].kind] = 1;
+        else has[net->layers[i].kind] = 1;
+    }
     fprintf(f, "/* %s.c: a classifier exported by ", p);
     put_source(f, net->source);
-    fprintf(f,
-            ".\n"
-            " * Weights are floats printed with 9 significant digits, so each reads\n"
-            " * back exactly; batch norm is folded into the dense or conv layer before\n"
-            " * it and dropout, the identity at inference, is left out. Images are\n"
-            " * stored channel by channel, row by row (C x H x W). Do not edit: export\n"
-            " * again instead. */\n"
-            "#include <math.h>\n\n#include \"%s.h\"\n\n",
-            p);
+    fputs(net->calibrated ? ".\n * Scales and biases are" : ".\n * Weights are", f);
+    fputs(" floats printed with 9 significant digits, so each reads\n"
+          " * back exactly; batch norm is folded into the dense or conv layer before\n"
+          " * it and dropout, the identity at inference, is left out. Images are\n"
+          " * stored channel by channel, row by row (C x H x W). Do not edit: export\n"
+          " * again instead. */\n", f);
+    if (net->calibrated)
+        fprintf(f,
+                "/* int8: each dense and conv layer's weights are int8, one scale per\n"
+                " * output (max|w| / 127); its input is quantised to uint8 codes over\n"
+                " * the range it reached on %d calibration examples (held below as\n"
+                " * 1 / step and zero point), and the sum is int32: output j is\n"
+                " * s[j] * sum_i (q_i - zero) w[j][i] + b[j], s[j] the input's step\n"
+                " * times the weights' scale. */\n",
+                net->calibrated);
+    fprintf(f, "#include <math.h>\n%s\n#include \"%s.h\"\n\n",
+            net->calibrated ? "#include <stdint.h>\n" : "", p);
 
     fprintf(f, "const char *const %s_class_names[%s_N_CLASSES] = {\n", p, P);
     for (int c = 0; c < net->n_classes; c++) {
@@ -207,12 +241,21 @@ static void emit_source(emitter *e, const ex_net *net)
             nw = nb = (size_t)(l->n_out / l->hw);
         }
         snprintf(name, sizeof name, "w%d", ++k);
-        put_array(e, name, l->w, nw);
+        if (l->q) {
+            size_t per = nw / nb;
+            fprintf(f, "/* int8, w[%zu][%zu] (one row an output), s[%zu] scales */\n", nb, per, nb);
+            put_int8_array(e, name, l->q->w, nw);
+            snprintf(name, sizeof name, "s%d", k);
+            put_array(e, name, l->q->scale, nb);
+        } else {
+            put_array(e, name, l->w, nw);
+        }
         snprintf(name, sizeof name, "b%d", k);
         put_array(e, name, l->b, nb);
     }
 
-    fputs("/* y = x w + b, w row-major [n_in][n_out]: one pass over w in memory order. */\n"
+    if (has[EX_DENSE])
+        fputs("/* y = x w + b, w row-major [n_in][n_out]: one pass over w in memory order. */\n"
           "static void dense(const float *x, int n_in, const float *w, const float *b, int n_out,\n"
           "                  float *y)\n"
           "{\n"
@@ -224,6 +267,67 @@ static void emit_source(emitter *e, const ex_net *net)
           "        for (j = 0; j < n_out; j++) y[j] += xi * wi[j];\n"
           "    }\n"
           "}\n\n", f);
+    if (has_q[EX_DENSE] || has_q[EX_CONV])
+        fputs("/* q = x's uint8 code (x / step rounded, plus zero, clamped to 0..255)\n"
+              " * minus zero, as an int8 layer reads it; inv = 1 / step. */\n"
+              "static void quantize(const float *x, int n, float inv, int zero, short *q)\n"
+              "{\n"
+              "    int i;\n"
+              "    for (i = 0; i < n; i++) {\n"
+              "        float v = x[i] * inv + (float)zero;\n"
+              "        v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;\n"
+              "        q[i] = (short)((int)(v + 0.5f) - zero);\n"
+              "    }\n"
+              "}\n\n", f);
+    if (has_q[EX_DENSE])
+        fputs("/* y = s (w q) + b, w int8 [n_out][n_in]: an int32 dot product a row. */\n"
+              "static void dense_int8(const short *q, int n_in, const signed char *w, const float *s,\n"
+              "                       const float *b, int n_out, float *y)\n"
+              "{\n"
+              "    int i, j;\n"
+              "    for (j = 0; j < n_out; j++) {\n"
+              "        const signed char *wj = w + (long)j * n_in;\n"
+              "        int32_t acc = 0;\n"
+              "        for (i = 0; i < n_in; i++) acc += q[i] * wj[i];\n"
+              "        y[j] = (float)acc * s[j] + b[j];\n"
+              "    }\n"
+              "}\n\n", f);
+    if (has_q[EX_CONV])
+        fputs("/* conv2d on the quantised input q with int8 filters wt, one output plane\n"
+              " * at a time: every weight adds w q over the plane into the int32 sums acc\n"
+              " * (rows and columns that fall in the padding skipped: there q is 0, x's\n"
+              " * code minus the zero point), a loop over contiguous columns at stride\n"
+              " * 1; then y = s[o] acc + b[o]. */\n"
+              "static void conv2d_int8(const short *q, int c, int h, int w, const signed char *wt,\n"
+              "                        const float *s, const float *b, int oc, int k, int st, int pt,\n"
+              "                        int pl, int oh, int ow, int32_t *acc, float *y)\n"
+              "{\n"
+              "    int o, ci, i, j, ki, kj, j0, j1;\n"
+              "    for (o = 0; o < oc; o++) {\n"
+              "        for (i = 0; i < oh * ow; i++) acc[i] = 0;\n"
+              "        for (ci = 0; ci < c; ci++)\n"
+              "            for (ki = 0; ki < k; ki++)\n"
+              "                for (kj = 0; kj < k; kj++) {\n"
+              "                    const int32_t wv = wt[(((long)o * c + ci) * k + ki) * k + kj];\n"
+              "                    /* output columns j whose input column j st - pl + kj is inside */\n"
+              "                    j0 = pl - kj > 0 ? (pl - kj + st - 1) / st : 0;\n"
+              "                    j1 = w - 1 + pl - kj < 0 ? 0 : (w - 1 + pl - kj) / st + 1;\n"
+              "                    if (j1 > ow) j1 = ow;\n"
+              "                    if (wv == 0) continue;\n"
+              "                    for (i = 0; i < oh; i++) {\n"
+              "                        const int yy = i * st - pt + ki;\n"
+              "                        const long base = ((long)ci * h + yy) * w - pl + kj;\n"
+              "                        int32_t *ar = acc + (long)i * ow;\n"
+              "                        if (yy < 0 || yy >= h) continue;\n"
+              "                        if (st == 1)\n"
+              "                            for (j = j0; j < j1; j++) ar[j] += wv * q[base + j];\n"
+              "                        else\n"
+              "                            for (j = j0; j < j1; j++) ar[j] += wv * q[base + (long)j * st];\n"
+              "                    }\n"
+              "                }\n"
+              "        for (i = 0; i < oh * ow; i++) y[(long)o * oh * ow + i] = (float)acc[i] * s[o] + b[o];\n"
+              "    }\n"
+              "}\n\n", f);
     if (has[EX_SCALE])
         fputs("/* x = x s + b for n groups of hw values (a feature, or a channel's plane). */\n"
               "static void scale_shift(float *x, int n, int hw, const float *s, const float *b)\n"
@@ -295,10 +399,14 @@ static void emit_source(emitter *e, const ex_net *net)
     fprintf(f,
             "int %s_predict(const float *x, float *probs)\n"
             "{\n"
-            "    %sfloat a[%d], b[%d];\n"
-            "    float sum;\n"
-            "    int j, best = 0;\n",
+            "    %sfloat a[%d], b[%d];\n",
             p, buffer_bytes(net) <= MAX_STACK ? "" : "static ", width, width);
+    if (net->calibrated)
+        fprintf(f, "    %sshort q[%d];\n", buffer_bytes(net) <= MAX_STACK ? "" : "static ", width);
+    if (has_q[EX_CONV])
+        fprintf(f, "    %sint32_t acc[%d];\n", buffer_bytes(net) <= MAX_STACK ? "" : "static ", max_plane(net));
+    fputs("    float sum;\n"
+          "    int j, best = 0;\n", f);
     const char *in = net->fill ? "a" : "x";
     if (net->fill)
         fprintf(f, "    for (j = 0; j < %s_N_INPUTS; j++) a[j] = isnan(x[j]) ? in_fill[j] : x[j];\n", P);
@@ -311,7 +419,19 @@ static void emit_source(emitter *e, const ex_net *net)
     const char *cur = "a", *other = "b";
     for (int i = 0, k = 0; i < net->n_layers; i++) {
         const ex_layer *l = &net->layers[i];
-        if (l->kind == EX_DENSE) {
+        if (l->q) {
+            char inv[48];
+            float_literal(1 / l->q->x_scale, inv, sizeof inv);
+            fprintf(f, "    quantize(%s, %d, %s, %d, q);\n", cur, l->n_in, inv, l->q->x_zero);
+        }
+        if (l->kind == EX_DENSE && l->q) {
+            k++;
+            fprintf(f, "    dense_int8(q, %d, w%d, s%d, b%d, %d, %s); /* ", l->n_in, k, k, k, l->n_out,
+                    other);
+            const char *t = cur;
+            cur = other;
+            other = t;
+        } else if (l->kind == EX_DENSE) {
             k++;
             fprintf(f, "    dense(%s, %d, w%d, b%d, %d, %s); /* ", cur, l->n_in, k, k, l->n_out,
                     other);
@@ -323,7 +443,12 @@ static void emit_source(emitter *e, const ex_net *net)
             fprintf(f, "    scale_shift(%s, %d, %d, w%d, b%d); /* ", cur, l->n_out / l->hw, l->hw, k, k);
         } else if (l->kind == EX_CONV || l->kind == EX_MAX_POOL || l->kind == EX_AVG_POOL ||
                    l->kind == EX_GAP) {
-            if (l->kind == EX_CONV) {
+            if (l->kind == EX_CONV && l->q) {
+                k++;
+                fprintf(f, "    conv2d_int8(q, %d, %d, %d, w%d, s%d, b%d, %d, %d, %d, %d, %d, %d, %d, acc, %s); /* ",
+                        l->ic, l->ih, l->iw, k, k, k, l->oc, l->kernel, l->stride, l->pad_t,
+                        l->pad_l, l->oh, l->ow, other);
+            } else if (l->kind == EX_CONV) {
                 k++;
                 fprintf(f, "    conv2d(%s, %d, %d, %d, w%d, b%d, %d, %d, %d, %d, %d, %d, %d, %s); /* ",
                         cur, l->ic, l->ih, l->iw, k, k, l->oc, l->kernel, l->stride, l->pad_t,
