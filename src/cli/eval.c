@@ -47,7 +47,9 @@ const cli_command_flags cli_eval_flags = {
     .command = "eval",
     .usage = "cgrad eval --model CKPT [flags]",
     .summary = "Evaluate a checkpoint on labelled rows: loss, accuracy, per-class\n"
-               "precision/recall/F1 and the confusion matrix. The input normalisation saved\n"
+               "precision/recall/F1 and the confusion matrix; for a regression model rmse,\n"
+               "mae and r2 per target (in its units) and the residuals' quartiles; for a\n"
+               "multilabel model accuracy and F1 per label. The input normalisation saved\n"
                "with the model is applied.",
     .flags = flags,
     .n_flags = (int)(sizeof flags / sizeof *flags),
@@ -162,6 +164,43 @@ static int print_json(cg_model *m, const long *conf, const class_stats *st, int 
     return 0;
 }
 
+/* A regression or multi-label model's scores: overall, per target or
+ * label, and (regression) the residuals' spread; or as one JSON object. */
+static int print_task(cg_model *m, const cg_task_metrics *t, const char *split, int json)
+{
+    const int reg = t->task == CG_TASK_REGRESSION, n = t->n_outputs < CG_MAX_TARGETS ? t->n_outputs : CG_MAX_TARGETS;
+    const char *keys[] = {"rmse", "mae", "r2", "accuracy", "f1"};
+    const double all[] = {t->rmse, t->mae, t->r2, t->acc, t->f1};
+    const double *per[] = {t->out_rmse, t->out_mae, t->out_r2, t->out_acc, t->out_f1};
+    const int k0 = reg ? 0 : 3, k1 = reg ? 3 : 5;
+    cJSON *o = json ? cJSON_CreateObject() : NULL, *a = o ? cJSON_CreateArray() : NULL;
+    if (json && !a) return -1;
+    if (o) cJSON_AddStringToObject(o, "split", split), cJSON_AddNumberToObject(o, "loss", t->loss);
+    if (o) cJSON_AddNumberToObject(o, "examples", t->n);
+    if (!o) printf("loss: %.4f (%d examples)\n\n%-14s", t->loss, t->n, reg ? "target" : "label");
+    for (int k = k0; k < k1; k++) o ? (void)cJSON_AddNumberToObject(o, keys[k], all[k]) : (void)printf(" %10s", keys[k]);
+    for (int j = 0; j < n; j++) {
+        const char *name = cg_model_class_name(m, j) ? cg_model_class_name(m, j) : "?";
+        cJSON *e = o ? cJSON_CreateObject() : NULL;
+        if (e) cJSON_AddStringToObject(e, "name", name);
+        else printf("\n%-14.14s", name);
+        for (int k = k0; k < k1; k++) e ? (void)cJSON_AddNumberToObject(e, keys[k], per[k][j]) : (void)printf(" %10.4g", per[k][j]);
+        if (e) cJSON_AddItemToArray(a, e);
+    }
+    if (!o) printf("\n%-14s", reg ? "all" : "mean"); /* all values pooled (r2: the mean) */
+    for (int k = k0; !o && k < k1; k++) printf(" %10.4g", all[k]);
+    if (!o && reg) printf("\n\nresiduals (target - prediction): min %.4g, 25%% %.4g, median %.4g, 75%% %.4g, max %.4g",
+                          t->residual[0], t->residual[1], t->residual[2], t->residual[3], t->residual[4]);
+    if (!o) return printf("\n") < 0 ? -1 : 0;
+    cJSON_AddItemToObject(o, reg ? "targets" : "labels", a);
+    if (reg) cJSON_AddItemToObject(o, "residual_quantiles", cJSON_CreateDoubleArray(t->residual, 5));
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text) printf("%s\n", text);
+    free(text);
+    return text ? 0 : -1;
+}
+
 /* The rows to score. With --data: that set (IDX: its test or train files).
  * Without: what the run recorded: its test set; for a run without one, the
  * validation rows it held out (the same split, re-made with its seed and
@@ -259,6 +298,16 @@ int cli_eval(int argc, char **argv)
         goto done;
     }
     int c = cg_model_n_classes(m);
+    if (cg_model_task(m, NULL)) {
+        cg_task_metrics tm;
+        if (cg_evaluate_task(m, &ds, &nz, &tm)) goto fail;
+        if (!a.json)
+            printf("model: %s (%d inputs, %s of %d outputs, trained %d epochs)\ndata: %s (%s rows): %d examples\n",
+                   a.model, cg_model_n_inputs(m), cg_task_name(tm.task), c, info.epoch, spec, split, ds.n);
+        if (print_task(m, &tm, split, a.json)) goto fail;
+        status = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+        goto done;
+    }
     for (int i = 0; i < ds.n; i++)
         if (ds.y[i] >= c) {
             status = cli_usage("eval", "%s: label %d at row %d, but the model has %d classes", spec,
