@@ -119,8 +119,8 @@ int cli_export(int argc, char **argv)
     if (a.c_dir[0]) {
         status = export_status(cg_export_c(m, &nz, a.c_dir, a.prefix, a.model), a.model);
         if (status == CLI_OK)
-            printf("wrote %s/%s.h and %s/%s.c: %d inputs, %d classes\n", a.c_dir, a.prefix,
-                   a.c_dir, a.prefix, cg_model_n_inputs(m), cg_model_n_classes(m));
+            printf("wrote %s/%s.h and %s/%s.c: %d inputs, %d %s\n", a.c_dir, a.prefix,
+                   a.c_dir, a.prefix, cg_model_n_inputs(m), cg_model_n_classes(m), cg_model_task(m, NULL) ? "outputs" : "classes");
     }
     if (status == CLI_OK && a.onnx[0]) {
         cg_onnx_options opt = {.opset = a.opset, .int8 = a.int8, .calibrate = a.calibrate};
@@ -135,8 +135,8 @@ int cli_export(int argc, char **argv)
             opt.calibration = a.int8 ? &ds : NULL;
             status = export_status(cg_export_onnx(m, &nz, a.onnx, &opt), a.model);
             if (status == CLI_OK)
-                printf("wrote %s: %d inputs, %d classes%s\n", a.onnx, cg_model_n_inputs(m),
-                       cg_model_n_classes(m), a.int8 ? ", int8" : "");
+                printf("wrote %s: %d inputs, %d %s%s\n", a.onnx, cg_model_n_inputs(m), cg_model_n_classes(m),
+                       cg_model_task(m, NULL) ? "outputs" : "classes", a.int8 ? ", int8" : "");
         }
         cg_dataset_free(&ds);
     }
