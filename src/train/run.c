@@ -148,7 +148,7 @@ static int npy_source(const char *source)
     return n >= 4 && strcasecmp(source + n - 4, ".npy") == 0;
 }
 
-static int load_data(const cg_run_config *c, const cg_train_options *o, run_state *s, int *has_test)
+static int load_data(const cg_run_config *c, run_state *s, int *has_test)
 {
     const char *source = c->data.source, *label = c->data.label[0] ? c->data.label : NULL;
     cg_csv_options co;
@@ -172,8 +172,6 @@ static int load_data(const cg_run_config *c, const cg_train_options *o, run_stat
         if (cg_load_dataset(source, label, 0, &s->test))
             return cg_error(cg_last_error_code(), "data.source: test split: %s", cg_last_error());
         *has_test = 1;
-    } else {
-        note(o, "note: no test set given; the test evaluation is skipped");
     }
     if (*has_test && s->test.d != s->full.d)
         return cg_error(CG_ERR_SHAPE, "data.test: %d features, data.source has %d", s->test.d, s->full.d);
@@ -276,7 +274,7 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         if ((rc = continue_schedule(&c, s.opt, s.info.epoch))) goto done;
         r.initial_epoch = s.info.epoch;
     }
-    if ((rc = load_data(&c, opt, &s, &has_test))) goto done;
+    if ((rc = load_data(&c, &s, &has_test))) goto done;
     /* The stored configuration says what the run did: bytes (images) are
      * only scaled by default, floats (tables) standardised. */
     if (c.data.standardize < 0) c.data.standardize = s.full.x_u8 == NULL;
@@ -405,6 +403,7 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
                  task == CG_TASK_REGRESSION ? "targets (standardised with the training rows' mean and "
                                               "std for training; reported in their own units)"
                                             : "0/1 labels");
+        if (!has_test) note(opt, "note: no test set given; the test evaluation is skipped");
         note_csv(opt, &s);
         note_summary(opt, s.model);
         if (why[0]) note(opt, "defaults from the data: %s", why);
