@@ -257,8 +257,9 @@ static const cli_flag flags[] = {
     {.name = "--patience", .value = "N", .set = cli_set_int, .offset = CFG(loop.patience), .lo = 0,
      .hi = 1000000, .field = "loop.patience", .resume = CLI_RESUME_OK, .example = "3",
      .unused_example = "--val-split 0 --patience 3",
-     .help = "stop after N epochs without a validation accuracy as good as the best\n"
-             "and restore the best weights (of ties, the later); 0 = off (default: from\n"
+     .help = "stop after N epochs without a validation accuracy (--task regression,\n"
+             "multilabel: loss) as good as the best and restore the best weights (of\n"
+             "ties, the later); 0 = off (default: from\n"
              "the data, a tenth of the epochs, at least 5, with 100 validation rows or more)"},
     {.name = "--seed", .value = "N", .set = cli_set_u64, .offset = CFG(loop.seed), .example = "7",
      .help = "seed for initial weights, split and shuffling (default 42)"},

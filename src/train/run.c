@@ -315,6 +315,9 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         rc = cg_last_error_code();
         goto done;
     }
+    char *acc_word = strstr(why, "validation accuracy");
+    if (task && acc_word) /* regression and multi-label stop on the validation loss */
+        memmove(acc_word + 15, acc_word + 19, strlen(acc_word + 19) + 1), memcpy(acc_word + 11, "loss", 4);
     if (c.loop.patience > 0 && !val) {
         rc = cg_error(CG_ERR_ARG, "loop.patience: the validation split of %d rows is empty", s.full.n);
         goto done;
