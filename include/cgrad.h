@@ -1337,6 +1337,15 @@ typedef struct cg_task_metrics {
 int cg_evaluate_task(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz,
                      cg_task_metrics *out);
 
+/* What `cgrad eval` prints, into file (FILE*; NULL = stdout): a
+ * classifier's loss, accuracy, per-class precision/recall/F1 and the
+ * confusion counts of cg_evaluate_confusion over n rows; or a regression
+ * or multi-label model's cg_task_metrics. As text, or as one JSON object
+ * (with "split", the name of the rows scored). */
+int cg_report_confusion(cg_model *m, const long *confusion, double loss, double acc, int n,
+                        const char *split, int json, void *file);
+int cg_report_task(cg_model *m, const cg_task_metrics *t, const char *split, int json, void *file);
+
 /* cg_evaluate with the rows split across the ranks of d and the sums
  * reduced: every rank gets the same loss and accuracy. */
 int cg_evaluate_dist(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,

@@ -98,11 +98,7 @@ int cli_export(int argc, char **argv)
     snprintf(a.prefix, sizeof a.prefix, "model");
     unsigned char given[sizeof flags / sizeof *flags];
     int rc = cli_parse_flags(&cli_export_flags, argc, argv, &a, given, NULL);
-    if (rc == 1) {
-        cli_print_help(stdout, &cli_export_flags);
-        return CLI_OK;
-    }
-    if (rc) return rc;
+    if (rc) return rc == 1 ? CLI_OK : rc;
     if (!a.model[0]) return cli_usage("export", "--model CKPT is required");
     if (!a.c_dir[0] && !a.onnx[0]) return cli_usage("export", "--c DIR or --onnx FILE is required");
     if (!a.onnx[0] && (a.int8 || a.opset))

@@ -125,11 +125,7 @@ int cli_predict(int argc, char **argv)
 {
     predict_args a;
     int rc = parse(argc, argv, &a);
-    if (rc == 1) {
-        cli_print_help(stdout, &cli_predict_flags);
-        return CLI_OK;
-    }
-    if (rc) return rc;
+    if (rc) return rc == 1 ? CLI_OK : rc;
     cg_set_threads(a.threads);
     cg_normalizer nz;
     cg_model *m = cg_checkpoint_load(a.model, NULL, &nz, NULL);

@@ -149,11 +149,7 @@ int cli_train(int argc, char **argv)
     cg_run_config_init(&a.cfg);
     unsigned char given[64];
     int rc = cli_parse_flags(&cli_train_flags, argc, argv, &a, given, NULL);
-    if (rc == 1) {
-        cli_print_help(stdout, &cli_train_flags);
-        return CLI_OK;
-    }
-    if (rc) return rc;
+    if (rc) return rc == 1 ? CLI_OK : rc;
     if (a.resume[0]) {
         if ((rc = resume_config(&a, given))) return rc;
         if (!a.out[0]) dir_of(a.resume, a.out, sizeof a.out); /* beside the checkpoint */
