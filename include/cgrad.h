@@ -914,6 +914,8 @@ void cg_run_config_init(cg_run_config *c);
  * epochs (at least 5) without matching the best validation accuracy, the best
  * weights restored, when there are at least CG_DEFAULT_MIN_VAL validation
  * rows (fewer measure accuracy too coarsely to stop on); else none.
+ * (cg_train stops a regression or multi-label run, which watches its
+ * continuous validation loss, with any validation rows.)
  * cg_train applies it; a configuration stores the values it chose. */
 int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
                              size_t why_size);

@@ -14,7 +14,7 @@ train/test CSV files go to
     cosine schedule, batch size, epochs, validation fraction and patience
     that cgrad's run resolved (read back from its checkpoint), with the
     features and the target standardised on the training rows as cgrad
-    does, the best validation-loss epoch restored.
+    does, the best validation-loss epoch restored when it stops early.
 Prints a Markdown table of test R2 (mean over the splits). Not a test."""
 import json
 import math
@@ -132,7 +132,7 @@ def torch_r2(cfg, xtr, ytr, xte, yte, seed):
                 since += 1
                 if patience and since >= patience:
                     break
-    if best_state is not None:
+    if patience and best_state is not None:  # cgrad restores the best epoch with early stopping
         model.load_state_dict(best_state)
     model.eval()
     with torch.no_grad():

@@ -310,7 +310,12 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     /* Epochs, batch and patience not given follow from the rows trained
      * on; the stored configuration holds the values chosen. */
     char why[512];
-    if (cg_loop_config_from_data(&c.loop, train->n, val ? val->n : 0, why, sizeof why) || cg_run_config_resolve(&c) ||
+    /* The minimum of validation rows for early stopping is for accuracy,
+     * which moves in steps of 1/rows; a regression's or multi-label
+     * model's validation loss is continuous, so any validation rows do. */
+    long n_val = val ? val->n : 0;
+    if (task && n_val > 0 && n_val < CG_DEFAULT_MIN_VAL) n_val = CG_DEFAULT_MIN_VAL;
+    if (cg_loop_config_from_data(&c.loop, train->n, n_val, why, sizeof why) || cg_run_config_resolve(&c) ||
         !(s.config_json = cg_run_config_to_json(&c))) {
         rc = cg_last_error_code();
         goto done;
