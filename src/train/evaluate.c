@@ -33,8 +33,10 @@ double cg_accuracy(const cg_real *scores, const cg_real *labels, int n, int c)
 int cg_train_check_data(cg_model *m, const cg_dataset *ds, const char *fn, const char *what)
 {
     const int task = cg_model_task(m, NULL), c = cg_model_n_classes(m);
-    if (!ds->n || (!ds->x_u8 && !ds->x_f32) || (!ds->y && !ds->t_f32))
+    if (!ds->n || (!ds->x_u8 && !ds->x_f32))
         return cg_error(CG_ERR_ARG, "%s: the %s set is empty", fn, what);
+    if (!ds->y && !ds->t_f32) /* inputs only: nothing to score against */
+        return cg_error(CG_ERR_ARG, "%s: the %s set has no %s columns", fn, what, task ? "target" : "label");
     if (ds->d != cg_model_n_inputs(m))
         return cg_error(CG_ERR_SHAPE, "%s: the %s set has %d features, the model takes %d", fn,
                         what, ds->d, cg_model_n_inputs(m));
