@@ -444,6 +444,9 @@ typedef struct cg_dataset {
     int rows, cols;      /* image shape when known (IDX), else 0         */
     cg_table *table;     /* CSV: the column encoding, or NULL; owned      */
     int channels;        /* with rows, cols: d = channels rows cols (IDX: 1) */
+    float *t_f32;        /* [n, n_targets] numeric targets (regression,
+                            multi-label; y is NULL then), or NULL          */
+    int n_targets;
 } cg_dataset;
 
 /* Input normalisation, kept with a model: x' = (x * scale - mean) * inv_std
@@ -484,6 +487,10 @@ typedef struct cg_csv_options {
                               one-hot)                                       */
     const cg_table *table; /* encode as this table does (test sets, inputs);
                               NULL: learn the encoding from the file        */
+    int targets;           /* 1: label names one or more comma-separated
+                              columns ("price,volume") read as numbers into
+                              out->t_f32 (regression, multi-label): each
+                              must be numeric, with no missing cell        */
 } cg_csv_options;
 void cg_csv_options_init(cg_csv_options *o);
 /* CSV as people write it (docs/data.md): delimiter and header detected,
@@ -503,6 +510,10 @@ int cg_table_n_features(const cg_table *t);
 /* The label column's 0-based index (-1: none) and, unless name is NULL,
  * its name. */
 int cg_table_label_column(const cg_table *t, const char **name);
+/* A table of numeric targets (cg_csv_options.targets): their count (0:
+ * none) and target k's column name (NULL when out of range). */
+int cg_table_n_targets(const cg_table *t);
+const char *cg_table_target_name(const cg_table *t, int k);
 const char *cg_table_class_name(const cg_table *t, int c);
 /* "'age' 3 (mean), 'color' 1 (most frequent value)": the missing cells per
  * column of the file the table was last used on, or NULL when none
@@ -580,7 +591,8 @@ void cg_normalizer_free(cg_normalizer *nz);
 /* Gather examples idx[0..m) into x [m, d] (normalised) and y [m] (labels as
  * cg_real). nz may be NULL (bytes scaled by 1/255, floats as they are).
  * x or y may be NULL; y is not written when ds has no labels (ds->y NULL,
- * as from cg_load_inputs). */
+ * as from cg_load_inputs). With numeric targets (ds->t_f32), y gets
+ * n_targets values a row, as they are. */
 void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
                        const int *idx, int m, cg_real *x, cg_real *y);
 
@@ -821,6 +833,9 @@ typedef struct cg_model_config {
                                      default (relu; none without hidden layers) */
     int batch_norm;               /* 0/1: between each dense and its activation */
     double dropout;               /* rate in [0, 1) after each hidden activation */
+    int task;                     /* CG_TASK_* (0: classification)        */
+    int loss;                     /* CG_LOSS_*; CG_LOSS_DEFAULT = the task's
+                                     (cross-entropy, mse, bce)            */
 } cg_model_config;
 
 /* Optimizer: a name from the table above and its hyperparameters. A
@@ -905,6 +920,8 @@ void cg_run_config_init(cg_run_config *c);
  * epochs (at least 5) without matching the best validation accuracy, the best
  * weights restored, when there are at least CG_DEFAULT_MIN_VAL validation
  * rows (fewer measure accuracy too coarsely to stop on); else none.
+ * (cg_train stops a regression or multi-label run, which watches its
+ * continuous validation loss, with any validation rows.)
  * cg_train applies it; a configuration stores the values it chose. */
 int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
                              size_t why_size);
@@ -955,6 +972,28 @@ int cg_arch_needs_image(const cg_layer_config *layers, int n);
 /* ---------------------------------------------------------------------- */
 /* Part 2: models                                                           */
 /* ---------------------------------------------------------------------- */
+
+/* What a model's outputs are (docs/training.md, "Tasks"):
+ *  - CG_TASK_CLASSIFICATION: one of C classes, softmax cross-entropy;
+ *  - CG_TASK_REGRESSION: T numbers; the output layer is linear and trains
+ *    on standardised targets ((y - mean) / std, from the training split)
+ *    with CG_LOSS_MSE, CG_LOSS_MAE or CG_LOSS_HUBER (delta 1, in standard
+ *    deviations); the model's "probs" node maps back to original units;
+ *  - CG_TASK_MULTILABEL: T independent 0/1 labels, sigmoid outputs,
+ *    binary cross-entropy with logits (CG_LOSS_BCE); "probs" holds the
+ *    probabilities. */
+enum { CG_TASK_CLASSIFICATION = 0, CG_TASK_REGRESSION = 1, CG_TASK_MULTILABEL = 2 };
+enum { CG_LOSS_DEFAULT = 0, CG_LOSS_CROSS_ENTROPY, CG_LOSS_MSE, CG_LOSS_MAE, CG_LOSS_HUBER, CG_LOSS_BCE };
+/* "classification", "regression", "multilabel"; "cross_entropy", "mse",
+ * "mae", "huber", "bce" ("default" for CG_LOSS_DEFAULT); and back (-1 if
+ * unknown). */
+const char *cg_task_name(int task);
+int cg_task_from_name(const char *name);
+const char *cg_loss_name(int loss);
+int cg_loss_from_name(const char *name);
+/* The loss a task trains with by default, and 1 if `loss` fits `task`. */
+int cg_task_default_loss(int task);
+int cg_task_loss_fits(int task, int loss);
 
 /* Activations (they also choose a dense layer's initialiser). */
 enum { CG_LINEAR = 0, CG_RELU = 1, CG_TANH = 2, CG_SIGMOID = 3 };
@@ -1032,6 +1071,17 @@ cg_node *cg_model_probs(cg_model *m);
 cg_node *cg_model_pred(cg_model *m);
 int cg_model_n_inputs(const cg_model *m);
 int cg_model_n_classes(const cg_model *m);
+/* Make m (not built yet) a regression or multi-label model of n_outputs
+ * outputs (its "classes"; the "y" placeholder is then [CG_BATCH,
+ * n_outputs] in original units), trained with `loss` (CG_LOSS_DEFAULT:
+ * the task's). Regression needs each output's target mean and std (> 0;
+ * NULL: 0 and 1). CG_ERR_ARG for a loss that does not fit the task. */
+int cg_model_set_task(cg_model *m, int task, int loss, int n_outputs, const double *mean,
+                      const double *std);
+/* The task (CG_TASK_*), its loss into *loss (may be NULL). */
+int cg_model_task(const cg_model *m, int *loss);
+/* Output k's target mean and std (regression; else 0 and 1). */
+void cg_model_target_scale(const cg_model *m, int k, double *mean, double *std);
 /* Class names (shown by eval/predict, kept in checkpoints): n names, one
  * per class, copied; names NULL clears them. */
 int cg_model_set_class_names(cg_model *m, const char *const *names, int n);
@@ -1273,6 +1323,36 @@ int cg_evaluate(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int 
  * the caller provides C * C zeroed counts). */
 int cg_evaluate_confusion(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,
                           double *loss, double *acc, long *confusion);
+
+/* What cg_evaluate_task measures of a regression or multi-label model
+ * (values in the targets' original units). Per-output figures are kept
+ * for the first CG_MAX_TARGETS outputs. */
+#define CG_MAX_TARGETS 64
+typedef struct cg_task_metrics {
+    int task, n_outputs, n; /* CG_TASK_*, outputs, rows                   */
+    double loss;           /* the model's mean loss                       */
+    double rmse, mae, r2;  /* regression: over every output (r2: the mean
+                              of the outputs' R2, scikit-learn's r2_score) */
+    double residual[5];    /* regression: min, first quartile, median,
+                              third quartile, max of target - prediction  */
+    double acc, f1;        /* multi-label: the mean over labels of each
+                              label's accuracy and F1 (threshold 0.5)     */
+    double out_rmse[CG_MAX_TARGETS], out_mae[CG_MAX_TARGETS], out_r2[CG_MAX_TARGETS];
+    double out_acc[CG_MAX_TARGETS], out_f1[CG_MAX_TARGETS];
+} cg_task_metrics;
+/* Evaluate a regression or multi-label model on ds (its numeric targets,
+ * normalised by nz) in inference mode. */
+int cg_evaluate_task(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz,
+                     cg_task_metrics *out);
+
+/* What `cgrad eval` prints, into file (FILE*; NULL = stdout): a
+ * classifier's loss, accuracy, per-class precision/recall/F1 and the
+ * confusion counts of cg_evaluate_confusion over n rows; or a regression
+ * or multi-label model's cg_task_metrics. As text, or as one JSON object
+ * (with "split", the name of the rows scored). */
+int cg_report_confusion(cg_model *m, const long *confusion, double loss, double acc, int n,
+                        const char *split, int json, void *file);
+int cg_report_task(cg_model *m, const cg_task_metrics *t, const char *split, int json, void *file);
 
 /* cg_evaluate with the rows split across the ranks of d and the sums
  * reduced: every rank gets the same loss and accuracy. */
@@ -1617,7 +1697,10 @@ typedef struct cg_train_options {
 
 typedef struct cg_train_result {
     cg_fit_result fit;
-    double test_loss, test_acc; /* NaN without a test set                 */
+    double test_loss, test_acc; /* NaN without a test set (multi-label:
+                              the mean per-label accuracy)                  */
+    int task;              /* CG_TASK_*                                    */
+    cg_task_metrics test;  /* regression, multi-label: on the test set    */
     int n_train, n_val, n_test, n_features, n_classes;
     int initial_epoch;     /* epochs done before (resumed runs)           */
 } cg_train_result;

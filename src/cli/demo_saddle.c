@@ -136,7 +136,6 @@ int cli_demo_saddle(int argc, char **argv)
     saddle_args a = {.steps = 1000, .lr = 0.01};
     unsigned char given[sizeof flags / sizeof *flags];
     int prc = cli_parse_flags(&cli_demo_saddle_flags, argc, argv, &a, given, NULL);
-    if (prc == 1) cli_print_help(stdout, &cli_demo_saddle_flags);
     if (prc) return prc == 1 ? CLI_OK : prc;
     const char *out = a.out[0] ? a.out : NULL;
     int steps = a.steps;

@@ -96,7 +96,6 @@ int cli_demo_softmax2d(int argc, char **argv)
     softmax2d_args a = {.classes = 4, .epochs = 40};
     unsigned char given[sizeof flags / sizeof *flags];
     int prc = cli_parse_flags(&cli_demo_softmax2d_flags, argc, argv, &a, given, NULL);
-    if (prc == 1) cli_print_help(stdout, &cli_demo_softmax2d_flags);
     if (prc) return prc == 1 ? CLI_OK : prc;
     int classes = a.classes, hidden = a.hidden;
     const char *out = a.out[0] ? a.out : NULL;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "cgrad.h"
 #include "cli/cli.h"
@@ -47,7 +46,9 @@ const cli_command_flags cli_eval_flags = {
     .command = "eval",
     .usage = "cgrad eval --model CKPT [flags]",
     .summary = "Evaluate a checkpoint on labelled rows: loss, accuracy, per-class\n"
-               "precision/recall/F1 and the confusion matrix. The input normalisation saved\n"
+               "precision/recall/F1 and the confusion matrix; for a regression model rmse,\n"
+               "mae and r2 per target (in its units) and the residuals' quartiles; for a\n"
+               "multilabel model accuracy and F1 per label. The input normalisation saved\n"
                "with the model is applied.",
     .flags = flags,
     .n_flags = (int)(sizeof flags / sizeof *flags),
@@ -68,99 +69,6 @@ static int parse(int argc, char **argv, eval_args *a)
     return 0;
 }
 
-typedef struct class_stats {
-    double precision, recall, f1;
-    long support, predicted;
-} class_stats;
-
-static void stats_from_confusion(const long *conf, int c, class_stats *st)
-{
-    for (int k = 0; k < c; k++) {
-        long tp = conf[(size_t)k * c + k], support = 0, predicted = 0;
-        for (int j = 0; j < c; j++) {
-            support += conf[(size_t)k * c + j];
-            predicted += conf[(size_t)j * c + k];
-        }
-        st[k].support = support;
-        st[k].predicted = predicted;
-        st[k].precision = predicted ? (double)tp / predicted : 0;
-        st[k].recall = support ? (double)tp / support : 0;
-        double pr = st[k].precision + st[k].recall;
-        st[k].f1 = pr > 0 ? 2 * st[k].precision * st[k].recall / pr : 0;
-    }
-}
-
-static const char *class_label(cg_model *m, int k, char *buf, size_t size)
-{
-    const char *name = cg_model_class_name(m, k);
-    if (name) return name;
-    snprintf(buf, size, "%d", k);
-    return buf;
-}
-
-static void print_tables(cg_model *m, const long *conf, const class_stats *st, int c, double loss,
-                         double acc, int n)
-{
-    char buf[32];
-    printf("loss: %.4f - accuracy: %.4f (%d examples)\n\n", loss, acc, n);
-    printf("%-14s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "support");
-    double mp = 0, mr = 0, mf = 0;
-    for (int k = 0; k < c; k++) {
-        printf("%-14.14s %9.4f %9.4f %9.4f %9ld\n", class_label(m, k, buf, sizeof buf),
-               st[k].precision, st[k].recall, st[k].f1, st[k].support);
-        mp += st[k].precision / c;
-        mr += st[k].recall / c;
-        mf += st[k].f1 / c;
-    }
-    printf("%-14s %9.4f %9.4f %9.4f %9d\n\n", "macro avg", mp, mr, mf, n);
-    printf("confusion matrix (rows: true class, columns: predicted class)\n%-14s", "");
-    for (int j = 0; j < c; j++) printf(" %6d", j);
-    printf("\n");
-    for (int k = 0; k < c; k++) {
-        char label[40];
-        snprintf(label, sizeof label, "%d %s", k, cg_model_class_name(m, k) ? cg_model_class_name(m, k) : "");
-        printf("%-14.14s", label);
-        for (int j = 0; j < c; j++) printf(" %6ld", conf[(size_t)k * c + j]);
-        printf("\n");
-    }
-}
-
-static int print_json(cg_model *m, const long *conf, const class_stats *st, int c, double loss,
-                      double acc, int n, const char *split)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o) return -1;
-    cJSON_AddStringToObject(o, "split", split);
-    cJSON_AddNumberToObject(o, "loss", loss);
-    cJSON_AddNumberToObject(o, "accuracy", acc);
-    cJSON_AddNumberToObject(o, "examples", n);
-    cJSON *classes = cJSON_AddArrayToObject(o, "classes");
-    cJSON *matrix = cJSON_AddArrayToObject(o, "confusion");
-    char buf[32];
-    for (int k = 0; classes && matrix && k < c; k++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON *row = cJSON_CreateArray();
-        if (!e || !row) {
-            cJSON_Delete(e);
-            cJSON_Delete(row);
-            break;
-        }
-        cJSON_AddStringToObject(e, "name", class_label(m, k, buf, sizeof buf));
-        cJSON_AddNumberToObject(e, "precision", st[k].precision);
-        cJSON_AddNumberToObject(e, "recall", st[k].recall);
-        cJSON_AddNumberToObject(e, "f1", st[k].f1);
-        cJSON_AddNumberToObject(e, "support", (double)st[k].support);
-        cJSON_AddItemToArray(classes, e);
-        for (int j = 0; j < c; j++) cJSON_AddItemToArray(row, cJSON_CreateNumber((double)conf[(size_t)k * c + j]));
-        cJSON_AddItemToArray(matrix, row);
-    }
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s) return -1;
-    printf("%s\n", s);
-    free(s);
-    return 0;
-}
 
 /* The rows to score. With --data: that set (IDX: its test or train files).
  * Without: what the run recorded: its test set; for a run without one, the
@@ -229,11 +137,7 @@ int cli_eval(int argc, char **argv)
 {
     eval_args a;
     int rc = parse(argc, argv, &a);
-    if (rc == 1) {
-        cli_print_help(stdout, &cli_eval_flags);
-        return CLI_OK;
-    }
-    if (rc) return rc;
+    if (rc) return rc == 1 ? CLI_OK : rc;
     cg_set_threads(a.threads);
     cg_normalizer nz;
     cg_checkpoint_info info;
@@ -242,7 +146,6 @@ int cli_eval(int argc, char **argv)
 
     cg_dataset ds = {0}, rest = {0};
     long *conf = NULL;
-    class_stats *st = NULL;
     int status = CLI_FAIL;
     char spec[CG_PATH_LEN] = "";
     const char *split = a.split;
@@ -259,6 +162,16 @@ int cli_eval(int argc, char **argv)
         goto done;
     }
     int c = cg_model_n_classes(m);
+    if (cg_model_task(m, NULL)) {
+        cg_task_metrics tm;
+        if (cg_evaluate_task(m, &ds, &nz, &tm)) goto fail;
+        if (!a.json)
+            printf("model: %s (%d inputs, %s of %d outputs, trained %d epochs)\ndata: %s (%s rows): %d examples\n",
+                   a.model, cg_model_n_inputs(m), cg_task_name(tm.task), c, info.epoch, spec, split, ds.n);
+        if (cg_report_task(m, &tm, split, a.json, stdout)) goto fail;
+        status = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+        goto done;
+    }
     for (int i = 0; i < ds.n; i++)
         if (ds.y[i] >= c) {
             status = cli_usage("eval", "%s: label %d at row %d, but the model has %d classes", spec,
@@ -267,24 +180,17 @@ int cli_eval(int argc, char **argv)
         }
     double loss, acc;
     conf = calloc((size_t)c * (size_t)c, sizeof *conf);
-    st = calloc((size_t)c, sizeof *st);
-    if (!conf || !st) goto fail;
-    if (cg_evaluate_confusion(m, &ds, &nz, a.batch, &loss, &acc, conf)) goto fail;
-    stats_from_confusion(conf, c, st);
-    if (a.json) {
-        if (print_json(m, conf, st, c, loss, acc, ds.n, split)) goto fail;
-    } else {
+    if (!conf || cg_evaluate_confusion(m, &ds, &nz, a.batch, &loss, &acc, conf)) goto fail;
+    if (!a.json)
         printf("model: %s (%d inputs, %d classes, trained %d epochs)\ndata: %s (%s rows): %d "
                "examples\n", a.model, cg_model_n_inputs(m), c, info.epoch, spec, split, ds.n);
-        print_tables(m, conf, st, c, loss, acc, ds.n);
-    }
+    if (cg_report_confusion(m, conf, loss, acc, ds.n, split, a.json, stdout)) goto fail;
     status = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
     goto done;
 fail:
     cli_fail("eval: %s", *cg_last_error() ? cg_last_error() : "out of memory");
 done:
     free(conf);
-    free(st);
     cg_dataset_free(&ds);
     cg_dataset_free(&rest);
     cg_checkpoint_info_free(&info);

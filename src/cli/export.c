@@ -99,11 +99,7 @@ int cli_export(int argc, char **argv)
     snprintf(a.prefix, sizeof a.prefix, "model");
     unsigned char given[sizeof flags / sizeof *flags];
     int rc = cli_parse_flags(&cli_export_flags, argc, argv, &a, given, NULL);
-    if (rc == 1) {
-        cli_print_help(stdout, &cli_export_flags);
-        return CLI_OK;
-    }
-    if (rc) return rc;
+    if (rc) return rc == 1 ? CLI_OK : rc;
     if (!a.model[0]) return cli_usage("export", "--model CKPT is required");
     if (!a.c_dir[0] && !a.onnx[0]) return cli_usage("export", "--c DIR or --onnx FILE is required");
     if (!a.onnx[0] && a.opset) return cli_usage("export", "--opset is used only with --onnx FILE");
@@ -127,16 +123,18 @@ int cli_export(int argc, char **argv)
         status = export_status(a.int8 ? cg_export_c_int8(m, &nz, a.c_dir, a.prefix, a.model, &ds, a.calibrate)
                                       : cg_export_c(m, &nz, a.c_dir, a.prefix, a.model), a.model);
         if (status == CLI_OK)
-            printf("wrote %s/%s.h and %s/%s.c: %d inputs, %d classes%s\n", a.c_dir, a.prefix,
-                   a.c_dir, a.prefix, cg_model_n_inputs(m), cg_model_n_classes(m), a.int8 ? ", int8" : "");
+            printf("wrote %s/%s.h and %s/%s.c: %d inputs, %d %s%s\n", a.c_dir, a.prefix,
+                   a.c_dir, a.prefix, cg_model_n_inputs(m), cg_model_n_classes(m),
+                   cg_model_task(m, NULL) ? "outputs" : "classes", a.int8 ? ", int8" : "");
     }
     if (status == CLI_OK && a.onnx[0]) {
         cg_onnx_options opt = {.opset = a.opset, .int8 = a.int8, .calibrate = a.calibrate,
                                .calibration = a.int8 ? &ds : NULL};
         status = export_status(cg_export_onnx(m, &nz, a.onnx, &opt), a.model);
         if (status == CLI_OK)
-            printf("wrote %s: %d inputs, %d classes%s\n", a.onnx, cg_model_n_inputs(m),
-                   cg_model_n_classes(m), a.int8 ? ", int8" : "");
+            printf("wrote %s: %d inputs, %d %s%s\n", a.onnx, cg_model_n_inputs(m),
+                   cg_model_n_classes(m), cg_model_task(m, NULL) ? "outputs" : "classes",
+                   a.int8 ? ", int8" : "");
     }
     cg_dataset_free(&ds);
     if (status == CLI_OK && fflush(stdout) != 0) status = cli_fail("export: writing the output failed");

@@ -59,7 +59,10 @@ int cli_parse_flags(const cli_command_flags *cmd, int argc, char **argv, void *t
     memset(given, 0, (size_t)cmd->n_flags);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            cli_print_help(stdout, cmd); /* every command's --help, here once */
+            return 1;
+        }
         const cli_flag *f = cli_find_flag(cmd, a);
         if (!f) {
             if (strncmp(a, "-", 1) != 0 && positional && !*positional) {

@@ -55,7 +55,8 @@ int cli_set_string(void *target, const cli_flag *f, const char *value);
 int cli_set_u64(void *target, const cli_flag *f, const char *value);
 
 /* Parse argv[1..argc) against the command's table into target; given[i]
- * (n_flags entries, zeroed here) says which were given. 0, 1 for --help,
+ * (n_flags entries, zeroed here) says which were given. 0, 1 for --help
+ * (after printing the help on stdout),
  * or CLI_USAGE after one line on stderr (unknown flag, missing or bad
  * value, two flags that conflict, a flag given twice). Positional words
  * are an error unless positional is not NULL: then the first is stored

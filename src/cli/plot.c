@@ -254,7 +254,6 @@ int cli_plot(int argc, char **argv)
     const char *dir = NULL;
     unsigned char given[1];
     int rc = cli_parse_flags(&cli_plot_flags, argc, argv, NULL, given, &dir);
-    if (rc == 1) cli_print_help(stdout, &cli_plot_flags);
     if (rc) return rc == 1 ? CLI_OK : rc;
     if (!dir) return cli_usage("plot", "which search? `cgrad plot DIR`");
     return tune_plot_dir(dir, 0);

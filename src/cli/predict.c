@@ -41,7 +41,7 @@ static const cli_flag flags[] = {
      .help = "a text value the training data did not have: error (default) or zero\n"
              "(none of its one-hot features set)"},
     {.name = "--probs", .offset = ARG(probs),
-     .help = "also print every class's probability (tab-separated)"},
+     .help = "also print every class's (multilabel: label's) probability (tab-separated)"},
     {.name = "--batch", .value = "N", .set = cli_set_int, .offset = ARG(batch), .lo = 1,
      .hi = 1 << 20, .example = "256", .help = "examples per forward pass (default 1000)"},
     {.name = "--threads", .value = "N", .set = cli_set_int, .offset = ARG(threads), .hi = 4096,
@@ -52,7 +52,8 @@ const cli_command_flags cli_predict_flags = {
     .command = "predict",
     .usage = "cgrad predict --model CKPT --input FILE [flags]",
     .summary = "Print one line per example: the predicted class (its name when the model\n"
-               "knows class names) and its probability, tab-separated. The input\n"
+               "knows class names) and its probability, tab-separated; a regression model's\n"
+               "values (one per target, in its units), a multilabel model's 0/1 per label. The input\n"
                "normalisation saved with the model is applied. A class name is printed with\n"
                "C-style escapes, so that each example stays one line of tab-separated fields:\n"
                "\\\\, \\\", \\t, \\n, \\r, and \\xHH for other control characters.",
@@ -99,9 +100,17 @@ static void print_name(const char *name)
 
 static int print_rows(cg_model *m, const cg_real *probs, const int *cls, int k, int all)
 {
-    int c = cg_model_n_classes(m);
+    int c = cg_model_n_classes(m), task = cg_model_task(m, NULL);
     for (int i = 0; i < k; i++) {
         const cg_real *p = probs + (size_t)i * c;
+        if (task) { /* regression: a value per target; multi-label: 0/1 per label (and probabilities) */
+            for (int j = 0; j < c; j++)
+                if (task == CG_TASK_REGRESSION) printf("%s%.7g", j ? "\t" : "", (double)p[j]);
+                else printf("%s%d", j ? "\t" : "", p[j] > 0.5);
+            for (int j = 0; all && task == CG_TASK_MULTILABEL && j < c; j++) printf("\t%.6f", (double)p[j]);
+            if (putchar('\n') == EOF) return -1;
+            continue;
+        }
         const char *name = cg_model_class_name(m, cls[i]);
         if (name) print_name(name);
         else printf("%d", cls[i]);
@@ -116,11 +125,7 @@ int cli_predict(int argc, char **argv)
 {
     predict_args a;
     int rc = parse(argc, argv, &a);
-    if (rc == 1) {
-        cli_print_help(stdout, &cli_predict_flags);
-        return CLI_OK;
-    }
-    if (rc) return rc;
+    if (rc) return rc == 1 ? CLI_OK : rc;
     cg_set_threads(a.threads);
     cg_normalizer nz;
     cg_model *m = cg_checkpoint_load(a.model, NULL, &nz, NULL);
@@ -135,6 +140,11 @@ int cli_predict(int argc, char **argv)
     int lcol = cg_table_label_column(nz.table, &lname);
     char lidx[16];
     snprintf(lidx, sizeof lidx, "%d", lcol);
+    if (a.label[0] && cg_table_n_targets(nz.table)) {
+        status = cli_usage("predict", "--label: the model's target columns (first: %s) are known to it and "
+                           "dropped from the input when present", cg_table_target_name(nz.table, 0));
+        goto done;
+    }
     if (a.label[0] && nz.table && (lcol < 0 || (strcmp(a.label, lname) && strcmp(a.label, lidx)))) {
         status = cli_usage("predict", "--label: '%s' is not the label column the model was trained with (%s)",
                            a.label, lcol < 0 ? "none" : lname);

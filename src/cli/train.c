@@ -93,12 +93,21 @@ static void print_result_json(const cg_train_result *r)
     const cg_fit_result *f = &r->fit;
     cJSON *o = cJSON_CreateObject();
     if (!o) return;
-    train_json_number(o, "test_accuracy", r->test_acc);
+    if (r->task == CG_TASK_REGRESSION) {
+        train_json_number(o, "test_rmse", r->n_test ? r->test.rmse : NAN);
+        train_json_number(o, "test_mae", r->n_test ? r->test.mae : NAN);
+        train_json_number(o, "test_r2", r->n_test ? r->test.r2 : NAN);
+    } else {
+        train_json_number(o, "test_accuracy", r->test_acc);
+    }
+    if (r->task == CG_TASK_MULTILABEL) train_json_number(o, "test_f1", r->n_test ? r->test.f1 : NAN);
     train_json_number(o, "test_loss", r->test_loss);
-    train_json_number(o, "val_accuracy", f->val_acc);
+    if (r->task != CG_TASK_REGRESSION) train_json_number(o, "val_accuracy", f->val_acc);
+    for (int i = 0; r->task == CG_TASK_REGRESSION && i < 3; i++) /* rmse, mae, r2 */
+        train_json_number(o, (const char *[]){"val_rmse", "val_mae", "val_r2"}[i], f->val_metrics[i]);
     train_json_number(o, "val_loss", f->val_loss);
-    train_json_number(o, "best_val_accuracy", f->best_val_acc);
-    train_json_number(o, "train_accuracy", f->train_acc);
+    train_json_number(o, r->task ? "best_val_loss" : "best_val_accuracy", f->best_val_acc);
+    if (r->task != CG_TASK_REGRESSION) train_json_number(o, "train_accuracy", f->train_acc);
     train_json_number(o, "train_loss", f->train_loss);
     cJSON_AddNumberToObject(o, "epochs", f->epochs);
     cJSON_AddBoolToObject(o, "stopped_early", f->stopped_early);
@@ -140,11 +149,7 @@ int cli_train(int argc, char **argv)
     cg_run_config_init(&a.cfg);
     unsigned char given[64];
     int rc = cli_parse_flags(&cli_train_flags, argc, argv, &a, given, NULL);
-    if (rc == 1) {
-        cli_print_help(stdout, &cli_train_flags);
-        return CLI_OK;
-    }
-    if (rc) return rc;
+    if (rc) return rc == 1 ? CLI_OK : rc;
     if (a.resume[0]) {
         if ((rc = resume_config(&a, given))) return rc;
         if (!a.out[0]) dir_of(a.resume, a.out, sizeof a.out); /* beside the checkpoint */
@@ -176,10 +181,15 @@ int cli_train(int argc, char **argv)
     if ((rc = cg_train(&a.cfg, &to, &r))) return report_error(rc);
     if (rank != 0) return CLI_OK;
     if (human) {
-        if (r.n_test) fprintf(human, "test loss: %.4f - test accuracy: %.4f\n", r.test_loss, r.test_acc);
-        fprintf(human, "trained %d epochs%s in %.1fs (%.0f examples/s)\n",
-                r.fit.epochs - r.initial_epoch,
-                r.fit.stopped_early ? " (stopped early: validation accuracy stopped improving)" : "",
+        if (r.n_test && r.task == CG_TASK_REGRESSION)
+            fprintf(human, "test loss: %.4f - test rmse: %.4g - test mae: %.4g - test r2: %.4f (in the targets' "
+                    "units)\n", r.test_loss, r.test.rmse, r.test.mae, r.test.r2);
+        else if (r.n_test)
+            fprintf(human, "test loss: %.4f - test accuracy: %.4f%s\n", r.test_loss, r.test_acc,
+                    r.task == CG_TASK_MULTILABEL ? " (mean over labels)" : "");
+        fprintf(human, "trained %d epochs%s in %.1fs (%.0f examples/s)\n", r.fit.epochs - r.initial_epoch,
+                !r.fit.stopped_early ? "" : r.task ? " (stopped early: validation loss stopped improving)"
+                                                   : " (stopped early: validation accuracy stopped improving)",
                 r.fit.seconds, r.fit.examples_per_second);
     }
     if (a.json) print_result_json(&r);

@@ -119,6 +119,20 @@ static int set_standardize(void *target, const cli_flag *f, const char *s)
     return 0;
 }
 
+static int set_task(void *target, const cli_flag *f, const char *s)
+{
+    cg_model_config *mc = &((train_opts *)target)->cfg.model;
+    const int loss = !strcmp(f->name, "--loss");
+    int v = loss ? cg_loss_from_name(s) : cg_task_from_name(s);
+    if (v < 0 || (loss && (v == CG_LOSS_DEFAULT || v == CG_LOSS_CROSS_ENTROPY))) {
+        fprintf(stderr, "cgrad train: %s: '%s' is not one of %s\n", f->name, s,
+                loss ? "mse, mae, huber (regression), bce (multilabel)" : "classification, regression, multilabel");
+        return -1;
+    }
+    *(loss ? &mc->loss : &mc->task) = v;
+    return 0;
+}
+
 static const cli_flag flags[] = {
     {.name = "--data", .value = "SPEC", .set = cli_set_string, .offset = CFG(data.source),
      .field = "data.source",
@@ -133,7 +147,18 @@ static const cli_flag flags[] = {
     {.name = "--label", .value = "COL", .set = cli_set_string, .offset = CFG(data.label),
      .hi = CG_NAME_LEN * 4, .field = "data.label", .example = "3",
      .unused_example = "--data fashion-mnist --label 3",
-     .help = "label column of a .csv / .npy file (name or 0-based index; default last)"},
+     .help = "label column of a .csv / .npy file (name or 0-based index; default\n"
+             "last); with --task regression or multilabel, one or more: price,volume"},
+    {.name = "--task", .value = "TASK", .set = set_task, .field = "model.task", .example = "regression",
+     .help = "classification (default: one class per row, softmax cross-entropy),\n"
+             "regression (numeric --label columns, e.g. price,volume: a linear output\n"
+             "per target, trained on targets standardised with the training rows'\n"
+             "mean and std, reported in their own units) or multilabel (0/1 --label\n"
+             "columns: a sigmoid output per label, binary cross-entropy)"},
+    {.name = "--loss", .value = "NAME", .set = set_task, .field = "model.loss", .example = "huber",
+     .unused_example = "--loss mae",
+     .help = "regression: mse (default), mae or huber (delta 1 standard deviation);\n"
+             "multilabel: bce; classification trains with cross-entropy only"},
     {.name = "--delimiter", .value = "D", .set = cli_set_string, .offset = CFG(data.delimiter), .hi = 8,
      .field = "data.delimiter", .resume = CLI_RESUME_OK, .example = ";",
      .unused_example = "--data fashion-mnist --delimiter ;",
@@ -232,8 +257,9 @@ static const cli_flag flags[] = {
     {.name = "--patience", .value = "N", .set = cli_set_int, .offset = CFG(loop.patience), .lo = 0,
      .hi = 1000000, .field = "loop.patience", .resume = CLI_RESUME_OK, .example = "3",
      .unused_example = "--val-split 0 --patience 3",
-     .help = "stop after N epochs without a validation accuracy as good as the best\n"
-             "and restore the best weights (of ties, the later); 0 = off (default: from\n"
+     .help = "stop after N epochs without a validation accuracy (--task regression,\n"
+             "multilabel: loss) as good as the best and restore the best weights (of\n"
+             "ties, the later); 0 = off (default: from\n"
              "the data, a tenth of the epochs, at least 5, with 100 validation rows or more)"},
     {.name = "--seed", .value = "N", .set = cli_set_u64, .offset = CFG(loop.seed), .example = "7",
      .help = "seed for initial weights, split and shuffling (default 42)"},

@@ -456,7 +456,6 @@ int cli_tune(int argc, char **argv)
         rc = parse_train(t, argc - n, argv + n);
     }
     if (rc == 1) {
-        cli_print_help(stdout, &cli_tune_flags);
         free(t);
         return CLI_OK;
     }

@@ -62,7 +62,6 @@ int cli_watch(int argc, char **argv)
     watch_args a = {.interval = 1};
     unsigned char given[sizeof flags / sizeof *flags];
     int prc = cli_parse_flags(&cli_watch_flags, argc, argv, &a, given, &dir);
-    if (prc == 1) cli_print_help(stdout, &cli_watch_flags);
     if (prc) return prc == 1 ? CLI_OK : prc;
     if (!dir) return cli_usage("watch", "which run? `cgrad watch DIR`");
     /* cg_metrics_poll reads the file incrementally, whole lines only. */

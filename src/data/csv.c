@@ -182,6 +182,30 @@ static int find_label(const char *path, const char *label, char *const *names, i
     return cg_error(CG_ERR_ARG, "file '%s': no column named '%s' (columns: %s)", path, label, list);
 }
 
+/* Numeric targets (cg_csv_options.targets): each comma-separated name or
+ * index of `label` (NULL: the last column) marks its column. */
+static int find_targets(const char *path, const char *label, char *const *names, int header, cg_table *t)
+{
+    char item[CG_NAME_LEN * 4];
+    const char *p = label;
+    do {
+        const char *comma = p ? strchr(p, ',') : NULL;
+        size_t len = p ? (comma ? (size_t)(comma - p) : strlen(p)) : 0;
+        if (p && (len == 0 || len >= sizeof item))
+            return cg_error(CG_ERR_ARG, "file '%s': '%s' is not a comma-separated list of target columns", path, label);
+        if (p) snprintf(item, sizeof item, "%.*s", (int)len, p);
+        int j, rc = find_label(path, p ? item : NULL, names, header, t->n_cols, &j);
+        if (rc) return rc;
+        if (t->cols[j].target)
+            return cg_error(CG_ERR_ARG, "file '%s': target column '%s' is named twice", path, names[j]);
+        t->cols[j].target = ++t->n_targets;
+        p = comma ? comma + 1 : NULL;
+    } while (p);
+    if (t->n_targets >= t->n_cols)
+        return cg_error(CG_ERR_FORMAT, "file '%s': every column is a target; no feature column is left", path);
+    return CG_OK;
+}
+
 /* What the first pass learns of a column. */
 typedef struct colstat {
     long n_num, n_text, n_missing;
@@ -326,6 +350,17 @@ static int decide_columns(csv_ctx *c, int lcol)
     for (int j = 0; j < c->ncols; j++) {
         colstat *st = &c->st[j];
         cg_table_col *col = &c->t->cols[j];
+        if (col->target) { /* a number in every row: nothing can stand in for a target */
+            if (st->n_text)
+                return cg_error(CG_ERR_FORMAT, "%s:%ld:%d: target column '%s' is not numeric ('%s'; %ld text "
+                                "cells): a regression or multi-label target must be a number in every row",
+                                path, st->text_line, j + 1, col->name, st->text, st->n_text);
+            if (st->n_missing)
+                return cg_error(CG_ERR_FORMAT, "%s:%ld:%d: target column '%s' has %ld missing values (NaN, "
+                                "empty, NA...): every row needs its target; drop those rows", path,
+                                st->missing_line, j + 1, col->name, st->n_missing);
+            continue;
+        }
         if (j == lcol) {
             if (st->n_missing)
                 return cg_error(CG_ERR_FORMAT, "%s:%ld:%d: missing label (every row needs its class)", path,
@@ -338,7 +373,8 @@ static int decide_columns(csv_ctx *c, int lcol)
             } else if (st->bad_index_line) {
                 return cg_error(CG_ERR_FORMAT, "%s:%ld:%d: label '%s' is not a valid class (numeric labels "
                                 "must be integers in 0..%d; other labels are read as class names only "
-                                "when some of them are not numbers)", path, st->bad_index_line, j + 1,
+                                "when some of them are not numbers); to predict a number, train with "
+                                "--task regression", path, st->bad_index_line, j + 1,
                                 st->bad_index, CG_TABLE_MAX_CLASSES - 1);
             }
             continue;
@@ -406,7 +442,7 @@ static int learn(csv_ctx *c)
         c->n++;
     }
     int lcol = -1;
-    if (c->labelled) {
+    if (c->labelled && !c->o->targets) {
         if (c->ncols < 2)
             return cg_error(CG_ERR_FORMAT, "file '%s': line %ld has %d column; need at least one feature "
                             "column besides the label", path, c->row1_line, c->ncols);
@@ -421,8 +457,11 @@ static int learn(csv_ctx *c)
         snprintf(name, sizeof name, "column %d", j + 1);
         c->t->cols[j].name = cg_strdup(c->header && c->row1[j][0] ? c->row1[j] : name);
         if (!c->t->cols[j].name) return cg_error(CG_ERR_MEMORY, "file '%s': out of memory", path);
-        c->t->cols[j].missing = j == lcol ? 0 : c->st[j].n_missing;
     }
+    if (c->labelled && c->o->targets && (rc = find_targets(path, c->o->label, c->row1, c->header, c->t)))
+        return rc;
+    for (int j = 0; j < c->ncols; j++)
+        c->t->cols[j].missing = cg_table_is_label(c->t, j) ? 0 : c->st[j].n_missing;
     if ((rc = decide_columns(c, lcol))) return rc;
     if (!(c->map = cg_malloc((size_t)c->ncols * sizeof *c->map)))
         return cg_error(CG_ERR_MEMORY, "file '%s': out of memory", path);
@@ -465,18 +504,20 @@ static int apply_layout(csv_ctx *c, int features_only)
     const char *path = c->lex.path;
     int rc = read_first(c);
     if (rc) return rc;
+    const int nl = cg_table_n_label_cols(t);
     int with_label = c->ncols == t->n_cols;
-    if (!with_label && !(features_only && t->label_col >= 0 && c->ncols == t->n_cols - 1)) {
-        if (features_only && t->label_col >= 0)
+    if (!with_label && !(features_only && nl > 0 && c->ncols == t->n_cols - nl)) {
+        if (features_only && nl > 0)
             return cg_error(CG_ERR_SHAPE, "%s: rows have %d columns, the model reads %d (or %d with its "
-                            "label column, which is dropped)", path, c->ncols, t->n_cols - 1, t->n_cols);
+                            "label column%s, which %s dropped)", path, c->ncols, t->n_cols - nl, t->n_cols,
+                            nl > 1 ? "s" : "", nl > 1 ? "are" : "is");
         return cg_error(CG_ERR_SHAPE, "%s: rows have %d columns, the training data had %d", path, c->ncols,
                         t->n_cols);
     }
     if (!(c->map = cg_malloc((size_t)t->n_cols * sizeof *c->map)))
         return cg_error(CG_ERR_MEMORY, "file '%s': out of memory", path);
     for (int j = 0, k = 0; j < t->n_cols; j++)
-        c->map[j] = j == t->label_col && !with_label ? -1 : k++;
+        c->map[j] = cg_table_is_label(t, j) && !with_label ? -1 : k++;
     if (!with_label || features_only) c->labelled = 0;
     /* Header: forced, or the first row gives the columns' names, or has
      * text where the table has a numeric column. */
@@ -521,7 +562,7 @@ static void class_list(const cg_table *t, char *out, size_t size)
 /* --- Filling --- */
 
 /* One cell of table column j into row / *y. */
-static int encode(csv_ctx *c, int j, const char *s, long line, float *row, int32_t *y)
+static int encode(csv_ctx *c, int j, const char *s, long line, float *row, int32_t *y, float *tgt)
 {
     const cg_table *t = c->t;
     const cg_table_col *col = &t->cols[j];
@@ -529,6 +570,15 @@ static int encode(csv_ctx *c, int j, const char *s, long line, float *row, int32
     int fc = c->map[j] + 1;
     double v = 0;
     int kind = classify(s, &v);
+    if (col->target) {
+        if (kind != CELL_NUMBER)
+            return cg_error(CG_ERR_FORMAT, "%s:%ld:%d: target '%.*s%s' in column '%s' is %s (every row needs a "
+                            "numeric target)", path, line, fc, shown_len(s), s, ellipsis(s), col->name,
+                            kind == CELL_MISSING ? "missing" : "not a number");
+        if (check_float(&c->lex, line, fc, s, v)) return cg_last_error_code();
+        tgt[col->target - 1] = (float)v;
+        return CG_OK;
+    }
     if (j == t->label_col) {
         if (kind == CELL_MISSING)
             return cg_error(CG_ERR_FORMAT, "%s:%ld:%d: missing label (every row needs its class)", path,
@@ -581,13 +631,13 @@ static int encode(csv_ctx *c, int j, const char *s, long line, float *row, int32
     return CG_OK;
 }
 
-static int encode_row(csv_ctx *c, char *const *cells, long line, float *row, int32_t *y)
+static int encode_row(csv_ctx *c, char *const *cells, long line, float *row, int32_t *y, float *tgt)
 {
     const cg_table *t = c->t;
     memset(row, 0, (size_t)t->n_features * sizeof *row);
     for (int j = 0; j < t->n_cols; j++) {
-        if (c->map[j] < 0 || (j == t->label_col && !c->labelled)) continue;
-        int rc = encode(c, j, cells[c->map[j]], line, row, y);
+        if (c->map[j] < 0 || (cg_table_is_label(t, j) && !c->labelled)) continue;
+        int rc = encode(c, j, cells[c->map[j]], line, row, y, tgt);
         if (rc) return rc;
     }
     return CG_OK;
@@ -601,13 +651,15 @@ static int fill(csv_ctx *c, cg_dataset *out)
     if (d == 0) return cg_error(CG_ERR_FORMAT, "file '%s': no feature columns", path);
     if (d > SIZE_MAX / sizeof(float) / n) return cg_error(CG_ERR_MEMORY, "file '%s': too large", path);
     float *x = cg_malloc(n * d * sizeof *x);
-    int32_t *y = c->labelled ? cg_malloc(n * sizeof *y) : NULL;
+    const size_t nt = c->labelled ? (size_t)c->t->n_targets : 0;
+    int32_t *y = c->labelled && !nt ? cg_malloc(n * sizeof *y) : NULL;
+    float *tgt = nt ? cg_malloc(n * nt * sizeof *tgt) : NULL;
     char **cells = cg_malloc((size_t)c->ncols * sizeof *cells);
-    int rc = x && cells && (y || !c->labelled) ? CG_OK : cg_error(CG_ERR_MEMORY, "file '%s': out of memory "
+    int rc = x && cells && (y || tgt || !c->labelled) ? CG_OK : cg_error(CG_ERR_MEMORY, "file '%s': out of memory "
                                                                   "(%zu x %zu floats)", path, n, d);
     for (int j = 0; j < c->t->n_cols; j++) c->t->cols[j].missing = 0;
     size_t i = 0;
-    if (!rc && !c->header) rc = encode_row(c, c->row1, c->row1_line, x, y);
+    if (!rc && !c->header) rc = encode_row(c, c->row1, c->row1_line, x, y, tgt);
     if (!rc && !c->header) i++;
     if (!rc) rc = csv_lex_rewind(&c->lex);
     if (!rc) rc = csv_lex_row(&c->lex) < 0 ? cg_last_error_code() : CG_OK; /* the first row */
@@ -618,16 +670,19 @@ static int fill(csv_ctx *c, cg_dataset *out)
             rc = cg_error(CG_ERR_IO, "file '%s': changed while it was read", path);
         if (rc) break;
         for (int j = 0; j < c->ncols; j++) cells[j] = (char *)csv_cell(&c->lex, j);
-        rc = encode_row(c, cells, c->lex.row_line, x + i * d, y ? y + i : NULL);
+        rc = encode_row(c, cells, c->lex.row_line, x + i * d, y ? y + i : NULL, tgt ? tgt + i * nt : NULL);
         i++;
     }
     cg_free(cells);
     if (rc) {
         cg_free(x);
         cg_free(y);
+        cg_free(tgt);
         return rc;
     }
     cg_dataset_take_f32(out, (int)n, (int)d, x, y);
+    out->t_f32 = tgt;
+    out->n_targets = (int)nt;
     if (y && c->t->classes) out->n_classes = c->t->n_classes;
     out->table = cg_table_ref(c->t);
     return CG_OK;

@@ -41,6 +41,7 @@ void cg_dataset_free(cg_dataset *ds)
     cg_free(ds->x_u8);
     cg_free(ds->x_f32);
     cg_free(ds->y);
+    cg_free(ds->t_f32);
     cg_table_free(ds->table);
     memset(ds, 0, sizeof *ds);
 }
@@ -59,16 +60,20 @@ static int take_rows(const cg_dataset *ds, const int *idx, int m, cg_dataset *ou
     out->cols = ds->cols;
     out->table = cg_table_ref(ds->table);
     out->channels = ds->channels;
+    const size_t nt = (size_t)ds->n_targets;
+    out->n_targets = ds->n_targets;
+    if (ds->t_f32) out->t_f32 = cg_malloc((size_t)m * nt * sizeof *out->t_f32 + 1);
     if (ds->y) out->y = cg_malloc((size_t)m * sizeof *out->y);
     if (ds->x_u8) out->x_u8 = cg_malloc((size_t)m * d);
     else out->x_f32 = cg_malloc((size_t)m * d * sizeof *out->x_f32);
-    if ((ds->y && !out->y) || (!out->x_u8 && !out->x_f32)) {
+    if ((ds->y && !out->y) || (ds->t_f32 && !out->t_f32) || (!out->x_u8 && !out->x_f32)) {
         cg_dataset_free(out);
         return cg_error(CG_ERR_MEMORY, "cg_dataset_split: out of memory");
     }
     for (int i = 0; i < m; i++) {
         size_t src = (size_t)idx[i];
         if (ds->y) out->y[i] = ds->y[src];
+        if (ds->t_f32) memcpy(out->t_f32 + (size_t)i * nt, ds->t_f32 + src * nt, nt * sizeof *out->t_f32);
         if (ds->x_u8) memcpy(out->x_u8 + (size_t)i * d, ds->x_u8 + src * d, d);
         else
             memcpy(out->x_f32 + (size_t)i * d, ds->x_f32 + src * d,
@@ -154,6 +159,14 @@ static int permute_rows(cg_dataset *ds, const int *order)
     }
     cg_free(done);
     cg_free(spare);
+    if (ds->t_f32) { /* targets: a reordered copy (a few floats a row) */
+        const size_t nt = (size_t)ds->n_targets;
+        float *t = cg_malloc((size_t)n * nt * sizeof *t + 1);
+        if (!t) return cg_error(CG_ERR_MEMORY, "cg_dataset_split_inplace: out of memory");
+        for (int i = 0; i < n; i++) memcpy(t + (size_t)i * nt, ds->t_f32 + (size_t)order[i] * nt, nt * sizeof *t);
+        cg_free(ds->t_f32);
+        ds->t_f32 = t;
+    }
     return CG_OK;
 }
 
@@ -314,7 +327,8 @@ void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
         cg_error(CG_ERR_ARG, "cg_dataset_gather: data set has no features");
         return;
     }
-    if (!ds->y) y = NULL; /* unlabelled (cg_load_inputs): y is left as it is */
+    if (!ds->y && !ds->t_f32) y = NULL; /* unlabelled (cg_load_inputs): y is left as it is */
+    const size_t nt = (size_t)ds->n_targets; /* with targets, y takes nt values a row */
     if (nz && nz->d != ds->d) {
         cg_error(CG_ERR_ARG,
                  "cg_dataset_gather: normaliser is for %d features, data set has %d",
@@ -339,10 +353,13 @@ void cg_dataset_gather(const cg_dataset *ds, const cg_normalizer *nz,
         cg_real *restrict xo = x ? x + (size_t)i * d : NULL;
         if (k < 0 || k >= ds->n) {
             if (xo) memset(xo, 0, d * sizeof *xo);
-            if (y) y[i] = 0;
+            if (y && ds->t_f32) memset(y + (size_t)i * nt, 0, nt * sizeof *y);
+            else if (y) y[i] = 0;
             continue;
         }
-        if (y) y[i] = (cg_real)ds->y[k];
+        if (y && ds->t_f32)
+            for (size_t j = 0; j < nt; j++) y[(size_t)i * nt + j] = (cg_real)ds->t_f32[(size_t)k * nt + j];
+        else if (y) y[i] = (cg_real)ds->y[k];
         if (!xo) continue;
         if (ds->x_u8) {
             const uint8_t *restrict r = ds->x_u8 + (size_t)k * d;

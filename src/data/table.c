@@ -167,6 +167,7 @@ cg_table *cg_table_clone(const cg_table *t)
     if (!c) return NULL;
     int failed = 0;
     c->label_col = t->label_col;
+    c->n_targets = t->n_targets;
     c->n_features = t->n_features;
     for (int i = 0; i < t->n_cols; i++) {
         cg_table_col *d = &c->cols[i];
@@ -198,7 +199,7 @@ void cg_table_layout(cg_table *t)
     int off = 0;
     for (int i = 0; i < t->n_cols; i++) {
         cg_table_col *c = &t->cols[i];
-        if (i == t->label_col) {
+        if (cg_table_is_label(t, i)) {
             c->offset = -1;
             continue;
         }
@@ -217,6 +218,15 @@ int cg_table_label_column(const cg_table *t, const char **name)
     int c = t ? t->label_col : -1;
     if (name) *name = c >= 0 ? t->cols[c].name : NULL;
     return c;
+}
+
+int cg_table_n_targets(const cg_table *t) { return t ? t->n_targets : 0; }
+
+const char *cg_table_target_name(const cg_table *t, int k)
+{
+    for (int j = 0; t && j < t->n_cols; j++)
+        if (t->cols[j].target == k + 1) return t->cols[j].name;
+    return NULL;
 }
 
 const char *cg_table_class_name(const cg_table *t, int c)
@@ -279,6 +289,12 @@ char *cg_table_to_json(const cg_table *t)
         }
     }
     if (!failed) failed = !cJSON_AddNumberToObject(o, "label", t->label_col);
+    if (!failed && t->n_targets) { /* column indices, in target order */
+        cJSON *a = cJSON_AddArrayToObject(o, "targets");
+        for (int k = 0; !failed && k < t->n_targets; k++)
+            for (int i = 0; !failed && i < t->n_cols; i++)
+                if (t->cols[i].target == k + 1) failed = !a || !cJSON_AddItemToArray(a, cJSON_CreateNumber(i));
+    }
     if (!failed && t->classes) {
         cJSON *a = string_array(t->classes, t->n_classes);
         failed = !a || !cJSON_AddItemToObject(o, "classes", a);
@@ -351,6 +367,19 @@ cg_table *cg_table_from_json(const char *json)
             snprintf(what, sizeof what, "column %d's categories", i);
             rc = read_strings(cJSON_GetObjectItemCaseSensitive(c, "categories"), what,
                               CG_TABLE_MAX_CATEGORIES, &col->cats, &col->n_cats);
+        }
+    }
+    const cJSON *targets = cJSON_GetObjectItemCaseSensitive(o, "targets"), *tv;
+    if (!rc && targets) {
+        if (!cJSON_IsArray(targets) || t->label_col >= 0)
+            rc = cg_error(CG_ERR_FORMAT, "table: \"targets\" must be an array of column indices, without a label");
+        cJSON_ArrayForEach(tv, targets) {
+            int j = cJSON_IsNumber(tv) ? (int)tv->valuedouble : -1;
+            if (rc || j < 0 || j >= n || tv->valuedouble != j || t->cols[j].target || t->cols[j].text) {
+                if (!rc) rc = cg_error(CG_ERR_FORMAT, "table: \"targets\" must be distinct numeric columns");
+                break;
+            }
+            t->cols[j].target = ++t->n_targets;
         }
     }
     const cJSON *classes = cJSON_GetObjectItemCaseSensitive(o, "classes");

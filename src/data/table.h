@@ -22,6 +22,7 @@ typedef struct cg_table_col {
     int n_cats;     /* text: categories, sorted by strcmp                  */
     char **cats;
     long missing;   /* missing cells in the file this table last read     */
+    int target;     /* a numeric target column: its index + 1; 0: not one  */
 } cg_table_col;
 
 struct cg_table {
@@ -32,7 +33,19 @@ struct cg_table {
     cg_table_col *cols;
     int n_classes;     /* class names (sorted), or 0: labels are indices   */
     char **classes;
+    int n_targets;     /* numeric target columns (label_col is -1 then)    */
 };
+
+/* 1 when column j is the label column or a target column: not a feature. */
+static inline int cg_table_is_label(const cg_table *t, int j)
+{
+    return j == t->label_col || t->cols[j].target > 0;
+}
+/* The columns that are labels or targets. */
+static inline int cg_table_n_label_cols(const cg_table *t)
+{
+    return t->label_col >= 0 ? 1 : t->n_targets;
+}
 
 cg_table *cg_table_new(int n_cols);
 /* Another reference (t may be NULL); cg_table_free drops one. */

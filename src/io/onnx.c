@@ -11,7 +11,10 @@
  *      before it (in double, then rounded once), or Mul + Add where no dense
  *      layer precedes it; dropout left out (the identity at inference)
  *   -> Relu / Tanh / Sigmoid
- *   -> Softmax(axis 1) named "probabilities" [batch, n_classes].
+ *   -> Softmax(axis 1) named "probabilities" [batch, n_classes]; a
+ *      multi-label model's Sigmoid (also "probabilities"); a regression's
+ *      Mul(target std) -> Add(target mean) named "predictions", [batch,
+ *      targets] in the targets' units.
  * A convolutional model (an input shape C x H x W) reshapes the rows to
  * [batch, C, H, W] after the normaliser; conv layers become Conv (batch
  * norm folded in the same way; "same" padding as explicit pads, the odd
@@ -989,11 +992,24 @@ int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
     if (!rc && o.width != c)
         rc = cg_error(CG_ERR_FORMAT, "cg_export_onnx: the last layer has %d units for %d "
                                      "classes", o.width, c);
+    /* The head: class probabilities (Softmax), label probabilities
+     * (Sigmoid), or a regression's values in the targets' units (Mul by
+     * their std, Add their mean), named "predictions". */
+    const int task = cg_model_task(m, NULL);
+    const char *out = task == CG_TASK_REGRESSION ? "predictions" : "probabilities";
     Onnx__NodeProto *sm = NULL;
-    if (!rc) {
+    if (!rc && task == CG_TASK_REGRESSION) {
+        double *mean = cg_malloc((size_t)c * sizeof *mean), *sd = cg_malloc((size_t)c * sizeof *sd);
+        for (int k = 0; mean && sd && k < c; k++) cg_model_target_scale(m, k, &mean[k], &sd[k]);
+        if (!mean || !sd || ox_const_op(&o, "Mul", "targets.scaled", "targets.std", sd, c) ||
+            ox_const_op(&o, "Add", out, "targets.mean", mean, c))
+            rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
+        cg_free(mean);
+        cg_free(sd);
+    } else if (!rc) {
         const char *in[1] = {o.x};
-        if (!(sm = ox_node(&o, "Softmax", "softmax", 1, in, "probabilities")) ||
-            ox_attr_int(&o, sm, "axis", 1))
+        if (!(sm = ox_node(&o, task ? "Sigmoid" : "Softmax", task ? "sigmoid" : "softmax", 1, in, out)) ||
+            (!task && ox_attr_int(&o, sm, "axis", 1)))
             rc = cg_error(CG_ERR_MEMORY, "cg_export_onnx: out of memory");
     }
     Onnx__ModelProto *mp = ox_alloc(&o, sizeof *mp);
@@ -1026,7 +1042,7 @@ int cg_export_onnx(cg_model *m, const cg_normalizer *nz, const char *path,
         gp->n_initializer = o.n_inits;
         gp->initializer = o.inits;
         ins[0] = ox_value_info(&o, input, d);
-        outs[0] = ox_value_info(&o, "probabilities", c);
+        outs[0] = ox_value_info(&o, out, c);
         gp->n_input = 1;
         gp->input = ins;
         gp->n_output = 1;

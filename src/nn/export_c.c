@@ -295,6 +295,16 @@ static int export_c(cg_model *m, const cg_normalizer *nz, const char *dir, const
     net.class_names = (const char *const *)m->class_names;
     int rc = add_normalizer(&net, nz);
     if (!rc) rc = add_layers(&net, m);
+    net.task = m->task;
+    if (!rc && m->task == CG_TASK_REGRESSION) {
+        /* y = (h W + b) std + mean: the columns of W and b scaled, mean added */
+        ex_layer *l = &net.layers[net.n_layers - 1];
+        for (int j = 0; j < l->n_out; j++) {
+            for (int i = 0; i < l->n_in; i++) l->w[(size_t)i * l->n_out + j] *= m->t_std[j];
+            l->b[j] = l->b[j] * m->t_std[j] + m->t_mean[j];
+        }
+        snprintf(l->what + strlen(l->what), sizeof l->what - strlen(l->what), ", targets' std and mean folded in");
+    }
     if (!rc) rc = check_net(&net);
     if (!rc && ds) rc = ex_quantize(&net, ds, calibrate);
     if (!rc) rc = cg_make_dirs(dir);
@@ -313,5 +323,8 @@ int cg_export_c_int8(cg_model *m, const cg_normalizer *nz, const char *dir, cons
                      const char *source, const cg_dataset *calibration, int calibrate)
 {
     if (!calibration) return cg_error(CG_ERR_ARG, "cg_export_c_int8: int8 needs calibration examples");
+    if (m && cg_model_task(m, NULL))
+        return cg_error(CG_ERR_ARG, "int8 C export covers classifiers; export a regression or "
+                                    "multi-label model without --int8");
     return export_c(m, nz, dir, prefix, source, calibration, calibrate);
 }

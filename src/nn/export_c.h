@@ -45,6 +45,8 @@ typedef struct ex_layer {
 typedef struct ex_net {
     const char *source;       /* for the header comment, or NULL            */
     int n_inputs, n_classes;
+    int task;                 /* CG_TASK_*: what the outputs are (regression:
+                                 the target scale folded into the last dense) */
     double scale;             /* x' = (x * scale - mean) * inv_std          */
     double *mean, *inv_std;   /* [n_inputs], or NULL when not standardized  */
     double *fill;             /* [n_inputs]: a missing (NaN) input's value, or NULL */

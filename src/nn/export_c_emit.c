@@ -130,7 +130,8 @@ static void emit_header(emitter *e, const ex_net *net)
 {
     FILE *f = e->f;
     const char *p = e->prefix, *P = e->upper;
-    fprintf(f, "/* %s.h: a classifier exported by ", p);
+    fprintf(f, "/* %s.h: a %s exported by ", p, net->task == CG_TASK_REGRESSION ? "regression model"
+                                             : net->task == CG_TASK_MULTILABEL ? "multi-label model" : "classifier");
     put_source(f, net->source);
     fprintf(f,
             ".\n * Standalone C99 (link with -lm)%s; see %s.c. */\n"
@@ -144,6 +145,20 @@ static void emit_header(emitter *e, const ex_net *net)
             "extern const char *const %s_class_names[%s_N_CLASSES];\n\n",
             net->class_names ? "" : " (the checkpoint had none: \"0\", \"1\", ...)", p, P);
     size_t bytes = buffer_bytes(net);
+    if (net->task) {
+        fprintf(f,
+                "/* Predict one example. x: %s_N_INPUTS raw features as the training data\n"
+                " * held them (CSV values%s); the normalisation fitted in training is\n"
+                " * applied here. Fills out[%s_N_CLASSES] with %s. Returns 0. %s %zu bytes. */\n"
+                "int %s_predict(const float *x, float *out);\n\n"
+                "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+                P, net->fill ? ", NaN for a missing one, a text column as its one-hot\n * features (docs/data.md)" : "", P,
+                net->task == CG_TASK_REGRESSION ? "each target's value, in the target's units (the\n * class names are the target columns)"
+                                                : "each label's probability (the class\n * names are the label columns)",
+                bytes <= MAX_STACK ? "Reentrant: it writes no globals; its stack buffers take"
+                                   : "Not reentrant: its static buffers take", bytes, p);
+        return;
+    }
     fprintf(f,
             "/* Classify one example. x: %s_N_INPUTS raw features as the training data\n"
             " * held them (pixel bytes as 0..255, or CSV values%s); the normalisation\n"
@@ -473,6 +488,12 @@ static void emit_source(emitter *e, const ex_net *net)
                     "        %s[j] = %s;\n"
                     "    }\n",
                     cur, cur, act_expr(l->activation));
+    }
+    if (net->task) { /* regression: the values (the target scale is folded in); multi-label: sigmoids */
+        fprintf(f, "    (void)sum;\n    (void)best;\n    for (j = 0; j < %s_N_CLASSES; j++) probs[j] = ", P);
+        fprintf(f, net->task == CG_TASK_REGRESSION ? "%s[j];\n" : "1.0f / (1.0f + expf(-%s[j]));\n", cur);
+        fputs("    return 0;\n}\n", f);
+        return;
     }
     fprintf(f,
             "    /* Softmax with the max logit subtracted, so that expf never overflows. */\n"

@@ -27,6 +27,8 @@ void cg_model_free(cg_model *m)
     cg_graph_free(m->g);
     cg_free(m->layers);
     cg_model_set_class_names(m, NULL, 0);
+    cg_free(m->t_mean);
+    cg_free(m->t_std);
     cg_free(m);
 }
 
@@ -396,7 +398,8 @@ int cg_model_build(cg_model *m)
     if (!g) return fail_build(m, "graph");
     cg_rng_seed(cg_graph_rng(g), m->seed);
     m->x = cg_placeholder(g, "x", 2, (int[]){CG_BATCH, m->n_inputs});
-    m->y = cg_placeholder(g, "y", 1, (int[]){CG_BATCH});
+    m->y = m->task == CG_TASK_CLASSIFICATION ? cg_placeholder(g, "y", 1, (int[]){CG_BATCH})
+                                             : cg_placeholder(g, "y", 2, (int[]){CG_BATCH, m->n_classes});
     if (!m->x || !m->y) return fail_build(m, "placeholders");
     cg_node *h = m->x;
     if (m->in_h > 0) { /* rows arrive flat; the layers see them as images */
@@ -440,12 +443,7 @@ int cg_model_build(cg_model *m)
     snprintf(out, sizeof out, "dense%d", m->n_dense + 1);
     m->logits = cg_dense(g, h, m->n_classes, CG_LINEAR, out);
     if (!m->logits || cg_node_set_name(m->logits, "logits")) return fail_build(m, "output layer");
-    m->loss = cg_softmax_cross_entropy(m->logits, m->y);
-    if (!m->loss || cg_node_set_name(m->loss, "loss")) return fail_build(m, "loss");
-    m->probs = cg_softmax(m->logits);
-    if (!m->probs || cg_node_set_name(m->probs, "probs")) return fail_build(m, "softmax");
-    m->pred = cg_argmax(m->logits);
-    if (!m->pred || cg_node_set_name(m->pred, "pred")) return fail_build(m, "argmax");
+    if (cg_model_build_head(m)) return fail_build(m, "loss and outputs");
     return CG_OK;
 }
 
@@ -503,7 +501,7 @@ int cg_model_summary(cg_model *m, void *file)
     size_t out_params = (size_t)current_width(m) * (size_t)m->n_classes + (size_t)m->n_classes;
     char out[32];
     snprintf(out, sizeof out, "dense%d", m->n_dense + 1);
-    summary_row(f, out, "Dense, logits", m->n_classes, 0, 0, out_params);
+    summary_row(f, out, m->task == CG_TASK_REGRESSION ? "Dense, linear" : "Dense, logits", m->n_classes, 0, 0, out_params);
     fprintf(f, "%s\nTotal params: %zu\nTrainable params: %zu\nNon-trainable params: %zu\n%s\n",
             rule, total + cg_graph_state_count(m->g), total, cg_graph_state_count(m->g), thin);
     return ferror(f) ? cg_error(CG_ERR_IO, "cg_model_summary: write failed") : CG_OK;

@@ -38,6 +38,8 @@ int cg_layer_has_bias(const cg_model *m, int i);
 /* Before the build (and in the spec): an image left after the last layer
  * is flattened for the dense output layer. */
 int cg_model_finish_layers(cg_model *m);
+/* task.c: on m->logits and m->y, the task's loss, probs and pred nodes. */
+int cg_model_build_head(cg_model *m);
 
 struct cg_model {
     int n_inputs, n_classes;
@@ -49,7 +51,10 @@ struct cg_model {
     int n_conv, n_pool, n_gap, n_flat;
     cg_graph *g;
     cg_node *x, *y, *logits, *loss, *probs, *pred;
-    char **class_names;               /* [n_classes] or NULL       */
+    char **class_names;               /* [n_classes] or NULL (regression
+                                         and multi-label: target names) */
+    int task, loss_kind;              /* CG_TASK_*, CG_LOSS_* (resolved) */
+    double *t_mean, *t_std;           /* [n_classes]: regression targets */
 };
 
 #endif

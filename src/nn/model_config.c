@@ -70,8 +70,26 @@ static int resolve_arch(cg_model_config *mc)
     return CG_OK;
 }
 
+/* The task and its loss (default: the task's), before the layers. */
+static int resolve_task(cg_model_config *mc)
+{
+    if (mc->task < 0 || mc->task > CG_TASK_MULTILABEL)
+        return cg_error(CG_ERR_ARG, "model.task: %d is not classification, regression or multilabel", mc->task);
+    if (mc->loss < 0 || mc->loss > CG_LOSS_BCE)
+        return cg_error(CG_ERR_ARG, "model.loss: unknown loss %d", mc->loss);
+    if (!cg_task_loss_fits(mc->task, mc->loss))
+        return cg_error(CG_ERR_ARG, "model.loss: '%s' does not fit the task '%s' (%s)", cg_loss_name(mc->loss),
+                        cg_task_name(mc->task),
+                        mc->task == CG_TASK_REGRESSION ? "regression trains with mse, mae or huber"
+                        : mc->task == CG_TASK_MULTILABEL ? "multilabel trains with bce"
+                                                         : "classification trains with cross_entropy");
+    if (mc->loss == CG_LOSS_DEFAULT) mc->loss = cg_task_default_loss(mc->task);
+    return CG_OK;
+}
+
 int cg_model_config_resolve(cg_model_config *mc)
 {
+    if (resolve_task(mc)) return CG_ERR_ARG;
     if (mc->n_layers < 0) return cg_error(CG_ERR_ARG, "model.arch: %d layers", mc->n_layers);
     if (mc->n_layers > 0) return resolve_arch(mc);
     if (mc->n_hidden < 0 || mc->n_hidden > CG_MAX_HIDDEN)
@@ -117,12 +135,16 @@ cJSON *cg_model_config_json(const cg_model_config *mc)
     else cJSON_AddNullToObject(o, "activation");
     cJSON_AddBoolToObject(o, "batch_norm", mc->batch_norm);
     cJSON_AddNumberToObject(o, "dropout", mc->dropout);
+    if (mc->task != CG_TASK_CLASSIFICATION || (mc->loss && mc->loss != CG_LOSS_CROSS_ENTROPY)) {
+        cJSON_AddStringToObject(o, "task", cg_task_name(mc->task)); /* absent: classification */
+        cJSON_AddStringToObject(o, "loss", cg_loss_name(mc->loss));
+    }
     return o;
 }
 
 int cg_model_config_read(const cJSON *o, const char *where, cg_model_config *mc)
 {
-    static const char *const keys[] = {"arch", "hidden", "activation", "batch_norm", "dropout", NULL};
+    static const char *const keys[] = {"arch", "hidden", "activation", "batch_norm", "dropout", "task", "loss", NULL};
     if (cg_json_object(o, where) || cg_json_known_keys(o, where, keys) ||
         cg_json_bool(o, where, "batch_norm", &mc->batch_norm) ||
         cg_json_number(o, where, "dropout", &mc->dropout))
@@ -171,6 +193,13 @@ int cg_model_config_read(const cJSON *o, const char *where, cg_model_config *mc)
         mc->activation = act;
     }
     if (isnan(mc->dropout)) mc->dropout = 0;
+    const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task"), *loss = cJSON_GetObjectItemCaseSensitive(o, "loss");
+    if (task && (mc->task = cJSON_IsString(task) ? cg_task_from_name(task->valuestring) : -1) < 0)
+        return cg_error(CG_ERR_FORMAT, "configuration: \"%s.task\" must be classification, regression or "
+                        "multilabel", where);
+    if (loss && (mc->loss = cJSON_IsString(loss) ? cg_loss_from_name(loss->valuestring) : -1) < 0)
+        return cg_error(CG_ERR_FORMAT, "configuration: \"%s.loss\" must be cross_entropy, mse, mae, huber or "
+                        "bce", where);
     return CG_OK;
 }
 

@@ -88,6 +88,16 @@ char *cg_model_spec(cg_model *m)
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)m->seed);
         cJSON_AddStringToObject(root, "seed", seed);
         layers = cJSON_AddArrayToObject(root, "layers");
+        if (m->task != CG_TASK_CLASSIFICATION) { /* absent: a classifier */
+            cJSON *t = cJSON_AddObjectToObject(root, "task");
+            int loss;
+            cJSON_AddStringToObject(t, "kind", cg_task_name(cg_model_task(m, &loss)));
+            cJSON_AddStringToObject(t, "loss", cg_loss_name(loss));
+            if (m->t_mean) {
+                cJSON_AddItemToObject(t, "target_mean", cJSON_CreateDoubleArray(m->t_mean, m->n_classes));
+                cJSON_AddItemToObject(t, "target_std", cJSON_CreateDoubleArray(m->t_std, m->n_classes));
+            }
+        }
     }
     int ok = layers != NULL;
     for (int i = 0; ok && i < m->n_layers; i++) {
@@ -210,6 +220,44 @@ static int add_layer(cg_model *m, const cJSON *l, int index, int last)
     return cg_error(CG_ERR_FORMAT, "model spec: %s: unknown layer type \"%s\"", where, t);
 }
 
+/* n numbers of a JSON array into v (allocated); NULL with an error. */
+static double *number_array(const cJSON *a, int n, const char *key)
+{
+    double *v = cJSON_GetArraySize(a) == n ? cg_malloc((size_t)n * sizeof *v) : NULL;
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a) {
+        if (!v || !cJSON_IsNumber(e)) break;
+        v[i++] = e->valuedouble;
+    }
+    if (v && i == n) return v;
+    cg_free(v);
+    return cg_error_null(CG_ERR_FORMAT, "model spec: task: \"%s\" must be %d numbers", key, n);
+}
+
+/* The optional "task" object: {"kind", "loss", "target_mean", "target_std"}. */
+static int read_task(const cJSON *t, cg_model *m, int n_out)
+{
+    if (!t) return n_out >= 2 ? CG_OK : cg_error(CG_ERR_FORMAT, "model spec: a classifier needs n_classes >= 2");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(t, "kind"), *loss = cJSON_GetObjectItemCaseSensitive(t, "loss");
+    int task = cJSON_IsString(kind) ? cg_task_from_name(kind->valuestring) : -1;
+    int l = cJSON_IsString(loss) ? cg_loss_from_name(loss->valuestring) : -1;
+    if (task < 0 || l < 0)
+        return cg_error(CG_ERR_FORMAT, "model spec: task: needs a \"kind\" (classification, regression, "
+                        "multilabel) and a \"loss\" (cross_entropy, mse, mae, huber, bce)");
+    double *mean = NULL, *std = NULL;
+    if (task == CG_TASK_REGRESSION &&
+        (!(mean = number_array(cJSON_GetObjectItemCaseSensitive(t, "target_mean"), n_out, "target_mean")) ||
+         !(std = number_array(cJSON_GetObjectItemCaseSensitive(t, "target_std"), n_out, "target_std")))) {
+        cg_free(mean);
+        return CG_ERR_FORMAT;
+    }
+    int rc = cg_model_set_task(m, task, l, n_out, mean, std);
+    cg_free(mean);
+    cg_free(std);
+    return rc ? cg_error(CG_ERR_FORMAT, "model spec: task: %s", cg_last_error()) : CG_OK;
+}
+
 cg_model *cg_model_from_spec(const char *json)
 {
     if (!json) return cg_error_null(CG_ERR_ARG, "cg_model_from_spec: NULL spec");
@@ -224,7 +272,7 @@ cg_model *cg_model_from_spec(const char *json)
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
     unsigned long long s = 0;
     if (int_field(root, "n_inputs", 1, 1 << 30, "model", &n_in) ||
-        int_field(root, "n_classes", 2, 1 << 24, "model", &n_classes))
+        int_field(root, "n_classes", 1, 1 << 24, "model", &n_classes))
         goto done;
     if (cJSON_IsString(seed)) {
         char *end;
@@ -252,8 +300,13 @@ cg_model *cg_model_from_spec(const char *json)
         cg_error(CG_ERR_FORMAT, "model spec: \"layers\" must be a non-empty array");
         goto done;
     }
-    m = cg_model_new(n_in, n_classes, (uint64_t)s);
+    m = cg_model_new(n_in, n_classes < 2 ? 2 : n_classes, (uint64_t)s);
     if (!m) goto done;
+    if (read_task(cJSON_GetObjectItemCaseSensitive(root, "task"), m, n_classes)) {
+        cg_model_free(m);
+        m = NULL;
+        goto done;
+    }
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(root, "input_shape");
     if (shape) {
         int d[3] = {0, 0, 0};

@@ -25,12 +25,32 @@ int cg_train_classifier_task(cg_model *m, const cg_normalizer *nz, cg_classifier
     t->loss = cg_model_loss(m);
     t->feed = feed;
     t->ctx = ctx;
-    t->classes = cg_model_n_classes(m);
-    t->acc_metric = 0;
-    t->monitor = 0;
-    snprintf(t->monitor_name, sizeof t->monitor_name, "val_acc");
-    const cg_metric acc = {"acc", CG_METRIC_ACCURACY, cg_model_logits(m), cg_model_labels(m)};
-    return cg_metric_sums_init(&t->ms, &acc, 1, "cg_fit");
+    int loss, task = cg_model_task(m, &loss);
+    cg_node *y = cg_model_labels(m);
+    const cg_metric acc = {"acc", CG_METRIC_ACCURACY, cg_model_logits(m), y};
+    if (task == CG_TASK_CLASSIFICATION) {
+        t->classes = cg_model_n_classes(m);
+        t->acc_metric = 0;
+        t->monitor = 0;
+        snprintf(t->monitor_name, sizeof t->monitor_name, "val_acc");
+        return cg_metric_sums_init(&t->ms, &acc, 1, "cg_fit");
+    }
+    /* Regression and multi-label watch the validation loss. The baseline
+     * of divergence rule 3 is what predicting nothing scores: the mean of
+     * standardised targets (a variance of 1), or p = 0.5 (ln 2). */
+    t->monitor = -1;
+    snprintf(t->monitor_name, sizeof t->monitor_name, "val_loss");
+    if (task == CG_TASK_MULTILABEL) {
+        t->acc_metric = 0;
+        t->baseline = log(2.0);
+        return cg_metric_sums_init(&t->ms, &acc, 1, "cg_fit");
+    }
+    t->acc_metric = -1;
+    t->baseline = 1.0;
+    cg_node *out = cg_model_probs(m); /* original units */
+    const cg_metric reg[3] = {{"rmse", CG_METRIC_RMSE, out, y}, {"mae", CG_METRIC_MAE, out, y},
+                              {"r2", CG_METRIC_R2, out, y}};
+    return cg_metric_sums_init(&t->ms, reg, 3, "cg_fit");
 }
 
 enum { CHECK_ROWS = 256 };

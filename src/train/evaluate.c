@@ -5,6 +5,7 @@
 #include "train/train.h"
 #include "dist/dist.h"
 
+#include <math.h>
 #include <string.h>
 
 int cg_train_row_argmax(const cg_real *row, int c)
@@ -31,12 +32,28 @@ double cg_accuracy(const cg_real *scores, const cg_real *labels, int n, int c)
 
 int cg_train_check_data(cg_model *m, const cg_dataset *ds, const char *fn, const char *what)
 {
-    if (!ds->n || (!ds->x_u8 && !ds->x_f32) || !ds->y)
+    const int task = cg_model_task(m, NULL), c = cg_model_n_classes(m);
+    if (!ds->n || (!ds->x_u8 && !ds->x_f32))
         return cg_error(CG_ERR_ARG, "%s: the %s set is empty", fn, what);
+    if (!ds->y && !ds->t_f32) /* inputs only: nothing to score against */
+        return cg_error(CG_ERR_ARG, "%s: the %s set has no %s columns", fn, what, task ? "target" : "label");
     if (ds->d != cg_model_n_inputs(m))
         return cg_error(CG_ERR_SHAPE, "%s: the %s set has %d features, the model takes %d", fn,
                         what, ds->d, cg_model_n_inputs(m));
-    int c = cg_model_n_classes(m);
+    if (task != CG_TASK_CLASSIFICATION || ds->t_f32) {
+        if (task == CG_TASK_CLASSIFICATION || !ds->t_f32 || ds->n_targets != c)
+            return cg_error(CG_ERR_ARG, "%s: the %s set has %d numeric targets, the %s model takes %d", fn,
+                            what, ds->t_f32 ? ds->n_targets : 0, cg_task_name(task),
+                            task == CG_TASK_CLASSIFICATION ? 0 : c);
+        for (size_t i = 0; i < (size_t)ds->n * (size_t)c; i++) {
+            float v = ds->t_f32[i];
+            if (!isfinite(v) || (task == CG_TASK_MULTILABEL && v != 0 && v != 1))
+                return cg_error(CG_ERR_ARG, "%s: the %s set has target %g at row %zu, column %zu; %s", fn,
+                                what, (double)v, i / (size_t)c, i % (size_t)c,
+                                task == CG_TASK_MULTILABEL ? "multi-label targets are 0 or 1" : "targets must be finite");
+        }
+        return CG_OK;
+    }
     for (int i = 0; i < ds->n; i++)
         if (ds->y[i] < 0 || ds->y[i] >= c)
             return cg_error(CG_ERR_ARG, "%s: the %s set has label %d at row %d; the model has %d classes",
@@ -80,14 +97,16 @@ int cg_train_evaluate_rows(cg_model *m, const cg_dataset *ds, const cg_normalize
     cg_classifier_ctx ctx;
     cg_fit_task t;
     if (cg_train_classifier_task(m, nz, &ctx, &t)) return cg_last_error_code();
-    double sums[2], value;
+    /* Regression's R2 keeps sums per output column. */
+    double *sums = cg_malloc(t.ms.off[t.ms.n] * sizeof *sums + 1), value[CG_MAX_METRICS];
+    if (!sums) return cg_error(CG_ERR_MEMORY, "cg_evaluate: out of memory");
     confusion cf = {m, conf};
     int rc = cg_fit_evaluate(&t, ds, ds->n, batch, idx_buf, d, loss, sums,
                              conf ? count_confusion : NULL, &cf);
-    if (rc) return rc;
-    cg_metric_values(&t.ms, sums, &value);
-    if (acc) *acc = value;
-    return CG_OK;
+    if (!rc) cg_metric_values(&t.ms, sums, value);
+    cg_free(sums);
+    if (!rc && acc) *acc = t.acc_metric >= 0 ? value[t.acc_metric] : NAN;
+    return rc;
 }
 
 static int evaluate(cg_model *m, const cg_dataset *ds, const cg_normalizer *nz, int batch,

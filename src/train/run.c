@@ -148,12 +148,17 @@ static int npy_source(const char *source)
     return n >= 4 && strcasecmp(source + n - 4, ".npy") == 0;
 }
 
-static int load_data(const cg_run_config *c, const cg_train_options *o, run_state *s, int *has_test)
+static int load_data(const cg_run_config *c, run_state *s, int *has_test)
 {
     const char *source = c->data.source, *label = c->data.label[0] ? c->data.label : NULL;
     cg_csv_options co;
     cg_data_config_csv(&c->data, &co);
     co.table = s->nz.table; /* resumed: the checkpoint's column encoding */
+    co.targets = c->model.task != CG_TASK_CLASSIFICATION;
+    size_t len = strlen(source);
+    if (co.targets && !(len >= 4 && strcasecmp(source + len - 4, ".csv") == 0))
+        return cg_error(CG_ERR_ARG, "model.task: %s needs a .csv file with numeric target columns; "
+                        "data.source is '%s'", cg_task_name(c->model.task), source);
     if (cg_load_dataset_opts(source, 1, &co, &s->full))
         return cg_error(cg_last_error_code(), "data.source: %s", cg_last_error());
     *has_test = 0;
@@ -167,8 +172,6 @@ static int load_data(const cg_run_config *c, const cg_train_options *o, run_stat
         if (cg_load_dataset(source, label, 0, &s->test))
             return cg_error(cg_last_error_code(), "data.source: test split: %s", cg_last_error());
         *has_test = 1;
-    } else {
-        note(o, "note: no test set given; the test evaluation is skipped");
     }
     if (*has_test && s->test.d != s->full.d)
         return cg_error(CG_ERR_SHAPE, "data.test: %d features, data.source has %d", s->test.d, s->full.d);
@@ -194,9 +197,9 @@ static void note_csv(const cg_train_options *o, const run_state *s)
         }
         note(o, "classes (sorted names): %s", list);
     }
-    if (t->n_features > t->n_cols - (t->label_col >= 0))
-        note(o, "text columns one-hot encoded: %d columns make %d features", t->n_cols - (t->label_col >= 0),
-             t->n_features);
+    const int nl = cg_table_n_label_cols(t);
+    if (t->n_features > t->n_cols - nl)
+        note(o, "text columns one-hot encoded: %d columns make %d features", t->n_cols - nl, t->n_features);
     const cg_dataset *sets[2] = {&s->full, &s->test};
     const char *what[2] = {"data.source", "data.test"};
     for (int k = 0; k < 2; k++) {
@@ -205,6 +208,32 @@ static void note_csv(const cg_train_options *o, const run_state *s)
                        "value), per column: %s", what[k], m);
         cg_free_string(m);
     }
+}
+
+/* Regression: each target's mean and std over the training rows (the
+ * scale the model trains in); a constant target is an error naming its
+ * column. Multi-label: every target 0 or 1. */
+static int target_scale(const cg_run_config *c, const cg_dataset *train, double *mean, double *std)
+{
+    const int nt = train->n_targets;
+    for (int k = 0; k < nt; k++) {
+        const char *name = cg_table_target_name(train->table, k);
+        double sum = 0, sq = 0;
+        for (int i = 0; i < train->n; i++) sum += train->t_f32[(size_t)i * nt + k];
+        mean[k] = sum / train->n;
+        for (int i = 0; i < train->n; i++) {
+            double v = train->t_f32[(size_t)i * nt + k], e = v - mean[k];
+            sq += e * e;
+            if (c->model.task == CG_TASK_MULTILABEL && v != 0 && v != 1)
+                return cg_error(CG_ERR_ARG, "data.label: target column '%s' holds %g: multilabel targets "
+                                "are 0 or 1 (for numbers, use --task regression)", name, v);
+        }
+        std[k] = sqrt(sq / train->n);
+        if (c->model.task == CG_TASK_REGRESSION && !(std[k] > 1e-12 * fabs(mean[k]) && std[k] > 0))
+            return cg_error(CG_ERR_ARG, "data.label: target column '%s' is constant (%g in all %d training "
+                            "rows): there is nothing to learn", name, mean[k], train->n);
+    }
+    return CG_OK;
 }
 
 int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res)
@@ -245,13 +274,15 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         if ((rc = continue_schedule(&c, s.opt, s.info.epoch))) goto done;
         r.initial_epoch = s.info.epoch;
     }
-    if ((rc = load_data(&c, opt, &s, &has_test))) goto done;
+    if ((rc = load_data(&c, &s, &has_test))) goto done;
     /* The stored configuration says what the run did: bytes (images) are
      * only scaled by default, floats (tables) standardised. */
     if (c.data.standardize < 0) c.data.standardize = s.full.x_u8 == NULL;
-    int n_classes = s.full.n_classes;
+    const int task = c.model.task;
+    r.task = task;
+    int n_classes = task ? s.full.n_targets : s.full.n_classes;
     if (has_test && s.test.n_classes > n_classes) n_classes = s.test.n_classes;
-    if (n_classes < 2) n_classes = 2;
+    if (n_classes < 2 && !task) n_classes = 2;
     if (s.model) { /* resumed: the model decides; fit reports labels it cannot take */
         n_classes = cg_model_n_classes(s.model);
         if (s.full.d != cg_model_n_inputs(s.model)) {
@@ -279,23 +310,50 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     /* Epochs, batch and patience not given follow from the rows trained
      * on; the stored configuration holds the values chosen. */
     char why[512];
-    if (cg_loop_config_from_data(&c.loop, train->n, val ? val->n : 0, why, sizeof why) || cg_run_config_resolve(&c) ||
+    /* The minimum of validation rows for early stopping is for accuracy,
+     * which moves in steps of 1/rows; a regression's or multi-label
+     * model's validation loss is continuous, so any validation rows do. */
+    long n_val = val ? val->n : 0;
+    if (task && n_val > 0 && n_val < CG_DEFAULT_MIN_VAL) n_val = CG_DEFAULT_MIN_VAL;
+    if (cg_loop_config_from_data(&c.loop, train->n, n_val, why, sizeof why) || cg_run_config_resolve(&c) ||
         !(s.config_json = cg_run_config_to_json(&c))) {
         rc = cg_last_error_code();
         goto done;
     }
+    char *acc_word = strstr(why, "validation accuracy");
+    if (task && acc_word) /* regression and multi-label stop on the validation loss */
+        memmove(acc_word + 15, acc_word + 19, strlen(acc_word + 19) + 1), memcpy(acc_word + 11, "loss", 4);
     if (c.loop.patience > 0 && !val) {
         rc = cg_error(CG_ERR_ARG, "loop.patience: the validation split of %d rows is empty", s.full.n);
         goto done;
     }
     if (!s.model) {
         int standardize = c.data.standardize;
-        const char *const *names = known_class_names(c.data.source, n_classes);
+        const char *const *names = task ? NULL : known_class_names(c.data.source, n_classes);
+        double *mean = NULL, *std = NULL;
+        if (task) {
+            const char *tn[CG_MAX_TARGETS];
+            mean = cg_malloc((size_t)n_classes * sizeof *mean);
+            std = cg_malloc((size_t)n_classes * sizeof *std);
+            for (int k = 0; k < n_classes && k < CG_MAX_TARGETS; k++) tn[k] = cg_table_target_name(s.full.table, k);
+            rc = !mean || !std ? cg_error(CG_ERR_MEMORY, "cg_train: out of memory")
+               : n_classes > CG_MAX_TARGETS ? cg_error(CG_ERR_ARG, "data.label: %d target columns (at most %d)",
+                                                       n_classes, CG_MAX_TARGETS)
+                                            : target_scale(&c, train, mean, std);
+            if (!rc && !(s.model = cg_model_from_config(&c.model, s.full.d, 2, c.loop.seed))) rc = cg_last_error_code();
+            if (!rc && (cg_model_set_task(s.model, task, c.model.loss, n_classes, task == CG_TASK_REGRESSION ? mean : NULL,
+                                          task == CG_TASK_REGRESSION ? std : NULL) ||
+                        cg_model_set_class_names(s.model, tn, n_classes)))
+                rc = cg_last_error_code();
+            cg_free(mean);
+            cg_free(std);
+            if (rc) goto done;
+        }
         if ((rc = cg_normalizer_fit(&s.nz, train, standardize)) ||
-            !(s.model = s.full.rows > 0
+            (!s.model && !(s.model = s.full.rows > 0
                             ? cg_model_from_config_image(&c.model, s.full.channels > 0 ? s.full.channels : 1,
                                                          s.full.rows, s.full.cols, n_classes, c.loop.seed)
-                            : cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed)) ||
+                            : cg_model_from_config(&c.model, s.full.d, n_classes, c.loop.seed))) ||
             (names && cg_model_set_class_names(s.model, names, n_classes)) ||
             (cg_table_n_classes(s.full.table) == n_classes &&
              cg_model_set_class_names(s.model, (const char *const *)s.full.table->classes, n_classes)) ||
@@ -344,8 +402,16 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     if (rank == 0 && opt->on_note) {
         char sched[64];
         cg_lr_schedule_format(c.schedule.kind, c.schedule.params, sched, sizeof sched);
-        note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d classes",
-             c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes);
+        if (!task)
+            note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d classes",
+                 c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes);
+        else
+            note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d %s",
+                 c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes,
+                 task == CG_TASK_REGRESSION ? "targets (standardised with the training rows' mean and "
+                                              "std for training; reported in their own units)"
+                                            : "0/1 labels");
+        if (!has_test) note(opt, "note: no test set given; the test evaluation is skipped");
         note_csv(opt, &s);
         note_summary(opt, s.model);
         if (why[0]) note(opt, "defaults from the data: %s", why);
@@ -390,8 +456,14 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         if ((rc = cg_model_load_weights(s.model, path))) goto done;
     }
     int eval_batch = c.loop.batch > CG_EVAL_BATCH ? c.loop.batch : CG_EVAL_BATCH;
-    if (has_test)
+    if (has_test && task) {
+        if (!(rc = cg_evaluate_task(s.model, &s.test, &s.nz, &r.test))) {
+            r.test_loss = r.test.loss;
+            r.test_acc = r.test.acc;
+        }
+    } else if (has_test) {
         rc = cg_evaluate_dist(s.model, &s.test, &s.nz, eval_batch, opt->dist, &r.test_loss, &r.test_acc);
+    }
 done:
     run_free(&s);
     if (res) *res = r;

@@ -38,10 +38,20 @@ static int write_metrics(run_log *log, const cg_epoch_metrics *e)
         return log->failed = 1;
     }
     cJSON_AddNumberToObject(o, "epoch", e->epoch);
+    /* A classifier's one metric is accuracy; a regression's are rmse, mae
+     * and r2 (in the targets' units), each as train_ and val_. */
+    const int acc = e->n_metrics > 0 && !strcmp(e->metric_names[0], "acc");
     cg_json_add_number(o, "train_loss", e->train_loss);
-    cg_json_add_number(o, "train_accuracy", e->train_acc);
+    if (acc) cg_json_add_number(o, "train_accuracy", e->train_acc);
     cg_json_add_number(o, "val_loss", e->val_loss);
-    cg_json_add_number(o, "val_accuracy", e->val_acc);
+    if (acc) cg_json_add_number(o, "val_accuracy", e->val_acc);
+    for (int i = 0; !acc && i < e->n_metrics; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "train_%s", e->metric_names[i]);
+        cg_json_add_number(o, key, e->train_metrics[i]);
+        snprintf(key, sizeof key, "val_%s", e->metric_names[i]);
+        cg_json_add_number(o, key, e->val_metrics[i]);
+    }
     cJSON_AddNumberToObject(o, "seconds", e->seconds);
     cJSON_AddNumberToObject(o, "examples_per_second", e->examples_per_second);
     cJSON_AddNumberToObject(o, "lr", cg_optimizer_lr(log->opt));

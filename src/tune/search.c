@@ -502,6 +502,11 @@ static int check_options(const cg_tune_options *o)
         !(o->margin >= 0) || o->threads < 0)
         return cg_error(CG_ERR_ARG, "cg_tune: trials, rounds, keep and jobs must be at least 1, "
                         "grid, margin and threads not negative");
+    /* Ranking, pruning and refining all read validation accuracy: a
+     * regression's val loss would need its own objective (lower is better). */
+    if (o->base.model.task != CG_TASK_CLASSIFICATION)
+        return cg_error(CG_ERR_ARG, "model.task: the search ranks trials by validation accuracy; tuning "
+                        "a %s run (by validation loss) is not supported yet", cg_task_name(o->base.model.task));
     double vs = o->base.loop.val_split;
     if (!(vs > 0 && vs < 1))
         return cg_error(CG_ERR_ARG, "loop.val_split: the search ranks trials by validation "

@@ -2,7 +2,7 @@
 // ort_run.js MODEL.onnx INPUTS BATCH: run an ONNX model in ONNX Runtime
 // (onnxruntime-node, from NODE_PATH) and print, per example, the argmax
 // and every probability ("%.9g"-like), one line each, as test_onnx.sh
-// compares them. INPUTS is raw float32 [n, d] (little-endian, row-major)
+// compares them; a regression model's "predictions": the values alone. INPUTS is raw float32 [n, d] (little-endian, row-major)
 // or an IDX images file (.gz or plain), whose bytes become floats 0..255.
 // Rows go through the model BATCH at a time (the batch is symbolic).
 'use strict';
@@ -14,8 +14,9 @@ async function main() {
     const [model, inputs, batchArg] = process.argv.slice(2);
     const session = await ort.InferenceSession.create(model);
     const inName = session.inputNames[0];
-    if (session.outputNames.join() !== 'probabilities')
-        throw new Error('outputs: ' + session.outputNames.join());
+    const outName = session.outputNames.join();
+    if (outName !== 'probabilities' && outName !== 'predictions')
+        throw new Error('outputs: ' + outName);
     let raw = fs.readFileSync(inputs);
     if (raw[0] === 0x1f && raw[1] === 0x8b) raw = zlib.gunzipSync(raw);
     let x, d;
@@ -34,13 +35,14 @@ async function main() {
         const m = Math.min(batch, n - i);
         const t = new ort.Tensor('float32', x.subarray(i * d, (i + m) * d), [m, d]);
         const r = await session.run({[inName]: t});
-        const p = r.probabilities.data, c = r.probabilities.dims[1];
-        if (r.probabilities.dims[0] !== m) throw new Error('batch dimension ' + r.probabilities.dims);
+        const p = r[outName].data, c = r[outName].dims[1];
+        if (r[outName].dims[0] !== m) throw new Error('batch dimension ' + r[outName].dims);
         for (let k = 0; k < m; k++) {
             const row = Array.from(p.subarray(k * c, (k + 1) * c));
             let best = 0;
             for (let j = 1; j < c; j++) if (row[j] > row[best]) best = j;
-            out.push(best + ' ' + row.map(v => v.toPrecision(9)).join(' '));
+            const values = row.map(v => v.toPrecision(9)).join(' ');
+            out.push(outName === 'predictions' ? values : best + ' ' + values);
         }
     }
     fs.writeSync(1, out.join('\n') + '\n');
