@@ -863,10 +863,15 @@ typedef struct cg_schedule_config {
 } cg_schedule_config;
 
 /* The training loop. Epochs, batch and patience left CG_FROM_DATA (the
- * default) follow from the number of training rows, by the rule of
- * cg_loop_config_from_data. */
+ * default) follow from the number of training rows and the model's cost,
+ * by the rule of cg_loop_config_from_cost. CG_DEFAULT_MULTIPLY_ADDS is a
+ * default run's compute: forward multiply-adds an example times examples
+ * seen (the backward pass doubles it again), ten epochs of the default
+ * 784-256-256-10 MLP on Fashion-MNIST's 54,000 training rows (1.45e11),
+ * some seconds of a few cores. */
 #define CG_FROM_DATA (-1)
 #define CG_DEFAULT_UPDATES 4000
+#define CG_DEFAULT_MULTIPLY_ADDS 1.5e11
 #define CG_DEFAULT_MAX_EPOCHS 1000
 #define CG_DEFAULT_MIN_VAL 100
 typedef struct cg_loop_config {
@@ -912,17 +917,22 @@ typedef struct cg_run_config {
  * seed 42, fashion-mnist. */
 void cg_run_config_init(cg_run_config *c);
 /* Fill the loop's CG_FROM_DATA fields for n_train training rows and
- * n_val validation rows, and say why in `why` (a sentence; "" when every
- * field was given). The rule: a batch of about 1% of the rows as a power
- * of two from 32 to 128 (at most the rows); enough epochs for about
- * CG_DEFAULT_UPDATES updates (Adam's second moment averages over 1,000),
- * from 10 to CG_DEFAULT_MAX_EPOCHS; early stopping after a tenth of the
- * epochs (at least 5) without matching the best validation accuracy, the best
- * weights restored, when there are at least CG_DEFAULT_MIN_VAL validation
- * rows (fewer measure accuracy too coarsely to stop on); else none.
- * (cg_train stops a regression or multi-label run, which watches its
- * continuous validation loss, with any validation rows.)
- * cg_train applies it; a configuration stores the values it chose. */
+ * n_val validation rows of a model of `multiply_adds` forward
+ * multiply-adds an example (cg_model_multiply_adds), and say why in `why`
+ * (a sentence; "" when every field was given). The rule: a batch of about
+ * 1% of the rows as a power of two from 32 to 128 (at most the rows); as
+ * many whole epochs as CG_DEFAULT_MULTIPLY_ADDS affords, and at least
+ * enough for CG_DEFAULT_UPDATES updates (Adam's second moment averages
+ * over 1,000), from 10 to CG_DEFAULT_MAX_EPOCHS; early stopping after a
+ * tenth of the epochs (at least 5) without matching the best validation
+ * accuracy, the best weights restored, when there are at least
+ * CG_DEFAULT_MIN_VAL validation rows (fewer measure accuracy too coarsely
+ * to stop on); else none (cg_train stops a regression or multi-label
+ * run, which watches its continuous validation loss, with any validation
+ * rows). cg_train applies it; a configuration stores the values it chose. multiply_adds 0 (unknown) leaves the updates alone to
+ * set the epochs: cg_loop_config_from_data. */
+int cg_loop_config_from_cost(cg_loop_config *lc, long n_train, long n_val, double multiply_adds,
+                             char *why, size_t why_size);
 int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
                              size_t why_size);
 /* Fill every default with its value (the optimizer's lr and betas, the
@@ -1099,6 +1109,12 @@ char *cg_model_spec(cg_model *m);
  * when the JSON is malformed or describes an impossible model. */
 cg_model *cg_model_from_spec(const char *json);
 void cg_free_string(char *s);
+/* The multiply-adds of one example's forward pass: each dense layer's
+ * inputs times units, each conv layer's output positions times filters
+ * times kernel area times input channels, the output layer's; other
+ * layers are not counted (a few operations a value). The backward pass
+ * costs about twice as much. Built or not. */
+double cg_model_multiply_adds(const cg_model *m);
 /* Keras-like table: each layer's name and type, its output shape
  * ("(None, 32, 28, 28)": batch, channels, height, width; "(None, 128)"
  * when flat) and parameter count (batch norm's running statistics

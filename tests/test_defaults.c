@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* test_defaults.c: the data-derived defaults of the training loop
- * (cg_loop_config_from_data): the rule's properties over data shapes from
- * a few dozen to a few hundred thousand rows, flags given kept as they are,
+ * (cg_loop_config_from_cost): the model's multiply-adds an example, the
+ * rule's properties over data shapes from a few dozen to a few hundred
+ * thousand rows, 2 to 1000 features and 2 to 100 classes, Fashion-MNIST's
+ * default run kept at 10 epochs, flags given kept as they are,
  * and default-flag training on synthetic tables of different shapes
  * (rows, features, classes) reaching a floor. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
@@ -14,16 +16,70 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The default model's forward multiply-adds an example for d features
+ * and k classes (cg_model_multiply_adds of a model from the default
+ * configuration). */
+static double default_cost(int d, int k)
+{
+    cg_run_config c;
+    cg_run_config_init(&c);
+    cg_model *m = cg_model_from_config(&c.model, d, k, 1);
+    CHECK(m != NULL);
+    double cost = cg_model_multiply_adds(m);
+    cg_model_free(m);
+    return cost;
+}
+
+/* The multiply-adds come from the layers, convolutions included. */
+static void cost_of_models(void)
+{
+    /* 784-256-256-10: 784 x 256 + 256 x 256 + 256 x 10. */
+    CHECK(default_cost(784, 10) == 268800);
+    CHECK(default_cost(4, 3) == 4 * 256 + 256 * 256 + 256 * 3);
+    cg_model *m = cg_model_new(5, 3, 1); /* softmax regression */
+    CHECK(m && cg_model_multiply_adds(m) == 15);
+    cg_model_free(m);
+    CHECK(cg_model_multiply_adds(NULL) == 0);
+    /* conv32x3 (same), maxpool2, conv64x3, maxpool2, dense128 on 1 x 28 x 28:
+     * 28*28 positions x 32 filters x 9, then 14*14 x 64 x 9 x 32 inputs,
+     * 64*7*7 x 128, 128 x 10; pools add none. */
+    cg_run_config c;
+    cg_run_config_init(&c);
+    c.model.n_hidden = 0;
+    CHECK(cg_arch_parse("conv32x3,maxpool2,conv64x3,maxpool2,dense128", c.model.layers,
+                        CG_MAX_LAYERS, &c.model.n_layers) == CG_OK);
+    m = cg_model_from_config_image(&c.model, 1, 28, 28, 10, 1);
+    CHECK(m != NULL);
+    double want = 28.0 * 28 * 32 * 9 + 14.0 * 14 * 64 * 9 * 32 + 64.0 * 7 * 7 * 128 + 128 * 10;
+    CHECK(cg_model_multiply_adds(m) == want);
+    /* Built, the same; the count is far above the parameters' (~420,000). */
+    CHECK(cg_model_build(m) == CG_OK && cg_model_multiply_adds(m) == want);
+    CHECK(want > 10 * (double)cg_graph_param_count(cg_model_graph(m)));
+    cg_model_free(m);
+}
+
+static long updates_of(const cg_loop_config *lc, long n)
+{
+    return (n + lc->batch - 1) / lc->batch * lc->epochs;
+}
+
 static void rule_over_shapes(void)
 {
+    cg_run_config c0;
     static const long rows[] = {1, 20, 40, 100, 412, 1000, 3000, 6400, 12800, 54000, 300000};
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    static const int features[] = {2, 13, 40, 100, 784, 1000};
+    static const int classes[] = {2, 10, 100};
+    int by_budget = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    for (size_t j = 0; j < sizeof features / sizeof features[0]; j++)
+    for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++) {
         long n = rows[i];
+        double cost = default_cost(features[j], classes[k]);
         cg_run_config c;
         cg_run_config_init(&c);
         char why[512];
         long n_val = n / 9; /* the default split's */
-        CHECK(cg_loop_config_from_data(&c.loop, n, n_val, why, sizeof why) == CG_OK);
+        CHECK(cg_loop_config_from_cost(&c.loop, n, n_val, cost, why, sizeof why) == CG_OK);
         int b = c.loop.batch, e = c.loop.epochs, p = c.loop.patience;
         /* A power of two from 32 to 128, never more than the rows. */
         CHECK(b >= 1 && b <= 128);
@@ -36,9 +92,28 @@ static void rule_over_shapes(void)
         long steps = (n + b - 1) / b, updates = steps * e;
         CHECK(e >= 10 && e <= CG_DEFAULT_MAX_EPOCHS);
         CHECK(updates >= CG_DEFAULT_UPDATES || e == CG_DEFAULT_MAX_EPOCHS);
-        CHECK(e == 10 || updates < CG_DEFAULT_UPDATES + steps);
-        /* Early stopping a tenth of the budget, at least 5 epochs, when
-         * the validation rows can measure accuracy finely enough. */
+        /* Within the compute budget, unless the floors (10 epochs, the
+         * updates) need more; and no epoch it affords is left out. */
+        double spent = cost * (double)n * e;
+        int floor_e = (int)((CG_DEFAULT_UPDATES + steps - 1) / steps);
+        CHECK(spent <= CG_DEFAULT_MULTIPLY_ADDS || e == 10 || e == floor_e);
+        CHECK(e == CG_DEFAULT_MAX_EPOCHS || spent + cost * (double)n > CG_DEFAULT_MULTIPLY_ADDS);
+        /* The cost only adds epochs to the updates' rule. */
+        cg_run_config u;
+        cg_run_config_init(&u);
+        CHECK(cg_loop_config_from_data(&u.loop, n, n_val, NULL, 0) == CG_OK);
+        CHECK(u.loop.batch == b && u.loop.epochs <= e);
+        CHECK(u.loop.epochs == 10 || updates_of(&u.loop, n) < CG_DEFAULT_UPDATES + steps);
+        /* A cheaper model trains no fewer epochs: a tenth of the cost. */
+        cg_run_config cheap;
+        cg_run_config_init(&cheap);
+        CHECK(cg_loop_config_from_cost(&cheap.loop, n, n_val, cost / 10, NULL, 0) == CG_OK);
+        CHECK(cheap.loop.epochs >= e);
+        by_budget += e != floor_e && e != 10;
+        if (e != floor_e && e != 10) /* set by the budget: ten times the epochs */
+            CHECK(cheap.loop.epochs == CG_DEFAULT_MAX_EPOCHS || cheap.loop.epochs >= 9 * e);
+        /* Early stopping a tenth of the epochs, at least 5, when the
+         * validation rows can measure accuracy finely enough. */
         if (n_val >= CG_DEFAULT_MIN_VAL) CHECK(p >= 5 && (p == 5 || p == e / 10));
         else CHECK(p == 0);
         /* The sentence says what was chosen. */
@@ -49,13 +124,37 @@ static void rule_over_shapes(void)
         CHECK(strstr(why, want) != NULL);
         snprintf(want, sizeof want, "stop after %d epochs", p);
         CHECK(strstr(why, p ? want : "no early stopping") != NULL);
+        CHECK(strstr(why, "multiply-adds") != NULL || e == floor_e || e == 10);
     }
-    /* Values given win; no validation split, no early stopping. */
+    CHECK(by_budget > 20); /* the budget decides on many shapes, not none */
+    /* 13,500 rows of 40 features, 4 classes: 76,800 multiply-adds an
+     * example, 1.5e11 / (76,800 x 13,500) = 144.7 epochs, 14 of patience
+     * (the updates alone: 38). */
+    cg_run_config_init(&c0);
+    CHECK(cg_loop_config_from_cost(&c0.loop, 13500, 1500, default_cost(40, 4), NULL, 0) == CG_OK);
+    CHECK(c0.loop.batch == 128 && c0.loop.epochs == 144 && c0.loop.patience == 14);
+    /* Fashion-MNIST with no flags (54,000 training rows, the default MLP)
+     * keeps batch 128, 10 epochs, patience 5; a CNN there costs more an
+     * example, so it trains no more than that either. */
     cg_run_config c;
+    cg_run_config_init(&c);
+    char why[512];
+    CHECK(cg_loop_config_from_cost(&c.loop, 54000, 6000, default_cost(784, 10), why,
+                                   sizeof why) == CG_OK);
+    CHECK(c.loop.batch == 128 && c.loop.epochs == 10 && c.loop.patience == 5);
+    cg_run_config_init(&c);
+    CHECK(cg_loop_config_from_cost(&c.loop, 54000, 6000, 4241152, why, sizeof why) == CG_OK);
+    CHECK(c.loop.epochs == 10);
+    /* A cost that is not a count. */
+    cg_run_config_init(&c);
+    CHECK(cg_loop_config_from_cost(&c.loop, 100, 10, -1, why, sizeof why) == CG_ERR_ARG);
+    CHECK(cg_loop_config_from_cost(&c.loop, 100, 10, NAN, why, sizeof why) == CG_ERR_ARG);
+    CHECK(cg_loop_config_from_cost(&c.loop, 100, 10, INFINITY, why, sizeof why) == CG_ERR_ARG);
+    CHECK(strstr(cg_last_error(), "multiply-adds") != NULL);
+    /* Values given win; no validation split, no early stopping. */
     cg_run_config_init(&c);
     c.loop.batch = 7;
     c.loop.val_split = 0;
-    char why[512];
     CHECK(cg_loop_config_from_data(&c.loop, 5000, 0, why, sizeof why) == CG_OK);
     CHECK(c.loop.batch == 7);
     CHECK(c.loop.epochs == 10); /* 715 updates an epoch: 10 passes at least */
@@ -186,6 +285,7 @@ static void train_shapes(void)
 
 int main(void)
 {
+    cost_of_models();
     rule_over_shapes();
     train_shapes();
     CHECK_DONE();

@@ -247,7 +247,8 @@ static const cli_flag flags[] = {
     {.name = "--epochs", .value = "N", .set = cli_set_int, .offset = CFG(loop.epochs), .lo = 1,
      .hi = 1000000, .field = "loop.epochs", .resume = CLI_RESUME_OK, .example = "2",
      .help = "passes over the training set; with --resume, the total (default: from\n"
-             "the data, enough for about 4,000 updates, 10 to 1000 epochs)"},
+             "the data: what 1.5e11 multiply-adds afford at the model's cost an example,\n"
+             "at least about 4,000 updates, 10 to 1000 epochs)"},
     {.name = "--batch", .value = "N", .set = cli_set_int, .offset = CFG(loop.batch), .lo = 1,
      .hi = 1 << 24, .field = "loop.batch", .example = "64", .help = "mini-batch size (default: from the data, about 1% of the training\n"
              "rows as a power of two from 32 to 128)"},

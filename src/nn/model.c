@@ -457,6 +457,23 @@ cg_node *cg_model_pred(cg_model *m) { return cg_model_build(m) ? NULL : m->pred;
 int cg_model_n_inputs(const cg_model *m) { return m ? m->n_inputs : 0; }
 int cg_model_n_classes(const cg_model *m) { return m ? m->n_classes : 0; }
 
+double cg_model_multiply_adds(const cg_model *m)
+{
+    if (!m) return 0;
+    /* Dense and conv layers only: the rest (activations, pools, batch
+     * norm) are a few operations per value, negligible beside them. */
+    double total = 0;
+    int in_c = m->in_h > 0 ? m->in_c : m->n_inputs;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->kind == LAYER_DENSE) total += (double)(i ? m->layers[i - 1].width : m->n_inputs) * l->units;
+        else if (l->kind == LAYER_CONV)
+            total += (double)l->h * l->w * l->units * l->kernel * l->kernel * in_c;
+        in_c = l->c;
+    }
+    return total + (double)current_width(m) * m->n_classes;
+}
+
 static void summary_row(FILE *f, const char *name, const char *type, int c, int h, int w,
                         size_t params)
 {

@@ -236,6 +236,22 @@ static int target_scale(const cg_run_config *c, const cg_dataset *train, double 
     return CG_OK;
 }
 
+/* Forward multiply-adds an example of the model the run trains, which
+ * sets the default epochs: the resumed model's, or that of one made (not
+ * built) from the configuration; 0 when none can be made (the
+ * configuration's check then says why). */
+static double model_cost(const cg_run_config *c, const cg_model *resumed, const cg_dataset *full,
+                         int n_classes)
+{
+    if (resumed) return cg_model_multiply_adds(resumed);
+    cg_model *m = full->rows > 0 ? cg_model_from_config_image(&c->model, full->channels > 0 ? full->channels : 1,
+                                                              full->rows, full->cols, n_classes, c->loop.seed)
+                                 : cg_model_from_config(&c->model, full->d, n_classes, c->loop.seed);
+    double cost = cg_model_multiply_adds(m);
+    cg_model_free(m);
+    return cost;
+}
+
 int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res)
 {
     if (!config) return cg_error(CG_ERR_ARG, "cg_train: NULL configuration");
@@ -308,14 +324,17 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         train = &subset;
     }
     /* Epochs, batch and patience not given follow from the rows trained
-     * on; the stored configuration holds the values chosen. */
+     * on and the model's cost; the stored configuration holds the values
+     * chosen. */
     char why[512];
     /* The minimum of validation rows for early stopping is for accuracy,
      * which moves in steps of 1/rows; a regression's or multi-label
      * model's validation loss is continuous, so any validation rows do. */
     long n_val = val ? val->n : 0;
     if (task && n_val > 0 && n_val < CG_DEFAULT_MIN_VAL) n_val = CG_DEFAULT_MIN_VAL;
-    if (cg_loop_config_from_data(&c.loop, train->n, n_val, why, sizeof why) || cg_run_config_resolve(&c) ||
+    double cost = c.loop.epochs == CG_FROM_DATA ? model_cost(&c, s.model, &s.full, n_classes) : 0;
+    if (cg_loop_config_from_cost(&c.loop, train->n, n_val, cost, why, sizeof why) ||
+        cg_run_config_resolve(&c) ||
         !(s.config_json = cg_run_config_to_json(&c))) {
         rc = cg_last_error_code();
         goto done;

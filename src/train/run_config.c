@@ -97,22 +97,32 @@ static void append(char *buf, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Defaults from the data's shape. Adam's second moment averages over
- * 1 / (1 - beta2) = 1,000 updates, so a run needs a few of those spans to
- * settle whatever the data: CG_DEFAULT_UPDATES. A batch of about 1% of
- * the rows keeps an epoch at ~100 updates, between 32 rows (below that a
- * step is too short to vectorise and too noisy) and 128 (beyond that, on
- * a CPU, fewer updates buy nothing); the epochs are what those updates
- * take, at least 10 passes over every row and at most CG_DEFAULT_MAX_EPOCHS;
- * early stopping (on the validation split, the best weights restored)
- * waits a tenth of the budget, at least 5 epochs, so the budget is an
- * upper bound, not a count to sit through. Over fewer than
- * CG_DEFAULT_MIN_VAL validation rows, accuracy moves in steps over 1%,
- * too coarse and noisy to stop on, so there is none. */
-int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
-                             size_t why_size)
+/* Defaults from the data's shape and the model's cost. Adam's second
+ * moment averages over 1 / (1 - beta2) = 1,000 updates, so a run needs a
+ * few of those spans to settle whatever the data: CG_DEFAULT_UPDATES at
+ * least. Beyond that, what a default run may spend is compute, not a
+ * count of updates: CG_DEFAULT_MULTIPLY_ADDS, the cost of ten epochs of
+ * the default MLP on Fashion-MNIST, so that a cheaper model or a smaller
+ * table trains for more epochs in the same time (early stopping ends it
+ * sooner when it has converged). The cost comes from the model's layers,
+ * not its parameters: a CNN has few parameters and many multiply-adds.
+ * A batch of about 1% of the rows keeps an epoch at ~100 updates, between
+ * 32 rows (below that a step is too short to vectorise and too noisy) and
+ * 128 (beyond that, on a CPU, fewer updates buy nothing); the epochs are
+ * at least 10 passes over every row and at most CG_DEFAULT_MAX_EPOCHS.
+ * Early stopping (on the validation split, the best weights restored)
+ * waits a tenth of the epochs, at least 5: the default schedule spans the
+ * epochs, so a tenth of them is the same share of its decay however long
+ * the run. Over fewer than CG_DEFAULT_MIN_VAL validation rows, accuracy
+ * moves in steps over 1%, too coarse and noisy to stop on, so there is
+ * none. */
+int cg_loop_config_from_cost(cg_loop_config *lc, long n_train, long n_val, double multiply_adds,
+                             char *why, size_t why_size)
 {
-    if (!lc) return cg_error(CG_ERR_ARG, "cg_loop_config_from_data: NULL configuration");
+    if (!lc) return cg_error(CG_ERR_ARG, "cg_loop_config_from_cost: NULL configuration");
+    if (!(multiply_adds >= 0) || isinf(multiply_adds))
+        return cg_error(CG_ERR_ARG, "cg_loop_config_from_cost: multiply-adds %g is not a "
+                                    "non-negative number", multiply_adds);
     if (n_train < 1) n_train = 1;
     const int auto_batch = lc->batch == CG_FROM_DATA, auto_epochs = lc->epochs == CG_FROM_DATA,
               auto_patience = lc->patience == CG_FROM_DATA;
@@ -121,10 +131,18 @@ int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char 
         while (b < 128 && 2 * b <= n_train / 100) b *= 2;
         lc->batch = (int)(b < n_train ? b : n_train);
     }
+    int by_cost = 0;
     if (auto_epochs) {
         long steps = (n_train + lc->batch - 1) / lc->batch;
-        long e = (CG_DEFAULT_UPDATES + steps - 1) / steps;
-        lc->epochs = (int)(e < 10 ? 10 : e > CG_DEFAULT_MAX_EPOCHS ? CG_DEFAULT_MAX_EPOCHS : e);
+        double e = (double)((CG_DEFAULT_UPDATES + steps - 1) / steps);
+        /* The budget is a ceiling: whole epochs within it. */
+        double affordable = multiply_adds > 0
+                                ? floor(CG_DEFAULT_MULTIPLY_ADDS / (multiply_adds * (double)n_train))
+                                : 0;
+        if (affordable > e) e = affordable, by_cost = 1;
+        if (e < 10) e = 10, by_cost = 0;
+        if (e > CG_DEFAULT_MAX_EPOCHS) e = CG_DEFAULT_MAX_EPOCHS;
+        lc->epochs = (int)e;
     }
     if (auto_patience) {
         int p = lc->epochs / 10;
@@ -139,11 +157,14 @@ int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char 
             append(why, why_size, "%sbatch %d (about 1%% of the rows, 32 to 128)", sep, lc->batch);
             sep = ", ";
         }
-        if (auto_epochs) {
+        if (auto_epochs && by_cost)
+            append(why, why_size, "%sup to %d epochs (a budget of %.2g multiply-adds at %.0f an "
+                   "example; at least %d updates, 10 to %d epochs)", sep, lc->epochs,
+                   CG_DEFAULT_MULTIPLY_ADDS, multiply_adds, CG_DEFAULT_UPDATES, CG_DEFAULT_MAX_EPOCHS);
+        else if (auto_epochs)
             append(why, why_size, "%sup to %d epochs (about %d updates, 10 to %d epochs)", sep,
                    lc->epochs, CG_DEFAULT_UPDATES, CG_DEFAULT_MAX_EPOCHS);
-            sep = ", ";
-        }
+        if (auto_epochs) sep = ", ";
         if (auto_patience && lc->patience)
             append(why, why_size, "%sstop after %d epochs without matching the best validation "
                    "accuracy (the best weights restored)", sep, lc->patience);
@@ -152,6 +173,12 @@ int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char 
                    n_val, CG_DEFAULT_MIN_VAL);
     }
     return CG_OK;
+}
+
+int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
+                             size_t why_size)
+{
+    return cg_loop_config_from_cost(lc, n_train, n_val, 0, why, why_size);
 }
 
 static cJSON *loop_json(const cg_loop_config *lc)
