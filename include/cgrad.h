@@ -885,6 +885,8 @@ typedef struct cg_loop_config {
     uint64_t seed;                /* weights, split, shuffles (default 42) */
     int subset;                   /* train on the first N rows, 0 = all   */
     int sync_bn;                  /* MPI: global batch statistics         */
+    int precision;                /* CG_PRECISION_FP32 (default), _BF16 or
+                                     _AUTO (cg_precision_auto at start)   */
 } cg_loop_config;
 
 /* Data: where the rows come from and how inputs are normalised. */

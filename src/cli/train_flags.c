@@ -119,6 +119,17 @@ static int set_standardize(void *target, const cli_flag *f, const char *s)
     return 0;
 }
 
+static int set_precision(void *target, const cli_flag *f, const char *s)
+{
+    int p = cg_precision_from_name(s);
+    if (p < 0) {
+        fprintf(stderr, "cgrad train: %s: '%s' is not one of fp32, bf16, auto\n", f->name, s);
+        return -1;
+    }
+    ((train_opts *)target)->cfg.loop.precision = p;
+    return 0;
+}
+
 static const cli_flag flags[] = {
     {.name = "--data", .value = "SPEC", .set = cli_set_string, .offset = CFG(data.source),
      .field = "data.source",
@@ -244,6 +255,11 @@ static const cli_flag flags[] = {
      .unused_example = "--hidden 8 --sync-bn",
      .help = "under mpirun: batch norm with the statistics of the global batch\n"
              "(default: each rank's own); needs --bn"},
+    {.name = "--precision", .value = "P", .set = set_precision, .field = "loop.precision",
+     .resume = CLI_RESUME_OK, .example = "fp32",
+     .help = "fp32 (default); bf16: matrix products in bf16 with fp32 accumulation\n"
+             "(needs oneDNN and AVX-512 BF16; weights, optimizer and loss stay fp32);\n"
+             "auto: bf16 where available and the model is large enough (it says which)"},
     {.name = "--threads", .value = "N", .set = cli_set_int, .offset = OPT(threads), .lo = 0,
      .hi = 4096, .resume = CLI_RESUME_OK, .example = "1",
      .help = "BLAS/OpenMP threads (default 0 = all cores)"},
