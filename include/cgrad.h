@@ -138,10 +138,12 @@ int cg_precision_from_name(const char *name);
 /* Multiply-adds per example of g's matrix products (K x N of each). */
 long cg_graph_product_size(const cg_graph *g);
 /* The rule of "auto": bf16 when cg_bf16_supported and the products do at
- * least CG_BF16_AUTO_MIN multiply-adds per example (below it, converting
- * the operands costs about what bf16 saves: bench/bf16/README.md); fp32
- * otherwise. Returns the choice, and says it and why in a sentence. */
-#define CG_BF16_AUTO_MIN 131072L
+ * least CG_BF16_AUTO_MIN multiply-adds per example; fp32 otherwise.
+ * Measured (bench/bf16/README.md), bf16 steps were faster on every
+ * configuration down to 784-10 (7,840 per example); below 4,096, not
+ * measured, a step is mostly overhead and fp32 stays. Returns the choice,
+ * and says it and why in a sentence. */
+#define CG_BF16_AUTO_MIN 4096L
 int cg_precision_auto(const cg_graph *g, char *why, size_t size);
 
 /* --- Leaves --- */

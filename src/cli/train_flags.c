@@ -119,17 +119,6 @@ static int set_standardize(void *target, const cli_flag *f, const char *s)
     return 0;
 }
 
-static int set_precision(void *target, const cli_flag *f, const char *s)
-{
-    int p = cg_precision_from_name(s);
-    if (p < 0) {
-        fprintf(stderr, "cgrad train: %s: '%s' is not one of fp32, bf16, auto\n", f->name, s);
-        return -1;
-    }
-    ((train_opts *)target)->cfg.loop.precision = p;
-    return 0;
-}
-
 static const cli_flag flags[] = {
     {.name = "--data", .value = "SPEC", .set = cli_set_string, .offset = CFG(data.source),
      .field = "data.source",
@@ -255,7 +244,8 @@ static const cli_flag flags[] = {
      .unused_example = "--hidden 8 --sync-bn",
      .help = "under mpirun: batch norm with the statistics of the global batch\n"
              "(default: each rank's own); needs --bn"},
-    {.name = "--precision", .value = "P", .set = set_precision, .field = "loop.precision",
+    {.name = "--precision", .value = "P", .set = cli_set_precision, .offset = CFG(loop.precision),
+     .field = "loop.precision",
      .resume = CLI_RESUME_OK, .example = "fp32",
      .help = "fp32 (default); bf16: matrix products in bf16 with fp32 accumulation\n"
              "(needs oneDNN and AVX-512 BF16; weights, optimizer and loss stay fp32);\n"
