@@ -88,6 +88,20 @@ int main(void)
         CHECK_DONE();
     }
     cg_graph_free(g);
+    /* auto: bf16 for products of CG_BF16_AUTO_MIN multiply-adds per row
+     * and more, fp32 below. */
+    for (int big = 0; big < 2; big++) {
+        g = cg_graph_new();
+        const int k = big ? 784 : 8, n = big ? 512 : 4;
+        cg_node *x = cg_placeholder(g, "x", 2, SH(CG_BATCH, k));
+        cg_node *w = cg_variable(g, "w", 2, SH(k, n), NULL);
+        CHECK(cg_matmul(x, w, 0, 0) != NULL);
+        CHECK(cg_graph_product_size(g) == (long)k * n);
+        CHECK(cg_precision_auto(g, said, sizeof said) ==
+              (big ? CG_PRECISION_BF16 : CG_PRECISION_FP32));
+        CHECK(strstr(said, big ? "auto: bf16" : "auto: fp32") != NULL);
+        cg_graph_free(g);
+    }
     setenv("CG_DISABLE_BF16", "1", 1);
     CHECK(!cg_bf16_supported(why, sizeof why) && strstr(why, "AVX-512 BF16"));
     unsetenv("CG_DISABLE_BF16");

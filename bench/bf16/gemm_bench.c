@@ -9,8 +9,7 @@
  * layer's input and weights once in the forward, the output gradient
  * once in the backward). With THREADS > 1 each product is split over
  * the OpenMP threads by blocks of columns, each thread calling the
- * library single-threaded, as matmul.c does (oneDNN's own threading, on
- * this shared 2-core machine, was 10-30x slower than one thread).
+ * library single-threaded, as matmul.c does.
  *
  *   gemm_bench CONFIG [THREADS]    CONFIG: A..E (bench/configs.h)
  * Prints one line per product (microseconds) and the totals: the bf16

@@ -35,6 +35,8 @@ have_torch=0
 ex() { sed -n 's/.*ex_per_s=\([0-9.]*\).*/\1/p'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+echo
 echo "| threads | model | cgrad fp32 | cgrad bf16 | bf16/fp32 | torch fp32 | torch bf16 | bf16 / torch best |"
 echo "|---|---|---|---|---|---|---|---|"
 for t in $threads; do
@@ -53,7 +55,7 @@ for t in $threads; do
     f=$(echo "$f" | median); b=$(echo "$b" | median)
     if [ -n "$tf" ]; then
       tf=$(echo "$tf" | median); tb=$(echo "$tb" | median)
-      best=$(awk -v x="$tf" -v y="$tb" 'BEGIN {print x > y ? x : y}')
+      best=$(awk -v x="$tf" -v y="$tb" 'BEGIN {print (x + 0 > y + 0) ? x : y}')
       vs=$(awk -v b="$b" -v p="$best" 'BEGIN {printf "%.2fx", b / p}')
     else
       tf="-"; tb="-"; vs="-"
@@ -77,3 +79,5 @@ for t in $threads; do
     echo "| $t | $cfg | $blas | $dnnl | $bf | $frac |"
   done
 done
+echo
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
