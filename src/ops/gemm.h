@@ -77,9 +77,8 @@ int cg_gemm_dnnl(cg_gemm_cache *c, int bf16, int ta, int tb, int M, int N, int K
 /* 1 when bf16 products can run here: oneDNN in the build, AVX-512 BF16 in
  * the processor, CG_DISABLE_BF16 unset; else 0 and the reason in why. */
 int cg_bf16_check(char *why, size_t size);
-/* fp32 <-> bf16, rounding to nearest even (portable loops). */
+/* fp32 -> bf16, rounding to nearest even (a portable loop). */
 void cg_f32_to_bf16(const float *x, uint16_t *y, size_t n);
-void cg_bf16_to_f32(const uint16_t *x, float *y, size_t n);
 /* The same as cg_f32_to_bf16 with AVX-512 BF16, over the threads when n is
  * large (at least 4 x CG_BF16_PAR_MIN) and not called in a team already;
  * only where cg_bf16_check says yes. */
