@@ -54,9 +54,9 @@ int cg_bf16_check(char *why, size_t size)
     const char *msg = NULL;
 #ifndef CG_BF16_BUILD
 #ifdef CG_DOUBLE
-    msg = "bf16 needs the single-precision library (this one is built with CG_DOUBLE)";
+    msg = "needs the single-precision library (this one is built with CG_DOUBLE)";
 #else
-    msg = "bf16 needs oneDNN, and this cgrad was built without it (install libdnnl-dev and "
+    msg = "needs oneDNN, and this cgrad was built without it (install libdnnl-dev and "
           "rebuild)";
 #endif
 #else
