@@ -4,7 +4,8 @@
  * and not: within 1e-2 relative per element on positive inputs (no
  * cancellation: each term's rounding is at most 2^-8 relative), and
  * exactly equal on inputs bf16 represents (small integers: every sum is
- * exact in fp32 either way). Without bf16 (no oneDNN, no AVX-512 BF16, or
+ * exact in fp32 either way); and a bf16 training step allocates nothing
+ * after the first. Without bf16 (no oneDNN, no AVX-512 BF16, or
  * CG_DISABLE_BF16) cg_graph_set_precision must fail and say why. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
@@ -101,6 +102,28 @@ int main(void)
               (big ? CG_PRECISION_BF16 : CG_PRECISION_FP32));
         CHECK(strstr(said, big ? "auto: bf16" : "auto: fp32") != NULL);
         cg_graph_free(g);
+    }
+    /* A bf16 step allocates nothing once its primitives exist (the first
+     * step makes them): a model's training steps, as test_alloc.c's. */
+    {
+        cg_model *mm = cg_model_new(300, 10, 1);
+        CHECK(cg_model_add_dense(mm, 256) == CG_OK);
+        CHECK(cg_model_add_activation(mm, CG_RELU) == CG_OK);
+        CHECK(cg_graph_set_precision(cg_model_graph(mm), CG_PRECISION_BF16) == CG_OK);
+        cg_optimizer *o = cg_sgd(0.01);
+        static cg_real xb[64 * 300], yb[64];
+        for (int i = 0; i < 64 * 300; i++) xb[i] = (cg_real)((i % 7) * 0.1);
+        for (int i = 0; i < 64; i++) yb[i] = (cg_real)(i % 10);
+        size_t before = 0;
+        for (int step = 0; step < 6; step++) {
+            if (step == 2) before = cg_alloc_count();
+            CHECK(cg_feed(cg_model_input(mm), xb, 64) == CG_OK);
+            CHECK(cg_feed(cg_model_labels(mm), yb, 64) == CG_OK);
+            CHECK(cg_minimize_step(o, cg_model_loss(mm), NULL) == CG_OK);
+        }
+        CHECK(cg_alloc_count() == before);
+        cg_optimizer_free(o);
+        cg_model_free(mm);
     }
     setenv("CG_DISABLE_BF16", "1", 1);
     CHECK(!cg_bf16_supported(why, sizeof why) && strstr(why, "AVX-512 BF16"));
