@@ -41,11 +41,11 @@ test-clang: deps
 	cmake --build build-clang -j $(JOBS)
 
 # The portable build, the browser's (no BLAS: src/ops/gemm_portable.c; no
-# OpenMP, as in WebAssembly): the suite but the Fashion-MNIST accuracy runs
-# (CG_TEST_QUICK), which take the same code paths as the small runs and
-# would dominate CI time here. The browser test runs in `make test`.
+# OpenMP, as in WebAssembly; no oneDNN, so the suite runs without bf16):
+# the suite but the Fashion-MNIST accuracy runs (CG_TEST_QUICK), which take
+# the same code paths as the small runs and would dominate CI time here. The browser test runs in `make test`.
 test-portable: deps
-	cmake -S . -B build-portable -DCMAKE_BUILD_TYPE=Release -DCG_BLAS=OFF -DCG_OPENMP=OFF \
+	cmake -S . -B build-portable -DCMAKE_BUILD_TYPE=Release -DCG_BLAS=OFF -DCG_OPENMP=OFF -DCG_DNNL=OFF \
 	  -DCG_WERROR=ON -DCG_WEB_TEST=OFF
 	cmake --build build-portable -j $(JOBS)
 	cd build-portable && CG_TEST_QUICK=1 ctest --output-on-failure -j $(JOBS)

@@ -13,7 +13,8 @@
  * the ops (GEMMs and elementwise math), in the optimizer update, and the
  * framework's own overhead (cg_backward's time outside its ops: walking
  * the graph, marks, checks). The environment variable BENCH_SCALE
- * (default 1) scales the step counts. */
+ * (default 1) scales the step counts; BENCH_PRECISION=bf16 runs the
+ * matrix products in bf16 (cg_graph_set_precision; bench/bf16). */
 #define _POSIX_C_SOURCE 200809L
 #include "cgrad.h"
 #include "configs.h"
@@ -69,6 +70,9 @@ static cg_model *build(const bench_config *c)
         if (cg_model_add_activation(m, CG_RELU)) die("relu");
     }
     if (cg_model_build(m)) die("build");
+    const char *p = getenv("BENCH_PRECISION");
+    if (p && *p && cg_graph_set_precision(cg_model_graph(m), cg_precision_from_name(p)))
+        die("precision");
     return m;
 }
 

@@ -4,7 +4,10 @@ same architecture, initialisation (He normal before ReLU, Xavier uniform on
 the logits layer, zero biases; batch norm momentum 0.1, eps 1e-5),
 optimizer, batch and step counts, random data held in memory.
 
-    /usr/bin/python3 bench/torch_bench.py CONFIG THREADS
+    /usr/bin/python3 bench/torch_bench.py CONFIG THREADS [bf16]
+
+bf16: the forward and loss under torch.autocast("cpu", dtype=torch.bfloat16)
+(mixed precision: bf16 matrix products, fp32 weights and optimizer).
 
 Prints one line like bench_train: "CONFIG ex_per_s=... us_per_step=...
 rss_kib=...", each figure the median of 3 timed repetitions after a warm-up.
@@ -64,6 +67,7 @@ def report(name, batch, s):
 
 def main():
     name, threads = sys.argv[1], int(sys.argv[2])
+    bf16 = len(sys.argv) > 3 and sys.argv[3] == "bf16"
     torch.set_num_threads(threads)
     scale = float(os.environ.get("BENCH_SCALE", "1") or 1)
     torch.manual_seed(42)
@@ -104,7 +108,9 @@ def main():
     def step():
         xb, yb = batch_of(batch)
         optim.zero_grad(set_to_none=True)
-        loss_fn(model(xb), yb).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(model(xb), yb)
+        loss.backward()
         optim.step()
 
     for _ in range(steps // 5 + 2):

@@ -173,7 +173,7 @@ cfg = {"model": {"hidden": [16, 8], "activation": "relu", "batch_norm": True, "d
                  "clip_value": 0},
        "schedule": {"kind": "cosine", "params": [10, 0], "warmup": 5, "start_epoch": 0},
        "loop": {"epochs": 10, "batch": 128, "val_split": 0.1, "patience": 3, "seed": "42",
-                "subset": 0, "sync_bn": False},
+                "subset": 0, "sync_bn": False, "precision": "bf16"},
        "data": {"source": "train.csv", "test": "", "label": "y", "standardize": None}}
 put("run_config", "full", json.dumps(cfg))
 put("run_config", "defaults", json.dumps({k: {} for k in cfg}))

@@ -121,6 +121,37 @@ double cg_graph_profile_seconds(const cg_graph *g);
  * op before them (a bias add, an activation) show as part of it. */
 int cg_graph_profile_report(const cg_graph *g, void *file /* FILE*, NULL = stdout */);
 
+/* Precision (docs/precision.md). CG_PRECISION_FP32 (the default): all
+ * arithmetic in fp32. CG_PRECISION_BF16: mixed precision: the matrix
+ * products (cg_matmul, so dense layers, forward and backward) take bf16
+ * copies of their inputs and accumulate in fp32 through oneDNN; the
+ * variables, gradients, optimizer state, losses, softmax and batch-norm
+ * statistics stay fp32 (so do convolutions, and products of a single row).
+ * It needs a build with oneDNN (libdnnl-dev) and a processor with AVX-512
+ * BF16; otherwise, or when the environment variable CG_DISABLE_BF16 is set
+ * (not "0"), CG_ERR_ARG with a message naming what is missing. The graph
+ * is re-planned; weights are unchanged, so a checkpoint saved in either
+ * precision loads in the other. CG_PRECISION_AUTO is for configurations
+ * (cg_loop_config.precision): cg_precision_auto resolves it. */
+enum { CG_PRECISION_FP32 = 0, CG_PRECISION_BF16 = 1, CG_PRECISION_AUTO = 2 };
+int cg_graph_set_precision(cg_graph *g, int precision);
+int cg_graph_precision(const cg_graph *g);
+/* 1 when bf16 can run here; else 0 and the reason, a sentence, in why. */
+int cg_bf16_supported(char *why, size_t size);
+/* "fp32", "bf16", "auto" and back (-1 for any other name). */
+const char *cg_precision_name(int precision);
+int cg_precision_from_name(const char *name);
+/* Multiply-adds per example of g's matrix products (K x N of each). */
+long cg_graph_product_size(const cg_graph *g);
+/* The rule of "auto": bf16 when cg_bf16_supported and the products do at
+ * least CG_BF16_AUTO_MIN multiply-adds per example; fp32 otherwise.
+ * Measured (bench/bf16/README.md), bf16 steps were faster on every
+ * configuration down to 784-10 (7,840 per example); below 4,096, not
+ * measured, a step is mostly overhead and fp32 stays. Returns the choice,
+ * and says it and why in a sentence. */
+#define CG_BF16_AUTO_MIN 4096L
+int cg_precision_auto(const cg_graph *g, char *why, size_t size);
+
 /* --- Leaves --- */
 
 /* A trainable variable of the given shape. `init` (may be NULL = zeros)
@@ -882,6 +913,8 @@ typedef struct cg_loop_config {
     uint64_t seed;                /* weights, split, shuffles (default 42) */
     int subset;                   /* train on the first N rows, 0 = all   */
     int sync_bn;                  /* MPI: global batch statistics         */
+    int precision;                /* CG_PRECISION_FP32 (default), _BF16 or
+                                     _AUTO (cg_precision_auto at start)   */
 } cg_loop_config;
 
 /* Data: where the rows come from and how inputs are normalised. */

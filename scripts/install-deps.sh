@@ -17,6 +17,7 @@ packages=(
   pkg-config        # finds OpenBLAS and cJSON
   libopenblas-dev   # CBLAS sgemm/dgemm for matrix products
   libomp-dev        # OpenMP runtime for clang builds (gcc ships libgomp)
+  libdnnl-dev       # oneDNN: bf16 matrix products (--precision bf16; optional)
   zlib1g-dev        # reads .gz data sets
   libcjson-dev      # JSON: metrics, checkpoint headers
   dataset-fashion-mnist  # the default data set

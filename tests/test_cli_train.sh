@@ -34,6 +34,10 @@ expect_usage "--beta2: optimizer rmsprop" train --data "$d" --optimizer rmsprop 
 expect_usage "its beta is momentum" train --data "$d" --optimizer nesterov --beta1 0.5
 expect_usage "--eps: optimizer momentum" train --data "$d" --optimizer momentum --eps 1e-6
 expect_usage "--sync-bn" train --data "$d" --sync-bn
+expect_usage "--precision: 'fp16' is not one of" train --data "$d" --precision fp16
+# bf16 where it cannot run (forced off here; or a build without oneDNN):
+# the error says what is missing.
+CG_DISABLE_BF16=1 expect_usage "--precision: bf16: " train --data "$d" --precision bf16
 # --arch: the bad layer is named; it replaces --hidden, --bn and --dropout;
 # conv and pools need images, which a CSV does not have.
 expect_usage "--arch: layer 2 'maxpol2' is not a layer" train --data "$d" --arch conv8x3,maxpol2

@@ -49,6 +49,10 @@ int cli_predict(int argc, char **argv);
  * CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) CLI_PRINTF_2;
 
+/* --precision of eval and predict on a loaded model (auto says its choice
+ * on stderr); CLI_OK, or CLI_USAGE naming the flag when bf16 cannot run. */
+int cli_model_precision(const char *cmd, cg_model *m, int precision);
+
 /* "cgrad: <message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) CLI_PRINTF;
 /* Parse a flag's value; on error print one line naming the flag, return -1. */

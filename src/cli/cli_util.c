@@ -54,6 +54,21 @@ int cli_parse_double(const char *flag, const char *s, double lo, double hi, doub
     return 0;
 }
 
+int cli_model_precision(const char *cmd, cg_model *m, int precision)
+{
+    char said[300];
+    if (precision == CG_PRECISION_AUTO) {
+        precision = cg_precision_auto(cg_model_graph(m), said, sizeof said);
+        fprintf(stderr, "cgrad %s: %s\n", cmd, said);
+    }
+    if (cg_graph_set_precision(cg_model_graph(m), precision)) {
+        const char *msg = cg_last_error();
+        if (!strncmp(msg, "precision ", 10)) msg += 10; /* "--precision: bf16: why" */
+        return cli_usage(cmd, "--precision: %s", msg);
+    }
+    return CLI_OK;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

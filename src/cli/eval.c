@@ -13,7 +13,7 @@
 
 typedef struct eval_args {
     char model[CG_PATH_LEN], data[CG_PATH_LEN], label[CG_NAME_LEN * 4], split[16];
-    int batch, threads, json;
+    int batch, threads, precision, json;
 } eval_args;
 
 #define ARG(f) offsetof(eval_args, f)
@@ -36,6 +36,9 @@ static const cli_flag flags[] = {
      .help = "label column of a .csv / .npy file (default: as in training)"},
     {.name = "--batch", .value = "N", .set = cli_set_int, .offset = ARG(batch), .lo = 1,
      .hi = 1 << 20, .example = "500", .help = "examples per forward pass (default 1000)"},
+    {.name = "--precision", .value = "P", .set = cli_set_precision, .offset = ARG(precision),
+     .example = "fp32",
+     .help = "fp32 (default), bf16 (matrix products in bf16, fp32 accumulation) or auto"},
     {.name = "--threads", .value = "N", .set = cli_set_int, .offset = ARG(threads), .lo = 0,
      .hi = 4096, .example = "1", .help = "BLAS/OpenMP threads (default 0 = all cores)"},
     {.name = "--json", .offset = ARG(json),
@@ -143,6 +146,10 @@ int cli_eval(int argc, char **argv)
     cg_checkpoint_info info;
     cg_model *m = cg_checkpoint_load(a.model, NULL, &nz, &info);
     if (!m) return cli_usage("eval", "--model: %s", cg_last_error());
+    if (cli_model_precision("eval", m, a.precision)) {
+        cg_model_free(m);
+        return CLI_USAGE;
+    }
 
     cg_dataset ds = {0}, rest = {0};
     long *conf = NULL;

@@ -33,6 +33,17 @@ int cli_set_string(void *target, const cli_flag *f, const char *value)
     return 0;
 }
 
+int cli_set_precision(void *target, const cli_flag *f, const char *value)
+{
+    int p = cg_precision_from_name(value);
+    if (p < 0) {
+        fprintf(stderr, "cgrad: %s: '%s' is not one of fp32, bf16, auto\n", f->name, value);
+        return -1;
+    }
+    *(int *)field_ptr(target, f) = p;
+    return 0;
+}
+
 int cli_set_u64(void *target, const cli_flag *f, const char *value)
 {
     char *end;

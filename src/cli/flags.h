@@ -53,6 +53,8 @@ int cli_set_int(void *target, const cli_flag *f, const char *value);
 int cli_set_double(void *target, const cli_flag *f, const char *value);
 int cli_set_string(void *target, const cli_flag *f, const char *value);
 int cli_set_u64(void *target, const cli_flag *f, const char *value);
+/* fp32, bf16 or auto into an int (CG_PRECISION_*). */
+int cli_set_precision(void *target, const cli_flag *f, const char *value);
 
 /* Parse argv[1..argc) against the command's table into target; given[i]
  * (n_flags entries, zeroed here) says which were given. 0, 1 for --help

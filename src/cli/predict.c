@@ -13,7 +13,7 @@
 typedef struct predict_args {
     char model[CG_PATH_LEN], input[CG_PATH_LEN], label[CG_NAME_LEN * 4];
     char delimiter[8], missing[8], unknown[8];
-    int batch, threads, probs;
+    int batch, threads, precision, probs;
 } predict_args;
 
 #define ARG(f) offsetof(predict_args, f)
@@ -44,6 +44,9 @@ static const cli_flag flags[] = {
      .help = "also print every class's (multilabel: label's) probability (tab-separated)"},
     {.name = "--batch", .value = "N", .set = cli_set_int, .offset = ARG(batch), .lo = 1,
      .hi = 1 << 20, .example = "256", .help = "examples per forward pass (default 1000)"},
+    {.name = "--precision", .value = "P", .set = cli_set_precision, .offset = ARG(precision),
+     .example = "fp32",
+     .help = "fp32 (default), bf16 (matrix products in bf16, fp32 accumulation) or auto"},
     {.name = "--threads", .value = "N", .set = cli_set_int, .offset = ARG(threads), .hi = 4096,
      .example = "2", .help = "BLAS/OpenMP threads (default 0 = all cores)"},
 };
@@ -130,6 +133,10 @@ int cli_predict(int argc, char **argv)
     cg_normalizer nz;
     cg_model *m = cg_checkpoint_load(a.model, NULL, &nz, NULL);
     if (!m) return cli_usage("predict", "--model: %s", cg_last_error());
+    if (cli_model_precision("predict", m, a.precision)) {
+        cg_model_free(m);
+        return CLI_USAGE;
+    }
 
     cg_dataset ds = {0};
     int status = CLI_FAIL, d = cg_model_n_inputs(m), c = cg_model_n_classes(m);

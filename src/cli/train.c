@@ -53,8 +53,8 @@ static int resume_config(train_opts *a, const unsigned char *given)
         if (given[i] && t->flags[i].resume == CLI_RESUME_NO)
             return cli_usage("train", "%s: the checkpoint fixes the model, optimizer and data of "
                              "the run it resumes; only --epochs, --patience, --lr, --lr-decay, "
-                             "--data/--test (where the data is now), --out, --threads, --json and "
-                             "--quiet may be given with --resume", t->flags[i].name);
+                             "--data/--test (where the data is now), --out, --threads, --precision, "
+                             "--json and --quiet may be given with --resume", t->flags[i].name);
     cg_run_config c;
     int done = 0;
     if (cg_checkpoint_config(a->resume, &c, &done))
@@ -62,6 +62,8 @@ static int resume_config(train_opts *a, const unsigned char *given)
     const cg_run_config *now = &a->cfg;
     if (flag_given(given, "--epochs")) c.loop.epochs = now->loop.epochs;
     if (flag_given(given, "--patience")) c.loop.patience = now->loop.patience;
+    /* Checkpoints hold fp32 weights: a run may go on in either precision. */
+    if (flag_given(given, "--precision")) c.loop.precision = now->loop.precision;
     if (flag_given(given, "--data")) memcpy(c.data.source, now->data.source, sizeof c.data.source);
     if (flag_given(given, "--test")) memcpy(c.data.test, now->data.test, sizeof c.data.test);
     int sched = flag_given(given, "--lr-decay") || flag_given(given, "--schedule");

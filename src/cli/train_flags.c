@@ -271,6 +271,12 @@ static const cli_flag flags[] = {
      .unused_example = "--hidden 8 --sync-bn",
      .help = "under mpirun: batch norm with the statistics of the global batch\n"
              "(default: each rank's own); needs --bn"},
+    {.name = "--precision", .value = "P", .set = cli_set_precision, .offset = CFG(loop.precision),
+     .field = "loop.precision",
+     .resume = CLI_RESUME_OK, .example = "fp32",
+     .help = "fp32 (default); bf16: matrix products in bf16 with fp32 accumulation\n"
+             "(needs oneDNN and AVX-512 BF16; weights, optimizer and loss stay fp32);\n"
+             "auto: bf16 where available and the model is large enough (it says which)"},
     {.name = "--threads", .value = "N", .set = cli_set_int, .offset = OPT(threads), .lo = 0,
      .hi = 4096, .resume = CLI_RESUME_OK, .example = "1",
      .help = "threads (default 0: up to all cores, fewer while the machine is busy);\n"

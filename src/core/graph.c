@@ -27,6 +27,7 @@ void cg_graph_free(cg_graph *g)
     cg_free(g->grads);
     cg_free(g->state);
     cg_free(g->arena);
+    if (g->gemm_cache) g->gemm_cache_free(g->gemm_cache);
     cg_free(g);
 }
 

@@ -144,6 +144,10 @@ struct cg_graph {
 
     int profile;                 /* time ops (profile.c) */
 
+    int precision;               /* CG_PRECISION_FP32 or _BF16 (precision.c) */
+    struct cg_gemm_cache *gemm_cache; /* bf16: oneDNN's primitives (gemm.h) */
+    void (*gemm_cache_free)(struct cg_gemm_cache *);
+
     cg_collective sync;          /* training data-parallel with synchronised
                                     batch norm: batch statistics are summed
                                     with it (sync.sum NULL = local)       */

@@ -7,7 +7,7 @@
  * Every call runs on the calling thread: callers split large products over
  * their own threads (matmul.c).
  *
- * Two implementations, chosen at build time (CMake option CG_BLAS):
+ * Two fp32 implementations, chosen at build time (CMake option CG_BLAS):
  *  - CG_HAVE_BLAS: OpenBLAS's CBLAS, called inline from here, so the ops
  *    compile to the same cblas_?gemm call as before this interface existed;
  *  - otherwise gemm_portable.c: cache-blocked C that the compiler
@@ -58,4 +58,30 @@ void cg_gemv(int trans, int m, int n, cg_real alpha, const cg_real *A, int lda, 
 static inline void cg_gemm_single_threaded(void) {}
 
 #endif
+
+/* bf16 products (gemm_dnnl.c): oneDNN's matmul, with bf16 (or, for
+ * comparison, fp32) inputs and fp32 accumulation and output, on the
+ * calling thread, like cg_gemm (matmul.c splits large products).
+ * C [M, N] = op(A) op(B) (+ C when accumulate), leading dimensions in
+ * elements. Primitives are made once per shape and thread and kept in the
+ * cache (one per graph, made before any product: cg_gemm_cache_new).
+ * CG_OK or an error code with a message (CG_ERR_ARG when the build has no
+ * bf16). */
+#include <stddef.h>
+#include <stdint.h>
+typedef struct cg_gemm_cache cg_gemm_cache;
+cg_gemm_cache *cg_gemm_cache_new(void);
+void cg_gemm_cache_free(cg_gemm_cache *c);
+int cg_gemm_dnnl(cg_gemm_cache *c, int bf16, int ta, int tb, int M, int N, int K, const void *A,
+                 int lda, const void *B, int ldb, int accumulate, float *C, int ldc);
+/* 1 when bf16 products can run here: oneDNN in the build, AVX-512 BF16 in
+ * the processor, CG_DISABLE_BF16 unset; else 0 and the reason in why. */
+int cg_bf16_check(char *why, size_t size);
+/* fp32 -> bf16, rounding to nearest even (a portable loop). */
+void cg_f32_to_bf16(const float *x, uint16_t *y, size_t n);
+/* The same as cg_f32_to_bf16 with AVX-512 BF16, over the threads when n is
+ * large (at least 4 x CG_BF16_PAR_MIN) and not called in a team already;
+ * only where cg_bf16_check says yes. */
+#define CG_BF16_PAR_MIN 16384
+void cg_to_bf16(const float *x, uint16_t *y, size_t n);
 #endif

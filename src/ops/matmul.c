@@ -14,7 +14,15 @@
  * is split here into parts, one gemm call per block of output columns (or
  * rows), run by the OpenMP threads. One pool of threads then serves the products and the
  * elementwise loops alike; two pools (OpenBLAS's own next to OpenMP's)
- * spin against each other on the same cores. */
+ * spin against each other on the same cores.
+ *
+ * bf16 (cg_graph_set_precision, precision.c): the same products, split
+ * the same way, through oneDNN with bf16 inputs and fp32 accumulation and
+ * output (gemm_dnnl.c). The node's scratch holds bf16 copies of A and B,
+ * made in the forward and used again by the backward (neither changes in
+ * between), and of the output gradient G, made once for both of the
+ * backward's products. Batch-1 products (gemm_thin) stay fp32: reading
+ * W once in fp32 costs less than converting it. */
 #include "ops.h"
 
 #include "omp_compat.h"
@@ -28,9 +36,27 @@
  * here and OpenBLAS asked to add (beta = 1): its own beta = 0 path clears
  * C in a separate, slower pass (sgemm_beta), measured 20-70 us more per
  * product of config A than this memset of the thread's block. */
-static void gemm1(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
-                  const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
+/* The operands of one product: fp32, or bf16 copies (bf16 set: A and B
+ * then point to uint16_t) multiplied through the graph's oneDNN cache. */
+typedef struct operands {
+    const void *A, *B;
+    int bf16;
+    cg_gemm_cache *cache;
+} operands;
+
+static const void *at(const void *p, int bf16, size_t i)
 {
+    return (const char *)p + i * (bf16 ? sizeof(uint16_t) : sizeof(cg_real));
+}
+
+static int gemm1(int ta, int tb, int M, int N, int K, const void *A, int lda, const void *B,
+                 int ldb, cg_real beta, cg_real *C, int ldc, const operands *o)
+{
+#ifndef CG_DOUBLE
+    if (o->bf16) return cg_gemm_dnnl(o->cache, 1, ta, tb, M, N, K, A, lda, B, ldb, beta != 0, C, ldc);
+#else
+    (void)o;
+#endif
     if (beta == 0) {
         if (ldc == N) /* whole rows: one span */
             memset(C, 0, (size_t)M * (size_t)N * sizeof *C);
@@ -39,6 +65,7 @@ static void gemm1(int ta, int tb, int M, int N, int K, const cg_real *A, int lda
         beta = 1;
     }
     cg_gemm(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
+    return CG_OK;
 }
 
 /* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major, split along
@@ -55,10 +82,13 @@ static void gemm1(int ta, int tb, int M, int N, int K, const cg_real *A, int lda
  * thread count would make the bits depend on it; with the parts fixed, any
  * thread count gives the same bits, and threads.c may change the count
  * between steps (a loaded machine) without changing a run's results. */
-static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
-                 const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc,
-                 const cg_node *fused, const cg_node *bfused)
+static void gemm(cg_node *n, int ta, int tb, int M, int N, int K, const operands *o, int lda,
+                 int ldb, cg_real beta, cg_real *C, int ldc, const cg_node *fused,
+                 const cg_node *bfused)
 {
+    const void *A = o->A, *B = o->B;
+    const int h = o->bf16;
+    int rc = CG_OK;
     const long work = (long)M * N * K;
     const int cols_ok = N >= 4 * CG_BLOCK_ALIGN, rows_ok = M >= 4 * CG_BLOCK_ALIGN;
     /* One operand transposed (a gradient's product): split its side, so
@@ -69,9 +99,10 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
     const int parts = work < GEMM_SPLIT_MIN || (!cols_ok && !rows_ok) ? 1 : cg_thread_parts();
     const int align = by_cols ? CG_BLOCK_ALIGN : CG_ROW_ALIGN, len = by_cols ? N : M;
     if (parts == 1) {
-        gemm1(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
+        rc = gemm1(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, o);
         if (fused) cg_run_fused_strips(fused, 0, M, 0, N);
         if (bfused) cg_run_bfused(bfused, 0, N);
+        if (rc) cg_node_fault(n, rc, "matmul: %s", cg_last_error());
         return;
     }
 #pragma omp parallel if (omp_get_max_threads() > 1 && !omp_in_parallel())
@@ -81,15 +112,20 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
         for (int p = t * parts / T; p < (t + 1) * parts / T; p++) {
             cg_block_aligned(len, parts, p, align, &lo, &hi);
             if (lo >= hi) continue;
+            int r;
             if (by_cols) {
-                gemm1(ta, tb, M, hi - lo, K, A, lda, B + (tb ? (size_t)lo * ldb : (size_t)lo), ldb,
-                      beta, C + lo, ldc);
+                r = gemm1(ta, tb, M, hi - lo, K, A, lda, at(B, h, tb ? (size_t)lo * ldb : (size_t)lo),
+                          ldb, beta, C + lo, ldc, o);
                 if (fused) cg_run_fused_strips(fused, 0, M, lo, hi);
                 if (bfused) cg_run_bfused(bfused, lo, hi);
             } else {
-                gemm1(ta, tb, hi - lo, N, K, A + (ta ? (size_t)lo : (size_t)lo * lda), lda, B, ldb,
-                      beta, C + (size_t)lo * ldc, ldc);
+                r = gemm1(ta, tb, hi - lo, N, K, at(A, h, ta ? (size_t)lo : (size_t)lo * lda), lda, B,
+                          ldb, beta, C + (size_t)lo * ldc, ldc, o);
                 if (fused) cg_run_fused_strips(fused, lo, hi, 0, N);
+            }
+            if (r) {
+#pragma omp atomic write
+                rc = r;
             }
         }
         if (bfused && !by_cols) {
@@ -99,6 +135,8 @@ static void gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
             if (lo < hi) cg_run_bfused(bfused, lo, hi);
         }
     }
+    /* Only a primitive that could not be made (out of memory) fails. */
+    if (rc) cg_node_fault(n, rc, "matmul: %s", cg_last_error());
 }
 
 /* A single row times a matrix (batch-1 inference), x [K] W [K, N], is
@@ -156,14 +194,50 @@ static void gemm_thin(int N, int K, const cg_real *x, const cg_real *B, int ldb,
     }
 }
 
-static size_t scratch_matmul(const cg_node *n)
+/* fp32 -> bf16 (the double library has no bf16: precision.c refuses it). */
+static void to_bf16(const cg_real *x, uint16_t *y, size_t n)
+{
+#ifndef CG_DOUBLE
+    cg_to_bf16(x, y, n);
+#else
+    (void)x, (void)y, (void)n;
+#endif
+}
+
+/* cg_real slots for count bf16 values, in whole 64-byte lines. */
+static size_t bf16_slots(size_t count)
+{
+    return (count * sizeof(uint16_t) + 63) / 64 * (64 / sizeof(cg_real));
+}
+
+static int uses_bf16(const cg_node *n)
 {
     const cg_node *a = n->in[0];
+    return n->g->precision == CG_PRECISION_BF16 &&
+           !thin_product(n->ip[0], n->ip[1], n->shape[0], n->shape[1], a->shape[n->ip[0] ? 0 : 1]);
+}
+
+static size_t scratch_matmul(const cg_node *n)
+{
+    const cg_node *a = n->in[0], *b = n->in[1];
     int ta = n->ip[0], tb = n->ip[1];
     if (n->shape[0] < 0) return 0;
     int k = a->shape[ta ? 0 : 1];
+    if (uses_bf16(n)) /* A, B and G in bf16 */
+        return bf16_slots(a->size) + bf16_slots(b->size) + (n->needs_grad ? bf16_slots(n->size) : 0);
     return thin_product(ta, tb, n->shape[0], n->shape[1], k) ? (size_t)THIN_CHUNKS * n->shape[1]
                                                               : 0;
+}
+
+/* The bf16 copies in n's scratch: A's, B's, G's. */
+static uint16_t *bf16_a(const cg_node *n) { return (uint16_t *)n->scratch; }
+static uint16_t *bf16_b(const cg_node *n)
+{
+    return (uint16_t *)(n->scratch + bf16_slots(n->in[0]->size));
+}
+static uint16_t *bf16_g(const cg_node *n)
+{
+    return (uint16_t *)(n->scratch + bf16_slots(n->in[0]->size) + bf16_slots(n->in[1]->size));
 }
 
 static int infer_matmul(cg_node *n)
@@ -194,10 +268,16 @@ static void forward_matmul(cg_node *n)
     int m = n->shape[0], nn = n->shape[1], k = a->shape[ta ? 0 : 1];
     /* The fused chain (a bias add, an activation: plan.c) runs on each
      * thread's block of the product as soon as it is written. */
+    operands o = {a->val, b->val, 0, NULL};
+    if (uses_bf16(n)) {
+        to_bf16(a->val, bf16_a(n), a->size);
+        to_bf16(b->val, bf16_b(n), b->size);
+        o = (operands){bf16_a(n), bf16_b(n), 1, n->g->gemm_cache};
+    }
     if (thin_product(ta, tb, m, nn, k))
         gemm_thin(nn, k, a->val, b->val, b->shape[1], n->val, n->scratch, n);
     else
-        gemm(ta, tb, m, nn, k, a->val, a->shape[1], b->val, b->shape[1], 0, n->val, nn, n, NULL);
+        gemm(n, ta, tb, m, nn, k, &o, a->shape[1], b->shape[1], 0, n->val, nn, n, NULL);
 }
 
 static void backward_matmul(cg_node *n)
@@ -206,7 +286,12 @@ static void backward_matmul(cg_node *n)
     int ta = n->ip[0], tb = n->ip[1];
     int m = n->shape[0], nn = n->shape[1], k = a->shape[ta ? 0 : 1];
     int lda = a->shape[1], ldb = b->shape[1];
-    const cg_real *G = n->grad;
+    const void *G = n->grad, *A = a->val, *B = b->val;
+    const int h = uses_bf16(n);
+    if (h) { /* A's and B's bf16 copies are the forward's */
+        to_bf16(n->grad, bf16_g(n), n->size);
+        G = bf16_g(n), A = bf16_a(n), B = bf16_b(n);
+    }
     /* beta 0 for the first writer of a gradient (autodiff.c), 1 after. */
     if (a->grad) {
         cg_real beta = cg_grad_first(a) ? 0 : 1;
@@ -214,17 +299,23 @@ static void backward_matmul(cg_node *n)
          * of dA as it is written. */
         cg_bfused_prepare(n);
         const cg_node *chain = n->bfused ? n : NULL;
-        if (!ta) /* dA [m,k] = G [m,n] * op(B)^T */
-            gemm(0, !tb, m, k, nn, G, nn, b->val, ldb, beta, a->grad, lda, NULL, chain);
-        else /* dA [k,m] = op(B) [k,n] * G^T */
-            gemm(tb, 1, k, m, nn, b->val, ldb, G, nn, beta, a->grad, lda, NULL, chain);
+        if (!ta) { /* dA [m,k] = G [m,n] * op(B)^T */
+            operands o = {G, B, h, n->g->gemm_cache};
+            gemm(n, 0, !tb, m, k, nn, &o, nn, ldb, beta, a->grad, lda, NULL, chain);
+        } else { /* dA [k,m] = op(B) [k,n] * G^T */
+            operands o = {B, G, h, n->g->gemm_cache};
+            gemm(n, tb, 1, k, m, nn, &o, ldb, nn, beta, a->grad, lda, NULL, chain);
+        }
     }
     if (b->grad) {
         cg_real beta = cg_grad_first(b) ? 0 : 1;
-        if (!tb) /* dB [k,n] = op(A)^T [k,m] * G [m,n] */
-            gemm(!ta, 0, k, nn, m, a->val, lda, G, nn, beta, b->grad, ldb, NULL, NULL);
-        else /* dB [n,k] = G^T [n,m] * op(A) [m,k] */
-            gemm(1, ta, nn, k, m, G, nn, a->val, lda, beta, b->grad, ldb, NULL, NULL);
+        if (!tb) { /* dB [k,n] = op(A)^T [k,m] * G [m,n] */
+            operands o = {A, G, h, n->g->gemm_cache};
+            gemm(n, !ta, 0, k, nn, m, &o, lda, nn, beta, b->grad, ldb, NULL, NULL);
+        } else { /* dB [n,k] = G^T [n,m] * op(A) [m,k] */
+            operands o = {G, A, h, n->g->gemm_cache};
+            gemm(n, 1, ta, nn, k, m, &o, nn, lda, beta, b->grad, ldb, NULL, NULL);
+        }
     }
 }
 

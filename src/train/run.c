@@ -418,8 +418,22 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
     r.n_test = has_test ? s.test.n : 0;
     r.n_features = s.full.d;
     r.n_classes = n_classes;
+    /* Precision: the model's graph, for training and the evaluations
+     * alike; "auto" decides now that the model is known. */
+    char chose[300] = "";
+    int precision = c.loop.precision;
+    if (precision == CG_PRECISION_AUTO)
+        precision = cg_precision_auto(cg_model_graph(s.model), chose, sizeof chose);
+    if ((rc = cg_graph_set_precision(cg_model_graph(s.model), precision))) {
+        rc = cg_error(rc, "loop.precision: %s", cg_last_error());
+        goto done;
+    }
     if (rank == 0 && opt->on_note) {
         char sched[64];
+        if (chose[0]) note(opt, "%s", chose);
+        else if (precision == CG_PRECISION_BF16)
+            note(opt, "precision bf16: matrix products in bf16 with fp32 accumulation; weights, "
+                      "optimizer state and loss in fp32");
         cg_lr_schedule_format(c.schedule.kind, c.schedule.params, sched, sizeof sched);
         if (!task)
             note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d classes",

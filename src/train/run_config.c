@@ -49,6 +49,12 @@ static int loop_resolve(const cg_run_config *c)
         return cg_error(CG_ERR_ARG, "loop.patience: early stopping needs a validation split "
                                     "(loop.val_split > 0)");
     if (lc->subset < 0) return cg_error(CG_ERR_ARG, "loop.subset: %d is negative", lc->subset);
+    if (lc->precision < CG_PRECISION_FP32 || lc->precision > CG_PRECISION_AUTO)
+        return cg_error(CG_ERR_ARG, "loop.precision: %d is not one of fp32, bf16, auto",
+                        lc->precision);
+    char why[200];
+    if (lc->precision == CG_PRECISION_BF16 && !cg_bf16_supported(why, sizeof why))
+        return cg_error(CG_ERR_ARG, "loop.precision: bf16: %s", why);
     int arch_bn = 0;
     for (int i = 0; i < c->model.n_layers && i < CG_MAX_LAYERS; i++)
         arch_bn |= c->model.layers[i].kind == CG_LAYER_BN;
@@ -192,13 +198,15 @@ static cJSON *loop_json(const cg_loop_config *lc)
     cg_json_add_u64(o, "seed", lc->seed);
     cJSON_AddNumberToObject(o, "subset", lc->subset);
     cJSON_AddBoolToObject(o, "sync_bn", lc->sync_bn);
+    cJSON_AddStringToObject(o, "precision", cg_precision_name(lc->precision));
     return o;
 }
 
 static int loop_read(const cJSON *o, const char *where, cg_loop_config *lc)
 {
     static const char *const keys[] = {"epochs", "batch", "val_split", "patience", "seed", "subset",
-                                       "sync_bn", NULL};
+                                       "sync_bn", "precision", NULL};
+    char precision[8] = "";
     if (cg_json_object(o, where) || cg_json_known_keys(o, where, keys) ||
         cg_json_int(o, where, "epochs", CG_FROM_DATA, 1000000, &lc->epochs) ||
         cg_json_int(o, where, "batch", CG_FROM_DATA, 1 << 24, &lc->batch) ||
@@ -206,8 +214,14 @@ static int loop_read(const cJSON *o, const char *where, cg_loop_config *lc)
         cg_json_int(o, where, "patience", CG_FROM_DATA, 1000000, &lc->patience) ||
         cg_json_u64(o, where, "seed", &lc->seed) ||
         cg_json_int(o, where, "subset", 0, 2147483647, &lc->subset) ||
-        cg_json_bool(o, where, "sync_bn", &lc->sync_bn))
+        cg_json_bool(o, where, "sync_bn", &lc->sync_bn) ||
+        cg_json_string(o, where, "precision", precision, sizeof precision))
         return CG_ERR_FORMAT;
+    /* A checkpoint from before precision existed ran fp32. */
+    if (precision[0] && (lc->precision = cg_precision_from_name(precision)) < 0)
+        return cg_error(CG_ERR_FORMAT,
+                        "configuration: \"%s.precision\": '%s' is not one of fp32, bf16, auto",
+                        where, precision);
     return CG_OK;
 }
 
