@@ -10,7 +10,11 @@
 #  - inference: one image through the model (cnn_latency.c, built as
 #    `--arch` builds it, through cg_predict; torch_cnn.py latency), at 1
 #    thread; the ratio cgrad over PyTorch (issue 23 asks <= 0.5);
-#  - cgrad's per-op profile of the training step at 2 threads.
+#  - cgrad's per-op profile of the training step at 2 threads;
+#  - the convolutions against their GEMM roofline (conv_roofline.c: the
+#    same im2col products timed alone in OpenBLAS), at 1 thread: the
+#    fraction of it cgrad's conv2d ops reach (issue 23 asks >= 0.6), and
+#    their GFLOP/s against OpenBLAS's 1024^3 sgemm.
 # Timings are only comparable on an otherwise idle machine: ratios of one
 # run, not a test.
 set -euo pipefail
@@ -18,7 +22,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-/tmp/build-bench-cnn}
 steps=${1:-30}
 cmake -S "$root/bench" -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build "$build" -j2 --target cnn_bench cnn_latency > /dev/null
+cmake --build "$build" -j2 --target cnn_bench cnn_latency conv_roofline > /dev/null
 py=/usr/bin/python3
 have_torch=1
 "$py" -c "import torch" 2> /dev/null || have_torch=0
@@ -48,3 +52,15 @@ if [ $have_torch = 1 ]; then
     printf "single-image latency, 1 thread: cgrad %.1f us, PyTorch %.1f us: %.2f of PyTorch\n", c, d, c / d }'
 fi
 "$build/cnn_bench" 2 "$steps" | tail -n +2
+
+# Roofline of the convolutions, one thread: cgrad's conv2d rows of the
+# profile (forward and backward us per call, in graph order) against the
+# products alone.
+prof=$("$build/cnn_bench" 1 "$steps" | grep ' conv2d ')
+roof=$("$build/conv_roofline")
+echo "$roof"
+paste <(echo "$prof" | awk '{ print $(NF-3), $(NF-1) }') <(echo "$roof" | grep '^conv' | sed 's/[a-z_0-9]*=//g') |
+  awk -v peak="$(echo "$roof" | sed -n 's/^peak gflops=//p')" '{
+    cg = $1 + $2; gm = $4 + $5; tc += cg; tg += gm; fl += $6
+    printf "%s: cgrad %.0f us, GEMM roofline %.0f us: %.2f of the roofline, %.1f GFLOP/s\n", $3, cg, gm, gm / cg, $6 * 1e6 / cg }
+  END { printf "convolutions: %.2f of their GEMM roofline; %.1f GFLOP/s against %.1f for sgemm 1024^3 (%.2f)\n", tg / tc, fl * 1e6 / tc, peak, fl * 1e6 / tc / peak }'

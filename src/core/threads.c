@@ -136,9 +136,10 @@ static int cpu_times(double *idle, double *total)
 static int idle_cores_for(cg_thread_tuner *tu, int more)
 {
     double idle, total, t = now_s();
+    if (tu->at0 > 0 && t - tu->at0 < MIN_READ) return 0; /* no file read */
     if (!cpu_times(&idle, &total)) return 1;
-    if (tu->at0 == 0 || t - tu->at0 < MIN_READ) {
-        if (tu->at0 == 0) tu->at0 = t, tu->idle0 = idle, tu->total0 = total;
+    if (tu->at0 == 0) {
+        tu->at0 = t, tu->idle0 = idle, tu->total0 = total;
         return 0;
     }
     const double cores = cg_thread_parts();

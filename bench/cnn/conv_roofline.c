@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* conv_roofline.c: the GEMM roofline of issue 23's CNN's convolutions
+ * (conv32x3 on 1x28x28, conv64x3 on 32x14x14, same padding, batch 128):
+ * the time cblas_sgemm takes for exactly the products conv.c makes (im2col
+ * GEMM per image, shapes and transposes as in conv.c), each conv's
+ * forward and backward, one thread, median of REPS. Against cgrad's
+ * profile of the same convs (bench/cnn/run.sh), the fraction of the
+ * roofline reached; the rest is im2col, col2im, bias and the partial sums.
+ *
+ *   conv_roofline        prints "convN fwd_us=... bwd_us=... gflop=..." per
+ *                        conv, then "peak gflops=..." (sgemm 1024^3, the
+ *                        machine's one-thread GEMM speed). */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define REPS 5
+#define BATCH 128
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static float *filled(size_t n)
+{
+    float *p = malloc(n * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "conv_roofline: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++) p[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+    return p;
+}
+
+/* One row-major product as conv.c's conv_gemm makes it (beta = 1). */
+static void gemm(int ta, int tb, int m, int n, int k, const float *A, int lda, const float *B,
+                 int ldb, float *C, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m,
+                n, k, 1.0f, A, lda, B, ldb, 1.0f, C, ldc);
+}
+
+typedef struct conv {
+    const char *name;
+    int C, K, k, P; /* channels in, filters, kernel side, output positions */
+    int first;      /* the input is data: no gradient for it */
+} conv;
+
+/* Median seconds of the batch's forward (fwd) or backward products. */
+static double time_products(const conv *c, int backward)
+{
+    const int ckk = c->C * c->k * c->k, K = c->K, P = c->P;
+    float *w = filled((size_t)K * ckk), *col = filled((size_t)ckk * P), *y = filled((size_t)K * P);
+    float *dw = filled((size_t)K * ckk), *dcol = filled((size_t)ckk * P);
+    double t[REPS];
+    for (int r = -1; r < REPS; r++) { /* one warm-up */
+        double t0 = now();
+        for (int i = 0; i < BATCH; i++) {
+            if (!backward) {
+                gemm(0, 0, K, P, ckk, w, ckk, col, P, y, P);
+                continue;
+            }
+            gemm(0, 1, K, ckk, P, y, P, col, P, dw, ckk);
+            if (!c->first) gemm(1, 0, ckk, P, K, w, ckk, y, P, dcol, P);
+        }
+        if (r >= 0) t[r] = now() - t0;
+    }
+    free(w), free(col), free(y), free(dw), free(dcol);
+    qsort(t, REPS, sizeof *t, cmp_double);
+    return t[REPS / 2];
+}
+
+int main(void)
+{
+    openblas_set_num_threads(1);
+    const conv convs[] = {{"conv1", 1, 32, 3, 28 * 28, 1}, {"conv2", 32, 64, 3, 14 * 14, 0}};
+    for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) {
+        const conv *c = &convs[i];
+        const double ckk = (double)c->C * c->k * c->k;
+        const double fwd_flop = 2.0 * BATCH * c->K * ckk * c->P;
+        const double flop = fwd_flop * (c->first ? 2 : 3);
+        printf("%s fwd_us=%.1f bwd_us=%.1f gflop=%.4f\n", c->name, 1e6 * time_products(c, 0),
+               1e6 * time_products(c, 1), 1e-9 * flop);
+    }
+    const int n = 1024;
+    float *a = filled((size_t)n * n), *b = filled((size_t)n * n), *cm = filled((size_t)n * n);
+    double t[REPS];
+    for (int r = -1; r < REPS; r++) {
+        double t0 = now();
+        gemm(0, 0, n, n, n, a, n, b, n, cm, n);
+        if (r >= 0) t[r] = now() - t0;
+    }
+    qsort(t, REPS, sizeof *t, cmp_double);
+    printf("peak gflops=%.1f\n", 2e-9 * n * (double)n * n / t[REPS / 2]);
+    free(a), free(b), free(cm);
+    return 0;
+}
