@@ -30,9 +30,17 @@ void cg_threads_default(void)
     cg_gemm_single_threaded();
 }
 
+/* /proc/stat when cg_set_threads(0) was called (a command's start, before
+ * it loads its data), so a run's first probe of more threads can come at
+ * once rather than MIN_READ into training. */
+static double set_idle, set_total, set_at;
+static int cpu_times(double *idle, double *total);
+static double now_s(void);
+
 void cg_set_threads(int n)
 {
     atomic_store(&fixed_count, n > 0);
+    if (n <= 0 && cpu_times(&set_idle, &set_total)) set_at = now_s();
     if (n <= 0) n = omp_get_num_procs();
     omp_set_num_threads(n);
     cg_gemm_single_threaded();
@@ -132,7 +140,7 @@ static int cpu_times(double *idle, double *total)
  * other's time and measures itself faster, until both lose. Readings need
  * MIN_READ seconds between them (the kernel counts in ticks of 10 ms);
  * sooner, the answer is no. Without /proc/stat, yes: timing decides. */
-#define MIN_READ 0.2
+#define MIN_READ 0.1
 static int idle_cores_for(cg_thread_tuner *tu, int more)
 {
     double idle, total, t = now_s();
@@ -155,7 +163,10 @@ void cg_thread_tuner_init(cg_thread_tuner *tu)
     tu->on = !atomic_load(&fixed_count) && tu->full > 1 && !omp_in_parallel();
     tu->cur = tu->on ? 1 : tu->full;
     tu->skip = 1; /* the first step plans and touches memory */
-    if (tu->on && cpu_times(&tu->idle0, &tu->total0)) tu->at0 = now_s();
+    if (tu->on && set_at > 0)
+        tu->at0 = set_at, tu->idle0 = set_idle, tu->total0 = set_total;
+    else if (tu->on && cpu_times(&tu->idle0, &tu->total0))
+        tu->at0 = now_s();
     tu->gap = MIN_GAP;
     tu->next = PROBE_STEPS + 2;
 }
