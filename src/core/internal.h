@@ -70,7 +70,7 @@ typedef struct cg_thread_tuner {
     double cost[5];    /* seconds per example of cur's latest steps */
     double ref;        /* their median when the last probe ended */
     int n_cost;
-    double probe[3];   /* ... and of the probe's */
+    double probe[5];   /* ... and of the probe's */
     int n_probe;
 } cg_thread_tuner;
 

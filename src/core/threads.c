@@ -10,6 +10,7 @@
 
 #include "omp_compat.h"
 #include "ops/gemm.h"
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,14 +86,16 @@ int cg_get_threads(void) { return threads_set ? threads_set : omp_get_max_thread
  *    steps to the next (up to MAX_GAP), a switch starts again from
  *    MIN_GAP.
  *  - More threads are probed only when the machine has had idle cores
- *    for them (idle_cores_for), and only after timing the start of one
- *    empty parallel region at that count.
+ *    for them (idle_cores_for), and only after timing the start of an
+ *    empty parallel region at that count (the fastest of three: the
+ *    first wakes threads that slept).
  *  - Steps half as slow again as when the count was chosen mean the
  *    machine changed: a probe follows at once.
  *  - The loop starts at one thread and probes upwards: a first step at
  *    all cores on a busy machine would cost the most.
  * Changing the count never changes results (cg_thread_parts). */
-#define PROBE_STEPS 3
+#define PROBE_STEPS 5
+#define UP_SKIP 3 /* steps left untimed when more threads start */
 #define MIN_GAP 16
 #define MAX_GAP 4096
 #define WIN 0.95
@@ -231,7 +234,7 @@ void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
         const double base = median(tu->cost, tu->n_cost);
         if (tu->n_probe == 1 && c > 2 * base)
             end_probe(tu, 0);
-        else if (tu->n_probe == PROBE_STEPS)
+        else if (tu->n_probe == PROBE_STEPS || (tu->trial < tu->cur && tu->n_probe == 3))
             end_probe(tu, median(tu->probe, tu->n_probe) < WIN * base);
         return;
     }
@@ -256,21 +259,25 @@ void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
         return;
     }
     tu->trial = trial;
-    tu->skip = 1;
+    tu->skip = trial > tu->cur ? UP_SKIP : 1;
     if (trial < tu->cur) return;
     /* More threads: first the time to start them at all. A step at twice
      * the threads takes at least half the step now plus that time for
      * each of its parallel regions; if one region's start alone exceeds
      * half a step, the probe has lost, at the cost of that start rather
      * than of a step. */
-    const double t0 = now_s();
+    double start = INFINITY, t0 = now_s();
+    for (int r = 0; r < 3; r++) { /* the first wakes sleeping threads */
+        const double t1 = now_s();
 #pragma omp parallel num_threads(trial)
-    {
-        (void)0;
+        {
+            (void)0;
+        }
+        const double dt = now_s() - t1;
+        if (dt < start) start = dt;
     }
-    const double start = now_s() - t0;
-    tu->spent += start;
-    tu->probe_spent += start;
+    tu->spent += now_s() - t0;
+    tu->probe_spent += now_s() - t0;
     if (start > 0.5 * median(tu->cost, tu->n_cost) * examples) end_probe(tu, 0);
 }
 
