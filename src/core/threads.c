@@ -75,8 +75,9 @@ int cg_get_threads(void) { return threads_set ? threads_set : omp_get_max_thread
  * thread for two runs side by side (bench/contention/README.md).
  *
  * So the loop times its steps (seconds per example) and now and then
- * probes another count, halving or doubling (for two cores: 1 and 2), for
- * PROBE_STEPS steps after one step left untimed (threads waking). The
+ * probes another count, halving or doubling (for two cores: 1 and 2):
+ * fewer threads for 3 timed steps after one untimed, more for PROBE_STEPS
+ * after UP_SKIP untimed (threads and caches waking on other cores). The
  * probe wins if its median beats the median of the current count's latest
  * steps by WIN; a probe whose first step is far slower stops there.
  *  - A step at too many threads can cost hundreds at the right count
