@@ -20,7 +20,9 @@
 # Environment: CONTENTION_SMALL_EPOCHS (default 20), CONTENTION_LARGE_EPOCHS
 # (default 3), CONTENTION_TORCH_SCALE (BENCH_SCALE of torch_bench.py,
 # default 0.3), CONTENTION_SCENARIOS (default "idle busy pair"),
-# CONTENTION_CAUSE (default 1; 0 skips the second table).
+# CONTENTION_CAUSE (default 1; 0 skips the second table), CONTENTION_REPS
+# (default 3: cgrad's default and --threads 1 each run that many times,
+# alternately, and the median of each is reported).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -30,6 +32,7 @@ py=/usr/bin/python3
 small_epochs=${CONTENTION_SMALL_EPOCHS:-20}
 large_epochs=${CONTENTION_LARGE_EPOCHS:-3}
 torch_scale=${CONTENTION_TORCH_SCALE:-0.3}
+reps=${CONTENTION_REPS:-3}
 tmp=$(mktemp -d)
 busy=""
 cleanup() {
@@ -97,6 +100,8 @@ speed() {
     done
     cat "$tmp/$kind"[1-9] | awk '{ s += $1 } END { printf "%.0f", s / NR }'
 }
+# median of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 echo "| scenario | model | default | --threads 1 | default / threads 1 | PyTorch best of 1, 2 | default / PyTorch |"
@@ -106,8 +111,17 @@ for scenario in ${CONTENTION_SCENARIOS:-idle busy pair}; do
     [ "$scenario" = pair ] && pair=2
     [ "$scenario" = busy ] && busy_start
     for model in small large; do
-        d=$(speed cg "$model" default "$pair")
-        one=$(speed cg "$model" 1 "$pair")
+        # The default and one thread alternate, REPS times each, and each
+        # column is the median: this machine has slow phases (both
+        # settings at a third of their speed for a minute) that one
+        # sample of each would put into the ratio.
+        ds="" ones=""
+        for _ in $(seq "$reps"); do
+            ds="$ds $(speed cg "$model" default "$pair")"
+            ones="$ones $(speed cg "$model" 1 "$pair")"
+        done
+        d=$(echo "$ds" | tr ' ' '\n' | grep . | median)
+        one=$(echo "$ones" | tr ' ' '\n' | grep . | median)
         tb="-"
         if [ "$have_torch" = 1 ]; then
             t1=$(speed th "$model" 1 "$pair")
