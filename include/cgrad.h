@@ -1742,6 +1742,15 @@ typedef struct cg_train_options {
     cg_progress_callback on_progress; /* cg_fit's progress (see
                               cg_fit_options), e.g. cg_progress_bar_callback */
     void *progress_user;
+    int choose_model;      /* 1: the configuration's model is the default,
+                              not one the user asked for; a new regression
+                              with a validation split then trains the
+                              linear model first (in memory) and keeps it
+                              instead of the MLP when its validation loss
+                              is lower, training it again as the run (the
+                              run directory then holds it; on_epoch sees
+                              both runs). `cgrad train` sets it when no
+                              model flag is given. 0 (default): as given */
 } cg_train_options;
 
 typedef struct cg_train_result {
@@ -1844,6 +1853,8 @@ int cg_tune_point_config(const cg_tune_space *s, const cg_tune_point *pt,
 typedef struct cg_tune_epoch {
     int epoch;
     double train_loss, train_acc, val_loss, val_acc, seconds, lr;
+    double train_r2, val_r2;      /* a regression's (NaN otherwise; its
+                                     accuracies are NaN)                  */
 } cg_tune_epoch;
 
 /* A trial's outcome. Diverged: cg_train returned CG_ERR_DIVERGED (see

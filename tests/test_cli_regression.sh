@@ -42,6 +42,7 @@ above() { "$py" -c "import sys; sys.exit(not float(sys.argv[1]) > float(sys.argv
 run train --data "$tmp/train.csv" --test "$tmp/test.csv" --task regression --label price \
     --out "$tmp/r" --json --threads 2
 tail -1 "$tmp/out" >"$tmp/r.json"
+cp "$tmp/err" "$tmp/r.err"
 r2=$(num "$tmp/r.json" test_r2)
 rmse=$(num "$tmp/r.json" test_rmse)
 above "$r2" 0.9 || fail "regression: test_r2 $r2 is not above 0.9"
@@ -141,6 +142,41 @@ run predict --model "$tmp/r2/last.safetensors" --input "$tmp/test.csv"
 [ "$(head -1 "$tmp/out" | awk -F'\t' '{print NF}')" -eq 2 ] || fail "two targets: $(head -1 "$tmp/out")"
 run eval --model "$tmp/r2/last.safetensors"
 grep -q "^vol " "$tmp/out" || fail "eval of two targets: no row for vol"
+
+# The default model chooses by validation loss: on this non-linear table
+# the MLP is kept (the run above); on a linear one with few noisy rows the
+# linear model wins and is the run's checkpoint; a model flag is kept as
+# given, with no comparison.
+grep -q "^model: the MLP validates better" "$tmp/r.err" || fail "regression: no choice of model noted: $(grep '^model' "$tmp/r.err")"
+"$py" - "$tmp" <<'PY'
+import random, sys
+random.seed(5)
+for name, n in (("lin.csv", 160), ("lin_test.csv", 200)):
+    with open(f"{sys.argv[1]}/{name}", "w") as f:
+        f.write(",".join(f"x{j}" for j in range(8)) + ",y\n")
+        for i in range(n):
+            x = [random.gauss(0, 1) for _ in range(8)]
+            y = sum((j - 3.5) * v for j, v in enumerate(x)) + random.gauss(0, 2)
+            f.write(",".join(f"{v:.4f}" for v in x) + f",{y:.4f}\n")
+PY
+run train --data "$tmp/lin.csv" --test "$tmp/lin_test.csv" --task regression --out "$tmp/lin" --json
+grep -q "^model: the linear model validates better" "$tmp/err" ||
+    fail "linear table: the linear model did not win: $(grep '^model' "$tmp/err")"
+"$py" - "$tmp/lin/best.safetensors" <<'PY' || fail "linear table: the checkpoint is not the linear model"
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    cfg = json.loads(json.loads(f.read(n))["__metadata__"]["config"])
+sys.exit(cfg["model"]["hidden"] != [])
+PY
+tail -1 "$tmp/out" >"$tmp/lin.json"
+above "$(num "$tmp/lin.json" test_r2)" 0.8 || fail "linear table: test_r2 $(num "$tmp/lin.json" test_r2)"
+run train --data "$tmp/lin.csv" --task regression --hidden 16 --epochs 3
+! grep -q "^model:" "$tmp/out" || fail "--hidden given: a model was still chosen: $(grep '^model' "$tmp/out")"
+# watch shows a regression's R2, not NaN accuracies.
+run watch "$tmp/r" --once
+head -1 "$tmp/out" | grep -q "train_r2" || fail "watch of a regression: header $(head -1 "$tmp/out")"
+! grep -qi "nan" "$tmp/out" || fail "watch of a regression shows nan: $(head -3 "$tmp/out")"
 
 # --- multi-label ---
 run train --data "$tmp/ml.csv" --test "$tmp/ml_test.csv" --task multilabel --label up,same,big \

@@ -5,8 +5,9 @@
 For each data set and each of SPLITS random 75/25 splits, the same
 train/test CSV files go to
   - `cgrad train --task regression` with only --data/--test/--label (the
-    default MLP 256-256 ReLU, Adam, epochs/batch/patience from the data),
-    and with --hidden none (a linear model);
+    default: the linear model and the MLP 256-256 ReLU trained on the same
+    rows, the lower validation loss kept; Adam, epochs/batch/patience from
+    the data), and with --hidden none (a linear model alone);
   - scikit-learn's Ridge() and MLPRegressor() with their defaults, each
     behind a StandardScaler of the features (cgrad standardises tables by
     default); the target is given as it is, as their defaults take it;
@@ -15,7 +16,9 @@ train/test CSV files go to
     that cgrad's run resolved (read back from its checkpoint), with the
     features and the target standardised on the training rows as cgrad
     does, the best validation-loss epoch restored when it stops early.
-Prints a Markdown table of test R2 (mean over the splits). Not a test."""
+Prints a Markdown table of test R2 (mean over the splits). Not a test.
+MLPRegressor is seeded with the split's number (random_state=s; its other settings
+are the defaults), so that a run repeats."""
 import json
 import math
 import os
@@ -144,7 +147,7 @@ def main():
     cgrad = sys.argv[1]
     torch.set_num_threads(1)  # a small network: more threads only wait on each other
     print("| data | rows x features | cgrad --hidden none | Ridge | cgrad default | MLPRegressor | "
-          "PyTorch, cgrad's run | cgrad epochs |")
+          "PyTorch, cgrad's run | cgrad's model, epochs (per split) |")
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, x, y in data_sets():
@@ -159,9 +162,10 @@ def main():
                 r2[s, 0], _, _ = cgrad_r2(cgrad, tr, te, f"{tmp}/lin{s}", ["--hidden", "none"])
                 r2[s, 1] = sk_r2(Ridge(), xtr, ytr, xte, yte)
                 r2[s, 2], e, cfg = cgrad_r2(cgrad, tr, te, f"{tmp}/mlp{s}", [])
-                r2[s, 3] = sk_r2(MLPRegressor(), xtr, ytr, xte, yte)
+                r2[s, 3] = sk_r2(MLPRegressor(random_state=s), xtr, ytr, xte, yte)
                 r2[s, 4] = torch_r2(cfg, xtr, ytr, xte, yte, s)
-                epochs.append(e)
+                h = cfg["model"]["hidden"]
+                epochs.append(f"{'-'.join(map(str, h)) if h else 'linear'} {e}")
             m = r2.mean(axis=0)
             print(f"| {name} | {x.shape[0]} x {x.shape[1]} | {m[0]:.4f} | {m[1]:.4f} | {m[2]:.4f} | "
                   f"{m[3]:.4f} | {m[4]:.4f} | {', '.join(str(e) for e in epochs)} |", flush=True)

@@ -170,6 +170,12 @@ int cli_train(int argc, char **argv)
     to.out = a.out[0] ? a.out : NULL;
     to.resume = a.resume[0] ? a.resume : NULL;
     to.dist = cli_dist;
+    /* No model flag: the model is the default's to choose (a regression
+     * compares the linear model with the MLP on its validation rows). */
+    to.choose_model = !a.resume[0];
+    for (const char *const *m = (const char *const[]){"--hidden", "--arch", "--activation", "--bn", "--dropout", NULL};
+         *m; m++)
+        if (flag_given(given, *m)) to.choose_model = 0;
     to.on_note = human ? print_note : NULL;
     to.user = human;
     cg_progress_bar bar;

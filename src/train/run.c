@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* run.c: cg_train, a whole run from its configuration: data, split,
+/* run.c: cg_train_one, a whole run from its configuration: data, split,
  * normalisation, model and optimizer (new, or restored to continue a
  * checkpoint's run), the fit with its run directory, the test score. */
 #define _POSIX_C_SOURCE 200809L /* open_memstream, mkdir */
@@ -252,7 +252,7 @@ static double model_cost(const cg_run_config *c, const cg_model *resumed, const 
     return cost;
 }
 
-int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res)
+int cg_train_one(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res)
 {
     if (!config) return cg_error(CG_ERR_ARG, "cg_train: NULL configuration");
     cg_train_options defaults;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* run.h: what run.c (cg_train) and run_log.c (its run directory) share. */
+/* run.h: what run.c (a run), choose.c (cg_train) and run_log.c (its run
+ * directory) share. */
 #ifndef CG_TRAIN_RUN_H
 #define CG_TRAIN_RUN_H
 
@@ -19,6 +20,10 @@ typedef struct run_log {
     int failed;
     char error[512];
 } run_log;
+
+/* One run of its configuration, as cg_train documents it, without the
+ * choice of model (choose.c, which calls it). */
+int cg_train_one(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res);
 
 /* cg_epoch_callback: DIR/last.safetensors, DIR/best.safetensors when the
  * validation accuracy improved, a line of DIR/metrics.jsonl, then the
