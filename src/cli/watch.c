@@ -42,10 +42,16 @@ const cli_command_flags cli_watch_flags = {
     .n_flags = (int)(sizeof flags / sizeof *flags),
 };
 
-static void print_epoch(const cg_tune_epoch *e)
+/* The header comes with the first epoch: a regression's lines have R2
+ * where a classifier's have accuracy. */
+static void print_epoch(const cg_tune_epoch *e, int first)
 {
+    const int r2 = isnan(e->train_acc) && (!isnan(e->train_r2) || !isnan(e->val_r2));
+    if (first)
+        printf("epoch  train_loss  %s  val_loss  %s         lr  seconds\n", r2 ? " train_r2" : "train_acc",
+               r2 ? " val_r2" : "val_acc");
     printf("%5d  %10.4f  %9.4f  %8.4f  %7.4f  %9.3g  %7.1f\n", e->epoch, e->train_loss,
-           e->train_acc, e->val_loss, e->val_acc, e->lr, e->seconds);
+           r2 ? e->train_r2 : e->train_acc, e->val_loss, r2 ? e->val_r2 : e->val_acc, e->lr, e->seconds);
     fflush(stdout);
 }
 
@@ -90,8 +96,6 @@ int cli_watch(int argc, char **argv)
                 errno == ENOENT ? "does not exist" : "is not a directory");
         return CLI_USAGE;
     }
-    printf("epoch  train_loss  train_acc  val_loss  val_acc         lr  seconds\n");
-    fflush(stdout);
     snprintf(path, sizeof path, "%s/metrics.jsonl", t.dir);
     double last = now();
     struct timespec nap = {(time_t)a.interval, (long)((a.interval - floor(a.interval)) * 1e9)};
@@ -108,7 +112,7 @@ int cli_watch(int argc, char **argv)
         seen_writer |= held;
         int shown = t.rec.n_epochs;
         if (cg_metrics_poll(path, &offset, &t.rec)) last = now();
-        for (int i = shown; i < t.rec.n_epochs; i++) print_epoch(&t.rec.epochs[i]);
+        for (int i = shown; i < t.rec.n_epochs; i++) print_epoch(&t.rec.epochs[i], i == 0);
         if (a.once || (a.idle > 0 && now() - last > a.idle)) break;
         /* The run has ended: its writer was seen, or it left epochs. */
         if (!held && (seen_writer || t.rec.n_epochs > 0)) break;

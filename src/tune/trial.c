@@ -147,6 +147,8 @@ int tune_epoch_from_json(const cJSON *o, cg_tune_epoch *e)
     e->train_acc = cg_json_get_number(o, "train_accuracy");
     e->val_loss = cg_json_get_number(o, "val_loss");
     e->val_acc = cg_json_get_number(o, "val_accuracy");
+    e->train_r2 = cg_json_get_number(o, "train_r2");
+    e->val_r2 = cg_json_get_number(o, "val_r2");
     e->seconds = cg_json_get_number(o, "seconds");
     e->lr = cg_json_get_number(o, "lr");
     return e->epoch > 0 ? 0 : -1;
