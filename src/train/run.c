@@ -332,7 +332,12 @@ int cg_train_one(const cg_run_config *config, const cg_train_options *opt, cg_tr
      * model's validation loss is continuous, so any validation rows do. */
     long n_val = val ? val->n : 0;
     if (task && n_val > 0 && n_val < CG_DEFAULT_MIN_VAL) n_val = CG_DEFAULT_MIN_VAL;
-    double cost = c.loop.epochs == CG_FROM_DATA ? model_cost(&c, s.model, &s.full, n_classes) : 0;
+    /* A model of one output (a regression on one target) is costed as
+     * one of two: a classifier needs two classes to be made, and one
+     * output more changes the cost by a few multiply-adds. Without a cost
+     * the budget would not apply and a regression would get the fewest
+     * epochs the rule allows. */
+    double cost = c.loop.epochs == CG_FROM_DATA ? model_cost(&c, s.model, &s.full, n_classes < 2 ? 2 : n_classes) : 0;
     if (cg_loop_config_from_cost(&c.loop, train->n, n_val, cost, why, sizeof why) ||
         cg_run_config_resolve(&c) ||
         !(s.config_json = cg_run_config_to_json(&c))) {
