@@ -1874,7 +1874,9 @@ typedef struct cg_tune_record {
     char reason[512];          /* why it failed or stopped, or ""         */
     cg_tune_epoch *epochs;     /* malloc'd, n_epochs of them              */
     int n_epochs, cap_epochs;
-    double val_acc, test_acc, seconds; /* NaN when unknown                */
+    double val_acc, test_acc, seconds; /* NaN when unknown; the score the
+                                  search ranks by: accuracy, or R2 when
+                                  config.model.task is a regression       */
 } cg_tune_record;
 
 void cg_tune_record_free(cg_tune_record *r);

@@ -178,6 +178,15 @@ run watch "$tmp/r" --once
 head -1 "$tmp/out" | grep -q "train_r2" || fail "watch of a regression: header $(head -1 "$tmp/out")"
 ! grep -qi "nan" "$tmp/out" || fail "watch of a regression shows nan: $(head -3 "$tmp/out")"
 
+# tune ranks a regression's trials by validation R2; its best command keeps
+# --task and --loss.
+run tune --data "$tmp/train.csv" --test "$tmp/test.csv" --trials 3 --epochs 3 --out "$tmp/tune" --quiet --json \
+    --param lr=loguniform:0.001:0.01 --train-args '--task regression --label price --loss huber --hidden 16'
+tail -1 "$tmp/out" >"$tmp/tune.json"
+above "$(num "$tmp/tune.json" val_r2)" 0.5 || fail "tune of a regression: val_r2 $(cat "$tmp/tune.json")"
+grep -q -- '--task regression --loss huber' "$tmp/tune.json" || fail "tune's best command: $(cat "$tmp/tune.json")"
+grep -q '"val_r2"' "$tmp/tune/results.jsonl" || fail "tune results.jsonl lacks val_r2"
+
 # --- multi-label ---
 run train --data "$tmp/ml.csv" --test "$tmp/ml_test.csv" --task multilabel --label up,same,big \
     --out "$tmp/m" --json --threads 2
@@ -209,7 +218,5 @@ expect_usage "no column named 'nope'" train --data "$tmp/train.csv" --task regre
 expect_usage "multilabel targets are 0 or 1" train --data "$tmp/train.csv" --task multilabel --label price
 expect_usage "--task: regression needs a .csv file" train --task regression
 expect_usage "--label: the model's target columns" predict --model "$tmp/r/best.safetensors" --input "$tmp/x.csv" --label price
-expect_usage "tuning a regression run" tune --out "$tmp/t" --param lr=loguniform:0.001:0.01 -- \
-    --data "$tmp/train.csv" --task regression --label price
 
 finish

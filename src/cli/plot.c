@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* plot.c: `cgrad plot DIR`: SVG charts of a search's results.jsonl:
- * validation accuracy against each numeric parameter (log axis where the
+ * validation accuracy (R2 for a regression) against each numeric parameter (log axis where the
  * parameter was sampled on a log scale), coloured by round, and the
  * learning curves of all trials on one chart. */
 #define _POSIX_C_SOURCE 200809L /* getline */
@@ -19,7 +19,8 @@ const cli_command_flags cli_plot_flags = {
     .summary = "Charts of a `cgrad tune` search in DIR (its results.jsonl and tune.json),\n"
                "written into DIR as SVG: val_vs_NAME.svg (validation accuracy against each\n"
                "numeric parameter, log axis for log-scale ones, colour = round) and\n"
-               "curves.svg (validation accuracy by epoch of every trial).",
+               "curves.svg (validation accuracy by epoch of every trial). A regression's\n"
+               "search is charted by validation R2.",
 };
 
 typedef struct results {
@@ -75,6 +76,22 @@ static double num(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* A trial's (or an epoch's) validation score, as the search ranked it:
+ * accuracy, or R2 for a regression. */
+static double score(const cJSON *o)
+{
+    const double acc = num(o, "val_accuracy");
+    return isfinite(acc) ? acc : num(o, "val_r2");
+}
+
+/* The score's name for the charts: a search is all one task. */
+static const char *score_name(const results *r)
+{
+    for (int i = 0; i < r->n; i++)
+        if (isfinite(num(r->rows[i], "val_r2"))) return "validation R2";
+    return "validation accuracy";
 }
 
 /* 0 linear, 1 log, 2 log of 1 - value (betas), as the search sampled it;
@@ -153,7 +170,7 @@ static int plot_param(const char *dir, const results *r, const char *name, int n
     double xlo = HUGE_VAL, xhi = -HUGE_VAL, ylo = HUGE_VAL, yhi = -HUGE_VAL;
     for (int i = 0; i < r->n; i++) {
         double x = num(cJSON_GetObjectItemCaseSensitive(r->rows[i], "params"), name);
-        double y = num(r->rows[i], "val_accuracy");
+        double y = score(r->rows[i]);
         if (!isfinite(x) || !isfinite(y)) continue;
         xlo = fmin(xlo, x), xhi = fmax(xhi, x), ylo = fmin(ylo, y), yhi = fmax(yhi, y);
     }
@@ -167,7 +184,7 @@ static int plot_param(const char *dir, const results *r, const char *name, int n
     pad(&ylo, &yhi);
     char file[300], title[300], xl[300];
     snprintf(file, sizeof file, "val_vs_%s.svg", name);
-    snprintf(title, sizeof title, "validation accuracy vs %s", name);
+    snprintf(title, sizeof title, "%s vs %s", score_name(r), name);
     snprintf(xl, sizeof xl, beta ? "1 - %s" : "%s", name);
     FILE *f;
     if (open_svg(dir, file, &f)) return -1;
@@ -176,7 +193,7 @@ static int plot_param(const char *dir, const results *r, const char *name, int n
     frame(&s, title, xl, logx, n_rounds);
     for (int i = 0; i < r->n; i++) {
         double x = num(cJSON_GetObjectItemCaseSensitive(r->rows[i], "params"), name);
-        double y = num(r->rows[i], "val_accuracy");
+        double y = score(r->rows[i]);
         if (!isfinite(x) || !isfinite(y)) continue;
         double px = beta ? log10(1 - x) : logx ? log10(x) : x;
         svg_circle(&s, px, y, 4, svg_color(round_of(r->rows[i])));
@@ -192,7 +209,7 @@ static int plot_curves(const char *dir, const results *r, int n_rounds)
     for (int i = 0; i < r->n; i++) {
         const cJSON *e, *eps = cJSON_GetObjectItemCaseSensitive(r->rows[i], "epochs");
         cJSON_ArrayForEach(e, eps) {
-            double y = num(e, "val_accuracy"), x = num(e, "epoch");
+            double y = score(e), x = num(e, "epoch");
             if (!isfinite(y) || !isfinite(x)) continue;
             ylo = fmin(ylo, y), yhi = fmax(yhi, y);
             if (x > emax && x < 1e6) emax = (int)x;
@@ -204,7 +221,9 @@ static int plot_curves(const char *dir, const results *r, int n_rounds)
     if (open_svg(dir, "curves.svg", &f)) return -1;
     svg s;
     svg_begin(&s, f, 640, 420, 0.5, emax + 0.5, ylo, yhi);
-    frame(&s, "validation accuracy by epoch, every trial", "epoch", 0, n_rounds);
+    char title[64];
+    snprintf(title, sizeof title, "%s by epoch, every trial", score_name(r));
+    frame(&s, title, "epoch", 0, n_rounds);
     for (int i = 0; i < r->n; i++) {
         const cJSON *e, *eps = cJSON_GetObjectItemCaseSensitive(r->rows[i], "epochs");
         int n = cJSON_GetArraySize(eps), k = 0;
@@ -212,7 +231,7 @@ static int plot_curves(const char *dir, const results *r, int n_rounds)
         const char *color = svg_color(round_of(r->rows[i]));
         if (xs && ys) {
             cJSON_ArrayForEach(e, eps) {
-                double x = num(e, "epoch"), y = num(e, "val_accuracy");
+                double x = num(e, "epoch"), y = score(e);
                 if (isfinite(x) && isfinite(y)) xs[k] = x, ys[k++] = y;
             }
             if (k > 1) svg_polyline(&s, xs, ys, k, color, 1.2);

@@ -150,9 +150,9 @@ static const cli_flag flags[] = {
     {.name = "--margin", .value = "F", .set = cli_set_double, .offset = OPT(o.margin), .lo = 0,
      .hi = 10, .example = "0.2", .help = "widening of the kept span (default 0.1)"},
     {.name = "--early-stop", .value = "RULE", .set = set_early, .example = "median",
-     .help = "none (default) or median: stop a trial whose val accuracy after an epoch\n"
-             "is below the median of finished trials at that epoch (once 3 have\n"
-             "finished it)"},
+     .help = "none (default) or median: stop a trial whose val accuracy (R2 for a\n"
+             "regression) after an epoch is below the median of finished trials at that\n"
+             "epoch (once 3 have finished it)"},
     {.name = "--jobs", .value = "J", .set = cli_set_int, .offset = OPT(o.jobs), .lo = 1, .hi = 1024,
      .example = "2", .help = "trials run at once, each a process (default 1)"},
     {.name = "--threads", .value = "T", .set = cli_set_int, .offset = OPT(o.threads), .lo = 1,
@@ -181,7 +181,8 @@ static const cli_flag flags[] = {
     {.name = "--out", .value = "DIR", .set = cli_set_string, .offset = OPT(out), .hi = CG_PATH_LEN,
      .field = "out", .example = "search",
      .help = "DIR/results.jsonl (one object per finished trial: id, round, index, seed,\n"
-             "rank, params, status, reason, val_accuracy, test_accuracy, seconds,\n"
+             "rank, params, status, reason, val_accuracy, test_accuracy (val_r2,\n"
+             "test_r2 for a regression), seconds,\n"
              "epochs, config: the trial's run configuration), DIR/tune.json (each\n"
              "round's ranges), DIR/trials/rR-IIII/ (each trial's run directory)\n"
              "(default tune-out)"},
@@ -199,7 +200,8 @@ const cli_command_flags cli_tune_flags = {
     .command = "tune",
     .usage = "cgrad tune [flags] [-- cgrad-train-flags...]",
     .summary = "Search hyperparameters: run many training trials with sampled settings, keep\n"
-               "the best by validation accuracy, and print it as a `cgrad train` command. A\n"
+               "the best by validation accuracy (R2 for --task regression, given with\n"
+               "--train-args), and print it as a `cgrad train` command. A\n"
                "trial that fails (a diverged loss) is recorded with its reason and the search\n"
                "goes on; Ctrl-C stops the running trials and keeps the finished. Under MPI\n"
                "(mpirun -np N cgrad tune ...) each rank runs every N-th trial of a round, the\n"
@@ -275,6 +277,14 @@ static void train_command(const cg_run_config *c, words *w)
         } else if (!strcmp(n, "--activation") && c->model.activation >= 0) {
             add_word(w, n);
             add_word(w, cg_activation_name(c->model.activation));
+        } else if (!strcmp(n, "--task") || !strcmp(n, "--loss") || !strcmp(n, "--precision")) {
+            /* ints set by name: the generic cases below do not fit them */
+            if (!strcmp(n, "--task") && c->model.task != d.model.task)
+                add_word(w, n), add_word(w, cg_task_name(c->model.task));
+            if (!strcmp(n, "--loss") && c->model.loss != CG_LOSS_DEFAULT)
+                add_word(w, n), add_word(w, cg_loss_name(c->model.loss));
+            if (!strcmp(n, "--precision") && c->loop.precision != d.loop.precision)
+                add_word(w, n), add_word(w, cg_precision_name(c->loop.precision));
         } else if (!strcmp(n, "--optimizer") && c->optim.name[0]) {
             add_word(w, n);
             add_word(w, c->optim.name);
@@ -380,7 +390,9 @@ static void on_event(const cg_tune_event *e, void *user)
             const cg_tune_record *r = t->record;
             const cg_tune_epoch *ep = r->n_epochs ? &r->epochs[r->n_epochs - 1] : NULL;
             char val[32] = "     -";
-            if (ep && isfinite(ep->val_acc)) snprintf(val, sizeof val, "%.4f", ep->val_acc);
+            /* A regression's epochs have R2 where a classifier's have accuracy. */
+            const double sc = ep ? (isnan(ep->val_acc) ? ep->val_r2 : ep->val_acc) : NAN;
+            if (isfinite(sc)) snprintf(val, sizeof val, "%.4f", sc);
             format_params(s->space, &r->point, params, sizeof params);
             printf("%s[%4d] r%d %-7s epoch %d/%d val %s %7.1fs  %s\n", s->tty ? "  " : "", r->id,
                    r->round, t->stopping ? "stopping" : "running", ep ? ep->epoch : 0, t->epochs,
@@ -401,10 +413,12 @@ static void report(const tune_opts *t, const cg_tune_result *res)
     const cg_tune_record *best = res->best >= 0 ? &res->records[res->best] : NULL;
     words cmd = {{0}, 0};
     if (best) train_command(&best->config, &cmd);
+    const int reg = t->o.base.model.task == CG_TASK_REGRESSION; /* scored by R2 */
     if (!t->quiet) {
         printf("\n%d trials: %d finished, %d failed, %d diverged, %d stopped early\n",
                res->n_records, res->n_ok, res->n_failed, res->n_diverged, res->n_stopped);
-        printf("rank    id  round  val_acc  test_acc  seconds  status    params\n");
+        printf("rank    id  round  %s  %s  seconds  status    params\n", reg ? " val_r2" : "val_acc",
+               reg ? " test_r2" : "test_acc");
         for (int k = 0; k < res->n_records && k < 20; k++) {
             const cg_tune_record *r = &res->records[res->ranking[k]];
             char params[2048];
@@ -417,8 +431,8 @@ static void report(const tune_opts *t, const cg_tune_result *res)
         if (res->n_records > 20)
             printf("... %d more in %s/results.jsonl\n", res->n_records - 20, t->out);
         if (best)
-            printf("\nbest: trial %d (round %d): val accuracy %.4f, test accuracy %.4f\n%s\n",
-                   best->id, best->round, best->val_acc, best->test_acc, cmd.buf);
+            printf("\nbest: trial %d (round %d): val %s %.4f, test %s %.4f\n%s\n", best->id, best->round,
+                   reg ? "r2" : "accuracy", best->val_acc, reg ? "r2" : "accuracy", best->test_acc, cmd.buf);
     }
     if (!best) fprintf(stderr, "cgrad tune: no trial finished\n");
     if (!t->json) return;
@@ -429,8 +443,9 @@ static void report(const tune_opts *t, const cg_tune_result *res)
     cJSON_AddNumberToObject(o, "diverged", res->n_diverged);
     if (best) {
         cJSON_AddNumberToObject(o, "best_id", best->id);
-        cJSON_AddNumberToObject(o, "val_accuracy", best->val_acc);
-        if (isfinite(best->test_acc)) cJSON_AddNumberToObject(o, "test_accuracy", best->test_acc);
+        cJSON_AddNumberToObject(o, reg ? "val_r2" : "val_accuracy", best->val_acc);
+        if (isfinite(best->test_acc))
+            cJSON_AddNumberToObject(o, reg ? "test_r2" : "test_accuracy", best->test_acc);
         cJSON_AddStringToObject(o, "command", cmd.buf);
     }
     char *text = cJSON_PrintUnformatted(o);

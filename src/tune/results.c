@@ -44,8 +44,8 @@ char *tune_record_json(const tune_search *s, const cg_tune_record *r)
     cJSON_AddStringToObject(o, "status", cg_tune_status_name(r->status));
     if (r->reason[0]) cJSON_AddStringToObject(o, "reason", r->reason);
     else cJSON_AddNullToObject(o, "reason");
-    cg_json_add_number(o, "val_accuracy", r->val_acc);
-    cg_json_add_number(o, "test_accuracy", r->test_acc);
+    cg_json_add_number(o, tune_score_key(r->config.model.task, 0), r->val_acc);
+    cg_json_add_number(o, tune_score_key(r->config.model.task, 1), r->test_acc);
     cg_json_add_number(o, "seconds", r->seconds);
     cJSON *eps = cJSON_AddArrayToObject(o, "epochs");
     for (int i = 0; eps && i < r->n_epochs; i++) {
@@ -57,6 +57,8 @@ char *tune_record_json(const tune_search *s, const cg_tune_record *r)
         cg_json_add_number(x, "train_accuracy", e->train_acc);
         cg_json_add_number(x, "val_loss", e->val_loss);
         cg_json_add_number(x, "val_accuracy", e->val_acc);
+        if (!isnan(e->train_r2)) cg_json_add_number(x, "train_r2", e->train_r2);
+        if (!isnan(e->val_r2)) cg_json_add_number(x, "val_r2", e->val_r2);
         cg_json_add_number(x, "seconds", e->seconds);
         cg_json_add_number(x, "lr", e->lr);
         cJSON_AddItemToArray(eps, x);
@@ -91,8 +93,6 @@ static int parse_record(const tune_search *s, const cJSON *o, cg_tune_record *r,
     r->index = (int)whole(o, "index", INT_MAX, -1);
     r->seed = (uint64_t)whole(o, "seed", 9e15, 0);
     r->rank = (int)whole(o, "rank", INT_MAX, 0);
-    r->val_acc = cg_json_get_number(o, "val_accuracy");
-    r->test_acc = cg_json_get_number(o, "test_accuracy");
     r->seconds = cg_json_get_number(o, "seconds");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
     r->status = CG_TRIAL_FAILED;
@@ -117,6 +117,8 @@ static int parse_record(const tune_search *s, const cJSON *o, cg_tune_record *r,
         snprintf(err, err_size, "%s", cg_last_error());
         return -1;
     }
+    r->val_acc = cg_json_get_number(o, tune_score_key(r->config.model.task, 0));
+    r->test_acc = cg_json_get_number(o, tune_score_key(r->config.model.task, 1));
     const cJSON *eps = cJSON_GetObjectItemCaseSensitive(o, "epochs"), *e;
     int n = cJSON_GetArraySize(eps);
     if (n > 0 && (r->epochs = calloc((size_t)n, sizeof *r->epochs))) {

@@ -51,7 +51,8 @@ static void emit(const tune_search *s, cg_tune_event *e)
     if (s->o->on_event) s->o->on_event(e, s->o->user);
 }
 
-/* Better first: finished before failed, higher val accuracy, then lower id,
+/* Better first: finished before failed, higher val score (accuracy, or R2
+ * for a regression), then lower id,
  * so that the ranking (and the next round's ranges) never depends on the
  * order trials finished in. */
 typedef struct ranked {
@@ -105,15 +106,16 @@ static void median_stop(tune_search *s, tune_trial *t)
 {
     if (t->stop_requested || t->rec.n_epochs == 0) return;
     const cg_tune_epoch *e = &t->rec.epochs[t->rec.n_epochs - 1];
-    if (e->epoch >= t->epochs_total || !isfinite(e->val_acc)) return;
+    const double score = tune_epoch_score(e);
+    if (e->epoch >= t->epochs_total || !isfinite(score)) return;
     double *v = malloc((size_t)(s->n_recs + 1) * sizeof *v);
     if (!v) return;
     int n = 0;
     for (int i = 0; i < s->n_recs; i++) {
         const cg_tune_record *r = &s->recs[i];
         if (r->status == CG_TRIAL_OK && r->n_epochs >= e->epoch &&
-            isfinite(r->epochs[e->epoch - 1].val_acc))
-            v[n++] = r->epochs[e->epoch - 1].val_acc;
+            isfinite(tune_epoch_score(&r->epochs[e->epoch - 1])))
+            v[n++] = tune_epoch_score(&r->epochs[e->epoch - 1]);
     }
     if (n >= 3) {
         for (int i = 1; i < n; i++) /* insertion sort: n is small */
@@ -123,10 +125,10 @@ static void median_stop(tune_search *s, tune_trial *t)
                 v[j - 1] = x;
             }
         double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-        if (e->val_acc < med) {
+        if (score < med) {
             snprintf(t->rec.reason, sizeof t->rec.reason,
-                     "median stopping at epoch %d: val accuracy %.4f < median %.4f", e->epoch,
-                     e->val_acc, med);
+                     "median stopping at epoch %d: val %s %.4f < median %.4f", e->epoch,
+                     isnan(e->val_acc) ? "r2" : "accuracy", score, med);
             t->stop_requested = 1;
             kill(t->pid, SIGTERM);
         }
@@ -502,15 +504,12 @@ static int check_options(const cg_tune_options *o)
         !(o->margin >= 0) || o->threads < 0)
         return cg_error(CG_ERR_ARG, "cg_tune: trials, rounds, keep and jobs must be at least 1, "
                         "grid, margin and threads not negative");
-    /* Ranking, pruning and refining all read validation accuracy: a
-     * regression's val loss would need its own objective (lower is better). */
-    if (o->base.model.task != CG_TASK_CLASSIFICATION)
-        return cg_error(CG_ERR_ARG, "model.task: the search ranks trials by validation accuracy; tuning "
-                        "a %s run (by validation loss) is not supported yet", cg_task_name(o->base.model.task));
+    /* Ranking, pruning and refining read the validation score: accuracy,
+     * or R2 for a regression (tune_epoch_score). */
     double vs = o->base.loop.val_split;
     if (!(vs > 0 && vs < 1))
         return cg_error(CG_ERR_ARG, "loop.val_split: the search ranks trials by validation "
-                        "accuracy, so it must be in (0, 1)");
+                        "%s, so it must be in (0, 1)", o->base.model.task == CG_TASK_REGRESSION ? "R2" : "accuracy");
     return CG_OK;
 }
 

@@ -72,8 +72,9 @@ static void run_child(const tune_search *s, const tune_trial *t, int fo, int fe)
     cJSON *o = cJSON_CreateObject();
     char *line = NULL;
     if (o) {
-        cg_json_add_number(o, "val_accuracy", r.fit.val_acc);
-        cg_json_add_number(o, "test_accuracy", r.test_acc);
+        const int reg = r.task == CG_TASK_REGRESSION;
+        cg_json_add_number(o, tune_score_key(r.task, 0), reg ? r.fit.val_metrics[2] : r.fit.val_acc);
+        cg_json_add_number(o, tune_score_key(r.task, 1), reg ? r.test.r2 : r.test_acc);
         cg_json_add_number(o, "best_val_accuracy", r.fit.best_val_acc);
         cJSON_AddNumberToObject(o, "epochs", r.fit.epochs);
         line = cJSON_PrintUnformatted(o);
@@ -137,6 +138,14 @@ static void push_epoch(cg_tune_record *r, const cg_tune_epoch *e)
         r->cap_epochs = cap;
     }
     r->epochs[r->n_epochs++] = *e;
+}
+
+double tune_epoch_score(const cg_tune_epoch *e) { return isnan(e->val_acc) ? e->val_r2 : e->val_acc; }
+
+const char *tune_score_key(int task, int test)
+{
+    if (task == CG_TASK_REGRESSION) return test ? "test_r2" : "val_r2";
+    return test ? "test_accuracy" : "val_accuracy";
 }
 
 int tune_epoch_from_json(const cJSON *o, cg_tune_epoch *e)
@@ -209,11 +218,11 @@ static void finish(tune_trial *t, int status)
     last_line(path, line, sizeof line);
     cJSON *o = line[0] == '{' ? cJSON_Parse(line) : NULL;
     if (o) {
-        r->val_acc = cg_json_get_number(o, "val_accuracy");
-        r->test_acc = cg_json_get_number(o, "test_accuracy");
+        r->val_acc = cg_json_get_number(o, tune_score_key(r->config.model.task, 0));
+        r->test_acc = cg_json_get_number(o, tune_score_key(r->config.model.task, 1));
         cJSON_Delete(o);
     }
-    if (!isfinite(r->val_acc) && r->n_epochs > 0) r->val_acc = r->epochs[r->n_epochs - 1].val_acc;
+    if (!isfinite(r->val_acc) && r->n_epochs > 0) r->val_acc = tune_epoch_score(&r->epochs[r->n_epochs - 1]);
     if (t->stop_requested) {
         r->status = CG_TRIAL_STOPPED;
         return;
