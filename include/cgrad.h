@@ -1879,6 +1879,11 @@ typedef struct cg_tune_record {
                                   config.model.task is a regression       */
 } cg_tune_record;
 
+/* An epoch's validation score, higher is better, as the search ranks,
+ * prunes and refines by it: accuracy, or R2 for a regression (whose
+ * epochs have no accuracy); NaN when the epoch has neither. */
+double cg_tune_epoch_score(const cg_tune_epoch *e);
+
 void cg_tune_record_free(cg_tune_record *r);
 /* Append the whole lines added to a metrics.jsonl since *offset (bytes
  * read so far, 0 at first) to r's epochs; 1 if an epoch came, 0 if none

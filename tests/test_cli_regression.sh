@@ -173,6 +173,9 @@ tail -1 "$tmp/out" >"$tmp/lin.json"
 above "$(num "$tmp/lin.json" test_r2)" 0.8 || fail "linear table: test_r2 $(num "$tmp/lin.json" test_r2)"
 run train --data "$tmp/lin.csv" --task regression --hidden 16 --epochs 3
 ! grep -q "^model:" "$tmp/out" || fail "--hidden given: a model was still chosen: $(grep '^model' "$tmp/out")"
+run train --data "$tmp/lin.csv" --task regression --val-split 0 --epochs 2
+grep -q "^model: the default MLP, not compared with the linear model (no validation split" "$tmp/out" ||
+    fail "--val-split 0: no note that the model was not chosen: $(grep '^model' "$tmp/out")"
 # watch shows a regression's R2, not NaN accuracies.
 run watch "$tmp/r" --once
 head -1 "$tmp/out" | grep -q "train_r2" || fail "watch of a regression: header $(head -1 "$tmp/out")"

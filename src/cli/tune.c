@@ -390,8 +390,7 @@ static void on_event(const cg_tune_event *e, void *user)
             const cg_tune_record *r = t->record;
             const cg_tune_epoch *ep = r->n_epochs ? &r->epochs[r->n_epochs - 1] : NULL;
             char val[32] = "     -";
-            /* A regression's epochs have R2 where a classifier's have accuracy. */
-            const double sc = ep ? (isnan(ep->val_acc) ? ep->val_r2 : ep->val_acc) : NAN;
+            const double sc = ep ? cg_tune_epoch_score(ep) : NAN;
             if (isfinite(sc)) snprintf(val, sizeof val, "%.4f", sc);
             format_params(s->space, &r->point, params, sizeof params);
             printf("%s[%4d] r%d %-7s epoch %d/%d val %s %7.1fs  %s\n", s->tty ? "  " : "", r->id,

@@ -13,32 +13,30 @@
 #include "train/run.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
 
-static void say(const cg_train_options *o, const char *fmt, ...) CG_PRINTF(2, 3);
-static void say(const cg_train_options *o, const char *fmt, ...)
-{
-    if (!o->on_note) return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->on_note(line, o->user);
-}
-
+/* Whether this run chooses its model: 1; 0 where it is not asked to;
+ * -1 where it would but cannot (no validation rows to decide on, or MPI
+ * ranks, which would each need the comparison): the default MLP trains. */
 static int chooses(const cg_run_config *c, const cg_train_options *o)
 {
-    return o->choose_model && !o->resume && cg_dist_size(o->dist) <= 1 &&
-           c->model.task == CG_TASK_REGRESSION && c->loop.val_split > 0 && c->model.n_layers == 0 &&
-           c->model.n_hidden > 0;
+    if (!o->choose_model || o->resume || c->model.task != CG_TASK_REGRESSION || c->model.n_layers != 0 ||
+        c->model.n_hidden == 0)
+        return 0;
+    return c->loop.val_split > 0 && cg_dist_size(o->dist) <= 1 ? 1 : -1;
 }
 
 int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res)
 {
-    if (!config || !opt || !chooses(config, opt)) return cg_train_one(config, opt, res);
+    const int choose = config && opt ? chooses(config, opt) : 0;
+    if (choose <= 0) {
+        const int rc = cg_train_one(config, opt, res);
+        /* Said after the run, so that a run that fails prints only its error. */
+        if (!rc && choose < 0)
+            cg_train_note(opt, "model: the default MLP, not compared with the linear model (%s)",
+                          config->loop.val_split > 0 ? "data-parallel runs train the MLP"
+                                                     : "no validation split to compare on");
+        return rc;
+    }
     cg_run_config linear = *config;
     linear.model.n_hidden = 0;
     linear.model.activation = -1;
@@ -56,11 +54,11 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         return rc;
     }
     if (rc || !isfinite(lin.fit.best_val_acc)) {
-        say(opt, "model: the linear model, trained for comparison, failed (%s); the default MLP is the run's",
+        cg_train_note(opt, "model: the linear model, trained for comparison, failed (%s); the default MLP is the run's",
             cg_last_error());
         return cg_train_one(config, opt, res);
     }
-    say(opt, "model: none given, so the linear model and the default MLP both train and the lower "
+    cg_train_note(opt, "model: none given, so the linear model and the default MLP both train and the lower "
              "validation loss decides; the linear model: %.4g (epoch %d of %d)",
         lin.fit.best_val_acc, lin.fit.best_epoch, lin.fit.epochs);
     cg_train_result mlp;
@@ -70,12 +68,12 @@ int cg_train(const cg_run_config *config, const cg_train_options *opt, cg_train_
         return rc;
     }
     if (!(lin.fit.best_val_acc < mlp.fit.best_val_acc)) {
-        say(opt, "model: the MLP validates better (loss %.4g against the linear model's %.4g): kept",
+        cg_train_note(opt, "model: the MLP validates better (loss %.4g against the linear model's %.4g): kept",
             mlp.fit.best_val_acc, lin.fit.best_val_acc);
         if (res) *res = mlp;
         return CG_OK;
     }
-    say(opt, "model: the linear model validates better (loss %.4g against the MLP's %.4g): it is the "
+    cg_train_note(opt, "model: the linear model validates better (loss %.4g against the MLP's %.4g): it is the "
              "run's model, trained again%s (a model given, e.g. --hidden, is kept as it is)",
         lin.fit.best_val_acc, mlp.fit.best_val_acc, opt->out ? " into the run directory" : "");
     return cg_train_one(&linear, opt, res);

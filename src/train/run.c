@@ -21,8 +21,7 @@ void cg_train_options_init(cg_train_options *o)
     if (o) memset(o, 0, sizeof *o);
 }
 
-static void note(const cg_train_options *o, const char *fmt, ...) CG_PRINTF(2, 3);
-static void note(const cg_train_options *o, const char *fmt, ...)
+void cg_train_note(const cg_train_options *o, const char *fmt, ...)
 {
     if (!o->on_note) return;
     char line[1024];
@@ -195,16 +194,16 @@ static void note_csv(const cg_train_options *o, const run_state *s)
                 break;
             }
         }
-        note(o, "classes (sorted names): %s", list);
+        cg_train_note(o, "classes (sorted names): %s", list);
     }
     const int nl = cg_table_n_label_cols(t);
     if (t->n_features > t->n_cols - nl)
-        note(o, "text columns one-hot encoded: %d columns make %d features", t->n_cols - nl, t->n_features);
+        cg_train_note(o, "text columns one-hot encoded: %d columns make %d features", t->n_cols - nl, t->n_features);
     const cg_dataset *sets[2] = {&s->full, &s->test};
     const char *what[2] = {"data.source", "data.test"};
     for (int k = 0; k < 2; k++) {
         char *m = cg_table_missing_summary(sets[k]->table);
-        if (m) note(o, "warning: %s: missing cells imputed (the training mean, or a text column's most frequent "
+        if (m) cg_train_note(o, "warning: %s: missing cells imputed (the training mean, or a text column's most frequent "
                        "value), per column: %s", what[k], m);
         cg_free_string(m);
     }
@@ -435,34 +434,34 @@ int cg_train_one(const cg_run_config *config, const cg_train_options *opt, cg_tr
     }
     if (rank == 0 && opt->on_note) {
         char sched[64];
-        if (chose[0]) note(opt, "%s", chose);
+        if (chose[0]) cg_train_note(opt, "%s", chose);
         else if (precision == CG_PRECISION_BF16)
-            note(opt, "precision bf16: matrix products in bf16 with fp32 accumulation; weights, "
+            cg_train_note(opt, "precision bf16: matrix products in bf16 with fp32 accumulation; weights, "
                       "optimizer state and loss in fp32");
         cg_lr_schedule_format(c.schedule.kind, c.schedule.params, sched, sizeof sched);
         if (!task)
-            note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d classes",
+            cg_train_note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d classes",
                  c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes);
         else
-            note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d %s",
+            cg_train_note(opt, "data: %s: %d training, %d validation, %d test examples, %d features, %d %s",
                  c.data.source, r.n_train, r.n_val, r.n_test, r.n_features, n_classes,
                  task == CG_TASK_REGRESSION ? "targets (standardised with the training rows' mean and "
                                               "std for training; reported in their own units)"
                                             : "0/1 labels");
-        if (!has_test) note(opt, "note: no test set given; the test evaluation is skipped");
+        if (!has_test) cg_train_note(opt, "note: no test set given; the test evaluation is skipped");
         note_csv(opt, &s);
         note_summary(opt, s.model);
-        if (why[0]) note(opt, "defaults from the data: %s", why);
+        if (why[0]) cg_train_note(opt, "defaults from the data: %s", why);
         if (model_lr)
-            note(opt, "learning rate %g: ten times %s's default, for a model without hidden layers "
+            cg_train_note(opt, "learning rate %g: ten times %s's default, for a model without hidden layers "
                       "(convex: larger steps are safe, and its weights have far to go)",
                  c.optim.lr, c.optim.name);
         if (opt->resume)
-            note(opt, "resumed from %s after epoch %d (step %ld)%s%s", opt->resume, s.info.epoch,
+            cg_train_note(opt, "resumed from %s after epoch %d (step %ld)%s%s", opt->resume, s.info.epoch,
                  s.info.step, opt->out ? "; writing to " : "", opt->out ? opt->out : "");
         if (opt->resume && c.schedule.start_epoch == s.info.epoch)
-            note(opt, "new schedule phase from epoch %d: lr %g, %s", s.info.epoch + 1, c.optim.lr, sched);
-        note(opt, "optimizer: %s, lr %g (schedule %s from epoch %d), batch %d, epochs %d, seed %llu%s",
+            cg_train_note(opt, "new schedule phase from epoch %d: lr %g, %s", s.info.epoch + 1, c.optim.lr, sched);
+        cg_train_note(opt, "optimizer: %s, lr %g (schedule %s from epoch %d), batch %d, epochs %d, seed %llu%s",
              c.optim.name, c.optim.lr, sched, c.schedule.start_epoch, c.loop.batch, c.loop.epochs,
              (unsigned long long)c.loop.seed, s.nz.mean ? ", standardized inputs" : "");
     }

@@ -24,6 +24,8 @@ typedef struct run_log {
 /* One run of its configuration, as cg_train documents it, without the
  * choice of model (choose.c, which calls it). */
 int cg_train_one(const cg_run_config *config, const cg_train_options *opt, cg_train_result *res);
+/* A line for o->on_note (printf-style, no newline), if there is one. */
+void cg_train_note(const cg_train_options *o, const char *fmt, ...) CG_PRINTF(2, 3);
 
 /* cg_epoch_callback: DIR/last.safetensors, DIR/best.safetensors when the
  * validation accuracy improved, a line of DIR/metrics.jsonl, then the

@@ -52,10 +52,6 @@ void tune_trial_kill(tune_trial *t);
  * -1 without an epoch >= 1. */
 struct cJSON;
 int tune_epoch_from_json(const struct cJSON *o, cg_tune_epoch *e);
-/* A trial's score, higher is better: validation accuracy, or R2 for a
- * regression (whose epochs have no accuracy). The search ranks, prunes and
- * refines by it; results.jsonl names it by the task (tune_score_key). */
-double tune_epoch_score(const cg_tune_epoch *e);
 /* "val_accuracy" / "test_accuracy", or "val_r2" / "test_r2" for a
  * regression. */
 const char *tune_score_key(int task, int test);

@@ -106,16 +106,16 @@ static void median_stop(tune_search *s, tune_trial *t)
 {
     if (t->stop_requested || t->rec.n_epochs == 0) return;
     const cg_tune_epoch *e = &t->rec.epochs[t->rec.n_epochs - 1];
-    const double score = tune_epoch_score(e);
+    const double score = cg_tune_epoch_score(e);
     if (e->epoch >= t->epochs_total || !isfinite(score)) return;
     double *v = malloc((size_t)(s->n_recs + 1) * sizeof *v);
     if (!v) return;
     int n = 0;
     for (int i = 0; i < s->n_recs; i++) {
         const cg_tune_record *r = &s->recs[i];
-        if (r->status == CG_TRIAL_OK && r->n_epochs >= e->epoch &&
-            isfinite(tune_epoch_score(&r->epochs[e->epoch - 1])))
-            v[n++] = tune_epoch_score(&r->epochs[e->epoch - 1]);
+        if (r->status != CG_TRIAL_OK || r->n_epochs < e->epoch) continue;
+        const double other = cg_tune_epoch_score(&r->epochs[e->epoch - 1]);
+        if (isfinite(other)) v[n++] = other;
     }
     if (n >= 3) {
         for (int i = 1; i < n; i++) /* insertion sort: n is small */
@@ -505,7 +505,7 @@ static int check_options(const cg_tune_options *o)
         return cg_error(CG_ERR_ARG, "cg_tune: trials, rounds, keep and jobs must be at least 1, "
                         "grid, margin and threads not negative");
     /* Ranking, pruning and refining read the validation score: accuracy,
-     * or R2 for a regression (tune_epoch_score). */
+     * or R2 for a regression (cg_tune_epoch_score). */
     double vs = o->base.loop.val_split;
     if (!(vs > 0 && vs < 1))
         return cg_error(CG_ERR_ARG, "loop.val_split: the search ranks trials by validation "

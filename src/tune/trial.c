@@ -140,7 +140,7 @@ static void push_epoch(cg_tune_record *r, const cg_tune_epoch *e)
     r->epochs[r->n_epochs++] = *e;
 }
 
-double tune_epoch_score(const cg_tune_epoch *e) { return isnan(e->val_acc) ? e->val_r2 : e->val_acc; }
+double cg_tune_epoch_score(const cg_tune_epoch *e) { return isnan(e->val_acc) ? e->val_r2 : e->val_acc; }
 
 const char *tune_score_key(int task, int test)
 {
@@ -222,7 +222,7 @@ static void finish(tune_trial *t, int status)
         r->test_acc = cg_json_get_number(o, tune_score_key(r->config.model.task, 1));
         cJSON_Delete(o);
     }
-    if (!isfinite(r->val_acc) && r->n_epochs > 0) r->val_acc = tune_epoch_score(&r->epochs[r->n_epochs - 1]);
+    if (!isfinite(r->val_acc) && r->n_epochs > 0) r->val_acc = cg_tune_epoch_score(&r->epochs[r->n_epochs - 1]);
     if (t->stop_requested) {
         r->status = CG_TRIAL_STOPPED;
         return;
