@@ -181,7 +181,7 @@ static const cli_flag flags[] = {
     {.name = "--hidden", .value = "LIST", .set = set_hidden, .field = "model.hidden",
      .example = "64,32", .help = "hidden layer widths, e.g. 256,256 (default), or none; with --task\n"
              "regression and no model flag, the default is 256,256 or none, whichever\n"
-             "validates better (both are trained)"},
+             "validates better (both are trained; not with --val-split 0 or MPI)"},
     {.name = "--arch", .value = "LIST", .set = set_arch, .field = "model.arch", .conflicts = "--hidden",
      .example = "conv8x3,maxpool2,dense16",
      .help = "layers instead of --hidden: denseN, convFxK (F filters KxK, stride 1,\n"
