@@ -123,10 +123,11 @@ int cg_graph_profile_report(const cg_graph *g, void *file /* FILE*, NULL = stdou
 
 /* Precision (docs/precision.md). CG_PRECISION_FP32 (the default): all
  * arithmetic in fp32. CG_PRECISION_BF16: mixed precision: the matrix
- * products (cg_matmul, so dense layers, forward and backward) take bf16
- * copies of their inputs and accumulate in fp32 through oneDNN; the
- * variables, gradients, optimizer state, losses, softmax and batch-norm
- * statistics stay fp32 (so do convolutions, and products of a single row).
+ * products (cg_matmul, so dense layers, and cg_conv2d's, forward and
+ * backward) take bf16 copies of their inputs and accumulate in fp32
+ * through oneDNN; the variables, gradients, optimizer state, losses,
+ * softmax and batch-norm statistics stay fp32 (so do products of a single
+ * row).
  * It needs a build with oneDNN (libdnnl-dev) and a processor with AVX-512
  * BF16; otherwise, or when the environment variable CG_DISABLE_BF16 is set
  * (not "0"), CG_ERR_ARG with a message naming what is missing. The graph
@@ -141,7 +142,8 @@ int cg_bf16_supported(char *why, size_t size);
 /* "fp32", "bf16", "auto" and back (-1 for any other name). */
 const char *cg_precision_name(int precision);
 int cg_precision_from_name(const char *name);
-/* Multiply-adds per example of g's matrix products (K x N of each). */
+/* Multiply-adds per example of g's matrix products (K x N of each) and
+ * convolutions (K x C/groups x kh x kw per output position). */
 long cg_graph_product_size(const cg_graph *g);
 /* The rule of "auto": bf16 when cg_bf16_supported and the products do at
  * least CG_BF16_AUTO_MIN multiply-adds per example; fp32 otherwise.

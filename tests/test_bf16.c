@@ -4,7 +4,9 @@
  * and not: within 1e-2 relative per element on positive inputs (no
  * cancellation: each term's rounding is at most 2^-8 relative), and
  * exactly equal on inputs bf16 represents (small integers: every sum is
- * exact in fp32 either way); and a bf16 training step allocates nothing
+ * exact in fp32 either way); the same for convolutions (forward, dx, dW;
+ * groups, pointwise, stride, and a single image shared by the threads);
+ * and a bf16 training step, dense or convolutional, allocates nothing
  * after the first. Without bf16 (no oneDNN, no AVX-512 BF16, or
  * CG_DISABLE_BF16) cg_graph_set_precision must fail and say why. */
 #define _POSIX_C_SOURCE 200809L
@@ -35,6 +37,42 @@ static void product(int precision, int ta, int tb, int m, int n, int k, const cg
     memcpy(out->c, cg_node_value(C), (size_t)m * n * sizeof(cg_real));
     memcpy(out->da, cg_node_grad(A), (size_t)m * k * sizeof(cg_real));
     memcpy(out->db, cg_node_grad(B), (size_t)k * n * sizeof(cg_real));
+    cg_graph_free(g);
+}
+
+/* A convolution's shape: batch, channels, square images h = w, output
+ * channels, square kernel, stride, padding, groups. */
+typedef struct conv_case {
+    int n, c, h, w, k, kh, stride, pad, groups;
+} conv_case;
+
+static size_t conv_out(const conv_case *q)
+{
+    const int o = (q->h + 2 * q->pad - q->kh) / q->stride + 1;
+    return (size_t)q->n * q->k * o * o;
+}
+
+/* cost = sum((conv(x, w) + bias) * R); fills y, dx, dw. */
+static void conv(int precision, const conv_case *q, const cg_real *x, const cg_real *w,
+                 const cg_real *r, cg_real *y, cg_real *dx, cg_real *dw)
+{
+    cg_graph *g = cg_graph_new();
+    const size_t lx = (size_t)q->n * q->c * q->h * q->w;
+    const size_t lw = (size_t)q->k * (q->c / q->groups) * q->kh * q->kh, ly = conv_out(q);
+    cg_node *X = cg_variable(g, "x", 4, SH(q->n, q->c, q->h, q->w), x);
+    cg_node *W = cg_variable(g, "w", 4, SH(q->k, q->c / q->groups, q->kh, q->kh), w);
+    cg_node *b = cg_variable(g, "b", 1, SH(q->k), NULL);
+    cg_node *Y = cg_conv2d(X, W, b, q->stride, q->stride, q->pad, q->pad, 1, 1, q->groups);
+    CHECK(Y != NULL);
+    const int o = (q->h + 2 * q->pad - q->kh) / q->stride + 1; /* square images */
+    CHECK(q->h == q->w);
+    cg_node *R = cg_constant(g, 4, SH(q->n, q->k, o, o), r);
+    cg_node *cost = cg_sum(cg_mul(Y, R));
+    CHECK(cg_graph_set_precision(g, precision) == CG_OK);
+    CHECK(cg_backward(cost) == CG_OK);
+    memcpy(y, cg_node_value(Y), ly * sizeof(cg_real));
+    memcpy(dx, cg_node_grad(X), lx * sizeof(cg_real));
+    memcpy(dw, cg_node_grad(W), lw * sizeof(cg_real));
     cg_graph_free(g);
 }
 
@@ -104,11 +142,20 @@ int main(void)
         cg_graph_free(g);
     }
     /* A bf16 step allocates nothing once its primitives exist (the first
-     * step makes them): a model's training steps, as test_alloc.c's. */
-    {
+     * step makes them): a model's training steps, as test_alloc.c's, for
+     * an MLP and a CNN (300 inputs = 3 x 10 x 10 images). */
+    for (int cnn = 0; cnn < 2; cnn++) {
         cg_model *mm = cg_model_new(300, 10, 1);
-        CHECK(cg_model_add_dense(mm, 256) == CG_OK);
-        CHECK(cg_model_add_activation(mm, CG_RELU) == CG_OK);
+        if (cnn) {
+            CHECK(cg_model_set_input_shape(mm, 3, 10, 10) == CG_OK);
+            CHECK(cg_model_add_conv2d(mm, 8, 3, 1, CG_PAD_SAME) == CG_OK);
+            CHECK(cg_model_add_activation(mm, CG_RELU) == CG_OK);
+            CHECK(cg_model_add_conv2d(mm, 8, 1, 1, 0) == CG_OK); /* pointwise */
+            CHECK(cg_model_add_max_pool2d(mm, 2, 2) == CG_OK);
+        } else {
+            CHECK(cg_model_add_dense(mm, 256) == CG_OK);
+            CHECK(cg_model_add_activation(mm, CG_RELU) == CG_OK);
+        }
         CHECK(cg_graph_set_precision(cg_model_graph(mm), CG_PRECISION_BF16) == CG_OK);
         cg_optimizer *o = cg_sgd(0.01);
         static cg_real xb[64 * 300], yb[64];
@@ -164,6 +211,40 @@ int main(void)
             }
         }
         free(a), free(b), free(r), free(buf);
+    }
+    /* Convolutions: 3x3 same over a batch (images split over the
+     * threads), grouped, pointwise, strided, and one large image (the
+     * threads share it: forward_shared). */
+    static const conv_case convs[] = {{4, 3, 12, 12, 8, 3, 1, 1, 1}, {3, 4, 9, 9, 6, 3, 1, 1, 2},
+                                      {4, 8, 7, 7, 16, 1, 1, 0, 1}, {2, 3, 11, 11, 5, 3, 2, 0, 1},
+                                      {1, 16, 32, 32, 32, 3, 1, 1, 1}};
+    for (size_t s = 0; s < sizeof convs / sizeof convs[0]; s++) {
+        const conv_case *q = &convs[s];
+        const size_t lx = (size_t)q->n * q->c * q->h * q->w;
+        const size_t lw = (size_t)q->k * (q->c / q->groups) * q->kh * q->kh, ly = conv_out(q);
+        const size_t all = ly + lx + lw;
+        cg_real *x = malloc(lx * sizeof *x), *w = malloc(lw * sizeof *w), *r = malloc(ly * sizeof *r);
+        cg_real *f = malloc(2 * all * sizeof *f), *h = f + all;
+        for (int integers = 0; integers < 2; integers++) {
+            fill(&rng, x, lx, integers);
+            fill(&rng, w, lw, integers);
+            fill(&rng, r, ly, integers);
+            conv(CG_PRECISION_FP32, q, x, w, r, f, f + ly, f + ly + lx);
+            conv(CG_PRECISION_BF16, q, x, w, r, h, h + ly, h + ly + lx);
+            if (integers) {
+                CHECK(equal(h, f, all));
+            } else {
+                double e[3] = {max_rel(h, f, ly), max_rel(h + ly, f + ly, lx),
+                               max_rel(h + ly + lx, f + ly + lx, lw)};
+                for (int j = 0; j < 3; j++)
+                    if (!(e[j] <= 1e-2))
+                        fprintf(stderr, "conv case %zu: %s relative error %g\n", s,
+                                j ? j == 1 ? "dx" : "dw" : "y", e[j]);
+                CHECK(e[0] <= 1e-2 && e[1] <= 1e-2 && e[2] <= 1e-2);
+                CHECK(!equal(h, f, ly)); /* bf16 is in use */
+            }
+        }
+        free(x), free(w), free(r), free(f);
     }
     CHECK_DONE();
 }

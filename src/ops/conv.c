@@ -31,7 +31,15 @@
  *
  * Every product goes through conv_gemm: the product interface (gemm.h:
  * OpenBLAS, or the portable GEMM of the build without BLAS) by default,
- * plain reference loops when a test asks (cg_conv_use_portable_gemm). */
+ * plain reference loops when a test asks (cg_conv_use_portable_gemm).
+ *
+ * bf16 (cg_graph_set_precision, precision.c): the same products through
+ * oneDNN with bf16 inputs and fp32 accumulation and output (gemm_dnnl.c),
+ * as matmul.c's. The forward converts W once, before the threads, into
+ * the node's scratch (the backward reuses it: W does not change in
+ * between); each group converts its col (or, pointwise, its image) and,
+ * in the backward, its image's output gradient into its own bf16
+ * buffers. col itself stays fp32: col2im adds fp32 sums into dx. */
 #include "ops.h"
 #include "conv.h"
 
@@ -159,17 +167,50 @@ static void gemm_loops(int ta, int tb, int M, int N, int K, const cg_real *A, in
     }
 }
 
-/* The same on the calling thread (OpenBLAS is kept single-threaded,
- * threads.c: the threads here are OpenMP's, one per block of images). */
-static void conv_gemm(int ta, int tb, int M, int N, int K, const cg_real *A, int lda,
-                      const cg_real *B, int ldb, cg_real beta, cg_real *C, int ldc)
+/* The operands' precision: fp32, or bf16 copies (then A and B point to
+ * uint16_t) multiplied through the graph's oneDNN cache. */
+typedef struct prec {
+    int bf16;
+    cg_gemm_cache *cache;
+} prec;
+
+/* Element i of an operand of precision h. */
+static const void *at(const void *p, int h, size_t i)
 {
+    return (const char *)p + i * (h ? sizeof(uint16_t) : sizeof(cg_real));
+}
+
+/* The same on the calling thread (OpenBLAS is kept single-threaded,
+ * threads.c: the threads here are OpenMP's, one per block of images).
+ * CG_OK, or the error of a oneDNN primitive that could not be made. */
+static int conv_gemm(const prec *h, int ta, int tb, int M, int N, int K, const void *A, int lda,
+                     const void *B, int ldb, cg_real beta, cg_real *C, int ldc)
+{
+#ifndef CG_DOUBLE
+    if (h->bf16) return cg_gemm_dnnl(h->cache, 1, ta, tb, M, N, K, A, lda, B, ldb, beta != 0, C, ldc);
+#else
+    (void)h;
+#endif
     if (!use_portable) {
         cg_gemm(ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
-        return;
+        return CG_OK;
     }
     gemm_loops(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    return CG_OK;
 }
+
+/* fp32 -> bf16 on the calling thread (the double library has no bf16:
+ * precision.c refuses it). */
+static void to_bf16(const cg_real *x, uint16_t *y, size_t n)
+{
+#ifndef CG_DOUBLE
+    cg_to_bf16_here(x, y, n);
+#else
+    (void)x, (void)y, (void)n;
+#endif
+}
+
+static int uses_bf16(const cg_node *n) { return n->g->precision == CG_PRECISION_BF16; }
 
 /* ---- im2col and col2im ---- */
 
@@ -248,16 +289,50 @@ static void col2im(const conv_geom *q, const cg_real *restrict col, cg_real *res
         }
 }
 
-/* ---- scratch: per thread, col | dW partial | dbias partial ---- */
+/* ---- scratch: per group, col | dW partial | dbias partial, and in bf16
+ * | col (or the image) in bf16 | dY's image in bf16; then, in bf16, W
+ * in bf16 for all ---- */
 
 static size_t col_len(const conv_geom *q)
 {
     return q->pointwise ? 0 : (size_t)q->C * q->kh * q->kw * q->P;
 }
 
-static size_t per_thread(const conv_geom *q)
+/* cg_real slots for count bf16 values, in whole 64-byte lines. */
+static size_t bf16_slots(size_t count)
 {
-    return col_len(q) + (size_t)q->K * q->ckk + (size_t)q->K;
+    return (count * sizeof(uint16_t) + 63) / 64 * (64 / sizeof(cg_real));
+}
+
+/* bf16 col: col's rows, or the image's channels (pointwise: P = H W). */
+static size_t colh_len(const conv_geom *q) { return (size_t)q->C * q->kh * q->kw * q->P; }
+
+static size_t per_thread(const conv_geom *q, int h)
+{
+    return col_len(q) + (size_t)q->K * q->ckk + (size_t)q->K +
+           (h ? bf16_slots(colh_len(q)) + bf16_slots((size_t)q->K * q->P) : 0);
+}
+
+/* A group's bf16 buffers, after its fp32 ones. */
+static uint16_t *group_colh(const conv_geom *q, cg_real *group)
+{
+    return (uint16_t *)(group + col_len(q) + (size_t)q->K * q->ckk + (size_t)q->K);
+}
+
+static uint16_t *group_dh(const conv_geom *q, cg_real *group)
+{
+    return (uint16_t *)((cg_real *)group_colh(q, group) + bf16_slots(colh_len(q)));
+}
+
+/* W in bf16, after the groups. */
+static size_t shared_len(const conv_geom *q, int h)
+{
+    return h ? bf16_slots((size_t)q->K * q->ckk) : 0;
+}
+
+static uint16_t *weight_h(const cg_node *n, const conv_geom *q)
+{
+    return (uint16_t *)(n->scratch + n->scratch_len - shared_len(q, 1));
 }
 
 /* Groups of images a batch of N is cut into, each with its own buffers
@@ -274,7 +349,8 @@ static size_t scratch_conv(const cg_node *n)
 {
     conv_geom q;
     conv_geometry(n, &q);
-    return (size_t)plan_groups(q.N) * per_thread(&q);
+    const int h = uses_bf16(n);
+    return (size_t)plan_groups(q.N) * per_thread(&q, h) + shared_len(&q, h);
 }
 
 /* Below this many multiply-adds in a batch, one thread does it: waking
@@ -286,7 +362,8 @@ static size_t scratch_conv(const cg_node *n)
 static int groups(const cg_node *n, const conv_geom *q)
 {
     if ((long)q->N * q->K * q->ckk * (long)q->P < CONV_PARALLEL_MIN) return 1;
-    return (int)(n->scratch_len / per_thread(q));
+    const int h = uses_bf16(n);
+    return (int)((n->scratch_len - shared_len(q, h)) / per_thread(q, h));
 }
 
 /* Threads for G groups: no more than groups, nor than a parallel region
@@ -299,20 +376,47 @@ static int group_threads(int G)
 
 /* ---- forward ---- */
 
-/* Columns [p0, p1) of one image's y [K, P] from its col B [C kh kw, P]. */
-static void forward_cols(const conv_geom *q, const cg_real *B, const cg_real *w,
-                         const cg_real *bias, cg_real *y, int p0, int p1)
+/* Keep the first error of a team's products (a oneDNN primitive that
+ * could not be made: out of memory). */
+static void keep_error(int *rc, int r)
+{
+    if (r) {
+#pragma omp atomic write
+        *rc = r;
+    }
+}
+
+/* Columns [p0, p1) of one image's y [K, P] from its col B [C kh kw, P]
+ * (in h's precision, as w). */
+static int forward_cols(const conv_geom *q, const prec *h, const void *B, const void *w,
+                        const cg_real *bias, cg_real *y, int p0, int p1)
 {
     const int P = (int)q->P;
+    int rc = CG_OK;
     /* The output starts as the bias and the product adds to it: no
      * separate pass for the bias, and no beta = 0 clearing pass. */
     for (int k = 0; k < q->K; k++) {
         cg_real *restrict yk = y + (size_t)k * P, bk = bias ? bias[k] : 0;
         for (int p = p0; p < p1; p++) yk[p] = bk;
     }
-    for (int g = 0; g < q->G; g++)
-        conv_gemm(0, 0, q->Kg, p1 - p0, q->ckk, w + (size_t)g * q->Kg * q->ckk, q->ckk,
-                  B + (size_t)g * q->ckk * P + p0, P, 1, y + (size_t)g * q->Kg * P + p0, P);
+    for (int g = 0; g < q->G && !rc; g++)
+        rc = conv_gemm(h, 0, 0, q->Kg, p1 - p0, q->ckk, at(w, h->bf16, (size_t)g * q->Kg * q->ckk),
+                       q->ckk, at(B, h->bf16, (size_t)g * q->ckk * P + p0), P, 1,
+                       y + (size_t)g * q->Kg * P + p0, P);
+    return rc;
+}
+
+/* Rows [r0, r1) of image x's col (or, pointwise, channels of x itself),
+ * in bf16: colh. */
+static void col_rows_bf16(const conv_geom *q, const cg_real *x, cg_real *col, uint16_t *colh,
+                          int r0, int r1)
+{
+    const cg_real *src = x;
+    if (!q->pointwise) {
+        im2col_rows(q, x, col, r0, r1);
+        src = col;
+    }
+    to_bf16(src + (size_t)r0 * q->P, colh + (size_t)r0 * q->P, (size_t)(r1 - r0) * q->P);
 }
 
 /* Below this many multiply-adds an image runs on one thread. */
@@ -320,80 +424,126 @@ static void forward_cols(const conv_geom *q, const cg_real *B, const cg_real *w,
 
 /* A batch smaller than the machine's parts (single-image inference): the
  * threads share each image instead, im2col split by rows of col, then the
- * products by the parts' blocks of output positions. Uses the first col
- * buffer. */
-static void forward_shared(cg_node *n, const conv_geom *q, int T)
+ * products by the parts' blocks of output positions. Uses the first
+ * group's buffers. */
+static int forward_shared(cg_node *n, const conv_geom *q, const prec *h, const void *w, int T)
 {
     const int parts = cg_thread_parts();
-    const cg_real *w = n->in[1]->val, *bias = n->n_in > 2 ? n->in[2]->val : NULL;
+    const cg_real *bias = n->n_in > 2 ? n->in[2]->val : NULL;
     const size_t xs = (size_t)q->C * q->HW, ys = (size_t)q->K * q->P;
-    const int rows = q->C * q->kh * q->kw;
+    /* Rows of col, or (pointwise, bf16) channels of the image. */
+    const int rows = q->pointwise ? q->C : q->C * q->kh * q->kw;
     cg_real *col = n->scratch;
+    uint16_t *colh = h->bf16 ? group_colh(q, n->scratch) : NULL;
+    int rc = CG_OK;
     (void)T; /* only the pragma reads it: unused in a build without OpenMP */
-    for (int i = 0; i < q->N; i++) {
+    for (int i = 0; i < q->N && !rc; i++) {
         const cg_real *x = n->in[0]->val + (size_t)i * xs;
-        const cg_real *B = q->pointwise ? x : col;
+        const void *B = h->bf16 ? (const void *)colh : q->pointwise ? x : col;
         cg_real *y = n->val + (size_t)i * ys;
 #pragma omp parallel num_threads(T)
         {
             const int nt = omp_get_num_threads(), t = omp_get_thread_num();
             int lo, hi;
-            if (!q->pointwise) {
+            if (h->bf16 || !q->pointwise) {
                 cg_block_aligned(rows, nt, t, 1, &lo, &hi);
-                im2col_rows(q, x, col, lo, hi);
+                if (h->bf16)
+                    col_rows_bf16(q, x, col, colh, lo, hi);
+                else
+                    im2col_rows(q, x, col, lo, hi);
 #pragma omp barrier
             }
             for (int p = t * parts / nt; p < (t + 1) * parts / nt; p++) {
                 cg_block((int)q->P, parts, p, &lo, &hi);
-                if (lo < hi) forward_cols(q, B, w, bias, y, lo, hi);
+                if (lo < hi) keep_error(&rc, forward_cols(q, h, B, w, bias, y, lo, hi));
             }
         }
     }
+    return rc;
+}
+
+/* The products' precision and W in it: in bf16, W converted once here
+ * (over the threads when large) into the node's scratch. */
+static const void *weights(cg_node *n, const conv_geom *q, prec *h)
+{
+    *h = (prec){uses_bf16(n), n->g->gemm_cache};
+    if (!h->bf16) return n->in[1]->val;
+#ifndef CG_DOUBLE
+    cg_to_bf16(n->in[1]->val, weight_h(n, q), (size_t)q->K * q->ckk);
+#endif
+    return weight_h(n, q);
 }
 
 static void forward_conv(cg_node *n)
 {
     conv_geom q;
     conv_geometry(n, &q);
-    const cg_real *x = n->in[0]->val, *w = n->in[1]->val;
+    prec h;
+    const void *w = weights(n, &q, &h);
+    const cg_real *x = n->in[0]->val;
     const cg_real *bias = n->n_in > 2 ? n->in[2]->val : NULL;
     const int T = group_threads(groups(n, &q)), now = omp_get_max_threads();
+    int rc = CG_OK;
     if (q.N < cg_thread_parts() && q.P >= 2 * CG_BLOCK_ALIGN &&
         (long)q.K * q.ckk * (long)q.P >= CONV_SPLIT_MIN) {
-        forward_shared(n, &q, omp_in_parallel() ? 1 : now);
-        return;
-    }
-    const size_t xs = (size_t)q.C * q.HW, ys = (size_t)q.K * q.P, pt = per_thread(&q);
+        rc = forward_shared(n, &q, &h, w, omp_in_parallel() ? 1 : now);
+    } else {
+        const size_t xs = (size_t)q.C * q.HW, ys = (size_t)q.K * q.P, pt = per_thread(&q, h.bf16);
+        const int rows = q.pointwise ? q.C : q.C * q.kh * q.kw;
 #pragma omp parallel num_threads(T) if (T > 1)
-    {
-        const int t = omp_get_thread_num();
-        int lo, hi;
-        cg_block_aligned(q.N, omp_get_num_threads(), t, 1, &lo, &hi);
-        cg_real *col = n->scratch + (size_t)t * pt;
-        for (int i = lo; i < hi; i++) {
-            const cg_real *xi = x + (size_t)i * xs;
-            if (!q.pointwise) im2col(&q, xi, col);
-            forward_cols(&q, q.pointwise ? xi : col, w, bias, n->val + (size_t)i * ys, 0,
-                         (int)q.P);
+        {
+            const int t = omp_get_thread_num();
+            int lo, hi;
+            cg_block_aligned(q.N, omp_get_num_threads(), t, 1, &lo, &hi);
+            cg_real *col = n->scratch + (size_t)t * pt;
+            uint16_t *colh = h.bf16 ? group_colh(&q, col) : NULL;
+            for (int i = lo; i < hi; i++) {
+                const cg_real *xi = x + (size_t)i * xs;
+                const void *B = xi;
+                if (h.bf16) {
+                    col_rows_bf16(&q, xi, col, colh, 0, rows);
+                    B = colh;
+                } else if (!q.pointwise) {
+                    im2col(&q, xi, col);
+                    B = col;
+                }
+                keep_error(&rc, forward_cols(&q, &h, B, w, bias, n->val + (size_t)i * ys, 0,
+                                             (int)q.P));
+            }
         }
     }
+    if (rc) cg_node_fault(n, rc, "conv2d: %s", cg_last_error());
 }
 
 /* ---- backward ---- */
 
 /* One image: dW partial += D col^T, dbias partial += row sums of D,
- * dx (=, or += when add) via col2im of W^T D. */
-static void backward_image(const conv_geom *q, const cg_real *x, const cg_real *w,
-                           const cg_real *D, cg_real *col, cg_real *dw, cg_real *db, cg_real *dx,
-                           int add)
+ * dx (=, or += when add) via col2im of W^T D. w in h's precision; in
+ * bf16, colh and dh are the group's bf16 buffers. */
+static int backward_image(const conv_geom *q, const prec *h, const cg_real *x, const void *w,
+                          const cg_real *D, cg_real *col, uint16_t *colh, uint16_t *dh,
+                          cg_real *dw, cg_real *db, cg_real *dx, int add)
 {
-    const int P = (int)q->P, ckk = q->ckk, Kg = q->Kg;
+    const int P = (int)q->P, ckk = q->ckk, Kg = q->Kg, hb = h->bf16;
+    int rc = CG_OK;
+    /* D in the products' precision: converted once for both. */
+    const void *Dp = D;
+    if (hb && (dw || dx)) {
+        to_bf16(D, dh, (size_t)q->K * P);
+        Dp = dh;
+    }
     if (dw) {
-        if (!q->pointwise) im2col(q, x, col);
-        const cg_real *B = q->pointwise ? x : col;
-        for (int g = 0; g < q->G; g++)
-            conv_gemm(0, 1, Kg, ckk, P, D + (size_t)g * Kg * P, P, B + (size_t)g * ckk * P, P, 1,
-                      dw + (size_t)g * Kg * ckk, ckk);
+        const void *B = x;
+        if (hb) {
+            col_rows_bf16(q, x, col, colh, 0, q->pointwise ? q->C : q->C * q->kh * q->kw);
+            B = colh;
+        } else if (!q->pointwise) {
+            im2col(q, x, col);
+            B = col;
+        }
+        for (int g = 0; g < q->G && !rc; g++)
+            rc = conv_gemm(h, 0, 1, Kg, ckk, P, at(Dp, hb, (size_t)g * Kg * P), P,
+                           at(B, hb, (size_t)g * ckk * P), P, 1, dw + (size_t)g * Kg * ckk, ckk);
     }
     if (db)
         for (int k = 0; k < q->K; k++) {
@@ -402,16 +552,17 @@ static void backward_image(const conv_geom *q, const cg_real *x, const cg_real *
             for (int p = 0; p < P; p++) s += dk[p];
             db[k] += s;
         }
-    if (!dx) return;
+    if (!dx || rc) return rc;
     /* Pointwise: dx is dcol, written by the product directly. */
     cg_real *dcol = q->pointwise ? dx : col;
     if (!q->pointwise || !add) memset(dcol, 0, (size_t)q->C * q->kh * q->kw * P * sizeof *dcol);
-    for (int g = 0; g < q->G; g++)
-        conv_gemm(1, 0, ckk, P, Kg, w + (size_t)g * Kg * ckk, ckk, D + (size_t)g * Kg * P, P, 1,
-                  dcol + (size_t)g * ckk * P, P);
-    if (q->pointwise) return;
+    for (int g = 0; g < q->G && !rc; g++)
+        rc = conv_gemm(h, 1, 0, ckk, P, Kg, at(w, hb, (size_t)g * Kg * ckk), ckk,
+                       at(Dp, hb, (size_t)g * Kg * P), P, 1, dcol + (size_t)g * ckk * P, P);
+    if (q->pointwise || rc) return rc;
     if (!add) memset(dx, 0, (size_t)q->C * q->HW * sizeof *dx);
     col2im(q, col, dx);
+    return CG_OK;
 }
 
 /* g = (or += when add) the sum of the T partials part[t * stride + j]. */
@@ -430,14 +581,18 @@ static void backward_conv(cg_node *n)
     conv_geom q;
     conv_geometry(n, &q);
     cg_node *xn = n->in[0], *wn = n->in[1], *bn = n->n_in > 2 ? n->in[2] : NULL;
+    /* W in bf16 is the forward's: W has not changed since. */
+    const prec h = {uses_bf16(n), n->g->gemm_cache};
+    const void *w = h.bf16 ? (const void *)weight_h(n, &q) : wn->val;
     /* First writers overwrite (autodiff.c), decided before the threads. */
     const int add_x = xn->grad && !cg_grad_first(xn);
     const int add_w = wn->grad && !cg_grad_first(wn);
     const int add_b = bn && bn->grad && !cg_grad_first(bn);
     const int has_w = wn->grad != NULL, has_b = bn && bn->grad;
     const int G = groups(n, &q), T = group_threads(G);
-    const size_t xs = (size_t)q.C * q.HW, ys = (size_t)q.K * q.P, pt = per_thread(&q);
+    const size_t xs = (size_t)q.C * q.HW, ys = (size_t)q.K * q.P, pt = per_thread(&q, h.bf16);
     const size_t cl = col_len(&q), wl = (size_t)q.K * q.ckk;
+    int rc = CG_OK;
     /* Group g's images, buffers and partials are g's whichever thread
      * runs it: the partials, summed in group order, do not depend on T. */
 #pragma omp parallel num_threads(T) if (T > 1)
@@ -447,12 +602,20 @@ static void backward_conv(cg_node *n)
             int lo, hi;
             cg_block_aligned(q.N, G, g, 1, &lo, &hi);
             cg_real *col = n->scratch + (size_t)g * pt, *dw = col + cl, *db = dw + wl;
+            uint16_t *colh = h.bf16 ? group_colh(&q, col) : NULL;
+            uint16_t *dh = h.bf16 ? group_dh(&q, col) : NULL;
             memset(dw, 0, (wl + (size_t)q.K) * sizeof *dw);
             for (int i = lo; i < hi; i++)
-                backward_image(&q, xn->val + (size_t)i * xs, wn->val, n->grad + (size_t)i * ys,
-                               col, has_w ? dw : NULL, has_b ? db : NULL,
-                               xn->grad ? xn->grad + (size_t)i * xs : NULL, add_x);
+                keep_error(&rc, backward_image(&q, &h, xn->val + (size_t)i * xs, w,
+                                               n->grad + (size_t)i * ys, col, colh, dh,
+                                               has_w ? dw : NULL, has_b ? db : NULL,
+                                               xn->grad ? xn->grad + (size_t)i * xs : NULL,
+                                               add_x));
         }
+    }
+    if (rc) {
+        cg_node_fault(n, rc, "conv2d: %s", cg_last_error());
+        return;
     }
     cg_real *part = n->scratch + cl;
     if (has_w) sum_partials(part, G, pt, wl, add_w, wn->grad);

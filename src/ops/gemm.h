@@ -84,4 +84,6 @@ void cg_f32_to_bf16(const float *x, uint16_t *y, size_t n);
  * only where cg_bf16_check says yes. */
 #define CG_BF16_PAR_MIN 16384
 void cg_to_bf16(const float *x, uint16_t *y, size_t n);
+/* The same on the calling thread only (inside a team: conv.c). */
+void cg_to_bf16_here(const float *x, uint16_t *y, size_t n);
 #endif

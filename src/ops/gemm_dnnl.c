@@ -112,6 +112,8 @@ void cg_to_bf16(const float *x, uint16_t *y, size_t n)
     }
 }
 
+void cg_to_bf16_here(const float *x, uint16_t *y, size_t n) { to_bf16_avx512(x, y, n); }
+
 typedef struct entry {
     int key[10];
     dnnl_primitive_t prim;
@@ -279,6 +281,7 @@ cg_gemm_cache *cg_gemm_cache_new(void)
 }
 void cg_gemm_cache_free(cg_gemm_cache *c) { (void)c; }
 void cg_to_bf16(const float *x, uint16_t *y, size_t n) { cg_f32_to_bf16(x, y, n); }
+void cg_to_bf16_here(const float *x, uint16_t *y, size_t n) { cg_f32_to_bf16(x, y, n); }
 
 int cg_gemm_dnnl(cg_gemm_cache *cache, int bf16, int ta, int tb, int M, int N, int K,
                  const void *A, int lda, const void *B, int ldb, int accumulate, float *C, int ldc)

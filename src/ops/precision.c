@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* precision.c: a graph's arithmetic precision. fp32 everywhere, or bf16
- * matrix products (matmul.c through gemm_dnnl.c: bf16 inputs, fp32
- * accumulation and output) with everything else, the variables and the
- * optimizer's state included, in fp32. And the rule for "auto". */
+ * matrix products and convolutions (matmul.c and conv.c through
+ * gemm_dnnl.c: bf16 inputs, fp32 accumulation and output) with everything
+ * else, the variables and the optimizer's state included, in fp32. And
+ * the rule for "auto". */
 #include "node.h"
 #include "ops.h"
 
 #include <stdio.h>
 #include <string.h>
 
-extern const cg_op_def cg_op_matmul; /* matmul.c */
+extern const cg_op_def cg_op_matmul, cg_op_conv2d; /* matmul.c, conv.c */
 
 static const char *const names[] = {"fp32", "bf16", "auto"};
 
@@ -53,10 +54,12 @@ long cg_graph_product_size(const cg_graph *g)
 {
     long macs = 0;
     for (int i = 0; g && i < g->n_nodes; i++) {
-        const cg_node *n = g->nodes[i];
-        if (n->op != &cg_op_matmul) continue;
-        const cg_node *b = n->in[1];
-        macs += (long)b->shape[0] * b->shape[1]; /* K x N per row of the batch */
+        const cg_node *n = g->nodes[i], *b = n->in[1];
+        if (n->op == &cg_op_matmul)
+            macs += (long)b->shape[0] * b->shape[1]; /* K x N per row of the batch */
+        else if (n->op == &cg_op_conv2d) /* K x C/G kh kw per output position */
+            macs += (long)b->shape[0] * b->shape[1] * b->shape[2] * b->shape[3] * n->shape[2] *
+                    n->shape[3];
     }
     return macs;
 }
