@@ -10,12 +10,13 @@
  * Prints "cnn threads=T ms_per_step=... ex_per_s=... gflops=..." (median
  * of the timed steps, after 3 warm-up steps; a step is feed, forward,
  * backward and the optimizer update) and the per-op profile of one more
- * set of steps. GFLOP/s counts the convolutions' and dense layers'
+ * set of steps. BENCH_PRECISION=bf16 runs the products in bf16. GFLOP/s counts the convolutions' and dense layers'
  * multiply-adds as 2 flops, forward and backward (3x the forward). */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <cgrad.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define SH(...) ((const int[]){__VA_ARGS__})
@@ -68,6 +69,11 @@ int main(int argc, char **argv)
     cg_node *cost = cg_softmax_cross_entropy(logits, y);
     cg_optimizer *o = cg_adam_default(1e-3);
     if (!cost || !o) {
+        fprintf(stderr, "cnn_bench: %s\n", cg_last_error());
+        return 1;
+    }
+    const char *p = getenv("BENCH_PRECISION");
+    if (p && !strcmp(p, "bf16") && cg_graph_set_precision(g, CG_PRECISION_BF16)) {
         fprintf(stderr, "cnn_bench: %s\n", cg_last_error());
         return 1;
     }

@@ -145,8 +145,9 @@ struct cg_graph {
     int profile;                 /* time ops (profile.c) */
 
     int precision;               /* CG_PRECISION_FP32 or _BF16 (precision.c) */
-    struct cg_gemm_cache *gemm_cache; /* bf16: oneDNN's primitives (gemm.h) */
+    struct cg_gemm_cache *gemm_cache; /* oneDNN's primitives (gemm.h) */
     void (*gemm_cache_free)(struct cg_gemm_cache *);
+    int gemm_cache_failed;       /* could not be made: cg_gemm's backend */
 
     cg_collective sync;          /* training data-parallel with synchronised
                                     batch norm: batch statistics are summed

@@ -168,7 +168,8 @@ static void gemm_loops(int ta, int tb, int M, int N, int K, const cg_real *A, in
 }
 
 /* The operands' precision: fp32, or bf16 copies (then A and B point to
- * uint16_t) multiplied through the graph's oneDNN cache. */
+ * uint16_t); multiplied through the graph's oneDNN cache when there is
+ * one (always in bf16), else by cg_gemm. */
 typedef struct prec {
     int bf16;
     cg_gemm_cache *cache;
@@ -187,7 +188,8 @@ static int conv_gemm(const prec *h, int ta, int tb, int M, int N, int K, const v
                      const void *B, int ldb, cg_real beta, cg_real *C, int ldc)
 {
 #ifndef CG_DOUBLE
-    if (h->bf16) return cg_gemm_dnnl(h->cache, 1, ta, tb, M, N, K, A, lda, B, ldb, beta != 0, C, ldc);
+    if (h->bf16 || (h->cache && !use_portable))
+        return cg_gemm_dnnl(h->cache, h->bf16, ta, tb, M, N, K, A, lda, B, ldb, beta != 0, C, ldc);
 #else
     (void)h;
 #endif
@@ -466,7 +468,7 @@ static int forward_shared(cg_node *n, const conv_geom *q, const prec *h, const v
  * (over the threads when large) into the node's scratch. */
 static const void *weights(cg_node *n, const conv_geom *q, prec *h)
 {
-    *h = (prec){uses_bf16(n), n->g->gemm_cache};
+    *h = (prec){uses_bf16(n), cg_graph_gemm_cache(n->g)};
     if (!h->bf16) return n->in[1]->val;
 #ifndef CG_DOUBLE
     cg_to_bf16(n->in[1]->val, weight_h(n, q), (size_t)q->K * q->ckk);
@@ -582,7 +584,7 @@ static void backward_conv(cg_node *n)
     conv_geometry(n, &q);
     cg_node *xn = n->in[0], *wn = n->in[1], *bn = n->n_in > 2 ? n->in[2] : NULL;
     /* W in bf16 is the forward's: W has not changed since. */
-    const prec h = {uses_bf16(n), n->g->gemm_cache};
+    const prec h = {uses_bf16(n), cg_graph_gemm_cache(n->g)};
     const void *w = h.bf16 ? (const void *)weight_h(n, &q) : wn->val;
     /* First writers overwrite (autodiff.c), decided before the threads. */
     const int add_x = xn->grad && !cg_grad_first(xn);

@@ -7,7 +7,9 @@
  * Every call runs on the calling thread: callers split large products over
  * their own threads (matmul.c).
  *
- * Two fp32 implementations, chosen at build time (CMake option CG_BLAS):
+ * fp32 implementations: oneDNN's (cg_gemm_dnnl, below), which runs a
+ * graph's products where the build has it; and cg_gemm here, chosen at
+ * build time (CMake option CG_BLAS):
  *  - CG_HAVE_BLAS: OpenBLAS's CBLAS, called inline from here, so the ops
  *    compile to the same cblas_?gemm call as before this interface existed;
  *  - otherwise gemm_portable.c: cache-blocked C that the compiler
@@ -59,9 +61,13 @@ static inline void cg_gemm_single_threaded(void) {}
 
 #endif
 
-/* bf16 products (gemm_dnnl.c): oneDNN's matmul, with bf16 (or, for
- * comparison, fp32) inputs and fp32 accumulation and output, on the
- * calling thread, like cg_gemm (matmul.c splits large products).
+/* oneDNN products (gemm_dnnl.c): oneDNN's matmul, with fp32 or bf16
+ * inputs and fp32 accumulation and output, on the calling thread, like
+ * cg_gemm (matmul.c splits large products). Where the build has oneDNN
+ * (and is single precision), the graph's fp32 products run here instead
+ * of OpenBLAS, unless the environment says CG_GEMM=openblas
+ * (cg_gemm_dnnl_fp32); products of one row (matmul.c's gemm_thin) stay
+ * OpenBLAS's gemv.
  * C [M, N] = op(A) op(B) (+ C when accumulate), leading dimensions in
  * elements. Primitives are made once per shape and thread and kept in the
  * cache (one per graph, made before any product: cg_gemm_cache_new).
@@ -74,6 +80,8 @@ cg_gemm_cache *cg_gemm_cache_new(void);
 void cg_gemm_cache_free(cg_gemm_cache *c);
 int cg_gemm_dnnl(cg_gemm_cache *c, int bf16, int ta, int tb, int M, int N, int K, const void *A,
                  int lda, const void *B, int ldb, int accumulate, float *C, int ldc);
+/* 1 when fp32 products go through oneDNN (above), else 0. */
+int cg_gemm_dnnl_fp32(void);
 /* 1 when bf16 products can run here: oneDNN in the build, AVX-512 BF16 in
  * the processor, CG_DISABLE_BF16 unset; else 0 and the reason in why. */
 int cg_bf16_check(char *why, size_t size);

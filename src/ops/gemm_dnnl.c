@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* gemm_dnnl.c: the bf16 implementation of gemm.h's product interface,
- * through oneDNN's matmul (bf16 inputs, fp32 accumulation and output), and
- * the processor check that --precision bf16 and auto rest on.
+/* gemm_dnnl.c: the oneDNN implementation of gemm.h's product interface,
+ * through oneDNN's matmul: fp32 products (faster than Debian's OpenBLAS
+ * on every step shape measured: bench/bf16/README.md), bf16 ones (bf16
+ * inputs, fp32 accumulation and output), and the processor check that
+ * --precision bf16 and auto rest on.
  *
  * A primitive is made once per shape (transposes, leading dimensions,
  * accumulate or overwrite) and per thread of matmul.c's team, on the first
@@ -70,6 +72,16 @@ int cg_bf16_check(char *why, size_t size)
     return msg == NULL;
 }
 
+int cg_gemm_dnnl_fp32(void)
+{
+#ifdef CG_BF16_BUILD
+    const char *b = getenv("CG_GEMM");
+    return !(b && !strcmp(b, "openblas"));
+#else
+    return 0;
+#endif
+}
+
 /* Round to nearest even; a NaN stays a (quiet) NaN. */
 void cg_f32_to_bf16(const float *restrict x, uint16_t *restrict y, size_t n)
 {
@@ -122,15 +134,21 @@ typedef struct entry {
 
 /* One thread's primitives (a thread of matmul.c's team, or the caller):
  * its own memory objects, stream and scratchpad, so that the threads of
- * one split product never share one. */
+ * one split product never share one. At most MAX_ENTRIES, in an array
+ * made on the slot's first use: a shape past that replaces the oldest
+ * (made again if it comes back, with the same bits), so that a caller
+ * cycling through many batch sizes (predict on varied inputs) neither
+ * grows memory without bound nor allocates in cgrad after the first
+ * product. A training step has a few dozen shapes at most. */
 typedef struct slot {
     entry *e;
-    int n, cap;
+    int n, next; /* entries made; the next to replace once full */
     void *pad;
     size_t pad_size;
     dnnl_stream_t stream;
 } slot;
 
+#define MAX_ENTRIES 64
 #define MAX_SLOTS 256
 
 struct cg_gemm_cache {
@@ -142,6 +160,16 @@ static int fail(dnnl_status_t st, const char *what)
 {
     return cg_error(st == dnnl_out_of_memory ? CG_ERR_MEMORY : CG_ERR_STATE,
                     "oneDNN: %s failed (status %d)", what, (int)st);
+}
+
+static void destroy_entry(entry *e)
+{
+    dnnl_primitive_destroy(e->prim);
+    dnnl_memory_destroy(e->a);
+    dnnl_memory_destroy(e->b);
+    dnnl_memory_destroy(e->c);
+    dnnl_memory_destroy(e->pad);
+    memset(e, 0, sizeof *e);
 }
 
 cg_gemm_cache *cg_gemm_cache_new(void)
@@ -162,13 +190,7 @@ void cg_gemm_cache_free(cg_gemm_cache *c)
     if (!c) return;
     for (int t = 0; t < MAX_SLOTS; t++) {
         slot *s = &c->s[t];
-        for (int i = 0; i < s->n; i++) {
-            dnnl_primitive_destroy(s->e[i].prim);
-            dnnl_memory_destroy(s->e[i].a);
-            dnnl_memory_destroy(s->e[i].b);
-            dnnl_memory_destroy(s->e[i].c);
-            dnnl_memory_destroy(s->e[i].pad);
-        }
+        for (int i = 0; i < s->n; i++) destroy_entry(&s->e[i]);
         cg_free(s->e);
         free(s->pad);
         if (s->stream) dnnl_stream_destroy(s->stream);
@@ -237,15 +259,16 @@ static entry *lookup(cg_gemm_cache *c, slot *s, const int *key)
         dnnl_status_t st = dnnl_stream_create(&s->stream, c->engine, dnnl_stream_default_flags);
         if (st) return fail(st, "stream"), NULL;
     }
-    if (s->n == s->cap) {
-        int cap = s->cap ? 2 * s->cap : 8;
-        entry *e = cg_realloc(s->e, (size_t)cap * sizeof *e);
-        if (!e) return cg_error_null(CG_ERR_MEMORY, "oneDNN cache: out of memory");
-        s->e = e;
-        s->cap = cap;
+    if (!s->e && !(s->e = cg_calloc(MAX_ENTRIES, sizeof *s->e)))
+        return cg_error_null(CG_ERR_MEMORY, "oneDNN cache: out of memory");
+    entry *e = &s->e[s->n < MAX_ENTRIES ? s->n : s->next];
+    if (s->n == MAX_ENTRIES) {
+        destroy_entry(e);
+        s->next = (s->next + 1) % MAX_ENTRIES;
     }
-    if (make_entry(c->engine, s, key, &s->e[s->n])) return NULL;
-    return &s->e[s->n++];
+    if (make_entry(c->engine, s, key, e)) return NULL;
+    if (s->n < MAX_ENTRIES) s->n++;
+    return e;
 }
 
 int cg_gemm_dnnl(cg_gemm_cache *c, int bf16, int ta, int tb, int M, int N, int K, const void *A,
@@ -264,10 +287,19 @@ int cg_gemm_dnnl(cg_gemm_cache *c, int bf16, int ta, int tb, int M, int N, int K
                                {DNNL_ARG_SCRATCHPAD, e->pad}};
     if (e->pad) dnnl_memory_set_data_handle_v2(e->pad, s->pad, s->stream);
     dnnl_status_t st;
-    /* Outside a team, a team of one: oneDNN then runs on this thread
-     * alone, as OpenBLAS does (matmul.c splits what is worth splitting). */
+    /* On this thread alone, as OpenBLAS runs (matmul.c and conv.c split
+     * what is worth splitting). Inside an active team oneDNN sees that and
+     * runs inline. Outside one it would open its own team of
+     * omp_get_max_threads(): so a team of one here, and in it a limit of
+     * one thread, since a team of one is not "in parallel" to oneDNN, and
+     * its nested team of two made a new thread on every call (found with
+     * gdb: 1,898 threads in a 0.05-scale run of config C; 333 us a
+     * product instead of 6.5). The limit lasts as long as the team. */
 #pragma omp parallel num_threads(1) if (!omp_in_parallel())
-    st = dnnl_primitive_execute(e->prim, s->stream, e->pad ? 4 : 3, args);
+    {
+        if (omp_get_max_threads() > 1) omp_set_num_threads(1);
+        st = dnnl_primitive_execute(e->prim, s->stream, e->pad ? 4 : 3, args);
+    }
     return st ? fail(st, "matmul") : CG_OK;
 }
 

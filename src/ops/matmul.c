@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* matmul.c: C = op(A) op(B) through gemm.h (OpenBLAS, or portable C),
- * op = transpose by flag.
+/* matmul.c: C = op(A) op(B) through gemm.h (oneDNN where the build has
+ * it, else OpenBLAS or portable C), op = transpose by flag.
  *
  * Backward, with G = dC:
  *   C = A B     : dA += G B^T,   dB += A^T G
@@ -10,7 +10,8 @@
  * Each is one gemm, with beta = 0 for the gradient's first writer and 1
  * (accumulate) after, and no copies.
  *
- * Threads: OpenBLAS runs single-threaded (threads.c) and a large product
+ * Threads: OpenBLAS and oneDNN run single-threaded (threads.c,
+ * gemm_dnnl.c) and a large product
  * is split here into parts, one gemm call per block of output columns (or
  * rows), run by the OpenMP threads. One pool of threads then serves the products and the
  * elementwise loops alike; two pools (OpenBLAS's own next to OpenMP's)
@@ -32,12 +33,9 @@
  * it costs more than it saves. */
 #define GEMM_SPLIT_MIN (1L << 18)
 
-/* One cblas gemm on the calling thread. For beta = 0 the block is zeroed
- * here and OpenBLAS asked to add (beta = 1): its own beta = 0 path clears
- * C in a separate, slower pass (sgemm_beta), measured 20-70 us more per
- * product of config A than this memset of the thread's block. */
 /* The operands of one product: fp32, or bf16 copies (bf16 set: A and B
- * then point to uint16_t) multiplied through the graph's oneDNN cache. */
+ * then point to uint16_t), multiplied through the graph's oneDNN cache
+ * when there is one (always in bf16), else by cg_gemm. */
 typedef struct operands {
     const void *A, *B;
     int bf16;
@@ -49,11 +47,16 @@ static const void *at(const void *p, int bf16, size_t i)
     return (const char *)p + i * (bf16 ? sizeof(uint16_t) : sizeof(cg_real));
 }
 
+/* One product on the calling thread. For cg_gemm with beta = 0 the block
+ * is zeroed here and OpenBLAS asked to add (beta = 1): its own beta = 0
+ * path clears C in a separate, slower pass (sgemm_beta), measured 20-70 us
+ * more per product of config A than this memset of the thread's block. */
 static int gemm1(int ta, int tb, int M, int N, int K, const void *A, int lda, const void *B,
                  int ldb, cg_real beta, cg_real *C, int ldc, const operands *o)
 {
 #ifndef CG_DOUBLE
-    if (o->bf16) return cg_gemm_dnnl(o->cache, 1, ta, tb, M, N, K, A, lda, B, ldb, beta != 0, C, ldc);
+    if (o->cache)
+        return cg_gemm_dnnl(o->cache, o->bf16, ta, tb, M, N, K, A, lda, B, ldb, beta != 0, C, ldc);
 #else
     (void)o;
 #endif
@@ -268,7 +271,7 @@ static void forward_matmul(cg_node *n)
     int m = n->shape[0], nn = n->shape[1], k = a->shape[ta ? 0 : 1];
     /* The fused chain (a bias add, an activation: plan.c) runs on each
      * thread's block of the product as soon as it is written. */
-    operands o = {a->val, b->val, 0, NULL};
+    operands o = {a->val, b->val, 0, cg_graph_gemm_cache(n->g)};
     if (uses_bf16(n)) {
         to_bf16(a->val, bf16_a(n), a->size);
         to_bf16(b->val, bf16_b(n), b->size);
@@ -288,6 +291,7 @@ static void backward_matmul(cg_node *n)
     int lda = a->shape[1], ldb = b->shape[1];
     const void *G = n->grad, *A = a->val, *B = b->val;
     const int h = uses_bf16(n);
+    cg_gemm_cache *cache = cg_graph_gemm_cache(n->g);
     if (h) { /* A's and B's bf16 copies are the forward's */
         to_bf16(n->grad, bf16_g(n), n->size);
         G = bf16_g(n), A = bf16_a(n), B = bf16_b(n);
@@ -300,20 +304,20 @@ static void backward_matmul(cg_node *n)
         cg_bfused_prepare(n);
         const cg_node *chain = n->bfused ? n : NULL;
         if (!ta) { /* dA [m,k] = G [m,n] * op(B)^T */
-            operands o = {G, B, h, n->g->gemm_cache};
+            operands o = {G, B, h, cache};
             gemm(n, 0, !tb, m, k, nn, &o, nn, ldb, beta, a->grad, lda, NULL, chain);
         } else { /* dA [k,m] = op(B) [k,n] * G^T */
-            operands o = {B, G, h, n->g->gemm_cache};
+            operands o = {B, G, h, cache};
             gemm(n, tb, 1, k, m, nn, &o, ldb, nn, beta, a->grad, lda, NULL, chain);
         }
     }
     if (b->grad) {
         cg_real beta = cg_grad_first(b) ? 0 : 1;
         if (!tb) { /* dB [k,n] = op(A)^T [k,m] * G [m,n] */
-            operands o = {A, G, h, n->g->gemm_cache};
+            operands o = {A, G, h, cache};
             gemm(n, !ta, 0, k, nn, m, &o, lda, nn, beta, b->grad, ldb, NULL, NULL);
         } else { /* dB [n,k] = G^T [n,m] * op(A) [m,k] */
-            operands o = {G, A, h, n->g->gemm_cache};
+            operands o = {G, A, h, cache};
             gemm(n, 1, ta, nn, k, m, &o, nn, lda, beta, b->grad, ldb, NULL, NULL);
         }
     }

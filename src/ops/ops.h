@@ -9,6 +9,9 @@
 
 #include <math.h>
 
+/* The oneDNN cache g's products use, or NULL for cg_gemm (precision.c). */
+cg_gemm_cache *cg_graph_gemm_cache(cg_graph *g);
+
 #ifdef CG_DOUBLE
 #define CG_EXP exp
 #define CG_LOG log

@@ -48,6 +48,25 @@ int cg_graph_set_precision(cg_graph *g, int precision)
     return CG_OK;
 }
 
+/* The oneDNN cache for g's products: in bf16, the one made with the
+ * precision; in fp32, made here on first use where fp32 products go
+ * through oneDNN (gemm.h). NULL: cg_gemm's backend (OpenBLAS or the
+ * portable loops), as in a build without oneDNN; also if the cache cannot
+ * be made, which is then not tried again for this graph. */
+cg_gemm_cache *cg_graph_gemm_cache(cg_graph *g)
+{
+    if (g->gemm_cache || g->precision == CG_PRECISION_BF16 || g->gemm_cache_failed ||
+        !cg_gemm_dnnl_fp32())
+        return g->gemm_cache;
+    if (!(g->gemm_cache = cg_gemm_cache_new())) {
+        g->gemm_cache_failed = 1;
+        cg_clear_error();
+        return NULL;
+    }
+    g->gemm_cache_free = cg_gemm_cache_free;
+    return g->gemm_cache;
+}
+
 int cg_graph_precision(const cg_graph *g) { return g ? g->precision : CG_PRECISION_FP32; }
 
 long cg_graph_product_size(const cg_graph *g)
