@@ -907,6 +907,12 @@ typedef struct cg_schedule_config {
 #define CG_DEFAULT_MULTIPLY_ADDS 1.5e11
 #define CG_DEFAULT_MAX_EPOCHS 1000
 #define CG_DEFAULT_MIN_VAL 100
+/* A classifier's MLP (--hidden) left without a dropout rate (model.dropout
+ * CG_FROM_DATA, cg_run_config_init's default) takes CG_DEFAULT_DROPOUT
+ * after each hidden activation when its run has CG_DEFAULT_DROPOUT_EPOCHS
+ * epochs or more, else none: cg_run_config_dropout_from_data. */
+#define CG_DEFAULT_DROPOUT 0.2
+#define CG_DEFAULT_DROPOUT_EPOCHS 20
 typedef struct cg_loop_config {
     int epochs;                   /* total epochs                         */
     int batch;                    /* mini-batch size                      */
@@ -948,7 +954,7 @@ typedef struct cg_run_config {
 } cg_run_config;
 
 /* The defaults: an MLP 256-256 ReLU, adam with its defaults, the default
- * schedule, epochs, batch and patience from the data, 10% validation,
+ * schedule, epochs, batch, patience and dropout from the data, 10% validation,
  * seed 42, fashion-mnist. */
 void cg_run_config_init(cg_run_config *c);
 /* Fill the loop's CG_FROM_DATA fields for n_train training rows and
@@ -970,11 +976,22 @@ int cg_loop_config_from_cost(cg_loop_config *lc, long n_train, long n_val, doubl
                              char *why, size_t why_size);
 int cg_loop_config_from_data(cg_loop_config *lc, long n_train, long n_val, char *why,
                              size_t why_size);
+/* Fill model.dropout when it is CG_FROM_DATA, once the run's epochs are
+ * known (given, or from cg_loop_config_from_cost): CG_DEFAULT_DROPOUT for
+ * a classifier whose model is an MLP with hidden layers (--hidden, not an
+ * architecture) trained for CG_DEFAULT_DROPOUT_EPOCHS epochs or more, else
+ * 0. Why: a run of many passes over its rows lets the MLP memorise them
+ * (training accuracy 1.0 while validation stalls), which dropout prevents;
+ * dropout also slows fitting, so a run of few passes (Fashion-MNIST's 10)
+ * keeps none. Appends the reason to `why` (a clause after "; "; nothing
+ * when the rate was given or the model has no hidden layers to drop). */
+int cg_run_config_dropout_from_data(cg_run_config *c, char *why, size_t why_size);
 /* Fill every default with its value (the optimizer's lr and betas, the
  * schedule's horizon = the run's epochs; a model without hidden layers
  * takes ten times its optimizer's default lr: it is convex, so larger
  * steps are safe, and its weights have far to go; the loop's CG_FROM_DATA
- * fields stay for cg_loop_config_from_data) and check the whole: a value out
+ * fields stay for cg_loop_config_from_data, a CG_FROM_DATA dropout for
+ * cg_run_config_dropout_from_data) and check the whole: a value out
  * of range, a hyperparameter the optimizer does not use, dropout or batch
  * norm without hidden layers, sync_bn without batch norm, patience without
  * a validation split: CG_ERR_ARG with a message naming the field (as its

@@ -283,10 +283,77 @@ static void train_shapes(void)
     rmdir(dir);
 }
 
+/* Dropout from the run's length: 0.2 for a classifier's MLP of 20 epochs
+ * or more, none below (Fashion-MNIST's 10) or for what has no hidden
+ * layers, an architecture or a regression; a rate given wins. */
+static void dropout_rule(void)
+{
+    cg_run_config c;
+    char why[768];
+    cg_run_config_init(&c);
+    CHECK(c.model.dropout == CG_FROM_DATA);
+    CHECK(cg_run_config_resolve(&c) == CG_OK && c.model.dropout == CG_FROM_DATA);
+    /* Fashion-MNIST with no flags: 10 epochs, no dropout. */
+    CHECK(cg_loop_config_from_cost(&c.loop, 54000, 6000, default_cost(784, 10), why, sizeof why) == CG_OK);
+    CHECK(cg_run_config_dropout_from_data(&c, why, sizeof why) == CG_OK);
+    CHECK(c.loop.epochs == 10 && c.model.dropout == 0);
+    CHECK(strstr(why, "; no dropout (10 epochs, fewer than 20") != NULL);
+    /* The 4-class table of bench/defaults: 144 epochs, dropout 0.2. */
+    cg_run_config_init(&c);
+    CHECK(cg_loop_config_from_cost(&c.loop, 13500, 1500, default_cost(40, 4), why, sizeof why) == CG_OK);
+    CHECK(cg_run_config_dropout_from_data(&c, why, sizeof why) == CG_OK);
+    CHECK(c.model.dropout == CG_DEFAULT_DROPOUT && strstr(why, "; dropout 0.2 after each hidden layer") != NULL);
+    CHECK(cg_run_config_resolve(&c) == CG_OK && c.model.dropout == CG_DEFAULT_DROPOUT);
+    /* The boundary, with the epochs given: the sentence is the only one. */
+    for (int e = 19; e <= 20; e++) {
+        cg_run_config_init(&c);
+        c.loop.epochs = e;
+        why[0] = 0;
+        CHECK(cg_run_config_dropout_from_data(&c, why, sizeof why) == CG_OK);
+        CHECK(c.model.dropout == (e >= CG_DEFAULT_DROPOUT_EPOCHS ? CG_DEFAULT_DROPOUT : 0));
+        CHECK(why[0] != ';');
+    }
+    /* Given, no hidden layers, an architecture, a regression: as given or none, said nowhere. */
+    cg_run_config_init(&c);
+    c.loop.epochs = 100;
+    c.model.dropout = 0.5;
+    why[0] = 0;
+    CHECK(cg_run_config_dropout_from_data(&c, why, sizeof why) == CG_OK && c.model.dropout == 0.5 && !why[0]);
+    cg_run_config_init(&c);
+    c.loop.epochs = 100;
+    c.model.n_hidden = 0;
+    CHECK(cg_run_config_dropout_from_data(&c, why, sizeof why) == CG_OK && c.model.dropout == 0 && !why[0]);
+    cg_run_config_init(&c);
+    c.loop.epochs = 100;
+    c.model.task = CG_TASK_REGRESSION;
+    CHECK(cg_run_config_dropout_from_data(&c, why, sizeof why) == CG_OK && c.model.dropout == 0 && !why[0]);
+    cg_run_config_init(&c);
+    c.loop.epochs = 100;
+    c.model.n_hidden = 0;
+    c.model.n_layers = 1;
+    c.model.layers[0].kind = CG_LAYER_DENSE;
+    c.model.layers[0].size = 8;
+    CHECK(cg_run_config_dropout_from_data(&c, why, sizeof why) == CG_OK && c.model.dropout == 0 && !why[0]);
+    /* A model built from the configuration outside a run has none. */
+    cg_run_config_init(&c);
+    cg_model *m = cg_model_from_config(&c.model, 4, 3, 1);
+    CHECK(m != NULL && cg_model_multiply_adds(m) == 4 * 256 + 256 * 256 + 256 * 3);
+    cg_model_free(m);
+    /* The stored configuration holds the rate chosen. */
+    cg_run_config_init(&c);
+    c.loop.epochs = 50;
+    CHECK(cg_run_config_dropout_from_data(&c, NULL, 0) == CG_OK);
+    char *json = cg_run_config_to_json(&c);
+    cg_run_config back;
+    CHECK(json && cg_run_config_from_json(json, &back) == CG_OK && back.model.dropout == CG_DEFAULT_DROPOUT);
+    cg_free_string(json);
+}
+
 int main(void)
 {
     cost_of_models();
     rule_over_shapes();
+    dropout_rule();
     train_shapes();
     CHECK_DONE();
 }

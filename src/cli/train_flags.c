@@ -200,7 +200,8 @@ static const cli_flag flags[] = {
     {.name = "--dropout", .value = "P", .set = cli_set_double, .offset = CFG(model.dropout),
      .lo = 0, .hi = 0.99, .field = "model.dropout", .example = "0.2",
      .unused_example = "--hidden none --dropout 0.5",
-     .help = "inverted dropout with rate P after each hidden activation"},
+     .help = "inverted dropout with rate P after each hidden activation (default: from the\n"
+             "run's length: 0.2 for a classifier trained for 20 epochs or more, else 0)"},
     {.name = "--optimizer", .value = "NAME", .set = set_optimizer, .field = "optim.name",
      .example = "sgd",
      .help = "sgd, momentum, nesterov, rmsprop, adam (default) or adamw"},

@@ -90,6 +90,10 @@ static int resolve_task(cg_model_config *mc)
 int cg_model_config_resolve(cg_model_config *mc)
 {
     if (resolve_task(mc)) return CG_ERR_ARG;
+    /* A rate left to the data (cg_run_config_init's default) is chosen by
+     * cg_train (cg_run_config_dropout_from_data); a model built from the
+     * configuration outside a run has none. */
+    if (mc->dropout == CG_FROM_DATA) mc->dropout = 0;
     if (mc->n_layers < 0) return cg_error(CG_ERR_ARG, "model.arch: %d layers", mc->n_layers);
     if (mc->n_layers > 0) return resolve_arch(mc);
     if (mc->n_hidden < 0 || mc->n_hidden > CG_MAX_HIDDEN)

@@ -243,9 +243,12 @@ static double model_cost(const cg_run_config *c, const cg_model *resumed, const 
                          int n_classes)
 {
     if (resumed) return cg_model_multiply_adds(resumed);
-    cg_model *m = full->rows > 0 ? cg_model_from_config_image(&c->model, full->channels > 0 ? full->channels : 1,
+    /* Dropout, whose default waits for the epochs, costs no multiply-adds. */
+    cg_model_config mc = c->model;
+    if (mc.dropout == CG_FROM_DATA) mc.dropout = 0;
+    cg_model *m = full->rows > 0 ? cg_model_from_config_image(&mc, full->channels > 0 ? full->channels : 1,
                                                               full->rows, full->cols, n_classes, c->loop.seed)
-                                 : cg_model_from_config(&c->model, full->d, n_classes, c->loop.seed);
+                                 : cg_model_from_config(&mc, full->d, n_classes, c->loop.seed);
     double cost = cg_model_multiply_adds(m);
     cg_model_free(m);
     return cost;
@@ -325,7 +328,7 @@ int cg_train_one(const cg_run_config *config, const cg_train_options *opt, cg_tr
     /* Epochs, batch and patience not given follow from the rows trained
      * on and the model's cost; the stored configuration holds the values
      * chosen. */
-    char why[512];
+    char why[768];
     /* The minimum of validation rows for early stopping is for accuracy,
      * which moves in steps of 1/rows; a regression's or multi-label
      * model's validation loss is continuous, so any validation rows do. */
@@ -338,7 +341,7 @@ int cg_train_one(const cg_run_config *config, const cg_train_options *opt, cg_tr
      * epochs the rule allows. */
     double cost = c.loop.epochs == CG_FROM_DATA ? model_cost(&c, s.model, &s.full, n_classes < 2 ? 2 : n_classes) : 0;
     if (cg_loop_config_from_cost(&c.loop, train->n, n_val, cost, why, sizeof why) ||
-        cg_run_config_resolve(&c) ||
+        cg_run_config_dropout_from_data(&c, why, sizeof why) || cg_run_config_resolve(&c) ||
         !(s.config_json = cg_run_config_to_json(&c))) {
         rc = cg_last_error_code();
         goto done;
