@@ -82,7 +82,10 @@ static void product(int dnnl, int ta, int tb, int M, int N, int K, const float *
 }
 
 /* Seconds per call of C [M, N] = op(A) op(B), op(A) [M, K], row-major;
- * the median of 3 timings, each at least `budget` seconds long. */
+ * the median of 3 timings, each at least `budget` seconds long. OpenBLAS
+ * adds into C (beta 1: its beta 0 clears C in a separate pass, which
+ * matmul.c avoids), oneDNN overwrites it (its accumulating form is the
+ * slower), each its faster way. */
 static double time_gemm(int dnnl, int ta, int tb, int M, int N, int K, double budget)
 {
     float *a = random_matrix((size_t)M * K), *b = random_matrix((size_t)K * N);
@@ -95,7 +98,7 @@ static double time_gemm(int dnnl, int ta, int tb, int M, int N, int K, double bu
         long calls = 0;
         double t0 = now(), el;
         do {
-            product(dnnl, ta, tb, M, N, K, a, lda, b, ldb, 1, c);
+            product(dnnl, ta, tb, M, N, K, a, lda, b, ldb, dnnl ? 0 : 1, c);
             calls++;
         } while ((el = now() - t0) < budget);
         t[r] = el / (double)calls;
@@ -107,17 +110,6 @@ static double time_gemm(int dnnl, int ta, int tb, int M, int N, int K, double bu
     return t[REPS / 2];
 }
 
-/* The faster of the two backends on this product. */
-static double best_gemm(int ta, int tb, int M, int N, int K, double budget)
-{
-    double t = time_gemm(0, ta, tb, M, N, K, budget);
-    if (cache) {
-        double d = time_gemm(1, ta, tb, M, N, K, budget);
-        if (d < t) t = d;
-    }
-    return t;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -126,7 +118,6 @@ int main(int argc, char **argv)
     }
     const int threads = argc > 2 ? atoi(argv[2]) : 2;
     cg_set_threads(threads); /* OpenMP's threads, and OpenBLAS to one */
-    openblas_set_num_threads(threads); /* OpenBLAS alone: its own threads */
     if (cg_gemm_dnnl_fp32()) cache = cg_gemm_cache_new();
     const char *env = getenv("BENCH_SCALE");
     double scale = env && atof(env) > 0 ? atof(env) : 1.0, budget = 0.1 * scale;
@@ -144,21 +135,34 @@ int main(int argc, char **argv)
         }
         m = c->batch;
     }
-    double total = 0, flops = 0;
-    const int verbose = getenv("BENCH_PROFILE") != NULL;
+    /* Each layer's products: forward, dW, dX, as {ta, tb, M, N, K}. */
+    enum { MAX_PRODUCTS = 3 * 8 };
+    int p[MAX_PRODUCTS][6], np = 0;
+    double flops = 0;
     for (int l = 0; l + 1 < c->n_dims; l++) {
         int k = c->dims[l], n = c->dims[l + 1];
-        double tf = best_gemm(0, 0, m, n, k, budget), tw = 0, tx = 0;
-        if (!infer) {
-            tw = best_gemm(1, 0, k, n, m, budget);
-            if (l > 0) tx = best_gemm(0, 1, m, k, n, budget);
+        const int all[3][5] = {{0, 0, m, n, k}, {1, 0, k, n, m}, {0, 1, m, k, n}};
+        for (int j = 0; j < (infer ? 1 : l > 0 ? 3 : 2); j++) {
+            memcpy(p[np], all[j], sizeof all[j]);
+            p[np++][5] = l + 1;
         }
-        double t = tf + tw + tx;
-        if (verbose)
-            fprintf(stderr, "layer %d: forward %.1f us, dW %.1f us, dX %.1f us\n", l + 1, 1e6 * tf,
-                    1e6 * tw, 1e6 * tx);
-        total += t;
         flops += 2.0 * m * n * k * (infer ? 1 : l > 0 ? 3 : 2);
+    }
+    /* oneDNN first, with OpenBLAS on one thread; then OpenBLAS on its
+     * own threads, which spin for a while after each call: timed before,
+     * they took the cores from the oneDNN runs (1.6-1.9x slower). */
+    double t[MAX_PRODUCTS], total = 0;
+    for (int i = 0; i < np; i++)
+        t[i] = cache ? time_gemm(1, p[i][0], p[i][1], p[i][2], p[i][3], p[i][4], budget) : 1e30;
+    openblas_set_num_threads(threads); /* OpenBLAS alone: its own threads */
+    const int verbose = getenv("BENCH_PROFILE") != NULL;
+    for (int i = 0; i < np; i++) {
+        const double tb = time_gemm(0, p[i][0], p[i][1], p[i][2], p[i][3], p[i][4], budget);
+        if (verbose)
+            fprintf(stderr, "layer %d %dx%dx%d (%s%s): OpenBLAS %.1f us, oneDNN %.1f us\n", p[i][5],
+                    p[i][2], p[i][3], p[i][4], p[i][0] ? "T" : "N", p[i][1] ? "T" : "N", 1e6 * tb,
+                    cache ? 1e6 * t[i] : 0.0);
+        total += tb < t[i] ? tb : t[i];
     }
     printf("%s ex_per_s=%.0f us_per_step=%.2f gflops=%.1f\n", argv[1], m / total, 1e6 * total,
            flops / total * 1e-9);

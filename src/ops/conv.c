@@ -188,7 +188,7 @@ static int conv_gemm(const prec *h, int ta, int tb, int M, int N, int K, const v
                      const void *B, int ldb, cg_real beta, cg_real *C, int ldc)
 {
 #ifndef CG_DOUBLE
-    if (h->bf16 || (h->cache && !use_portable))
+    if (h->bf16 || (!use_portable && cg_gemm_use_dnnl(h->cache, 0, M, N, K)))
         return cg_gemm_dnnl(h->cache, h->bf16, ta, tb, M, N, K, A, lda, B, ldb, beta != 0, C, ldc);
 #else
     (void)h;

@@ -82,6 +82,20 @@ int cg_gemm_dnnl(cg_gemm_cache *c, int bf16, int ta, int tb, int M, int N, int K
                  int lda, const void *B, int ldb, int accumulate, float *C, int ldc);
 /* 1 when fp32 products go through oneDNN (above), else 0. */
 int cg_gemm_dnnl_fp32(void);
+/* Whether a product of M N K multiply-adds goes to oneDNN, given the
+ * graph's cache (NULL: never): bf16 always; fp32 from CG_DNNL_MIN_WORK
+ * multiply-adds. Below, a oneDNN call's fixed cost (3-5 us) is more than
+ * OpenBLAS takes for the whole product: on one thread, 32 x 10 x 64 took
+ * 1.0 us in OpenBLAS and 3.4 in oneDNN, 32 x 64 x 64 3.3 and 4.5, and
+ * they are even at 2^18 (64 x 64 x 64: 6.1 and 5.8); above, oneDNN wins
+ * (32 x 64 x 784: 39.7 and 19.9). The same bound as matmul.c's for
+ * splitting a product over threads. By shape only, so a product's bits
+ * never depend on the thread count. */
+#define CG_DNNL_MIN_WORK (1L << 18)
+static inline int cg_gemm_use_dnnl(const cg_gemm_cache *cache, int bf16, int M, int N, int K)
+{
+    return cache && (bf16 || (long)M * N * K >= CG_DNNL_MIN_WORK);
+}
 /* 1 when bf16 products can run here: oneDNN in the build, AVX-512 BF16 in
  * the processor, CG_DISABLE_BF16 unset; else 0 and the reason in why. */
 int cg_bf16_check(char *why, size_t size);

@@ -55,7 +55,7 @@ static int gemm1(int ta, int tb, int M, int N, int K, const void *A, int lda, co
                  int ldb, cg_real beta, cg_real *C, int ldc, const operands *o)
 {
 #ifndef CG_DOUBLE
-    if (o->cache)
+    if (cg_gemm_use_dnnl(o->cache, o->bf16, M, N, K))
         return cg_gemm_dnnl(o->cache, o->bf16, ta, tb, M, N, K, A, lda, B, ldb, beta != 0, C, ldc);
 #else
     (void)o;
