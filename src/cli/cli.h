@@ -55,6 +55,8 @@ int cli_model_precision(const char *cmd, cg_model *m, int precision);
 
 /* "cgrad: <message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) CLI_PRINTF;
+/* Seconds on the monotonic clock, for intervals (watch, tune's display). */
+double cli_seconds(void);
 /* Parse a flag's value; on error print one line naming the flag, return -1. */
 int cli_parse_int(const char *flag, const char *s, long lo, long hi, int *out);
 int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out);

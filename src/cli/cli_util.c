@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cli_util.c: flag parsing and error lines shared by the subcommands. */
-#define _POSIX_C_SOURCE 200809L /* strdup */
+#define _POSIX_C_SOURCE 200809L /* strdup, clock_gettime */
 #include "cli.h"
 
 /* The MPI job this process belongs to (NULL: not started by mpirun). */
@@ -11,6 +11,7 @@ cg_dist *cli_dist;
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 
 int cli_fail(const char *fmt, ...)
@@ -80,3 +81,10 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+
+double cli_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

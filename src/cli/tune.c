@@ -2,14 +2,13 @@
 /* tune.c: `cgrad tune`: flags -> the search's options (the trials' base
  * run configuration from train's own flags) -> cg_tune -> a live table and
  * the report, with the best trial as a `cgrad train` command line. */
-#define _POSIX_C_SOURCE 200809L /* sigaction, sysconf, strdup, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* sigaction, sysconf, strdup */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
@@ -352,13 +351,6 @@ static void clear_live(show *s)
     s->live_lines = 0;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void on_event(const cg_tune_event *e, void *user)
 {
     show *s = user;
@@ -383,7 +375,7 @@ static void on_event(const cg_tune_event *e, void *user)
                r->reason[0] ? "  -- " : "", r->reason);
     } else {
         /* Redrawn on a terminal; for logs, plain lines every 10 s at most. */
-        if (!s->tty && now() - s->last_plain < 10) return;
+        if (!s->tty && cli_seconds() - s->last_plain < 10) return;
         clear_live(s);
         for (int i = 0; i < e->n_running; i++) {
             const cg_tune_running *t = &e->running[i];
@@ -398,7 +390,7 @@ static void on_event(const cg_tune_event *e, void *user)
                    val, t->seconds, params);
         }
         if (s->tty) s->live_lines = e->n_running;
-        else if (e->n_running) s->last_plain = now();
+        else if (e->n_running) s->last_plain = cli_seconds();
     }
     fflush(stdout);
 }

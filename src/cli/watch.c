@@ -2,7 +2,7 @@
 /* watch.c: `cgrad watch DIR`: follow a running `cgrad train --out DIR`
  * ("panda" mode): print each epoch of DIR/metrics.jsonl as it is written,
  * and stop when the run ends (its writer's lock on DIR is released). */
-#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -55,13 +55,6 @@ static void print_epoch(const cg_tune_epoch *e, int first)
     fflush(stdout);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int cli_watch(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -97,7 +90,7 @@ int cli_watch(int argc, char **argv)
         return CLI_USAGE;
     }
     snprintf(path, sizeof path, "%s/metrics.jsonl", t.dir);
-    double last = now();
+    double last = cli_seconds();
     struct timespec nap = {(time_t)a.interval, (long)((a.interval - floor(a.interval)) * 1e9)};
     int seen_writer = 0, said_waiting = 0;
     for (;;) {
@@ -111,9 +104,9 @@ int cli_watch(int argc, char **argv)
         }
         seen_writer |= held;
         int shown = t.rec.n_epochs;
-        if (cg_metrics_poll(path, &offset, &t.rec)) last = now();
+        if (cg_metrics_poll(path, &offset, &t.rec)) last = cli_seconds();
         for (int i = shown; i < t.rec.n_epochs; i++) print_epoch(&t.rec.epochs[i], i == 0);
-        if (a.once || (a.idle > 0 && now() - last > a.idle)) break;
+        if (a.once || (a.idle > 0 && cli_seconds() - last > a.idle)) break;
         /* The run has ended: its writer was seen, or it left epochs. */
         if (!held && (seen_writer || t.rec.n_epochs > 0)) break;
         if (!held && !said_waiting) {

@@ -41,6 +41,10 @@ typedef struct cg_collective {
  * batch. */
 void cg_graph_set_collective(cg_graph *g, const cg_collective *c);
 
+/* Seconds on the monotonic clock (clock.c): differences time steps, ops
+ * and trials. */
+double cg_seconds(void);
+
 /* mkdir -p (src/io/rundir.c): CG_ERR_IO naming dir when it cannot be made
  * or is not a directory. */
 int cg_make_dirs(const char *dir);

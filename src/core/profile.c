@@ -2,32 +2,23 @@
 /* profile.c: per-node timing of forward and backward (cg_graph_profile),
  * the C user's torch.profiler: where a step goes, op by op, and, by
  * difference with the step's time, what the framework itself costs. */
-#define _POSIX_C_SOURCE 200809L
 #include "node.h"
 
 #include <stdio.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void cg_profile_forward(cg_node *n)
 {
-    double t0 = now();
+    double t0 = cg_seconds();
     n->op->forward(n);
-    n->prof_fwd += now() - t0;
+    n->prof_fwd += cg_seconds() - t0;
     n->prof_nfwd++;
 }
 
 void cg_profile_backward(cg_node *n)
 {
-    double t0 = now();
+    double t0 = cg_seconds();
     n->op->backward(n);
-    n->prof_bwd += now() - t0;
+    n->prof_bwd += cg_seconds() - t0;
     n->prof_nbwd++;
 }
 

@@ -5,7 +5,6 @@
  * to OpenMP's, oversubscribe the cores: a pool's idle threads spin while
  * the other pool works, and each product waits on a thread that has lost
  * its core (PyTorch's slowdown on 2 threads). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "internal.h"
 
 #include "omp_compat.h"
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static int threads_set;
 /* cg_set_threads(0), the default: training adapts the count (below). */
@@ -36,12 +34,11 @@ void cg_threads_default(void)
  * once rather than MIN_READ into training. */
 static double set_idle, set_total, set_at;
 static int cpu_times(double *idle, double *total);
-static double now_s(void);
 
 void cg_set_threads(int n)
 {
     atomic_store(&fixed_count, n > 0);
-    if (n <= 0 && cpu_times(&set_idle, &set_total)) set_at = now_s();
+    if (n <= 0 && cpu_times(&set_idle, &set_total)) set_at = cg_seconds();
     if (n <= 0) n = omp_get_num_procs();
     omp_set_num_threads(n);
     cg_gemm_single_threaded();
@@ -102,13 +99,6 @@ int cg_get_threads(void) { return threads_set ? threads_set : omp_get_max_thread
 #define WIN 0.95
 #define BUDGET 0.03
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static double median(const double *v, int n)
 {
     double s[8];
@@ -147,7 +137,7 @@ static int cpu_times(double *idle, double *total)
 #define MIN_READ 0.1
 static int idle_cores_for(cg_thread_tuner *tu, int more)
 {
-    double idle, total, t = now_s();
+    double idle, total, t = cg_seconds();
     if (tu->at0 > 0 && t - tu->at0 < MIN_READ) return 0; /* no file read */
     if (!cpu_times(&idle, &total)) return 1;
     if (tu->at0 == 0) {
@@ -170,7 +160,7 @@ void cg_thread_tuner_init(cg_thread_tuner *tu)
     if (tu->on && set_at > 0)
         tu->at0 = set_at, tu->idle0 = set_idle, tu->total0 = set_total;
     else if (tu->on && cpu_times(&tu->idle0, &tu->total0))
-        tu->at0 = now_s();
+        tu->at0 = cg_seconds();
     tu->gap = MIN_GAP;
     tu->next = PROBE_STEPS + 2;
 }
@@ -179,7 +169,7 @@ void cg_thread_tuner_begin(cg_thread_tuner *tu)
 {
     if (!tu->on) return;
     omp_set_num_threads(tu->trial ? tu->trial : tu->cur);
-    tu->t0 = now_s();
+    tu->t0 = cg_seconds();
 }
 
 /* The count a probe tries: half of cur, or double, in turn where both
@@ -219,7 +209,7 @@ static void end_probe(cg_thread_tuner *tu, int won)
 void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
 {
     if (!tu->on || examples < 1) return;
-    const double dt = now_s() - tu->t0, c = dt / examples;
+    const double dt = cg_seconds() - tu->t0, c = dt / examples;
     tu->steps++;
     tu->spent += dt;
     if (tu->trial) tu->probe_spent += dt;
@@ -267,18 +257,18 @@ void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
      * each of its parallel regions; if one region's start alone exceeds
      * half a step, the probe has lost, at the cost of that start rather
      * than of a step. */
-    double start = INFINITY, t0 = now_s();
+    double start = INFINITY, t0 = cg_seconds();
     for (int r = 0; r < 3; r++) { /* the first wakes sleeping threads */
-        const double t1 = now_s();
+        const double t1 = cg_seconds();
 #pragma omp parallel num_threads(trial)
         {
             (void)0;
         }
-        const double dt = now_s() - t1;
+        const double dt = cg_seconds() - t1;
         if (dt < start) start = dt;
     }
-    tu->spent += now_s() - t0;
-    tu->probe_spent += now_s() - t0;
+    tu->spent += cg_seconds() - t0;
+    tu->probe_spent += cg_seconds() - t0;
     if (start > 0.5 * median(tu->cost, tu->n_cost) * examples) end_probe(tu, 0);
 }
 

@@ -5,21 +5,12 @@
  * a cg_fit_task (train.h): a graph, its loss, how to feed a batch, the
  * metrics. Progress goes to the caller's on_progress (progress.c has the
  * bar). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "train/train.h"
 #include "dist/dist.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int cg_fit_check_options(const cg_fit_options *opt, const char *fn)
 {
@@ -353,7 +344,7 @@ static int train_epoch(fit_run *r, int ep, double t0, double *sum_loss, int *use
         cg_metric_values(&t->ms, r->sums, r->train_m);
         cg_progress p = {.phase = CG_PROGRESS_BATCH, .epoch = ep, .step = s + 1,
                          .loss = *sum_loss / seen, .acc = acc_of(r, r->train_m),
-                         .elapsed = now_seconds() - t0, .n_metrics = t->ms.n,
+                         .elapsed = cg_seconds() - t0, .n_metrics = t->ms.n,
                          .metric_names = t->ms.names, .values = r->train_m};
         report(r, &p);
         if (opt->on_step && opt->on_step(++r->steps_done, (double)loss, opt->user)) {
@@ -456,14 +447,14 @@ static int run_epochs(fit_run *r, cg_fit_result *res, int *stopped)
         return CG_OK;
     }
     for (int ep = opt->initial_epoch + 1; ep <= opt->epochs; ep++) {
-        double t0 = now_seconds();
+        double t0 = cg_seconds();
         cg_rng_shuffle(&r->rng, r->idx, r->n);
         int rc = cg_optimizer_set_epoch(r->o, ep - 1);
         if (rc) return rc;
         double sum_loss = 0;
         int user_stop = 0;
         rc = train_epoch(r, ep, t0, &sum_loss, &user_stop);
-        double t_train = now_seconds() - t0;
+        double t_train = cg_seconds() - t0;
         cg_metric_values(&t->ms, r->sums, r->train_m);
         for (int i = 0; i < t->ms.n; i++) r->val_m[i] = NAN;
         cg_epoch_metrics e = {.epoch = ep, .epochs = opt->epochs, .train_loss = sum_loss / r->n,
@@ -480,13 +471,13 @@ static int run_epochs(fit_run *r, cg_fit_result *res, int *stopped)
         if (!rc && !user_stop) rc = save_checkpoint(r, &e);
         if (rc || user_stop) {
             cg_progress p = {.phase = CG_PROGRESS_STOPPED, .epoch = ep,
-                             .elapsed = now_seconds() - t0};
+                             .elapsed = cg_seconds() - t0};
             report(r, &p);
             return rc;
         }
         r->train_time += t_train;
         r->examples += r->n;
-        e.seconds = now_seconds() - t0;
+        e.seconds = cg_seconds() - t0;
         cg_progress p = {.phase = CG_PROGRESS_EPOCH, .epoch = ep, .step = r->steps,
                          .loss = e.train_loss, .acc = e.train_acc, .elapsed = e.seconds,
                          .metrics = &e};
@@ -504,7 +495,7 @@ static int run_epochs(fit_run *r, cg_fit_result *res, int *stopped)
                      t->monitor_name, r->since_best, r->best_val, r->best_epoch,
                      r->best.taken ? "; restoring its weights" : "");
             cg_progress q = {.phase = CG_PROGRESS_EARLY_STOP, .epoch = ep, .step = r->steps,
-                             .elapsed = now_seconds() - t0, .message = msg};
+                             .elapsed = cg_seconds() - t0, .message = msg};
             report(r, &q);
             return CG_OK;
         }
@@ -593,7 +584,7 @@ int cg_fit_run(const cg_fit_task *t, cg_optimizer *o, const cg_fit_options *opt,
         return cg_last_error_code();
     }
 
-    double t_start = now_seconds();
+    double t_start = cg_seconds();
     cg_graph_set_training(g, 1);
     cg_collective sync;
     cg_dist_collective(opt->dist, &sync);
@@ -608,7 +599,7 @@ int cg_fit_run(const cg_fit_task *t, cg_optimizer *o, const cg_fit_options *opt,
     cg_graph_set_collective(g, NULL);
     if (res) {
         res->stopped_early = stopped;
-        res->seconds = now_seconds() - t_start;
+        res->seconds = cg_seconds() - t_start;
         res->examples_per_second = r.train_time > 0 ? r.examples / r.train_time : 0;
     }
     free_run(&r);

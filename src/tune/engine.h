@@ -32,8 +32,6 @@ typedef struct tune_search {
     int interrupted;
 } tune_search;
 
-/* Seconds on a monotonic clock. */
-double tune_now(void);
 /* The configuration of a trial: the base with the point, and its seed. */
 int tune_trial_config(const tune_search *s, const cg_tune_point *pt, uint64_t seed,
                       cg_run_config *out);

@@ -164,7 +164,7 @@ static void report_running(tune_search *s, const tune_trial *run, int n)
     cg_tune_running r[64];
     if (n > 64) n = 64;
     for (int i = 0; i < n; i++)
-        r[i] = (cg_tune_running){&run[i].rec, run[i].epochs_total, tune_now() - run[i].started,
+        r[i] = (cg_tune_running){&run[i].rec, run[i].epochs_total, cg_seconds() - run[i].started,
                                  run[i].stop_requested};
     cg_tune_event e = {.kind = CG_TUNE_RUNNING, .running = r, .n_running = n,
                        .round = n ? run[0].rec.round : 0};
@@ -205,9 +205,9 @@ static int run_trials(tune_search *s, int round, int first_id, const int *todo, 
             run[k--] = run[--n_run];
             changed = 1;
         }
-        if (changed || tune_now() - last_report > 1) {
+        if (changed || cg_seconds() - last_report > 1) {
             report_running(s, run, n_run);
-            last_report = tune_now();
+            last_report = cg_seconds();
         }
         if (n_run > 0) nanosleep(&nap, NULL);
     }

@@ -5,7 +5,7 @@
  * that is stopped early or by Ctrl-C is simply killed, a crash or a
  * diverged run stays in its process, and trials run in parallel without
  * sharing the library's global state (threads, last error). */
-#define _POSIX_C_SOURCE 200809L /* fork, waitpid, kill, setpgid, clock_gettime, dprintf */
+#define _POSIX_C_SOURCE 200809L /* fork, waitpid, kill, setpgid, dprintf */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
@@ -25,13 +24,6 @@
 /* The child's exit status when cg_train reports CG_ERR_DIVERGED (as the
  * CLI's exit code for it). */
 #define DIVERGED_EXIT 3
-
-double tune_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void cg_tune_record_free(cg_tune_record *r)
 {
@@ -117,7 +109,7 @@ int tune_trial_start(const tune_search *s, tune_trial *t, int id, int round, int
         return cg_error(CG_ERR_IO, "out: cannot write in '%s': %s", t->dir, strerror(err));
     }
     fflush(NULL); /* the child must not inherit and repeat buffered output */
-    t->started = tune_now();
+    t->started = cg_seconds();
     pid_t pid = fork();
     if (pid == 0) run_child(s, t, fo, fe);
     int err = errno;
@@ -211,7 +203,7 @@ static void last_line(const char *path, char *buf, size_t size)
 static void finish(tune_trial *t, int status)
 {
     cg_tune_record *r = &t->rec;
-    r->seconds = tune_now() - t->started;
+    r->seconds = cg_seconds() - t->started;
     tune_trial_poll(t);
     char path[CG_PATH_LEN + 100], line[4096];
     snprintf(path, sizeof path, "%s/stdout.txt", t->dir);
