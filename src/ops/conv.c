@@ -175,12 +175,6 @@ typedef struct prec {
     cg_gemm_cache *cache;
 } prec;
 
-/* Element i of an operand of precision h. */
-static const void *at(const void *p, int h, size_t i)
-{
-    return (const char *)p + i * (h ? sizeof(uint16_t) : sizeof(cg_real));
-}
-
 /* The same on the calling thread (OpenBLAS is kept single-threaded,
  * threads.c: the threads here are OpenMP's, one per block of images).
  * CG_OK, or the error of a oneDNN primitive that could not be made. */
@@ -300,19 +294,13 @@ static size_t col_len(const conv_geom *q)
     return q->pointwise ? 0 : (size_t)q->C * q->kh * q->kw * q->P;
 }
 
-/* cg_real slots for count bf16 values, in whole 64-byte lines. */
-static size_t bf16_slots(size_t count)
-{
-    return (count * sizeof(uint16_t) + 63) / 64 * (64 / sizeof(cg_real));
-}
-
 /* bf16 col: col's rows, or the image's channels (pointwise: P = H W). */
 static size_t colh_len(const conv_geom *q) { return (size_t)q->C * q->kh * q->kw * q->P; }
 
 static size_t per_thread(const conv_geom *q, int h)
 {
     return col_len(q) + (size_t)q->K * q->ckk + (size_t)q->K +
-           (h ? bf16_slots(colh_len(q)) + bf16_slots((size_t)q->K * q->P) : 0);
+           (h ? cg_bf16_slots(colh_len(q)) + cg_bf16_slots((size_t)q->K * q->P) : 0);
 }
 
 /* A group's bf16 buffers, after its fp32 ones. */
@@ -323,13 +311,13 @@ static uint16_t *group_colh(const conv_geom *q, cg_real *group)
 
 static uint16_t *group_dh(const conv_geom *q, cg_real *group)
 {
-    return (uint16_t *)((cg_real *)group_colh(q, group) + bf16_slots(colh_len(q)));
+    return (uint16_t *)((cg_real *)group_colh(q, group) + cg_bf16_slots(colh_len(q)));
 }
 
 /* W in bf16, after the groups. */
 static size_t shared_len(const conv_geom *q, int h)
 {
-    return h ? bf16_slots((size_t)q->K * q->ckk) : 0;
+    return h ? cg_bf16_slots((size_t)q->K * q->ckk) : 0;
 }
 
 static uint16_t *weight_h(const cg_node *n, const conv_geom *q)
@@ -402,8 +390,9 @@ static int forward_cols(const conv_geom *q, const prec *h, const void *B, const 
         for (int p = p0; p < p1; p++) yk[p] = bk;
     }
     for (int g = 0; g < q->G && !rc; g++)
-        rc = conv_gemm(h, 0, 0, q->Kg, p1 - p0, q->ckk, at(w, h->bf16, (size_t)g * q->Kg * q->ckk),
-                       q->ckk, at(B, h->bf16, (size_t)g * q->ckk * P + p0), P, 1,
+        rc = conv_gemm(h, 0, 0, q->Kg, p1 - p0, q->ckk,
+                       cg_operand_at(w, h->bf16, (size_t)g * q->Kg * q->ckk), q->ckk,
+                       cg_operand_at(B, h->bf16, (size_t)g * q->ckk * P + p0), P, 1,
                        y + (size_t)g * q->Kg * P + p0, P);
     return rc;
 }
@@ -544,8 +533,9 @@ static int backward_image(const conv_geom *q, const prec *h, const cg_real *x, c
             B = col;
         }
         for (int g = 0; g < q->G && !rc; g++)
-            rc = conv_gemm(h, 0, 1, Kg, ckk, P, at(Dp, hb, (size_t)g * Kg * P), P,
-                           at(B, hb, (size_t)g * ckk * P), P, 1, dw + (size_t)g * Kg * ckk, ckk);
+            rc = conv_gemm(h, 0, 1, Kg, ckk, P, cg_operand_at(Dp, hb, (size_t)g * Kg * P), P,
+                           cg_operand_at(B, hb, (size_t)g * ckk * P), P, 1,
+                           dw + (size_t)g * Kg * ckk, ckk);
     }
     if (db)
         for (int k = 0; k < q->K; k++) {
@@ -559,8 +549,9 @@ static int backward_image(const conv_geom *q, const prec *h, const cg_real *x, c
     cg_real *dcol = q->pointwise ? dx : col;
     if (!q->pointwise || !add) memset(dcol, 0, (size_t)q->C * q->kh * q->kw * P * sizeof *dcol);
     for (int g = 0; g < q->G && !rc; g++)
-        rc = conv_gemm(h, 1, 0, ckk, P, Kg, at(w, hb, (size_t)g * Kg * ckk), ckk,
-                       at(Dp, hb, (size_t)g * Kg * P), P, 1, dcol + (size_t)g * ckk * P, P);
+        rc = conv_gemm(h, 1, 0, ckk, P, Kg, cg_operand_at(w, hb, (size_t)g * Kg * ckk), ckk,
+                       cg_operand_at(Dp, hb, (size_t)g * Kg * P), P, 1,
+                       dcol + (size_t)g * ckk * P, P);
     if (q->pointwise || rc) return rc;
     if (!add) memset(dx, 0, (size_t)q->C * q->HW * sizeof *dx);
     col2im(q, col, dx);

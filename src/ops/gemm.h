@@ -75,6 +75,19 @@ static inline void cg_gemm_single_threaded(void) {}
  * bf16). */
 #include <stddef.h>
 #include <stdint.h>
+
+/* Element i of a product's operand: fp32 (cg_real) or its bf16 copy. */
+static inline const void *cg_operand_at(const void *p, int bf16, size_t i)
+{
+    return (const char *)p + i * (bf16 ? sizeof(uint16_t) : sizeof(cg_real));
+}
+/* cg_real scratch slots holding count bf16 values, in whole 64-byte
+ * lines (so each copy starts on its own cache line). */
+static inline size_t cg_bf16_slots(size_t count)
+{
+    return (count * sizeof(uint16_t) + 63) / 64 * (64 / sizeof(cg_real));
+}
+
 typedef struct cg_gemm_cache cg_gemm_cache;
 cg_gemm_cache *cg_gemm_cache_new(void);
 void cg_gemm_cache_free(cg_gemm_cache *c);

@@ -42,11 +42,6 @@ typedef struct operands {
     cg_gemm_cache *cache;
 } operands;
 
-static const void *at(const void *p, int bf16, size_t i)
-{
-    return (const char *)p + i * (bf16 ? sizeof(uint16_t) : sizeof(cg_real));
-}
-
 /* One product on the calling thread. For cg_gemm with beta = 0 the block
  * is zeroed here and OpenBLAS asked to add (beta = 1): its own beta = 0
  * path clears C in a separate, slower pass (sgemm_beta), measured 20-70 us
@@ -117,13 +112,14 @@ static void gemm(cg_node *n, int ta, int tb, int M, int N, int K, const operands
             if (lo >= hi) continue;
             int r;
             if (by_cols) {
-                r = gemm1(ta, tb, M, hi - lo, K, A, lda, at(B, h, tb ? (size_t)lo * ldb : (size_t)lo),
-                          ldb, beta, C + lo, ldc, o);
+                const void *Bj = cg_operand_at(B, h, tb ? (size_t)lo * ldb : (size_t)lo);
+                r = gemm1(ta, tb, M, hi - lo, K, A, lda, Bj, ldb, beta, C + lo, ldc, o);
                 if (fused) cg_run_fused_strips(fused, 0, M, lo, hi);
                 if (bfused) cg_run_bfused(bfused, lo, hi);
             } else {
-                r = gemm1(ta, tb, hi - lo, N, K, at(A, h, ta ? (size_t)lo : (size_t)lo * lda), lda, B,
-                          ldb, beta, C + (size_t)lo * ldc, ldc, o);
+                const void *Ai = cg_operand_at(A, h, ta ? (size_t)lo : (size_t)lo * lda);
+                r = gemm1(ta, tb, hi - lo, N, K, Ai, lda, B, ldb, beta, C + (size_t)lo * ldc, ldc,
+                          o);
                 if (fused) cg_run_fused_strips(fused, lo, hi, 0, N);
             }
             if (r) {
@@ -207,12 +203,6 @@ static void to_bf16(const cg_real *x, uint16_t *y, size_t n)
 #endif
 }
 
-/* cg_real slots for count bf16 values, in whole 64-byte lines. */
-static size_t bf16_slots(size_t count)
-{
-    return (count * sizeof(uint16_t) + 63) / 64 * (64 / sizeof(cg_real));
-}
-
 static int uses_bf16(const cg_node *n)
 {
     const cg_node *a = n->in[0];
@@ -227,7 +217,8 @@ static size_t scratch_matmul(const cg_node *n)
     if (n->shape[0] < 0) return 0;
     int k = a->shape[ta ? 0 : 1];
     if (uses_bf16(n)) /* A, B and G in bf16 */
-        return bf16_slots(a->size) + bf16_slots(b->size) + (n->needs_grad ? bf16_slots(n->size) : 0);
+        return cg_bf16_slots(a->size) + cg_bf16_slots(b->size) +
+               (n->needs_grad ? cg_bf16_slots(n->size) : 0);
     return thin_product(ta, tb, n->shape[0], n->shape[1], k) ? (size_t)THIN_CHUNKS * n->shape[1]
                                                               : 0;
 }
@@ -236,11 +227,11 @@ static size_t scratch_matmul(const cg_node *n)
 static uint16_t *bf16_a(const cg_node *n) { return (uint16_t *)n->scratch; }
 static uint16_t *bf16_b(const cg_node *n)
 {
-    return (uint16_t *)(n->scratch + bf16_slots(n->in[0]->size));
+    return (uint16_t *)(n->scratch + cg_bf16_slots(n->in[0]->size));
 }
 static uint16_t *bf16_g(const cg_node *n)
 {
-    return (uint16_t *)(n->scratch + bf16_slots(n->in[0]->size) + bf16_slots(n->in[1]->size));
+    return (uint16_t *)(n->scratch + cg_bf16_slots(n->in[0]->size) + cg_bf16_slots(n->in[1]->size));
 }
 
 static int infer_matmul(cg_node *n)
