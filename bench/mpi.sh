@@ -11,8 +11,8 @@
 #   bash bench/mpi.sh [BUILD_DIR]      (default: build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-build}
-case $build in /*) ;; *) build="$root/$build" ;; esac
+. "$root/bench/lib.sh"
+build=$(bench_dir "${1:-build}")
 cgrad=$build/cgrad
 runs=${BENCH_RUNS:-3}
 [ -x "$cgrad" ] || { echo "mpi.sh: build cgrad first ($cgrad missing)" >&2; exit 1; }
@@ -25,7 +25,6 @@ rate() { # prints examples/s of one run
     "$@" 2> /dev/null | grep '^{' | tail -n 1 |
         /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["examples_per_second"])'
 }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 measure() { for _ in $(seq "$runs"); do rate "$@"; done | median; }
 
 cores=$(nproc)

@@ -13,8 +13,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-build-bench}
-case $build in /*) ;; *) build="$root/$build" ;; esac
+. "$root/bench/lib.sh"
+build=$(bench_dir "${1:-build-bench}")
 rounds=${BENCH_ROUNDS:-3}
 scale=${BENCH_SCALE:-0.25}
 threads=${BENCH_THREADS:-"1 2"}
@@ -22,13 +22,11 @@ threads=${BENCH_THREADS:-"1 2"}
 cmake -S "$root/bench" -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build "$build" -j "$(nproc)" --target bench_train cnn_bench > /dev/null
 
-ex() { sed -n 's/.*ex_per_s=\([0-9.]*\).*/\1/p' | head -n 1; }
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 run() { # run GEMM CONFIG THREADS: examples per second
   if [ "$2" = cnn ]; then
-    CG_GEMM=$1 "$build/cnn_bench" "$3" "$(awk -v s="$scale" 'BEGIN {n = int(120 * s); print n < 5 ? 5 : n}')" | ex
+    CG_GEMM=$1 "$build/cnn_bench" "$3" "$(awk -v s="$scale" 'BEGIN {n = int(120 * s); print n < 5 ? 5 : n}')" | ex_per_s
   else
-    CG_GEMM=$1 BENCH_SCALE=$scale "$build/bench_train" "$2" "$3" | ex
+    CG_GEMM=$1 BENCH_SCALE=$scale "$build/bench_train" "$2" "$3" | ex_per_s
   fi
 }
 
@@ -44,6 +42,6 @@ for t in $threads; do
       d+=" $(run dnnl $cfg "$t")"
     done
     o=$(echo "$o" | median); d=$(echo "$d" | median)
-    echo "| $t | $cfg | $o | $d | $(awk -v a="$d" -v b="$o" 'BEGIN {printf "%.2f", a / b}') |"
+    echo "| $t | $cfg | $o | $d | $(ratio "$d" "$o") |"
   done
 done

@@ -16,8 +16,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-build-bench}
-case $build in /*) ;; *) build="$root/$build" ;; esac
+. "$root/bench/lib.sh"
+build=$(bench_dir "${1:-build-bench}")
 rounds=${BENCH_ROUNDS:-3}
 scale=${BENCH_SCALE:-0.25}
 threads=${BENCH_THREADS:-"1 2"}
@@ -32,9 +32,6 @@ fi
 have_torch=0
 "$py" -c "import torch" 2> /dev/null && have_torch=1
 
-ex() { sed -n 's/.*ex_per_s=\([0-9.]*\).*/\1/p'; }
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 echo
 echo "| threads | model | cgrad fp32 | cgrad bf16 | bf16/fp32 | torch fp32 | torch bf16 | bf16 / torch best |"
@@ -45,23 +42,22 @@ for t in $threads; do
     if [ "$cfg" = E ]; then s=1; fi
     f=""; b=""; tf=""; tb=""
     for _ in $(seq "$rounds"); do
-      f+=" $(BENCH_SCALE=$s BENCH_PRECISION=fp32 "$build/bench_train" $cfg "$t" | ex)"
-      b+=" $(BENCH_SCALE=$s BENCH_PRECISION=bf16 "$build/bench_train" $cfg "$t" | ex)"
+      f+=" $(BENCH_SCALE=$s BENCH_PRECISION=fp32 "$build/bench_train" $cfg "$t" | ex_per_s)"
+      b+=" $(BENCH_SCALE=$s BENCH_PRECISION=bf16 "$build/bench_train" $cfg "$t" | ex_per_s)"
       if [ $have_torch = 1 ] && [ "$cfg" = A ]; then
-        tf+=" $(BENCH_SCALE=$s "$py" "$root/bench/torch_bench.py" $cfg "$t" | ex)"
-        tb+=" $(BENCH_SCALE=$s "$py" "$root/bench/torch_bench.py" $cfg "$t" bf16 | ex)"
+        tf+=" $(BENCH_SCALE=$s "$py" "$root/bench/torch_bench.py" $cfg "$t" | ex_per_s)"
+        tb+=" $(BENCH_SCALE=$s "$py" "$root/bench/torch_bench.py" $cfg "$t" bf16 | ex_per_s)"
       fi
     done
     f=$(echo "$f" | median); b=$(echo "$b" | median)
     if [ -n "$tf" ]; then
       tf=$(echo "$tf" | median); tb=$(echo "$tb" | median)
       best=$(awk -v x="$tf" -v y="$tb" 'BEGIN {print (x + 0 > y + 0) ? x : y}')
-      vs=$(awk -v b="$b" -v p="$best" 'BEGIN {printf "%.2fx", b / p}')
+      vs=$(ratio "$b" "$best" %.2fx)
     else
       tf="-"; tb="-"; vs="-"
     fi
-    ratio=$(awk -v b="$b" -v f="$f" 'BEGIN {printf "%.2fx", b / f}')
-    echo "| $t | $cfg | $f | $b | $ratio | $tf | $tb | $vs |"
+    echo "| $t | $cfg | $f | $b | $(ratio "$b" "$f" %.2fx) | $tf | $tb | $vs |"
     eval "bf16_${cfg}_$t=$b"
   done
 done
@@ -75,7 +71,7 @@ for t in $threads; do
     line=$("$build/gemm_bench" $cfg "$t" | grep "roofline ex_per_s")
     read -r blas dnnl bf <<< "$(echo "$line" | sed 's/.*blas \([0-9]*\), fp32 dnnl \([0-9]*\), bf16 \([0-9]*\) .*/\1 \2 \3/')"
     v="bf16_${cfg}_$t"
-    frac=$(awk -v c="${!v}" -v r="$bf" 'BEGIN {printf "%.2f", c / r}')
+    frac=$(ratio "${!v}" "$bf")
     echo "| $t | $cfg | $blas | $dnnl | $bf | $frac |"
   done
 done

@@ -25,7 +25,8 @@
 # alternately, and the median of each is reported).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$root/build}
+. "$root/bench/lib.sh"
+build=$(bench_dir "${1:-build}")
 cgrad=$build/cgrad
 py=/usr/bin/python3
 [ -x "$cgrad" ] || { echo "contention: no $cgrad (build first: make)" >&2; exit 2; }
@@ -100,9 +101,6 @@ speed() {
     done
     cat "$tmp/$kind"[1-9] | awk '{ s += $1 } END { printf "%.0f", s / NR }'
 }
-# median of the numbers on stdin
-median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 echo "| scenario | model | default | --threads 1 | default / threads 1 | PyTorch best of 1, 2 | default / PyTorch |"
 echo "|---|---|---|---|---|---|---|"
@@ -120,8 +118,8 @@ for scenario in ${CONTENTION_SCENARIOS:-idle busy pair}; do
             ds="$ds $(speed cg "$model" default "$pair")"
             ones="$ones $(speed cg "$model" 1 "$pair")"
         done
-        d=$(echo "$ds" | tr ' ' '\n' | grep . | median)
-        one=$(echo "$ones" | tr ' ' '\n' | grep . | median)
+        d=$(echo "$ds" | median)
+        one=$(echo "$ones" | median)
         tb="-"
         if [ "$have_torch" = 1 ]; then
             t1=$(speed th "$model" 1 "$pair")
