@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # test_cli_checkpoint.sh BUILD_DIR: checkpoints through the command line.
 # On Fashion-MNIST, 4 epochs straight and 2 + --resume 2 give bit-identical
-# weights, batch-norm statistics and Adam moments; eval and predict read the
+# weights, batch-norm statistics and Adam moments, and a resume on the other
+# backend or in bf16 goes on close to them; eval and predict read the
 # checkpoint (normalisation included); --patience stops early; damaged
 # checkpoints and bad inputs are clear errors.
 . "$(dirname "$0")/cli_common.sh" "$@"
@@ -15,6 +16,7 @@ common=(--subset 6000 --hidden 64 --bn --dropout 0.1 --batch 64 --seed 5 --threa
 "$cgrad" train "${common[@]}" --epochs 2 --lr-decay cosine:4 --out "$tmp/split" >/dev/null ||
     fail "train 2 epochs"
 cp "$tmp/split/last.safetensors" "$tmp/after2.safetensors"
+cp -r "$tmp/split" "$tmp/split2" # for the resumes on another backend below
 "$cgrad" train --resume "$tmp/split/last.safetensors" --epochs 4 --threads 1 >"$tmp/resumed" ||
     fail "resume to 4 epochs"
 [ "$(wc -l <"$tmp/split/metrics.jsonl")" -eq 4 ] || fail "resumed run did not append to metrics.jsonl"
@@ -45,6 +47,43 @@ fi
 
 # Resuming to the epochs already done is a usage error.
 expect_usage "trained 4 epochs already" train --resume "$tmp/split/last.safetensors" --epochs 4
+
+# Resumed on the other fp32 backend (CG_GEMM=openblas; the same one in a
+# build without oneDNN) or in bf16, a run goes on correctly but not bit for
+# bit (docs/precision.md): epochs 3-4 continue from epoch 2's loss, not
+# from scratch (epoch 1's), and stay close to the straight run (measured:
+# train loss within 1e-7 relative on OpenBLAS, 2e-4 in bf16).
+resume_elsewhere() { # NAME ENV... -- FLAGS...: resume a copy of split2
+    local name=$1; shift
+    local envs=()
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    cp -r "$tmp/split2" "$tmp/$name"
+    env "${envs[@]}" "$cgrad" train --resume "$tmp/$name/last.safetensors" --epochs 4 --threads 1 \
+        --quiet "$@" 2>"$tmp/$name.err"
+}
+near_straight() { # NAME TOLERANCE: epochs 3-4 of NAME against the straight run
+    "$py" - "$tmp/straight/metrics.jsonl" "$tmp/$1/metrics.jsonl" "$2" <<'PY' || fail "resumed $1"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+tol = float(sys.argv[3])
+assert [r["epoch"] for r in b] == [1, 2, 3, 4], [r["epoch"] for r in b]
+assert b[2]["train_loss"] < b[1]["train_loss"] < b[0]["train_loss"], [r["train_loss"] for r in b]
+for e in (2, 3):
+    assert abs(b[e]["train_loss"] - a[e]["train_loss"]) < tol * a[e]["train_loss"], (e + 1, a[e], b[e])
+    assert abs(b[e]["val_accuracy"] - a[e]["val_accuracy"]) < 0.005, (e + 1, a[e], b[e])
+PY
+}
+resume_elsewhere openblas CG_GEMM=openblas -- || fail "resume with CG_GEMM=openblas: $(cat "$tmp/openblas.err")"
+near_straight openblas 0.002
+if resume_elsewhere bf16 -- --precision bf16; then
+    near_straight bf16 0.01
+elif grep -q "bf16: " "$tmp/bf16.err"; then
+    echo "note: no bf16 here ($(cat "$tmp/bf16.err")); skipping the bf16 resume" >&2
+else
+    fail "resume in bf16: $(cat "$tmp/bf16.err")"
+fi
 
 # eval: tables by default (class names, confusion matrix), JSON on request,
 # equal to the test accuracy that train printed.
