@@ -57,8 +57,14 @@ int cli_model_precision(const char *cmd, cg_model *m, int precision);
 int cli_fail(const char *fmt, ...) CLI_PRINTF;
 /* Seconds on the monotonic clock, for intervals (watch, tune's display). */
 double cli_seconds(void);
-/* Parse a flag's value; on error print one line naming the flag, return -1. */
-int cli_parse_int(const char *flag, const char *s, long lo, long hi, int *out);
-int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out);
+/* Parse a flag's value; on error record why (cli_bad_value), return -1. */
+int cli_parse_int(const char *s, long lo, long hi, int *out);
+int cli_parse_double(const char *s, double lo, double hi, double *out);
+/* A flag setter's error: records why the value is bad, returns -1; the
+ * parser (cli_parse_flags) prints it with the command and the flag, like
+ * every other usage error. */
+int cli_bad_value(const char *fmt, ...) CLI_PRINTF;
+/* The reason recorded since the last call ("" if none), then cleared. */
+const char *cli_take_bad_value(void);
 
 #endif

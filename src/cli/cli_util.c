@@ -25,32 +25,44 @@ int cli_fail(const char *fmt, ...)
     return CLI_FAIL;
 }
 
-int cli_parse_int(const char *flag, const char *s, long lo, long hi, int *out)
+/* The CLI parses its flags on one thread, once: one buffer will do. */
+static char bad_value[600];
+
+int cli_bad_value(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(bad_value, sizeof bad_value, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *cli_take_bad_value(void)
+{
+    static char taken[sizeof bad_value];
+    memcpy(taken, bad_value, sizeof bad_value);
+    bad_value[0] = 0;
+    return taken;
+}
+
+int cli_parse_int(const char *s, long lo, long hi, int *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "cgrad: %s: '%s' is not an integer in [%ld, %ld]\n", flag, s, lo, hi);
-        return -1;
-    }
+    if (!*s || *end || errno || v < lo || v > hi)
+        return cli_bad_value("'%s' is not an integer in [%ld, %ld]", s, lo, hi);
     *out = (int)v;
     return 0;
 }
 
-int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out)
+int cli_parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v)) {
-        fprintf(stderr, "cgrad: %s: '%s' is not a number\n", flag, s);
-        return -1;
-    }
-    if (v < lo || v > hi) {
-        fprintf(stderr, "cgrad: %s: %g is out of range [%g, %g]\n", flag, v, lo, hi);
-        return -1;
-    }
+    if (!*s || *end || errno || !isfinite(v)) return cli_bad_value("'%s' is not a number", s);
+    if (v < lo || v > hi) return cli_bad_value("%g is out of range [%g, %g]", v, lo, hi);
     *out = v;
     return 0;
 }

@@ -27,11 +27,7 @@ static int set_prefix(void *target, const cli_flag *f, const char *s)
     for (size_t i = 0; ok && i < n; i++)
         ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
              (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
-    if (!ok) {
-        fprintf(stderr, "cgrad export: %s: '%s' is not a C identifier of at most 48 characters\n",
-                f->name, s);
-        return -1;
-    }
+    if (!ok) return cli_bad_value("'%s' is not a C identifier of at most 48 characters", s);
     memcpy((char *)target + f->offset, s, n + 1);
     return 0;
 }

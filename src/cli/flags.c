@@ -14,21 +14,18 @@ static void *field_ptr(void *target, const cli_flag *f) { return (char *)target 
 
 int cli_set_int(void *target, const cli_flag *f, const char *value)
 {
-    return cli_parse_int(f->name, value, (long)f->lo, (long)f->hi, field_ptr(target, f));
+    return cli_parse_int(value, (long)f->lo, (long)f->hi, field_ptr(target, f));
 }
 
 int cli_set_double(void *target, const cli_flag *f, const char *value)
 {
-    return cli_parse_double(f->name, value, f->lo, f->hi, field_ptr(target, f));
+    return cli_parse_double(value, f->lo, f->hi, field_ptr(target, f));
 }
 
 int cli_set_string(void *target, const cli_flag *f, const char *value)
 {
     size_t size = (size_t)f->hi, n = strlen(value);
-    if (n == 0 || n >= size) {
-        fprintf(stderr, "cgrad: %s: '%s' must be 1 to %zu characters\n", f->name, value, size - 1);
-        return -1;
-    }
+    if (n == 0 || n >= size) return cli_bad_value("'%s' must be 1 to %zu characters", value, size - 1);
     memcpy(field_ptr(target, f), value, n + 1);
     return 0;
 }
@@ -36,10 +33,7 @@ int cli_set_string(void *target, const cli_flag *f, const char *value)
 int cli_set_precision(void *target, const cli_flag *f, const char *value)
 {
     int p = cg_precision_from_name(value);
-    if (p < 0) {
-        fprintf(stderr, "cgrad: %s: '%s' is not one of fp32, bf16, auto\n", f->name, value);
-        return -1;
-    }
+    if (p < 0) return cli_bad_value("'%s' is not one of fp32, bf16, auto", value);
     *(int *)field_ptr(target, f) = p;
     return 0;
 }
@@ -49,10 +43,8 @@ int cli_set_u64(void *target, const cli_flag *f, const char *value)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(value, &end, 10);
-    if (!*value || *end || errno || value[0] == '-' || value[0] == '+') {
-        fprintf(stderr, "cgrad: %s: '%s' is not a non-negative integer\n", f->name, value);
-        return -1;
-    }
+    if (!*value || *end || errno || value[0] == '-' || value[0] == '+')
+        return cli_bad_value("'%s' is not a non-negative integer", value);
     *(uint64_t *)field_ptr(target, f) = (uint64_t)v;
     return 0;
 }
@@ -62,6 +54,15 @@ const cli_flag *cli_find_flag(const cli_command_flags *cmd, const char *name)
     for (int i = 0; i < cmd->n_flags; i++)
         if (!strcmp(cmd->flags[i].name, name)) return &cmd->flags[i];
     return NULL;
+}
+
+/* A setter refused its value: "cgrad CMD: --flag: why (see ...)". A setter
+ * that recorded nothing printed its own lines (tune's --train-args: the
+ * train flags it parses). */
+static int bad_value(const cli_command_flags *cmd, const cli_flag *f)
+{
+    const char *why = cli_take_bad_value();
+    return *why ? cli_usage(cmd->command, "%s: %s", f->name, why) : CLI_USAGE;
 }
 
 int cli_parse_flags(const cli_command_flags *cmd, int argc, char **argv, void *target,
@@ -88,14 +89,14 @@ int cli_parse_flags(const cli_command_flags *cmd, int argc, char **argv, void *t
         given[k] = 1;
         if (!f->value) {
             if (f->set) {
-                if (f->set(target, f, NULL)) return CLI_USAGE;
+                if (f->set(target, f, NULL)) return bad_value(cmd, f);
             } else {
                 *(int *)field_ptr(target, f) = 1;
             }
             continue;
         }
         if (i + 1 >= argc) return cli_usage(cmd->command, "%s needs a value (%s)", a, f->value);
-        if (f->set(target, f, argv[++i])) return CLI_USAGE;
+        if (f->set(target, f, argv[++i])) return bad_value(cmd, f);
     }
     for (int k = 0; k < cmd->n_flags; k++) {
         const cli_flag *f = &cmd->flags[k];

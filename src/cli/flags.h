@@ -12,7 +12,8 @@
 typedef struct cli_flag cli_flag;
 
 /* Parse `value` into the target (a command's options struct); 0, or -1
- * after printing one line that names the flag. */
+ * with the reason recorded by cli_bad_value (the parser names the command
+ * and the flag). */
 typedef int (*cli_flag_set)(void *target, const cli_flag *f, const char *value);
 
 enum {

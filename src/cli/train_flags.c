@@ -15,6 +15,7 @@
 
 static int set_hidden(void *target, const cli_flag *f, const char *s)
 {
+    (void)f;
     cg_model_config *mc = &((train_opts *)target)->cfg.model;
     mc->n_hidden = 0;
     if (!strcmp(s, "none")) return 0;
@@ -24,9 +25,8 @@ static int set_hidden(void *target, const cli_flag *f, const char *s)
         int len = 0;
         if (sscanf(p, "%d%n", &w, &len) != 1 || w < 1 || w > 1000000 || (p[len] && p[len] != ',') ||
             p[0] == '+' || p[0] == ' ' || mc->n_hidden == CG_MAX_HIDDEN) {
-            fprintf(stderr, "cgrad train: %s: '%s' is not a comma-separated list of at most %d layer "
-                            "widths in [1, 1000000] (or 'none')\n", f->name, s, CG_MAX_HIDDEN);
-            return -1;
+            return cli_bad_value("'%s' is not a comma-separated list of at most %d layer widths in "
+                                 "[1, 1000000] (or 'none')", s, CG_MAX_HIDDEN);
         }
         mc->hidden[mc->n_hidden++] = w;
         if (!p[len]) return 0;
@@ -36,13 +36,13 @@ static int set_hidden(void *target, const cli_flag *f, const char *s)
 
 static int set_arch(void *target, const cli_flag *f, const char *s)
 {
+    (void)f;
     cg_model_config *mc = &((train_opts *)target)->cfg.model;
     if (cg_arch_parse(s, mc->layers, CG_MAX_LAYERS, &mc->n_layers)) {
         /* "arch: layer 3 'conv64x': ..." -> "--arch: layer 3 ..." */
         const char *msg = cg_last_error();
         if (!strncmp(msg, "arch: ", 6)) msg += 6;
-        fprintf(stderr, "cgrad train: %s: %s\n", f->name, msg);
-        return -1;
+        return cli_bad_value("%s", msg);
     }
     mc->n_hidden = 0; /* the architecture replaces the default hidden widths */
     return 0;
@@ -50,24 +50,23 @@ static int set_arch(void *target, const cli_flag *f, const char *s)
 
 static int set_activation(void *target, const cli_flag *f, const char *s)
 {
+    (void)f;
     int a = cg_activation_from_name(s);
-    if (a != CG_RELU && a != CG_TANH && a != CG_SIGMOID) {
-        fprintf(stderr, "cgrad train: %s: '%s' is not one of relu, tanh, sigmoid\n", f->name, s);
-        return -1;
-    }
+    if (a != CG_RELU && a != CG_TANH && a != CG_SIGMOID)
+        return cli_bad_value("'%s' is not one of relu, tanh, sigmoid", s);
     ((train_opts *)target)->cfg.model.activation = a;
     return 0;
 }
 
 static int set_optimizer(void *target, const cli_flag *f, const char *s)
 {
+    (void)f;
     if (!cg_optimizer_summary(s)) {
         char list[256] = "";
         for (int i = 0; i < cg_optimizer_count(); i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                      cg_optimizer_name_at(i));
-        fprintf(stderr, "cgrad train: %s: unknown optimizer '%s' (valid: %s)\n", f->name, s, list);
-        return -1;
+        return cli_bad_value("unknown optimizer '%s' (valid: %s)", s, list);
     }
     snprintf(((train_opts *)target)->cfg.optim.name, CG_NAME_LEN, "%s", s);
     return 0;
@@ -75,22 +74,17 @@ static int set_optimizer(void *target, const cli_flag *f, const char *s)
 
 static int set_schedule(void *target, const cli_flag *f, const char *s)
 {
+    (void)f;
     cg_schedule_config *sc = &((train_opts *)target)->cfg.schedule;
-    if (cg_lr_schedule_parse(s, &sc->kind, sc->params)) {
-        fprintf(stderr, "cgrad train: %s: %s\n", f->name, cg_last_error());
-        return -1;
-    }
+    if (cg_lr_schedule_parse(s, &sc->kind, sc->params)) return cli_bad_value("%s", cg_last_error());
     return 0;
 }
 
 static int set_beta(void *target, const cli_flag *f, const char *s)
 {
     double *v = (double *)((char *)target + f->offset);
-    if (cli_parse_double(f->name, s, 0, 1, v)) return -1;
-    if (!(*v < 1)) {
-        fprintf(stderr, "cgrad train: %s: '%s' must be below 1\n", f->name, s);
-        return -1;
-    }
+    if (cli_parse_double(s, 0, 1, v)) return -1;
+    if (!(*v < 1)) return cli_bad_value("'%s' must be below 1", s);
     return 0;
 }
 
@@ -98,17 +92,15 @@ static int set_decoupled(void *target, const cli_flag *f, const char *s)
 {
     train_opts *o = target;
     o->cfg.optim.decoupled = 1;
-    return cli_parse_double(f->name, s, f->lo, f->hi, &o->cfg.optim.weight_decay);
+    return cli_parse_double(s, f->lo, f->hi, &o->cfg.optim.weight_decay);
 }
 
 static int set_lr(void *target, const cli_flag *f, const char *s)
 {
+    (void)f;
     double *v = &((train_opts *)target)->cfg.optim.lr;
-    if (cli_parse_double(f->name, s, 0, HUGE_VAL, v)) return -1;
-    if (!(*v > 0)) {
-        fprintf(stderr, "cgrad train: %s: '%s' must be positive\n", f->name, s);
-        return -1;
-    }
+    if (cli_parse_double(s, 0, HUGE_VAL, v)) return -1;
+    if (!(*v > 0)) return cli_bad_value("'%s' must be positive", s);
     return 0;
 }
 
@@ -124,11 +116,10 @@ static int set_task(void *target, const cli_flag *f, const char *s)
     cg_model_config *mc = &((train_opts *)target)->cfg.model;
     const int loss = !strcmp(f->name, "--loss");
     int v = loss ? cg_loss_from_name(s) : cg_task_from_name(s);
-    if (v < 0 || (loss && (v == CG_LOSS_DEFAULT || v == CG_LOSS_CROSS_ENTROPY))) {
-        fprintf(stderr, "cgrad train: %s: '%s' is not one of %s\n", f->name, s,
-                loss ? "mse, mae, huber (regression), bce (multilabel)" : "classification, regression, multilabel");
-        return -1;
-    }
+    if (v < 0 || (loss && (v == CG_LOSS_DEFAULT || v == CG_LOSS_CROSS_ENTROPY)))
+        return cli_bad_value("'%s' is not one of %s", s,
+                             loss ? "mse, mae, huber (regression), bce (multilabel)"
+                                  : "classification, regression, multilabel");
     *(loss ? &mc->loss : &mc->task) = v;
     return 0;
 }

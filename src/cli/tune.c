@@ -31,31 +31,24 @@ typedef struct tune_opts {
 
 static int set_param(void *target, const cli_flag *f, const char *s)
 {
+    (void)f;
     tune_opts *t = target;
-    if (cg_tune_space_add(&t->o.space, s)) {
-        fprintf(stderr, "cgrad tune: %s: %s\n", f->name, cg_last_error());
-        return -1;
-    }
+    if (cg_tune_space_add(&t->o.space, s)) return cli_bad_value("%s", cg_last_error());
     t->have_space = 1;
     return 0;
 }
 
 static int set_space(void *target, const cli_flag *f, const char *path)
 {
+    (void)f;
     tune_opts *t = target;
     if (path[0] == '{') { /* the JSON itself */
-        if (cg_tune_space_add_json(&t->o.space, path)) {
-            fprintf(stderr, "cgrad tune: %s: %s\n", f->name, cg_last_error());
-            return -1;
-        }
+        if (cg_tune_space_add_json(&t->o.space, path)) return cli_bad_value("%s", cg_last_error());
         t->have_space = 1;
         return 0;
     }
     FILE *in = fopen(path, "rb");
-    if (!in) {
-        fprintf(stderr, "cgrad tune: %s: cannot read '%s': %s\n", f->name, path, strerror(errno));
-        return -1;
-    }
+    if (!in) return cli_bad_value("cannot read '%s': %s", path, strerror(errno));
     char *text = NULL;
     size_t n = 0, cap = 0, got;
     do {
@@ -68,20 +61,15 @@ static int set_space(void *target, const cli_flag *f, const char *path)
     if (text) text[n] = 0;
     int rc = text ? cg_tune_space_add_json(&t->o.space, text) : CG_ERR_MEMORY;
     free(text);
-    if (rc) {
-        fprintf(stderr, "cgrad tune: %s %s: %s\n", f->name, path, cg_last_error());
-        return -1;
-    }
+    if (rc) return cli_bad_value("%s: %s", path, cg_last_error());
     t->have_space = 1;
     return 0;
 }
 
 static int set_early(void *target, const cli_flag *f, const char *s)
 {
-    if (strcmp(s, "median") && strcmp(s, "none")) {
-        fprintf(stderr, "cgrad tune: %s: '%s' is not median or none\n", f->name, s);
-        return -1;
-    }
+    (void)f;
+    if (strcmp(s, "median") && strcmp(s, "none")) return cli_bad_value("'%s' is not median or none", s);
     ((tune_opts *)target)->o.early_median = !strcmp(s, "median");
     return 0;
 }
