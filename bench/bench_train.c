@@ -15,7 +15,7 @@
  * the graph, marks, checks). The environment variable BENCH_SCALE
  * (default 1) scales the step counts; BENCH_PRECISION=bf16 runs the
  * matrix products in bf16 (cg_graph_set_precision; bench/bf16). */
-#define _POSIX_C_SOURCE 200809L
+#include "bench_util.h" /* first: it sets _POSIX_C_SOURCE */
 #include "cgrad.h"
 #include "configs.h"
 
@@ -23,29 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #define POOL 4096 /* rows of random data the batches cycle through */
 #define REPS 3
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 static long peak_rss_kib(void)
 {
@@ -111,14 +91,14 @@ static void bench_training(const bench_config *c, double scale)
     }
     double t[REPS];
     for (int r = 0; r < REPS; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (long i = 0; i < steps; i++, step++) {
             feed(m, x, y, d, batch, step);
             if (cg_minimize_step(o, loss, NULL)) die("step");
         }
-        t[r] = (now() - t0) / (double)steps;
+        t[r] = (bench_now() - t0) / (double)steps;
     }
-    double s = median(t, REPS);
+    double s = bench_median(t, REPS);
 
     /* Where a step goes: one more repetition, profiled. */
     cg_graph *g = cg_model_graph(m);
@@ -126,12 +106,12 @@ static void bench_training(const bench_config *c, double scale)
     cg_graph_profile(g, 1);
     for (long i = 0; i < steps; i++, step++) {
         feed(m, x, y, d, batch, step);
-        double t0 = now();
+        double t0 = bench_now();
         if (cg_backward(loss)) die("backward");
-        double t1 = now();
+        double t1 = bench_now();
         if (cg_optimizer_update(o, g)) die("update");
         t_graph += t1 - t0;
-        t_update += now() - t1;
+        t_update += bench_now() - t1;
     }
     double t_ops = cg_graph_profile_seconds(g);
     cg_graph_profile(g, 0);
@@ -166,14 +146,14 @@ static void bench_inference(const char *name, int batch, double scale)
     }
     double t[REPS];
     for (int r = 0; r < REPS; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (long i = 0; i < calls; i++, call++) {
             feed(m, x, y, d, batch, call);
             if (cg_forward(probs)) die("forward");
         }
-        t[r] = (now() - t0) / (double)calls;
+        t[r] = (bench_now() - t0) / (double)calls;
     }
-    double s = median(t, REPS);
+    double s = bench_median(t, REPS);
     printf("%s ex_per_s=%.0f us_per_step=%.2f rss_kib=%ld\n", name, batch / s, 1e6 * s,
            peak_rss_kib());
     if (getenv("BENCH_PROFILE")) { /* where a call goes, op by op */

@@ -12,22 +12,14 @@
  * backward and the optimizer update) and the per-op profile of one more
  * set of steps. BENCH_PRECISION=bf16 runs the products in bf16. GFLOP/s counts the convolutions' and dense layers'
  * multiply-adds as 2 flops, forward and backward (3x the forward). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "../bench_util.h" /* first: it sets _POSIX_C_SOURCE */
 #include <cgrad.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SH(...) ((const int[]){__VA_ARGS__})
 #define BATCH 128
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static cg_node *he(cg_graph *g, cg_rng *r, int nd, const int *sh, int fan_in)
 {
@@ -38,12 +30,6 @@ static cg_node *he(cg_graph *g, cg_rng *r, int nd, const int *sh, int fan_in)
     cg_node *w = cg_variable(g, NULL, nd, sh, v);
     free(v);
     return w;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -82,16 +68,15 @@ int main(int argc, char **argv)
     for (int i = 0; i < BATCH; i++) yv[i] = (cg_real)cg_rng_below(&r, 10);
     double *t = malloc((size_t)steps * sizeof *t);
     for (int s = -3; s < steps; s++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (cg_feed(x, xv, BATCH) || cg_feed(y, yv, BATCH) ||
             cg_minimize_step(o, cost, NULL)) {
             fprintf(stderr, "cnn_bench: %s\n", cg_last_error());
             return 1;
         }
-        if (s >= 0) t[s] = now() - t0;
+        if (s >= 0) t[s] = bench_now() - t0;
     }
-    qsort(t, (size_t)steps, sizeof *t, cmp);
-    const double med = t[steps / 2];
+    const double med = bench_median(t, steps);
     /* Multiply-adds per example, forward. */
     const double macs = 32.0 * 9 * 784 + 64.0 * 288 * 196 + 3136.0 * 128 + 128.0 * 10;
     printf("cnn threads=%d ms_per_step=%.2f ex_per_s=%.0f gflops=%.1f\n", cg_get_threads(),

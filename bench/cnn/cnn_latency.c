@@ -9,24 +9,10 @@
  *
  * Prints "cnn_latency threads=T us_per_image=..." (the median of REPS
  * calls after 20 warm-up calls). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "../bench_util.h" /* first: it sets _POSIX_C_SOURCE */
 #include <cgrad.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -50,15 +36,15 @@ int main(int argc, char **argv)
     for (int i = 0; i < 784; i++) x[i] = (float)cg_rng_uniform(&r);
     double *t = malloc((size_t)reps * sizeof *t);
     for (int s = -20; s < reps; s++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (cg_predict(m, x, 1, probs, NULL)) {
             fprintf(stderr, "cnn_latency: %s\n", cg_last_error());
             return 1;
         }
-        if (s >= 0) t[s] = now() - t0;
+        if (s >= 0) t[s] = bench_now() - t0;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp);
-    printf("cnn_latency threads=%d us_per_image=%.1f\n", cg_get_threads(), 1e6 * t[reps / 2]);
+    printf("cnn_latency threads=%d us_per_image=%.1f\n", cg_get_threads(),
+           1e6 * bench_median(t, reps));
     free(t);
     cg_model_free(m);
     return 0;

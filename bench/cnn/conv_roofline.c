@@ -13,40 +13,22 @@
  *                        conv, then "peak gflops=..." (a 1024^3 product,
  *                        the machine's one-thread GEMM speed, the faster
  *                        backend's). */
-#define _POSIX_C_SOURCE 200809L
+#include "../bench_util.h" /* first: it sets _POSIX_C_SOURCE */
 #include "ops/gemm.h"
 
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <cgrad.h>
 
 #define REPS 5
 #define BATCH 128
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
+/* Operands from bench_util's LCG: values in [-0.5, 0.5) (no denormals to
+ * slow a product), the same in every run. */
 static float *filled(size_t n)
 {
-    float *p = malloc(n * sizeof *p);
-    if (!p) {
-        fprintf(stderr, "conv_roofline: out of memory\n");
-        exit(1);
-    }
-    for (size_t i = 0; i < n; i++) p[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-    return p;
+    return bench_random_matrix(n, "conv_roofline");
 }
 
 static cg_gemm_cache *cache; /* oneDNN's primitives, NULL without oneDNN */
@@ -81,7 +63,7 @@ static double time_products(const conv *c, int backward)
     float *dw = filled((size_t)K * ckk), *dcol = filled((size_t)ckk * P);
     double t[REPS];
     for (int r = -1; r < REPS; r++) { /* one warm-up */
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < BATCH; i++) {
             if (!backward) {
                 gemm(0, 0, K, P, ckk, w, ckk, col, P, y, P);
@@ -90,11 +72,10 @@ static double time_products(const conv *c, int backward)
             gemm(0, 1, K, ckk, P, y, P, col, P, dw, ckk);
             if (!c->first) gemm(1, 0, ckk, P, K, w, ckk, y, P, dcol, P);
         }
-        if (r >= 0) t[r] = now() - t0;
+        if (r >= 0) t[r] = bench_now() - t0;
     }
     free(w), free(col), free(y), free(dw), free(dcol);
-    qsort(t, REPS, sizeof *t, cmp_double);
-    return t[REPS / 2];
+    return bench_median(t, REPS);
 }
 
 /* The faster backend's time. */
@@ -129,12 +110,12 @@ int main(void)
     for (use_dnnl = 0; use_dnnl <= (cache != NULL); use_dnnl++) {
         double t[REPS];
         for (int r = -1; r < REPS; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             gemm(0, 0, n, n, n, a, n, b, n, cm, n);
-            if (r >= 0) t[r] = now() - t0;
+            if (r >= 0) t[r] = bench_now() - t0;
         }
-        qsort(t, REPS, sizeof *t, cmp_double);
-        if (best == 0 || t[REPS / 2] < best) best = t[REPS / 2];
+        const double med = bench_median(t, REPS);
+        if (best == 0 || med < best) best = med;
     }
     printf("peak gflops=%.1f\n", 2e-9 * n * (double)n * n / best);
     free(a), free(b), free(cm);
