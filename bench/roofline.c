@@ -16,69 +16,30 @@
  *   roofline CONFIG [THREADS]    CONFIG: A..E (training step),
  *                                infer1, infer1000 (forward of model A)
  * Prints "CONFIG ex_per_s=... us_per_step=... gflops=..." (median of 3). */
-#define _POSIX_C_SOURCE 200809L
+#include "bench_util.h" /* first: it sets _POSIX_C_SOURCE */
 #include "configs.h"
-
 #include "ops/gemm.h"
+#include "split_product.h"
 
 #include <cblas.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define REPS 3
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static float *random_matrix(size_t n)
-{
-    float *p = malloc(n * sizeof *p);
-    if (!p) {
-        fprintf(stderr, "roofline: out of memory\n");
-        exit(1);
-    }
-    unsigned s = 12345;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1103515245u + 12345u;
-        p[i] = (float)((s >> 8) & 0xffff) / 65536.0f - 0.5f;
-    }
-    return p;
-}
-
 static cg_gemm_cache *cache; /* oneDNN's primitives, NULL without oneDNN */
 
-/* One product through the backend: OpenBLAS, or oneDNN split by columns. */
+/* One product through the backend: OpenBLAS in one call on its own
+ * threads, or oneDNN split by columns. */
 static void product(int dnnl, int ta, int tb, int M, int N, int K, const float *a, int lda,
                     const float *b, int ldb, float beta, float *c)
 {
-    if (!dnnl) {
+    if (dnnl)
+        bench_split_product(cache, BENCH_DNNL, ta, tb, M, N, K, a, lda, b, ldb, beta != 0, c,
+                            "roofline");
+    else
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                     M, N, K, 1, a, lda, b, ldb, beta, c, N);
-        return;
-    }
-#pragma omp parallel
-    {
-        const int T = omp_get_num_threads(), t = omp_get_thread_num();
-        int lo = N * t / T / 16 * 16, hi = t + 1 == T ? N : N * (t + 1) / T / 16 * 16;
-        const size_t bo = tb ? (size_t)lo * ldb : (size_t)lo;
-        if (lo < hi && cg_gemm_dnnl(cache, 0, ta, tb, M, hi - lo, K, a, lda, b + bo, ldb,
-                                    beta != 0, c + lo, N)) {
-            fprintf(stderr, "roofline: %s\n", cg_last_error());
-            exit(1);
-        }
-    }
 }
 
 /* Seconds per call of C [M, N] = op(A) op(B), op(A) [M, K], row-major;
@@ -88,26 +49,26 @@ static void product(int dnnl, int ta, int tb, int M, int N, int K, const float *
  * slower), each its faster way. */
 static double time_gemm(int dnnl, int ta, int tb, int M, int N, int K, double budget)
 {
-    float *a = random_matrix((size_t)M * K), *b = random_matrix((size_t)K * N);
-    float *c = random_matrix((size_t)M * N);
+    float *a = bench_random_matrix((size_t)M * K, "roofline");
+    float *b = bench_random_matrix((size_t)K * N, "roofline");
+    float *c = bench_random_matrix((size_t)M * N, "roofline");
     int lda = ta ? M : K, ldb = tb ? K : N;
     for (int i = 0; i < 3; i++) /* warm-up */
         product(dnnl, ta, tb, M, N, K, a, lda, b, ldb, 0, c);
     double t[REPS];
     for (int r = 0; r < REPS; r++) {
         long calls = 0;
-        double t0 = now(), el;
+        double t0 = bench_now(), el;
         do {
             product(dnnl, ta, tb, M, N, K, a, lda, b, ldb, dnnl ? 0 : 1, c);
             calls++;
-        } while ((el = now() - t0) < budget);
+        } while ((el = bench_now() - t0) < budget);
         t[r] = el / (double)calls;
     }
-    qsort(t, REPS, sizeof t[0], cmp_double);
     free(a);
     free(b);
     free(c);
-    return t[REPS / 2];
+    return bench_median(t, REPS);
 }
 
 int main(int argc, char **argv)

@@ -14,71 +14,26 @@
  *   gemm_bench CONFIG [THREADS]    CONFIG: A..E (bench/configs.h)
  * Prints one line per product (microseconds) and the totals: the bf16
  * roofline (examples/s doing nothing but the step's bf16 products). */
-#define _POSIX_C_SOURCE 200809L
+#include "../bench_util.h" /* first: it sets _POSIX_C_SOURCE */
 #include "../configs.h"
+#include "../split_product.h"
 #include "ops/gemm.h"
 
-#include <cblas.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static float *random_matrix(size_t n)
-{
-    float *p = malloc(n * sizeof *p);
-    unsigned s = 12345;
-    for (size_t i = 0; p && i < n; i++) {
-        s = s * 1103515245u + 12345u;
-        p[i] = (float)((s >> 8) & 0xffff) / 65536.0f - 0.5f;
-    }
-    if (!p) exit(1);
-    return p;
-}
-
-enum { BLAS, DNNL, BF16, CONVERT };
+/* The columns of the table, in order: split_product.h's three libraries,
+ * then the fp32 -> bf16 conversion. */
+enum { BLAS = BENCH_BLAS, DNNL = BENCH_DNNL, BF16 = BENCH_DNNL_BF16, CONVERT };
 static cg_gemm_cache *cache;
 static double budget = 0.1;
-
-/* One product C [M, N] = op(A) op(B), split by columns over the team. */
-static void product(int how, int ta, int tb, int M, int N, int K, const void *a, int lda,
-                    const void *b, int ldb, float *c)
-{
-#pragma omp parallel
-    {
-        const int T = omp_get_num_threads(), t = omp_get_thread_num();
-        int lo = N * t / T / 16 * 16, hi = t + 1 == T ? N : N * (t + 1) / T / 16 * 16;
-        const size_t bo = tb ? (size_t)lo * ldb : (size_t)lo, es = how == BF16 ? 2 : 4;
-        if (lo < hi && how == BLAS)
-            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                        tb ? CblasTrans : CblasNoTrans, M, hi - lo, K, 1, a, lda,
-                        (const float *)b + bo, ldb, 0, c + lo, N);
-        else if (lo < hi && cg_gemm_dnnl(cache, how == BF16, ta, tb, M, hi - lo, K, a, lda,
-                                         (const char *)b + bo * es, ldb, 0, c + lo, N)) {
-            fprintf(stderr, "gemm_bench: %s\n", cg_last_error());
-            exit(1);
-        }
-    }
-}
 
 /* Median of 3 timings of at least `budget` seconds each, per call. */
 static double time_one(int how, int ta, int tb, int M, int N, int K)
 {
-    float *a = random_matrix((size_t)M * K), *b = random_matrix((size_t)K * N),
-          *c = random_matrix((size_t)M * N);
+    float *a = bench_random_matrix((size_t)M * K, "gemm_bench"),
+          *b = bench_random_matrix((size_t)K * N, "gemm_bench"),
+          *c = bench_random_matrix((size_t)M * N, "gemm_bench");
     uint16_t *a16 = malloc((size_t)M * K * 2), *b16 = malloc((size_t)K * N * 2);
     cg_f32_to_bf16(a, a16, (size_t)M * K);
     cg_f32_to_bf16(b, b16, (size_t)K * N);
@@ -86,20 +41,19 @@ static double time_one(int how, int ta, int tb, int M, int N, int K)
     double t[3];
     for (int r = -1; r < 3; r++) {
         long calls = 0;
-        double t0 = now(), el;
+        double t0 = bench_now(), el;
         do {
             if (how == CONVERT)
                 cg_to_bf16(a, a16, (size_t)M * K);
             else
-                product(how, ta, tb, M, N, K, how == BF16 ? (void *)a16 : a, lda,
-                        how == BF16 ? (void *)b16 : b, ldb, c);
+                bench_split_product(cache, how, ta, tb, M, N, K, how == BF16 ? (void *)a16 : a,
+                                    lda, how == BF16 ? (void *)b16 : b, ldb, 0, c, "gemm_bench");
             calls++;
-        } while ((el = now() - t0) < budget);
+        } while ((el = bench_now() - t0) < budget);
         if (r >= 0) t[r] = el / (double)calls;
     }
-    qsort(t, 3, sizeof t[0], cmp_double);
     free(a), free(b), free(c), free(a16), free(b16);
-    return t[1];
+    return bench_median(t, 3);
 }
 
 int main(int argc, char **argv)
