@@ -55,11 +55,21 @@ int cg_make_dirs(const char *dir);
  * (threads.c may change the thread count between steps). */
 int cg_thread_parts(void);
 
+/* Where the tuner reads the time and the machine's idle CPU time: the
+ * clock (cg_seconds) and /proc/stat, unless a test simulates a machine
+ * (tests/test_thread_tuner.c). cpu_times gives the CPU time since boot of
+ * all cores, *idle and *total, in any one unit; 0 where unknown. */
+typedef struct cg_thread_sources {
+    double (*seconds)(void);
+    int (*cpu_times)(double *idle, double *total);
+} cg_thread_sources;
+
 /* The adaptive thread count of cg_set_threads(0), one per training loop
  * (fit.c): cg_thread_tuner_begin/_end around each step, _done after the
  * last. Off (every call a no-op) after cg_set_threads(n > 0), on a
  * machine of one core, or inside a parallel region. */
 typedef struct cg_thread_tuner {
+    cg_thread_sources src;
     int on, full;      /* adapting; the most threads */
     int cur, trial;    /* threads of the steps now; of the probe (0: none) */
     int skip, steps;   /* steps left to ignore after a switch; steps seen */
@@ -79,6 +89,8 @@ typedef struct cg_thread_tuner {
 } cg_thread_tuner;
 
 void cg_thread_tuner_init(cg_thread_tuner *tu);
+/* The same with the time and idle CPU time read from src (copied). */
+void cg_thread_tuner_init_sources(cg_thread_tuner *tu, const cg_thread_sources *src);
 void cg_thread_tuner_begin(cg_thread_tuner *tu);
 void cg_thread_tuner_end(cg_thread_tuner *tu, int examples);
 void cg_thread_tuner_done(cg_thread_tuner *tu);

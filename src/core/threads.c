@@ -137,9 +137,9 @@ static int cpu_times(double *idle, double *total)
 #define MIN_READ 0.1
 static int idle_cores_for(cg_thread_tuner *tu, int more)
 {
-    double idle, total, t = cg_seconds();
+    double idle, total, t = tu->src.seconds();
     if (tu->at0 > 0 && t - tu->at0 < MIN_READ) return 0; /* no file read */
-    if (!cpu_times(&idle, &total)) return 1;
+    if (!tu->src.cpu_times(&idle, &total)) return 1;
     if (tu->at0 == 0) {
         tu->at0 = t, tu->idle0 = idle, tu->total0 = total;
         return 0;
@@ -152,15 +152,24 @@ static int idle_cores_for(cg_thread_tuner *tu, int more)
 
 void cg_thread_tuner_init(cg_thread_tuner *tu)
 {
+    const cg_thread_sources real = {cg_seconds, cpu_times};
+    cg_thread_tuner_init_sources(tu, &real);
+}
+
+void cg_thread_tuner_init_sources(cg_thread_tuner *tu, const cg_thread_sources *src)
+{
     memset(tu, 0, sizeof *tu);
+    tu->src = *src;
     tu->full = cg_get_threads();
     tu->on = !atomic_load(&fixed_count) && tu->full > 1 && !omp_in_parallel();
     tu->cur = tu->on ? 1 : tu->full;
     tu->skip = 1; /* the first step plans and touches memory */
-    if (tu->on && set_at > 0)
+    /* cg_set_threads(0)'s reading is of the real clock and /proc/stat. */
+    const int real = src->seconds == cg_seconds && src->cpu_times == cpu_times;
+    if (tu->on && real && set_at > 0)
         tu->at0 = set_at, tu->idle0 = set_idle, tu->total0 = set_total;
-    else if (tu->on && cpu_times(&tu->idle0, &tu->total0))
-        tu->at0 = cg_seconds();
+    else if (tu->on && src->cpu_times(&tu->idle0, &tu->total0))
+        tu->at0 = src->seconds();
     tu->gap = MIN_GAP;
     tu->next = PROBE_STEPS + 2;
 }
@@ -169,7 +178,7 @@ void cg_thread_tuner_begin(cg_thread_tuner *tu)
 {
     if (!tu->on) return;
     omp_set_num_threads(tu->trial ? tu->trial : tu->cur);
-    tu->t0 = cg_seconds();
+    tu->t0 = tu->src.seconds();
 }
 
 /* The count a probe tries: half of cur, or double, in turn where both
@@ -209,7 +218,7 @@ static void end_probe(cg_thread_tuner *tu, int won)
 void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
 {
     if (!tu->on || examples < 1) return;
-    const double dt = cg_seconds() - tu->t0, c = dt / examples;
+    const double dt = tu->src.seconds() - tu->t0, c = dt / examples;
     tu->steps++;
     tu->spent += dt;
     if (tu->trial) tu->probe_spent += dt;
@@ -257,18 +266,19 @@ void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
      * each of its parallel regions; if one region's start alone exceeds
      * half a step, the probe has lost, at the cost of that start rather
      * than of a step. */
-    double start = INFINITY, t0 = cg_seconds();
+    double start = INFINITY, t0 = tu->src.seconds();
     for (int r = 0; r < 3; r++) { /* the first wakes sleeping threads */
-        const double t1 = cg_seconds();
+        const double t1 = tu->src.seconds();
 #pragma omp parallel num_threads(trial)
         {
             (void)0;
         }
-        const double dt = cg_seconds() - t1;
+        const double dt = tu->src.seconds() - t1;
         if (dt < start) start = dt;
     }
-    tu->spent += cg_seconds() - t0;
-    tu->probe_spent += cg_seconds() - t0;
+    const double probed = tu->src.seconds() - t0;
+    tu->spent += probed;
+    tu->probe_spent += probed;
     if (start > 0.5 * median(tu->cost, tu->n_cost) * examples) end_probe(tu, 0);
 }
 
