@@ -33,11 +33,16 @@ static struct {
     double idle, total;  /* /proc/stat */
     int stat_ok;         /* /proc/stat readable */
     long reads;          /* of either */
+    double tick;         /* added by each clock read in _end after its first */
+    int in_end;          /* 1 + the clock reads so far in _end; 0 outside */
 } sim;
 
+/* With a tick, each empty parallel region that _end times to start more
+ * threads takes `tick` seconds. */
 static double sim_seconds(void)
 {
     sim.reads++;
+    if (sim.in_end && sim.in_end++ > 1) sim.now += sim.tick;
     return sim.now;
 }
 
@@ -95,7 +100,9 @@ static void run(cg_thread_tuner *tu, const machine *m, int steps)
         tr.probe_time += tr.probe[k] ? dt : 0;
         tr.oracle += m->t1 < m->t2 ? m->t1 : m->t2;
         advance(dt, n, m->other);
+        sim.in_end = 1;
         cg_thread_tuner_end(tu, EXAMPLES);
+        sim.in_end = 0;
         tr.cur[k] = tu->cur;
         if (tr.probe_time - BUDGET * tr.time > tr.over) tr.over = tr.probe_time - BUDGET * tr.time;
     }
@@ -245,6 +252,22 @@ static void early_stop(void)
     finish(&tu);
 }
 
+/* Idle machine where 2 threads would win, but starting them takes a whole
+ * step at 1 thread (over half a step): each up-probe loses at that start,
+ * before any step at 2 threads. */
+static void slow_start(void)
+{
+    cg_thread_tuner tu;
+    const machine m = {T1, T1 / 1.8, 0};
+    start(&tu, 1);
+    sim.tick = T1;
+    run(&tu, &m, 2000);
+    CHECK(first_at(1, tr.steps, 2) == 0);
+    CHECK(tu.probes >= 2 && tu.switches == 0 && tu.cur == 1);
+    printf("slow start: %d probes lost at the start, no step at 2 threads\n", tu.probes);
+    finish(&tu);
+}
+
 /* cg_set_threads(n > 0) fixes the count: every call a no-op, reading
  * neither the clock nor /proc/stat. Last: it ends the adaptive default. */
 static void fixed_count(void)
@@ -279,6 +302,7 @@ int main(void)
     busy_machine();
     load_comes_and_goes();
     early_stop();
+    slow_start();
     fixed_count();
     printf("test_thread_tuner: %s\n", check_failures ? "FAILED" : "ok");
     CHECK_DONE();
