@@ -65,7 +65,10 @@ size_t cg_alloc_count(void);
  * default): up to all cores, and training adapts the count to the load:
  * it times its steps at all cores and at fewer, runs the faster, and
  * checks again now and then (a machine that becomes busy, or idle, mid
- * run). Results never depend on the count (the work is cut into parts
+ * run). Inference adapts the same way, batch by batch and from one call
+ * to the next (cg_predict, cg_evaluate, cg_predict_graph,
+ * cg_evaluate_graph; one count per graph), and leaves the count at its
+ * choice. Results never depend on the count (the work is cut into parts
  * fixed by the shape and the machine's core count), so adapting it keeps
  * a run's bits. cg_get_threads: the most threads a step may use. */
 void cg_set_threads(int n);

@@ -6,7 +6,7 @@
  * deterministic and the bounds below follow from threads.c's constants. */
 #include "check.h"
 
-#include "core/internal.h"
+#include "core/node.h"
 #include "core/omp_compat.h"
 #include <stdlib.h>
 
@@ -284,6 +284,44 @@ static void fixed_count(void)
     CHECK(omp_get_max_threads() == 3);
 }
 
+/* Inference adapts per graph (cg_predict_graph here; cg_predict and
+ * cg_evaluate share the tuner): a fixed count holds; after
+ * cg_set_threads(0) the graph's tuner starts at one thread and leaves the
+ * count at its choice; a later cg_set_threads(n) makes it stale, so n
+ * holds again. Results are the same at every count. */
+static void inference(void)
+{
+    cg_graph *g = cg_graph_new();
+    cg_node *x = cg_placeholder(g, "x", 2, (int[]){CG_BATCH, 4});
+    const cg_real wv[8] = {1, -2, 0.5, 3, -1, 0.25, 2, -0.5};
+    cg_node *out = cg_matmul(x, cg_variable(g, "w", 2, (int[]){4, 2}, wv), 0, 0);
+    enum { ROWS = 50 };
+    cg_real xs[ROWS * 4], p[3][ROWS * 2];
+    for (int i = 0; i < ROWS * 4; i++) xs[i] = (cg_real)((i * 37) % 11) - 5;
+    cg_tensor_dataset ds = {0};
+    CHECK(cg_tensor_dataset_add(&ds, "x", xs, ROWS, 4) == CG_OK);
+
+    cg_set_threads(2);
+    CHECK(cg_predict_graph(out, &ds, 8, p[0]) == CG_OK);
+    CHECK(g->infer_threads_ready && !g->infer_threads.on);
+    CHECK(omp_get_max_threads() == 2);
+
+    cg_set_threads(0);
+    CHECK(cg_predict_graph(out, &ds, 8, p[1]) == CG_OK);
+    if (omp_get_num_procs() > 1) { /* else: one core, nothing to adapt */
+        CHECK(g->infer_threads.on && g->infer_threads.steps == 7);
+        CHECK(omp_get_max_threads() == g->infer_threads.cur);
+        CHECK(cg_predict_graph(out, &ds, 8, p[1]) == CG_OK); /* the same tuner goes on */
+        CHECK(g->infer_threads.steps == 14);
+    }
+
+    cg_set_threads(3);
+    CHECK(cg_predict_graph(out, &ds, 8, p[2]) == CG_OK);
+    CHECK(!g->infer_threads.on && omp_get_max_threads() == 3);
+    CHECK(!memcmp(p[0], p[1], sizeof p[0]) && !memcmp(p[0], p[2], sizeof p[0]));
+    cg_graph_free(g);
+}
+
 int main(void)
 {
     /* full = cg_get_threads(), which before any cg_set_threads is
@@ -304,6 +342,7 @@ int main(void)
     early_stop();
     slow_start();
     fixed_count();
+    inference(); /* last: it sets the count */
     printf("test_thread_tuner: %s\n", check_failures ? "FAILED" : "ok");
     CHECK_DONE();
 }

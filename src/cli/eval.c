@@ -40,7 +40,8 @@ static const cli_flag flags[] = {
      .example = "fp32",
      .help = "fp32 (default), bf16 (matrix products in bf16, fp32 accumulation) or auto"},
     {.name = "--threads", .value = "N", .set = cli_set_int, .offset = ARG(threads), .lo = 0,
-     .hi = 4096, .example = "1", .help = "BLAS/OpenMP threads (default 0 = all cores)"},
+     .hi = 4096, .example = "1", .help = "threads (default 0: up to all cores, fewer while the machine is busy);\n"
+             "results are the same for any count"},
     {.name = "--json", .offset = ARG(json),
      .help = "one JSON object on stdout instead of tables (with \"split\": what was scored)"},
 };

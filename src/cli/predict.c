@@ -48,7 +48,8 @@ static const cli_flag flags[] = {
      .example = "fp32",
      .help = "fp32 (default), bf16 (matrix products in bf16, fp32 accumulation) or auto"},
     {.name = "--threads", .value = "N", .set = cli_set_int, .offset = ARG(threads), .hi = 4096,
-     .example = "2", .help = "BLAS/OpenMP threads (default 0 = all cores)"},
+     .example = "2", .help = "threads (default 0: up to all cores, fewer while the machine is busy);\n"
+             "results are the same for any count"},
 };
 
 const cli_command_flags cli_predict_flags = {

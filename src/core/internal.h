@@ -86,6 +86,7 @@ typedef struct cg_thread_tuner {
     int n_cost;
     double probe[5];   /* ... and of the probe's */
     int n_probe;
+    int generation;    /* cg_set_threads calls before init */
 } cg_thread_tuner;
 
 void cg_thread_tuner_init(cg_thread_tuner *tu);
@@ -94,6 +95,17 @@ void cg_thread_tuner_init_sources(cg_thread_tuner *tu, const cg_thread_sources *
 void cg_thread_tuner_begin(cg_thread_tuner *tu);
 void cg_thread_tuner_end(cg_thread_tuner *tu, int examples);
 void cg_thread_tuner_done(cg_thread_tuner *tu);
+
+/* The same for a graph's inference loops (cg_predict, cg_evaluate,
+ * cg_predict_graph, cg_evaluate_graph): _begin/_end around each batch,
+ * _done before returning (it leaves the count at the tuner's choice). One
+ * tuner per graph, kept across calls, so a program that predicts again
+ * and again goes on adapting; made anew after a cg_set_threads. Not for
+ * training's own evaluation passes: those run at the count its tuner
+ * chose. */
+void cg_infer_threads_begin(cg_graph *g);
+void cg_infer_threads_end(cg_graph *g, int examples);
+void cg_infer_threads_done(cg_graph *g);
 
 /* The library's allocator: counts every allocation (see cg_alloc_count). */
 void *cg_malloc(size_t n);

@@ -149,6 +149,9 @@ struct cg_graph {
     void (*gemm_cache_free)(struct cg_gemm_cache *);
     int gemm_cache_failed;       /* could not be made: cg_gemm's backend */
 
+    cg_thread_tuner infer_threads; /* inference loops' thread count (threads.c) */
+    int infer_threads_ready;
+
     cg_collective sync;          /* training data-parallel with synchronised
                                     batch norm: batch statistics are summed
                                     with it (sync.sum NULL = local)       */

@@ -102,7 +102,7 @@ int cg_train_evaluate_rows(cg_model *m, const cg_dataset *ds, const cg_normalize
     if (!sums) return cg_error(CG_ERR_MEMORY, "cg_evaluate: out of memory");
     confusion cf = {m, conf};
     int rc = cg_fit_evaluate(&t, ds, ds->n, batch, idx_buf, d, loss, sums,
-                             conf ? count_confusion : NULL, &cf);
+                             conf ? count_confusion : NULL, &cf, 1);
     if (!rc) cg_metric_values(&t.ms, sums, value);
     cg_free(sums);
     if (!rc && acc) *acc = t.acc_metric >= 0 ? value[t.acc_metric] : NAN;
@@ -157,7 +157,9 @@ int cg_predict(cg_model *m, const cg_real *x, int n, cg_real *probs, int *classe
         cg_real *in = cg_feed_buffer(cg_model_input(m), k);
         if (!in) { rc = cg_last_error_code(); break; }
         memcpy(in, x + (size_t)start * (size_t)d, (size_t)k * (size_t)d * sizeof *in);
+        cg_infer_threads_begin(g);
         rc = cg_forward(cg_model_probs(m));
+        cg_infer_threads_end(g, k);
         if (rc) break;
         const cg_real *p = cg_node_value(cg_model_probs(m));
         if (probs) memcpy(probs + (size_t)start * (size_t)c, p, (size_t)k * (size_t)c * sizeof *p);
@@ -166,5 +168,6 @@ int cg_predict(cg_model *m, const cg_real *x, int n, cg_real *probs, int *classe
                 classes[start + i] = cg_train_row_argmax(p + (size_t)i * (size_t)c, c);
     }
     cg_graph_set_training(g, was);
+    cg_infer_threads_done(g);
     return rc;
 }

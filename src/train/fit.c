@@ -238,7 +238,7 @@ static int dist_step(const fit_run *r, const int *idx, int k, double *loss, doub
 
 int cg_fit_evaluate(const cg_fit_task *t, const void *set, int n, int batch, int *idx_buf,
                     cg_dist *d, double *loss, double *sums,
-                    void (*after_batch)(void *user, int k), void *user)
+                    void (*after_batch)(void *user, int k), void *user, int adapt)
 {
     cg_graph *g = t->g;
     int was = cg_graph_training(g);
@@ -252,14 +252,17 @@ int cg_fit_evaluate(const cg_fit_task *t, const void *set, int n, int batch, int
     for (int start = lo; start < hi && rc == CG_OK; start += batch) {
         int k = hi - start < batch ? hi - start : batch;
         for (int i = 0; i < k; i++) idx_buf[i] = start + i;
+        if (adapt) cg_infer_threads_begin(g);
         rc = t->feed(t, set, idx_buf, k);
         if (!rc) rc = cg_forward(t->loss);
+        if (adapt) cg_infer_threads_end(g, k);
         if (!rc && sums) rc = cg_metric_accumulate(&t->ms, sums, k);
         if (rc) break;
         sum_loss += (double)cg_node_scalar(t->loss) * k;
         if (after_batch) after_batch(user, k);
     }
     cg_graph_set_training(g, was);
+    if (adapt) cg_infer_threads_done(g);
     /* Every rank reaches the reduction, even after an error of its own. */
     if (nr > 1) {
         int failed = cg_dist_max_int(d, rc != CG_OK);
@@ -383,7 +386,7 @@ static int validate(fit_run *r, cg_epoch_metrics *e)
 {
     const cg_fit_task *t = r->t;
     int rc = cg_fit_evaluate(t, t->val, t->n_val, r->eval_batch, r->eidx, r->opt->dist,
-                             &e->val_loss, r->val_sums, NULL, NULL);
+                             &e->val_loss, r->val_sums, NULL, NULL, 0);
     if (rc) return rc;
     cg_metric_values(&t->ms, r->val_sums, r->val_m);
     e->val_acc = acc_of(r, r->val_m);

@@ -289,7 +289,7 @@ int cg_evaluate_graph(const cg_fit_spec *spec, const cg_tensor_dataset *ds, int 
     int *idx = cg_malloc((size_t)batch * sizeof *idx);
     double *sums = cg_malloc((t.ms.off[t.ms.n] + 1) * sizeof *sums);
     if (!idx || !sums) rc = cg_error(CG_ERR_MEMORY, "%s: out of memory", fn);
-    if (!rc) rc = cg_fit_evaluate(&t, ds, ds->n, batch, idx, NULL, loss, sums, NULL, NULL);
+    if (!rc) rc = cg_fit_evaluate(&t, ds, ds->n, batch, idx, NULL, loss, sums, NULL, NULL, 1);
     if (!rc && metrics) cg_metric_values(&t.ms, sums, metrics);
     cg_free(idx);
     cg_free(sums);
@@ -320,7 +320,9 @@ int cg_predict_graph(cg_node *out, const cg_tensor_dataset *ds, int batch, cg_re
         const int k = ds->n - start < batch ? ds->n - start : batch;
         for (int i = 0; i < k; i++) idx[i] = start + i;
         rc = feed_set(&b, idx, k);
+        cg_infer_threads_begin(g);
         if (!rc) rc = cg_forward(out);
+        cg_infer_threads_end(g, k);
         if (!rc && (out->ndim < 1 || out->size != (size_t)k * (size_t)w))
             rc = cg_error(CG_ERR_SHAPE, "%s: a batch of %d rows gave %zu values; the output's "
                                         "first dimension must be the batch", fn, k, out->size);
@@ -328,6 +330,7 @@ int cg_predict_graph(cg_node *out, const cg_tensor_dataset *ds, int batch, cg_re
             memcpy(dst + (size_t)start * (size_t)w, out->val, (size_t)k * (size_t)w * sizeof *dst);
     }
     cg_graph_set_training(g, was);
+    cg_infer_threads_done(g);
     cg_free(idx);
     return rc;
 }

@@ -101,9 +101,11 @@ int cg_fit_run(const cg_fit_task *t, cg_optimizer *o, const cg_fit_options *opt,
  * may be NULL; zeroed here), in inference mode, in batches of `batch`
  * using idx_buf [batch]; with several ranks in d (may be NULL) each takes
  * its share and the sums are reduced. after_batch (may be NULL) sees each
- * batch of k rows after its forward pass (one rank). */
+ * batch of k rows after its forward pass (one rank). adapt: the thread
+ * count adapts to the load (cg_infer_threads_begin); 0 inside training,
+ * whose own tuner chose it. */
 int cg_fit_evaluate(const cg_fit_task *t, const void *set, int n, int batch, int *idx_buf,
                     cg_dist *d, double *loss, double *sums,
-                    void (*after_batch)(void *user, int k), void *user);
+                    void (*after_batch)(void *user, int k), void *user, int adapt);
 
 #endif
