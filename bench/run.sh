@@ -10,6 +10,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 build=${1:-build-bench}
 case $build in /*) ;; *) build="$root/$build" ;; esac
 threads=${BENCH_THREADS:-2}
@@ -25,21 +26,7 @@ cli="$build/cgrad/cgrad"
 # PyTorch: Debian's python3-torch, installed if missing (sudo only when not
 # root); without it the comparison is skipped, the rest still runs.
 have_torch=0
-if "$py" -c "import torch" 2> /dev/null; then
-  have_torch=1
-else
-  echo "bench: python3-torch missing, installing it (apt-get)" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo -n"; fi
-  if $sudo apt-get update -q > /dev/null 2>&1 &&
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-      python3-torch python3-numpy > /dev/null 2>&1 &&
-    "$py" -c "import torch" 2> /dev/null; then
-    have_torch=1
-  else
-    echo "bench: python3-torch could not be installed: skipping the PyTorch comparison" >&2
-  fi
-fi
+need_python torch python3-torch python3-numpy && have_torch=1
 
 field() { # field "LINE" KEY -> value of KEY=value in LINE
   sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1"

@@ -30,7 +30,7 @@ if ! "$build/gemm_bench" A 1 > /dev/null 2> "$build/bf16.err"; then
   exit 1
 fi
 have_torch=0
-"$py" -c "import torch" 2> /dev/null && have_torch=1
+need_python torch python3-torch python3-numpy && have_torch=1
 
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 echo

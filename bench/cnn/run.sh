@@ -20,13 +20,14 @@
 # run, not a test.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/bench/lib.sh"
 build=${BUILD:-/tmp/build-bench-cnn}
 steps=${1:-30}
 cmake -S "$root/bench" -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build "$build" -j2 --target cnn_bench cnn_latency conv_roofline > /dev/null
 py=/usr/bin/python3
-have_torch=1
-"$py" -c "import torch" 2> /dev/null || have_torch=0
+have_torch=0
+need_python torch python3-torch python3-numpy && have_torch=1
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 best_cg=0 best_torch=0
 for t in 1 2; do

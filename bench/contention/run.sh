@@ -43,20 +43,7 @@ cleanup() {
 trap cleanup EXIT
 
 have_torch=0
-if "$py" -c "import torch" 2>/dev/null; then
-    have_torch=1
-else
-    echo "contention: python3-torch missing, installing it (apt-get)" >&2
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
-    if $sudo apt-get update -q >/dev/null 2>&1 &&
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-            python3-torch python3-numpy >/dev/null 2>&1 && "$py" -c "import torch" 2>/dev/null; then
-        have_torch=1
-    else
-        echo "contention: python3-torch could not be installed: no PyTorch column" >&2
-    fi
-fi
+need_python torch python3-torch python3-numpy && have_torch=1
 
 busy_start() {
     bash -c 'while :; do :; done' &
