@@ -284,6 +284,28 @@ static void fixed_count(void)
     CHECK(omp_get_max_threads() == 3);
 }
 
+/* Before any cg_set_threads: the tuners adapt up to OpenMP's count at the
+ * start (2, main), and a prediction that leaves the count at its choice
+ * (1 here: too soon to probe) does not lower that for later tuners. */
+static void inference_unset(void)
+{
+    cg_graph *g = cg_graph_new();
+    cg_node *x = cg_placeholder(g, "x", 2, (int[]){CG_BATCH, 4});
+    const cg_real wv[4] = {1, -2, 0.5, 3};
+    cg_node *out = cg_matmul(x, cg_variable(g, "w", 2, (int[]){4, 1}, wv), 0, 0);
+    cg_real xs[16 * 4], p[16];
+    for (int i = 0; i < 16 * 4; i++) xs[i] = (cg_real)(i % 7) - 3;
+    cg_tensor_dataset ds = {0};
+    CHECK(cg_tensor_dataset_add(&ds, "x", xs, 16, 4) == CG_OK);
+    CHECK(cg_predict_graph(out, &ds, 2, p) == CG_OK);
+    CHECK(g->infer_threads.on && g->infer_threads.full == 2);
+    cg_thread_tuner later;
+    cg_thread_tuner_init(&later);
+    CHECK(later.full == 2 && cg_get_threads() == 2);
+    omp_set_num_threads(2); /* as main left it, for the scenarios after */
+    cg_graph_free(g);
+}
+
 /* Inference adapts per graph (cg_predict_graph here; cg_predict and
  * cg_evaluate share the tuner): a fixed count holds; after
  * cg_set_threads(0) the graph's tuner starts at one thread and leaves the
@@ -341,6 +363,7 @@ int main(void)
     load_comes_and_goes();
     early_stop();
     slow_start();
+    inference_unset(); /* before any cg_set_threads */
     fixed_count();
     inference(); /* last: it sets the count */
     printf("test_thread_tuner: %s\n", check_failures ? "FAILED" : "ok");

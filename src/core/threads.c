@@ -61,7 +61,20 @@ int cg_thread_parts(void)
     return p;
 }
 
-int cg_get_threads(void) { return threads_set ? threads_set : omp_get_max_threads(); }
+/* Before any cg_set_threads: OpenMP's count at the library's first look
+ * (OMP_NUM_THREADS, or the cores), kept, because the tuners change
+ * OpenMP's count themselves (inference leaves it at its choice): read
+ * later, a run after a prediction at one thread would find one thread
+ * its most and never adapt. */
+int cg_get_threads(void)
+{
+    static atomic_int first;
+    if (threads_set) return threads_set;
+    int n = atomic_load(&first), none = 0;
+    if (n) return n;
+    n = omp_get_max_threads();
+    return atomic_compare_exchange_strong(&first, &none, n) ? n : none;
+}
 
 /* ---- The adaptive thread count ----
  *
