@@ -2,8 +2,8 @@
 /* test_rundir.c: one writer per run directory. A second locker (a forked
  * process) fails at once naming the directory and the holder's PID; the
  * holder is seen without taking the lock; the lock goes with its process,
- * even a killed one; stale temporary files of dead processes are removed,
- * those of live ones kept. */
+ * even a killed one; stale temporary files of dead processes (zombies
+ * too) are removed, those of live ones kept. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, kill */
 #include "check.h"
 
@@ -115,6 +115,19 @@ int main(void)
     CHECK(removed == 1);
     CHECK(!exists(dir, name));
     CHECK(exists(dir, mine) && exists(dir, "notes.tmp.12ab") && exists(dir, "metrics.jsonl"));
+
+    /* A killed writer not yet reaped (a zombie) is dead too: its file goes
+     * while its PID still answers kill(pid, 0). */
+    pid_t zombie = fork();
+    if (zombie == 0) _exit(0);
+    siginfo_t info; /* WNOWAIT: wait for its exit, leave it unreaped */
+    CHECK(waitid(P_PID, (id_t)zombie, &info, WEXITED | WNOWAIT) == 0);
+    CHECK(kill(zombie, 0) == 0);
+    snprintf(name, sizeof name, "last.safetensors.tmp.%ld", (long)zombie);
+    touch(dir, name);
+    CHECK(cg_run_dir_clean_stale(dir, &removed) == CG_OK);
+    CHECK(removed == 1 && !exists(dir, name));
+    waitpid(zombie, NULL, 0);
 
     /* A directory that does not exist is an I/O error naming it. */
     char gone[4200];

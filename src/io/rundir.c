@@ -153,10 +153,24 @@ static long tmp_pid(const char *name)
     return errno || pid <= 0 ? 0 : pid;
 }
 
-/* No process has this PID (one we may not signal is alive). */
+/* No process has this PID (one we may not signal is alive), or only a
+ * zombie: a killed writer whose parent has not reaped it yet. Its PID
+ * answers kill(pid, 0) for as long as that takes (a container's init can
+ * take a second or more), and it can write nothing more. */
 static int pid_dead(long pid)
 {
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    if (kill((pid_t)pid, 0) != 0) return errno == ESRCH;
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so
+     * the state follows the last ')'. */
+    const char *close = strrchr(buf, ')');
+    return close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X');
 }
 
 int cg_run_dir_clean_stale(const char *dir, int *removed)
