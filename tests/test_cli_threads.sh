@@ -6,7 +6,8 @@
 # same runs at --threads 1 and 2 and compares the checkpoints byte for
 # byte: an MLP with batch norm, dropout, gradient clipping and Adam at a
 # batch that splits unevenly, and two CNNs (batch norm over channels,
-# strided, pooled, grouped images over threads). The default (adaptive)
+# strided, pooled, grouped images over threads), and the MLP in bf16 where
+# it can run. The default (adaptive)
 # thread count depends on this to change threads between steps.
 . "$(dirname "$0")/cli_common.sh" "$@"
 
@@ -29,4 +30,13 @@ same_bits mlp --subset 4000 --epochs 2 --hidden 300,100 --bn --dropout 0.2 --cli
     --batch 100 --optimizer adam
 same_bits cnn --subset 600 --epochs 1 --arch conv8x3,bn,maxpool2,conv16x3s2,gap,dense32 --batch 50
 same_bits cnn_odd --subset 300 --epochs 1 --arch conv6x5p0,avgpool2,dropout0.1,dense16 --batch 37
+# bf16 too: at one thread a product runs as one call where that gives its
+# parts' bits (matmul.c checks each shape), so both counts must agree.
+if "$cgrad" train --subset 100 --epochs 1 --hidden 8 --precision bf16 \
+    --quiet --out "$tmp/probe" >/dev/null 2>"$tmp/err"; then
+    same_bits mlp_bf16 --subset 4000 --epochs 2 --hidden 512,512 --batch 128 --optimizer adam \
+        --precision bf16
+else
+    echo "note: no bf16 here ($(cat "$tmp/err")); skipping the bf16 run" >&2
+fi
 finish "test_cli_threads: ok"

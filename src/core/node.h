@@ -108,6 +108,11 @@ struct cg_node {
     cg_node *bfused_next;        /* next in that chain (towards the leaves) */
     int bfused_in;               /* run by its consumer's backward: skipped */
     int bfirst[CG_MAX_INPUTS];   /* in a backward chain: first writer of in[j] */
+    struct cg_one_call {         /* matmul.c: whether one call gives its
+                                    parts' bits, for a product's shape    */
+        int M, N, K, bf16;
+        signed char same;        /* 1 yes, -1 no; 0: entry unused         */
+    } one_call[3][4];            /* forward, dA, dB; the latest 4 shapes  */
     double prof_fwd, prof_bwd;   /* profiling (profile.c): seconds, calls */
     long prof_nfwd, prof_nbwd;
 

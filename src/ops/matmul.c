@@ -80,12 +80,67 @@ static int gemm1(int ta, int tb, int M, int N, int K, const void *A, int lda, co
  * thread count would make the bits depend on it; with the parts fixed, any
  * thread count gives the same bits, and threads.c may change the count
  * between steps (a loaded machine) without changing a run's results. */
-static void gemm(cg_node *n, int ta, int tb, int M, int N, int K, const operands *o, int lda,
-                 int ldb, cg_real beta, cg_real *C, int ldc, const cg_node *fused,
+/* Part p of a product split by columns or rows: C's columns (rows)
+ * [lo, hi) from B's (A's) share. */
+static int gemm_part(int by_cols, int ta, int tb, int M, int N, int K, const operands *o, int lda,
+                     int ldb, cg_real beta, cg_real *C, int ldc, int lo, int hi)
+{
+    if (by_cols) {
+        const void *Bj = cg_operand_at(o->B, o->bf16, tb ? (size_t)lo * ldb : (size_t)lo);
+        return gemm1(ta, tb, M, hi - lo, K, o->A, lda, Bj, ldb, beta, C + lo, ldc, o);
+    }
+    const void *Ai = cg_operand_at(o->A, o->bf16, ta ? (size_t)lo : (size_t)lo * lda);
+    return gemm1(ta, tb, hi - lo, N, K, Ai, lda, o->B, ldb, beta, C + (size_t)lo * ldc, ldc, o);
+}
+
+/* At one thread the parts run one after the other, and each call costs:
+ * config A's bf16 step at one thread ran at 57-60k ex/s in two parts per
+ * product, 75-76k in one call (fp32: 35-37k, 38-39k). One call gives the
+ * parts' bits only where the library sums each element in the same order
+ * for both shapes: OpenBLAS mostly does, oneDNN's bf16 did on A's shapes
+ * and not with K = 2048, its fp32 not on most (bench/OPTIMIZATIONS.md). So
+ * it is checked, once per shape: both ways on the product's own operands,
+ * bits compared. The order of the sums does not depend on the values, so
+ * equal bits on one product mean equal bits on all. 1 when one call may
+ * serve; 0 also when the check could not run (out of memory). */
+static int one_call_same(cg_node *n, int kind, int by_cols, int parts, int align, int ta, int tb,
+                         int M, int N, int K, const operands *o, int lda, int ldb, int ldc)
+{
+    struct cg_one_call *e = n->one_call[kind];
+    const int slots = (int)(sizeof n->one_call[0] / sizeof n->one_call[0][0]);
+    int free_slot = -1;
+    for (int i = 0; i < slots; i++) {
+        if (e[i].same && e[i].M == M && e[i].N == N && e[i].K == K && e[i].bf16 == o->bf16)
+            return e[i].same > 0;
+        if (!e[i].same && free_slot < 0) free_slot = i;
+    }
+    const size_t size = (size_t)M * (size_t)ldc;
+    cg_real *whole = cg_malloc(2 * size * sizeof *whole);
+    if (!whole) return 0;
+    cg_real *split = whole + size;
+    memset(whole, 0, 2 * size * sizeof *whole); /* the gaps of ldc > N compare equal */
+    int rc = gemm1(ta, tb, M, N, K, o->A, lda, o->B, ldb, 0, whole, ldc, o);
+    for (int p = 0; p < parts && !rc; p++) {
+        int lo, hi;
+        cg_block_aligned(by_cols ? N : M, parts, p, align, &lo, &hi);
+        if (lo < hi) rc = gemm_part(by_cols, ta, tb, M, N, K, o, lda, ldb, 0, split, ldc, lo, hi);
+    }
+    const int same = !rc && !memcmp(whole, split, size * sizeof *whole);
+    cg_free(whole);
+    if (rc) return 0; /* gemm1 failed: the parts will report it */
+    /* Full: the oldest entry goes (entries fill from the first). */
+    if (free_slot < 0) {
+        memmove(e, e + 1, (size_t)(slots - 1) * sizeof *e);
+        free_slot = slots - 1;
+    }
+    e[free_slot] = (struct cg_one_call){M, N, K, o->bf16, (signed char)(same ? 1 : -1)};
+    return same;
+}
+
+static void gemm(cg_node *n, int kind, int ta, int tb, int M, int N, int K, const operands *o,
+                 int lda, int ldb, cg_real beta, cg_real *C, int ldc, const cg_node *fused,
                  const cg_node *bfused)
 {
-    const void *A = o->A, *B = o->B;
-    const int h = o->bf16;
     int rc = CG_OK;
     const long work = (long)M * N * K;
     const int cols_ok = N >= 4 * CG_BLOCK_ALIGN, rows_ok = M >= 4 * CG_BLOCK_ALIGN;
@@ -96,8 +151,11 @@ static void gemm(cg_node *n, int ta, int tb, int M, int N, int K, const operands
     const int by_cols = ta != tb && cols_ok && rows_ok ? tb : cols_ok && (N >= M || !rows_ok);
     const int parts = work < GEMM_SPLIT_MIN || (!cols_ok && !rows_ok) ? 1 : cg_thread_parts();
     const int align = by_cols ? CG_BLOCK_ALIGN : CG_ROW_ALIGN, len = by_cols ? N : M;
-    if (parts == 1) {
-        rc = gemm1(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, o);
+    const int one_thread = omp_get_max_threads() == 1 || omp_in_parallel();
+    if (parts == 1 || (one_thread && beta == 0 &&
+                       one_call_same(n, kind, by_cols, parts, align, ta, tb, M, N, K, o, lda, ldb,
+                                     ldc))) {
+        rc = gemm1(ta, tb, M, N, K, o->A, lda, o->B, ldb, beta, C, ldc, o);
         if (fused) cg_run_fused_strips(fused, 0, M, 0, N);
         if (bfused) cg_run_bfused(bfused, 0, N);
         if (rc) cg_node_fault(n, rc, "matmul: %s", cg_last_error());
@@ -110,17 +168,12 @@ static void gemm(cg_node *n, int ta, int tb, int M, int N, int K, const operands
         for (int p = t * parts / T; p < (t + 1) * parts / T; p++) {
             cg_block_aligned(len, parts, p, align, &lo, &hi);
             if (lo >= hi) continue;
-            int r;
+            const int r = gemm_part(by_cols, ta, tb, M, N, K, o, lda, ldb, beta, C, ldc, lo, hi);
             if (by_cols) {
-                const void *Bj = cg_operand_at(B, h, tb ? (size_t)lo * ldb : (size_t)lo);
-                r = gemm1(ta, tb, M, hi - lo, K, A, lda, Bj, ldb, beta, C + lo, ldc, o);
                 if (fused) cg_run_fused_strips(fused, 0, M, lo, hi);
                 if (bfused) cg_run_bfused(bfused, lo, hi);
-            } else {
-                const void *Ai = cg_operand_at(A, h, ta ? (size_t)lo : (size_t)lo * lda);
-                r = gemm1(ta, tb, hi - lo, N, K, Ai, lda, B, ldb, beta, C + (size_t)lo * ldc, ldc,
-                          o);
-                if (fused) cg_run_fused_strips(fused, lo, hi, 0, N);
+            } else if (fused) {
+                cg_run_fused_strips(fused, lo, hi, 0, N);
             }
             if (r) {
 #pragma omp atomic write
@@ -271,7 +324,7 @@ static void forward_matmul(cg_node *n)
     if (thin_product(ta, tb, m, nn, k))
         gemm_thin(nn, k, a->val, b->val, b->shape[1], n->val, n->scratch, n);
     else
-        gemm(n, ta, tb, m, nn, k, &o, a->shape[1], b->shape[1], 0, n->val, nn, n, NULL);
+        gemm(n, 0, ta, tb, m, nn, k, &o, a->shape[1], b->shape[1], 0, n->val, nn, n, NULL);
 }
 
 static void backward_matmul(cg_node *n)
@@ -296,20 +349,20 @@ static void backward_matmul(cg_node *n)
         const cg_node *chain = n->bfused ? n : NULL;
         if (!ta) { /* dA [m,k] = G [m,n] * op(B)^T */
             operands o = {G, B, h, cache};
-            gemm(n, 0, !tb, m, k, nn, &o, nn, ldb, beta, a->grad, lda, NULL, chain);
+            gemm(n, 1, 0, !tb, m, k, nn, &o, nn, ldb, beta, a->grad, lda, NULL, chain);
         } else { /* dA [k,m] = op(B) [k,n] * G^T */
             operands o = {B, G, h, cache};
-            gemm(n, tb, 1, k, m, nn, &o, ldb, nn, beta, a->grad, lda, NULL, chain);
+            gemm(n, 1, tb, 1, k, m, nn, &o, ldb, nn, beta, a->grad, lda, NULL, chain);
         }
     }
     if (b->grad) {
         cg_real beta = cg_grad_first(b) ? 0 : 1;
         if (!tb) { /* dB [k,n] = op(A)^T [k,m] * G [m,n] */
             operands o = {A, G, h, cache};
-            gemm(n, !ta, 0, k, nn, m, &o, lda, nn, beta, b->grad, ldb, NULL, NULL);
+            gemm(n, 2, !ta, 0, k, nn, m, &o, lda, nn, beta, b->grad, ldb, NULL, NULL);
         } else { /* dB [n,k] = G^T [n,m] * op(A) [m,k] */
             operands o = {G, A, h, cache};
-            gemm(n, 1, ta, nn, k, m, &o, nn, lda, beta, b->grad, ldb, NULL, NULL);
+            gemm(n, 2, 1, ta, nn, k, m, &o, nn, lda, beta, b->grad, ldb, NULL, NULL);
         }
     }
 }
