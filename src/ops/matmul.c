@@ -66,20 +66,6 @@ static int gemm1(int ta, int tb, int M, int N, int K, const void *A, int lda, co
     return CG_OK;
 }
 
-/* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major, split along
- * one side of C into parts, each one gemm call. Each call packs all of
- * the operand it does not split: split by columns, A's M x K and its share
- * of B; by rows, its share of A and all of B's K x N. Splitting the longer
- * side packs less (measured on batch-1000 inference, 784-512: 4.69 -> 4.24
- * ms for the first product).
- *
- * The parts depend on the shape and the machine's core count only, never
- * on the threads running now: a thread runs a contiguous run of parts, one
- * thread all of them. OpenBLAS may sum a row in another order for a
- * narrower call (its small-matrix kernels), so a split chosen by the
- * thread count would make the bits depend on it; with the parts fixed, any
- * thread count gives the same bits, and threads.c may change the count
- * between steps (a loaded machine) without changing a run's results. */
 /* Part p of a product split by columns or rows: C's columns (rows)
  * [lo, hi) from B's (A's) share. */
 static int gemm_part(int by_cols, int ta, int tb, int M, int N, int K, const operands *o, int lda,
@@ -99,10 +85,12 @@ static int gemm_part(int by_cols, int ta, int tb, int M, int N, int K, const ope
  * parts' bits only where the library sums each element in the same order
  * for both shapes: OpenBLAS mostly does, oneDNN's bf16 did on A's shapes
  * and not with K = 2048, its fp32 not on most (bench/OPTIMIZATIONS.md). So
- * it is checked, once per shape: both ways on the product's own operands,
- * bits compared. The order of the sums does not depend on the values, so
- * equal bits on one product mean equal bits on all. 1 when one call may
- * serve; 0 also when the check could not run (out of memory). */
+ * it is checked, once per shape: both ways, bits compared. The order of
+ * the sums does not depend on the values, but equal bits only show it on
+ * values that expose it: the product's own operands could be zero (a
+ * layer initialised at zero), so the check multiplies pseudo-random ones
+ * laid out alike. 1 when one call may serve; 0 also when the check could
+ * not run (out of memory, a failed call). */
 static int one_call_same(cg_node *n, int kind, int by_cols, int parts, int align, int ta, int tb,
                          int M, int N, int K, const operands *o, int lda, int ldb, int ldc)
 {
@@ -114,20 +102,43 @@ static int one_call_same(cg_node *n, int kind, int by_cols, int parts, int align
             return e[i].same > 0;
         if (!e[i].same && free_slot < 0) free_slot = i;
     }
-    const size_t size = (size_t)M * (size_t)ldc;
-    cg_real *whole = cg_malloc(2 * size * sizeof *whole);
-    if (!whole) return 0;
-    cg_real *split = whole + size;
-    memset(whole, 0, 2 * size * sizeof *whole); /* the gaps of ldc > N compare equal */
-    int rc = gemm1(ta, tb, M, N, K, o->A, lda, o->B, ldb, 0, whole, ldc, o);
+    const size_t es = o->bf16 ? sizeof(uint16_t) : sizeof(cg_real);
+    const size_t c_len = (size_t)M * (size_t)ldc;
+    const size_t a_len = (size_t)(ta ? K : M) * (size_t)lda, b_len = (size_t)(tb ? N : K) * (size_t)ldb;
+    /* Four buffers on 64-byte lines, as the graph's own are. */
+    const size_t c_bytes = (c_len * sizeof(cg_real) + 63) / 64 * 64;
+    const size_t a_bytes = (a_len * es + 63) / 64 * 64, b_bytes = (b_len * es + 63) / 64 * 64;
+    unsigned char *mem = cg_malloc(2 * c_bytes + a_bytes + b_bytes + 64);
+    if (!mem) return 0;
+    unsigned char *base = mem + (64 - (uintptr_t)mem % 64) % 64;
+    cg_real *whole = (cg_real *)base, *split = (cg_real *)(base + c_bytes);
+    unsigned char *ab = base + 2 * c_bytes;
+    uint32_t r = 12345;
+    for (size_t i = 0; i < a_len + b_len; i++) { /* in [-1, 1), bf16 by truncation */
+        r = r * 1103515245u + 12345u;
+        const float v = (float)(r >> 8) / 8388608.0f - 1.0f;
+        unsigned char *at = i < a_len ? ab + i * es : ab + a_bytes + (i - a_len) * es;
+        if (o->bf16) {
+            uint32_t bits;
+            memcpy(&bits, &v, sizeof bits);
+            const uint16_t h = (uint16_t)(bits >> 16);
+            memcpy(at, &h, sizeof h);
+        } else {
+            const cg_real x = (cg_real)v;
+            memcpy(at, &x, sizeof x);
+        }
+    }
+    const operands q = {ab, ab + a_bytes, o->bf16, o->cache};
+    memset(base, 0, 2 * c_bytes); /* the gaps of ldc > N compare equal */
+    int rc = gemm1(ta, tb, M, N, K, q.A, lda, q.B, ldb, 0, whole, ldc, &q);
     for (int p = 0; p < parts && !rc; p++) {
         int lo, hi;
         cg_block_aligned(by_cols ? N : M, parts, p, align, &lo, &hi);
-        if (lo < hi) rc = gemm_part(by_cols, ta, tb, M, N, K, o, lda, ldb, 0, split, ldc, lo, hi);
+        if (lo < hi) rc = gemm_part(by_cols, ta, tb, M, N, K, &q, lda, ldb, 0, split, ldc, lo, hi);
     }
-    const int same = !rc && !memcmp(whole, split, size * sizeof *whole);
-    cg_free(whole);
-    if (rc) return 0; /* gemm1 failed: the parts will report it */
+    const int same = !rc && !memcmp(whole, split, c_len * sizeof *whole);
+    cg_free(mem);
+    if (rc) return 0;
     /* Full: the oldest entry goes (entries fill from the first). */
     if (free_slot < 0) {
         memmove(e, e + 1, (size_t)(slots - 1) * sizeof *e);
@@ -137,6 +148,22 @@ static int one_call_same(cg_node *n, int kind, int by_cols, int parts, int align
     return same;
 }
 
+/* C [M, N] = op(A) [M, K] op(B) [K, N] + beta C, row-major, split along
+ * one side of C into parts, each one gemm call. Each call packs all of
+ * the operand it does not split: split by columns, A's M x K and its share
+ * of B; by rows, its share of A and all of B's K x N. Splitting the longer
+ * side packs less (measured on batch-1000 inference, 784-512: 4.69 -> 4.24
+ * ms for the first product).
+ *
+ * The parts depend on the shape and the machine's core count only, never
+ * on the threads running now: a thread runs a contiguous run of parts, one
+ * thread all of them. OpenBLAS may sum a row in another order for a
+ * narrower call (its small-matrix kernels), so a split chosen by the
+ * thread count would make the bits depend on it; with the parts fixed, any
+ * thread count gives the same bits, and threads.c may change the count
+ * between steps (a loaded machine) without changing a run's results. One
+ * thread makes one call instead where that gives the same bits
+ * (one_call_same). */
 static void gemm(cg_node *n, int kind, int ta, int tb, int M, int N, int K, const operands *o,
                  int lda, int ldb, cg_real beta, cg_real *C, int ldc, const cg_node *fused,
                  const cg_node *bfused)
