@@ -10,14 +10,8 @@
 #include "core/omp_compat.h"
 #include <stdlib.h>
 
-/* threads.c's constants (there, file-local): the bounds derive from them. */
-#define PROBE_STEPS 5
-#define UP_SKIP 3
-#define MIN_GAP 16
-#define BUDGET 0.03
-#define MIN_READ 0.1
-
-#define T1 0.01 /* seconds of a step at one thread: MIN_READ is 10 steps */
+/* The bounds below derive from the tuner's constants (internal.h). */
+#define T1 0.01 /* seconds of a step at one thread: CG_TUNER_MIN_READ is 10 steps */
 #define EXAMPLES 32
 #define MAX_STEPS 4096
 
@@ -73,7 +67,7 @@ typedef struct trace {
     int steps;
     int threads[MAX_STEPS + 1], probe[MAX_STEPS + 1], cur[MAX_STEPS + 1];
     double time, probe_time, oracle; /* the oracle picks the faster count */
-    double over; /* the most probe_time - BUDGET * time after a step */
+    double over; /* the most probe_time - CG_TUNER_BUDGET * time after a step */
 } trace;
 
 static trace tr;
@@ -104,7 +98,8 @@ static void run(cg_thread_tuner *tu, const machine *m, int steps)
         cg_thread_tuner_end(tu, EXAMPLES);
         sim.in_end = 0;
         tr.cur[k] = tu->cur;
-        if (tr.probe_time - BUDGET * tr.time > tr.over) tr.over = tr.probe_time - BUDGET * tr.time;
+        const double over = tr.probe_time - CG_TUNER_BUDGET * tr.time;
+        if (over > tr.over) tr.over = over;
     }
 }
 
@@ -130,17 +125,19 @@ static int first_cur(int from, int cur)
     return 0;
 }
 
-/* The first up-probe is due at step PROBE_STEPS + 2, but only 7 steps
- * (70 ms) after init's /proc/stat reading: under MIN_READ, so it waits
- * MIN_GAP steps (an idle core then), runs UP_SKIP untimed and PROBE_STEPS
- * timed steps, and wins by 1/1.8 < WIN. */
-#define FIRST_SWITCH (PROBE_STEPS + 2 + MIN_GAP + UP_SKIP + PROBE_STEPS)
+/* The first up-probe is due at step CG_TUNER_PROBE_STEPS + 2, but only 7
+ * steps (70 ms) after init's /proc/stat reading: under CG_TUNER_MIN_READ,
+ * so it waits CG_TUNER_MIN_GAP steps (an idle core then), runs
+ * CG_TUNER_UP_SKIP untimed and CG_TUNER_PROBE_STEPS timed steps, and wins
+ * by 1/1.8 < CG_TUNER_WIN. */
+#define FIRST_SWITCH                                                                   \
+    (CG_TUNER_PROBE_STEPS + 2 + CG_TUNER_MIN_GAP + CG_TUNER_UP_SKIP + CG_TUNER_PROBE_STEPS)
 
 /* Idle machine, 2 threads 1.8x faster: to 2 by FIRST_SWITCH, then stays.
- * Probes of 1 thread lose (1.8 > WIN) and double their gap from MIN_GAP:
+ * Probes of 1 thread lose (1.8 > CG_TUNER_WIN) and double their gap from CG_TUNER_MIN_GAP:
  * in 2000 steps after the switch, at +16, +48, +112, +240, +496 and
  * +1008, each 1 untimed + 3 timed steps at T1: 24 T1, plus the up-probe's
- * 8 steps at T1/1.8 = 4.4 T1, of a run of about 1150 T1: 2.5% <= BUDGET. */
+ * 8 steps at T1/1.8 = 4.4 T1, of a run of about 1150 T1: 2.5% <= CG_TUNER_BUDGET. */
 static void idle_machine(void)
 {
     cg_thread_tuner tu;
@@ -150,7 +147,7 @@ static void idle_machine(void)
     run(&tu, &m, FIRST_SWITCH + 2000);
     const int sw = first_cur(1, 2);
     CHECK(sw > 0 && sw <= FIRST_SWITCH);
-    CHECK(first_at(1, sw, 2) > PROBE_STEPS); /* starts at one thread */
+    CHECK(first_at(1, sw, 2) > CG_TUNER_PROBE_STEPS); /* starts at one thread */
     for (int k = sw + 1; k <= tr.steps; k++)
         if (tr.threads[k] != 2 && !tr.probe[k]) {
             fprintf(stderr, "idle: step %d at %d threads, not a probe\n", k, tr.threads[k]);
@@ -158,7 +155,7 @@ static void idle_machine(void)
             break;
         }
     CHECK(tu.switches == 1 && tu.cur == 2);
-    CHECK(tr.probe_time <= BUDGET * tr.time);
+    CHECK(tr.probe_time <= CG_TUNER_BUDGET * tr.time);
     CHECK_NEAR(tu.spent, tr.time, 1e-9); /* the tuner saw the simulated time */
     printf("idle: 2 threads after step %d; probes %.2f%% of %.3f s\n", sw,
            100 * tr.probe_time / tr.time, tr.time);
@@ -191,9 +188,9 @@ static void busy_machine(void)
  *    loses 23 T1 * (1 - 1/1.8) = 10 T1 before its first switch, 5
  *    down-probes * 4 T1 * (1 - 1/1.8) = 9 T1, and 3 steps at 30 T1
  *    instead of T1 = 87 T1: 1.068x the oracle; bound 1.08x.
- *  - Return: while busy, /proc/stat is read every MIN_GAP steps; the
+ *  - Return: while busy, /proc/stat is read every CG_TUNER_MIN_GAP steps; the
  *    first reading after 2N may still hold busy steps, the next holds
- *    only idle ones; then UP_SKIP + PROBE_STEPS steps of probe win. */
+ *    only idle ones; then CG_TUNER_UP_SKIP + CG_TUNER_PROBE_STEPS steps of probe win. */
 #define N 1000
 static void load_comes_and_goes(void)
 {
@@ -212,7 +209,7 @@ static void load_comes_and_goes(void)
            first_cur(N + 1, 1), tr.time / tr.oracle);
     run(&tu, &idle, 500);
     const int up = first_cur(2 * N + 1, 2);
-    CHECK(up > 0 && up <= 2 * N + 2 * MIN_GAP + UP_SKIP + PROBE_STEPS);
+    CHECK(up > 0 && up <= 2 * N + 2 * CG_TUNER_MIN_GAP + CG_TUNER_UP_SKIP + CG_TUNER_PROBE_STEPS);
     printf("load gone at step %d: 2 threads after step %d\n", 2 * N + 1, up);
     finish(&tu);
 }
@@ -226,10 +223,10 @@ static int first_run_at_2(void)
 }
 
 /* Idle machine where 2 threads are slower: a probe whose first (untimed)
- * step is over 4x slower stops after it; one 3x slower runs its UP_SKIP
+ * step is over 4x slower stops after it; one 3x slower runs its CG_TUNER_UP_SKIP
  * untimed steps and stops at its first timed one (over 2x). Up-probes
- * start only while probes took at most BUDGET of the time, so that share
- * exceeds BUDGET by at most one probe: 5 T1, or (UP_SKIP + 1) 3 T1. */
+ * start only while probes took at most CG_TUNER_BUDGET of the time, so that share
+ * exceeds CG_TUNER_BUDGET by at most one probe: 5 T1, or (CG_TUNER_UP_SKIP + 1) 3 T1. */
 static void early_stop(void)
 {
     cg_thread_tuner tu;
@@ -244,9 +241,9 @@ static void early_stop(void)
     finish(&tu);
     start(&tu, 1);
     run(&tu, &m3, 2000);
-    CHECK(first_run_at_2() == UP_SKIP + 1);
+    CHECK(first_run_at_2() == CG_TUNER_UP_SKIP + 1);
     CHECK(tu.probes >= 2 && tu.switches == 0 && tu.cur == 1);
-    CHECK(tr.over <= (UP_SKIP + 1) * 3 * T1 + 1e-9);
+    CHECK(tr.over <= (CG_TUNER_UP_SKIP + 1) * 3 * T1 + 1e-9);
     printf("early stop: a 3x probe ran %d steps; %d probes, %.2f%% of the time\n",
            first_run_at_2(), tu.probes, 100 * tr.probe_time / tr.time);
     finish(&tu);

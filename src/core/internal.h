@@ -89,6 +89,19 @@ typedef struct cg_thread_tuner {
     int generation;    /* cg_set_threads calls before init */
 } cg_thread_tuner;
 
+/* Its constants (threads.c says why each): steps a probe times; steps
+ * left untimed when more threads start; steps between probes, fewest and
+ * most; the share of the current count's time a probe must beat; the
+ * share of the training time probes of more threads may take; seconds
+ * between two readings of /proc/stat. */
+#define CG_TUNER_PROBE_STEPS 5
+#define CG_TUNER_UP_SKIP 3
+#define CG_TUNER_MIN_GAP 16
+#define CG_TUNER_MAX_GAP 4096
+#define CG_TUNER_WIN 0.95
+#define CG_TUNER_BUDGET 0.03
+#define CG_TUNER_MIN_READ 0.1
+
 void cg_thread_tuner_init(cg_thread_tuner *tu);
 /* The same with the time and idle CPU time read from src (copied). */
 void cg_thread_tuner_init_sources(cg_thread_tuner *tu, const cg_thread_sources *src);

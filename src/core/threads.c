@@ -31,7 +31,7 @@ void cg_threads_default(void)
 
 /* /proc/stat when cg_set_threads(0) was called (a command's start, before
  * it loads its data), so a run's first probe of more threads can come at
- * once rather than MIN_READ into training. */
+ * once rather than CG_TUNER_MIN_READ into training. */
 static double set_idle, set_total, set_at;
 static int cpu_times(double *idle, double *total);
 /* cg_set_threads calls so far: a tuner made before the latest is stale. */
@@ -89,16 +89,17 @@ int cg_get_threads(void)
  *
  * So the loop times its steps (seconds per example) and now and then
  * probes another count, halving or doubling (for two cores: 1 and 2):
- * fewer threads for 3 timed steps after one untimed, more for PROBE_STEPS
- * after UP_SKIP untimed (threads and caches waking on other cores). The
- * probe wins if its median beats the median of the current count's latest
- * steps by WIN; a probe whose first step is far slower stops there.
+ * fewer threads for 3 timed steps after one untimed, more for
+ * CG_TUNER_PROBE_STEPS after CG_TUNER_UP_SKIP untimed (threads and caches
+ * waking on other cores); the constants are in internal.h. The probe wins
+ * if its median beats the median of the current count's latest steps by
+ * CG_TUNER_WIN; a probe whose first step is far slower stops there.
  *  - A step at too many threads can cost hundreds at the right count
  *    (measured: 48 ms against 150 us), so probes of more threads are
  *    paced by time as well as steps: one starts only while probes have
- *    taken at most BUDGET of the training time. Lost probes double the
- *    steps to the next (up to MAX_GAP), a switch starts again from
- *    MIN_GAP.
+ *    taken at most CG_TUNER_BUDGET of the training time. Lost probes
+ *    double the steps to the next (up to CG_TUNER_MAX_GAP), a switch starts
+ *    again from CG_TUNER_MIN_GAP.
  *  - More threads are probed only when the machine has had idle cores
  *    for them (idle_cores_for), and only after timing the start of an
  *    empty parallel region at that count (the fastest of three: the
@@ -108,12 +109,6 @@ int cg_get_threads(void)
  *  - The loop starts at one thread and probes upwards: a first step at
  *    all cores on a busy machine would cost the most.
  * Changing the count never changes results (cg_thread_parts). */
-#define PROBE_STEPS 5
-#define UP_SKIP 3 /* steps left untimed when more threads start */
-#define MIN_GAP 16
-#define MAX_GAP 4096
-#define WIN 0.95
-#define BUDGET 0.03
 
 static double median(const double *v, int n)
 {
@@ -148,13 +143,12 @@ static int cpu_times(double *idle, double *total)
  * thread can only win on a core that nobody else wants. Timing alone
  * would not tell: a run probing more threads beside another run takes the
  * other's time and measures itself faster, until both lose. Readings need
- * MIN_READ seconds between them (the kernel counts in ticks of 10 ms);
- * sooner, the answer is no. Without /proc/stat, yes: timing decides. */
-#define MIN_READ 0.1
+ * CG_TUNER_MIN_READ seconds between them (the kernel counts in ticks of
+ * 10 ms); sooner, the answer is no. Without /proc/stat, yes: timing decides. */
 static int idle_cores_for(cg_thread_tuner *tu, int more)
 {
     double idle, total, t = tu->src.seconds();
-    if (tu->at0 > 0 && t - tu->at0 < MIN_READ) return 0; /* no file read */
+    if (tu->at0 > 0 && t - tu->at0 < CG_TUNER_MIN_READ) return 0; /* no read */
     if (!tu->src.cpu_times(&idle, &total)) return 1;
     if (tu->at0 == 0) {
         tu->at0 = t, tu->idle0 = idle, tu->total0 = total;
@@ -186,8 +180,8 @@ void cg_thread_tuner_init_sources(cg_thread_tuner *tu, const cg_thread_sources *
         tu->at0 = set_at, tu->idle0 = set_idle, tu->total0 = set_total;
     else if (tu->on && src->cpu_times(&tu->idle0, &tu->total0))
         tu->at0 = src->seconds();
-    tu->gap = MIN_GAP;
-    tu->next = PROBE_STEPS + 2;
+    tu->gap = CG_TUNER_MIN_GAP;
+    tu->next = CG_TUNER_PROBE_STEPS + 2;
     tu->generation = atomic_load(&set_generation);
 }
 
@@ -219,10 +213,10 @@ static void end_probe(cg_thread_tuner *tu, int won)
         tu->cur = tu->trial;
         memcpy(tu->cost, tu->probe, (size_t)tu->n_probe * sizeof *tu->cost);
         tu->n_cost = tu->n_probe;
-        tu->gap = MIN_GAP;
+        tu->gap = CG_TUNER_MIN_GAP;
         tu->switches++;
     } else {
-        tu->gap = tu->gap * 2 < MAX_GAP ? tu->gap * 2 : MAX_GAP;
+        tu->gap = tu->gap * 2 < CG_TUNER_MAX_GAP ? tu->gap * 2 : CG_TUNER_MAX_GAP;
         tu->skip = 1; /* back to cur: its threads wake */
     }
     tu->trial = 0;
@@ -251,8 +245,8 @@ void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
         const double base = median(tu->cost, tu->n_cost);
         if (tu->n_probe == 1 && c > 2 * base)
             end_probe(tu, 0);
-        else if (tu->n_probe == PROBE_STEPS || (tu->trial < tu->cur && tu->n_probe == 3))
-            end_probe(tu, median(tu->probe, tu->n_probe) < WIN * base);
+        else if (tu->n_probe == CG_TUNER_PROBE_STEPS || (tu->trial < tu->cur && tu->n_probe == 3))
+            end_probe(tu, median(tu->probe, tu->n_probe) < CG_TUNER_WIN * base);
         return;
     }
     /* The latest steps of cur, oldest dropped. */
@@ -261,22 +255,23 @@ void cg_thread_tuner_end(cg_thread_tuner *tu, int examples)
     tu->cost[tu->n_cost++] = c;
     /* Steps half as fast again as when the count was last chosen: the
      * machine changed (another run started), so probe soon. */
-    if (tu->ref > 0 && tu->n_cost >= PROBE_STEPS && median(tu->cost, tu->n_cost) > 1.5 * tu->ref) {
-        tu->gap = MIN_GAP;
+    if (tu->ref > 0 && tu->n_cost >= CG_TUNER_PROBE_STEPS &&
+        median(tu->cost, tu->n_cost) > 1.5 * tu->ref) {
+        tu->gap = CG_TUNER_MIN_GAP;
         tu->next = tu->steps;
         tu->ref = 0;
     }
-    if (tu->steps < tu->next || tu->n_cost < PROBE_STEPS) return;
+    if (tu->steps < tu->next || tu->n_cost < CG_TUNER_PROBE_STEPS) return;
     const int trial = probe_count(tu);
     /* Fewer threads cost at most a few slower steps: probed when due.
      * More threads only within the budget and with idle cores for them. */
     if (trial > tu->cur &&
-        (tu->probe_spent > BUDGET * tu->spent || !idle_cores_for(tu, trial - tu->cur))) {
-        tu->next = tu->steps + MIN_GAP;
+        (tu->probe_spent > CG_TUNER_BUDGET * tu->spent || !idle_cores_for(tu, trial - tu->cur))) {
+        tu->next = tu->steps + CG_TUNER_MIN_GAP;
         return;
     }
     tu->trial = trial;
-    tu->skip = trial > tu->cur ? UP_SKIP : 1;
+    tu->skip = trial > tu->cur ? CG_TUNER_UP_SKIP : 1;
     if (trial < tu->cur) return;
     /* More threads: first the time to start them at all. A step at twice
      * the threads takes at least half the step now plus that time for
