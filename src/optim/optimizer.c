@@ -395,8 +395,15 @@ static void update_block_base(const hyper h, int kind, int nesterov, int len, cg
 }
 
 #if CG_AVX2_VARIANT
-/* The same with 8-wide AVX2 vectors, chosen at run time where the CPU has
- * them: the library is built for baseline x86-64 (4-wide SSE). Without
+/* flush_tiny on 8 lanes: |x| not below FLT_MIN keeps x (NaN too), else +0. */
+__attribute__((target("avx2"))) static CG_ALWAYS_INLINE __m256 flush_tiny_avx2(__m256 x)
+{
+    const __m256 mag = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    return _mm256_and_ps(x, _mm256_cmp_ps(mag, _mm256_set1_ps(FLT_MIN), _CMP_NLT_UQ));
+}
+
+/* adaptive_block with 8-wide AVX2 vectors, chosen at run time where the
+ * CPU has them: the library is built for baseline x86-64 (4-wide SSE). Without
  * FMA contraction (C11 mode) the results are bit for bit the same.
  *
  * RMSprop and Adam here take two passes over a block, with intrinsics:
@@ -406,13 +413,6 @@ static void update_block_base(const hyper h, int kind, int nesterov, int len, cg
  * this VM's slow phases, 650 against 700 us. One pass (150 us alone) took
  * 1.9 ms there: it chains a load, a square root and a division per
  * element, which the two threads' shared core did not overlap. */
-/* flush_tiny on 8 lanes: |x| not below FLT_MIN keeps x (NaN too), else +0. */
-__attribute__((target("avx2"))) static CG_ALWAYS_INLINE __m256 flush_tiny_avx2(__m256 x)
-{
-    const __m256 mag = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    return _mm256_and_ps(x, _mm256_cmp_ps(mag, _mm256_set1_ps(FLT_MIN), _CMP_NLT_UQ));
-}
-
 __attribute__((target("avx2"))) static CG_ALWAYS_INLINE void
 adaptive_block_avx2(const hyper h, int adam, int plain, int len, cg_real *restrict wb,
                     const cg_real *restrict gb, cg_real *restrict mb, cg_real *restrict vb)
