@@ -79,6 +79,22 @@ static int gemm_part(int by_cols, int ta, int tb, int M, int N, int K, const ope
     return gemm1(ta, tb, hi - lo, N, K, Ai, lda, o->B, ldb, beta, C + (size_t)lo * ldc, ldc, o);
 }
 
+/* n operand values for one_call_same, uniform in [-1, 1): cg_real, or
+ * bf16 (the float's upper half). */
+static void fill_check(cg_rng *rng, void *p, size_t n, int bf16)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = (float)(2 * cg_rng_uniform(rng) - 1);
+        if (bf16) {
+            uint32_t bits;
+            memcpy(&bits, &v, sizeof bits);
+            ((uint16_t *)p)[i] = (uint16_t)(bits >> 16);
+        } else {
+            ((cg_real *)p)[i] = (cg_real)v;
+        }
+    }
+}
+
 /* At one thread the parts run one after the other, and each call costs:
  * config A's bf16 step at one thread ran at 57-60k ex/s in two parts per
  * product, 75-76k in one call (fp32: 35-37k, 38-39k). One call gives the
@@ -113,21 +129,10 @@ static int one_call_same(cg_node *n, int kind, int by_cols, int parts, int align
     unsigned char *base = mem + (64 - (uintptr_t)mem % 64) % 64;
     cg_real *whole = (cg_real *)base, *split = (cg_real *)(base + c_bytes);
     unsigned char *ab = base + 2 * c_bytes;
-    uint32_t r = 12345;
-    for (size_t i = 0; i < a_len + b_len; i++) { /* in [-1, 1), bf16 by truncation */
-        r = r * 1103515245u + 12345u;
-        const float v = (float)(r >> 8) / 8388608.0f - 1.0f;
-        unsigned char *at = i < a_len ? ab + i * es : ab + a_bytes + (i - a_len) * es;
-        if (o->bf16) {
-            uint32_t bits;
-            memcpy(&bits, &v, sizeof bits);
-            const uint16_t h = (uint16_t)(bits >> 16);
-            memcpy(at, &h, sizeof h);
-        } else {
-            const cg_real x = (cg_real)v;
-            memcpy(at, &x, sizeof x);
-        }
-    }
+    cg_rng rng;
+    cg_rng_seed(&rng, 12345);
+    fill_check(&rng, ab, a_len, o->bf16);
+    fill_check(&rng, ab + a_bytes, b_len, o->bf16);
     const operands q = {ab, ab + a_bytes, o->bf16, o->cache};
     memset(base, 0, 2 * c_bytes); /* the gaps of ldc > N compare equal */
     int rc = gemm1(ta, tb, M, N, K, q.A, lda, q.B, ldb, 0, whole, ldc, &q);
