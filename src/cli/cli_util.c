@@ -93,7 +93,7 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-
+/* The library's cg_seconds is internal; the CLI uses the public API only. */
 double cli_seconds(void)
 {
     struct timespec ts;
